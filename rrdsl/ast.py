@@ -1,0 +1,631 @@
+"""AST: the frozen tree the parser produces from clause-file text.
+
+Each node documents the surface syntax it stands for. Spans ride on nodes but stay out of
+equality (`eq=False`), so two equal subtrees from different places compare equal.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Union
+
+import attrs
+
+from .diagnostics import Span
+
+
+def _span() -> Span | None:
+    return attrs.field(default=None, eq=False, repr=False)  # type: ignore[no-any-return]
+
+
+# ── types ────────────────────────────────────────────────────────────────────
+
+
+@attrs.frozen
+class NamedType:
+    """`shares`, `money`, `Investor`, `DemandNotice` — resolved by the checker."""
+
+    name: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class SetType:
+    """`set of T`"""
+
+    elem: TypeExpr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class MapType:
+    """`map of K to V`"""
+
+    key: TypeExpr
+    value: TypeExpr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class OptionalType:
+    """`T?` — a value that may be absent (`none`)."""
+
+    inner: TypeExpr
+    span: Span | None = _span()
+
+
+TypeExpr = Union[NamedType, SetType, MapType, OptionalType]
+
+
+# ── expressions ──────────────────────────────────────────────────────────────
+
+
+@attrs.frozen
+class Name:
+    """`restricted_stock`, `d`, `Investor`, `firm_commitment` — any identifier."""
+
+    name: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Call:
+    """`f(a, b)` — a definition, a parameterised fact or a built-in function."""
+
+    func: str
+    args: tuple[Expr, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Attr:
+    """`d.shares` — a field of an event (or `date`, `id`)."""
+
+    obj: Expr
+    name: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Index:
+    """`m[i]` — the value of a map at a key."""
+
+    obj: Expr
+    key: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Aggregate:
+    """`sum(e for x in S where c)`; also count, all, any, min, max, earliest, latest."""
+
+    func: str
+    expr: Expr
+    var: str
+    source: Expr
+    where: Expr | None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class AggregateSet:
+    """`sum(S)`, `count(S)` — an aggregate over a set (or a map's values)."""
+
+    func: str
+    expr: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Allocate:
+    """`allocate(T among x in S by w rounding largest_remainder)` — pro-rata division."""
+
+    total: Expr
+    var: str
+    source: Expr
+    weight: Expr
+    rounding: str
+    span: Span | None = _span()
+    rounding_span: Span | None = _span()
+
+
+@attrs.frozen
+class SetComprehension:
+    """`{e for x in S where c}`"""
+
+    expr: Expr
+    var: str
+    source: Expr
+    where: Expr | None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class SetLiteral:
+    """`{a, b, c}`"""
+
+    items: tuple[Expr, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Literal:
+    """A literal: `42`, `1.5`, `$5,000,000`, `50%`, `2001-02-20`, `"text"`, `true`, `none`.
+
+    `kind` is one of int, decimal, money, percent, date, text, bool, none.
+    """
+
+    kind: str
+    value: int | Decimal | datetime.date | str | bool | None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class DurationLit:
+    """`30 days`, `5 business days`, `12 months`, `1 year`."""
+
+    amount: int
+    unit: str  # days | business_days | months | years
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class NthAfter:
+    """`180th day after X`, `5th business day following X` — the date that many units later."""
+
+    amount: int
+    unit: str
+    anchor: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class BinOp:
+    """`a + b`, `a - b`, `a * b`, `a / b`"""
+
+    op: str
+    left: Expr
+    right: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Compare:
+    """`a == b`, `!=`, `<`, `<=`, `>`, `>=`"""
+
+    op: str
+    left: Expr
+    right: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Member:
+    """`x in S`, `x not in S`"""
+
+    item: Expr
+    collection: Expr
+    negated: bool
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class BoolOp:
+    """`a and b`, `a or b` (three-valued: a missing fact only matters if it decides)."""
+
+    op: str
+    left: Expr
+    right: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Not:
+    """`not a`"""
+
+    expr: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Neg:
+    """`-a`"""
+
+    expr: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class IfThenElse:
+    """`if c then a else b`"""
+
+    cond: Expr
+    then: Expr
+    otherwise: Expr
+    span: Span | None = _span()
+
+
+Expr = Union[
+    Name, Call, Attr, Index, Aggregate, AggregateSet, Allocate, SetComprehension, SetLiteral,
+    Literal, DurationLit, NthAfter, BinOp, Compare, Member, BoolOp, Not, Neg, IfThenElse,
+]
+
+
+# ── declarations ─────────────────────────────────────────────────────────────
+
+
+@attrs.frozen
+class Header:
+    """`agreement NAME "Title" dated DATE calendar "XFED" variant of "base.rrd"`"""
+
+    name: str
+    title: str
+    dated: datetime.date | None = None
+    calendar: str | None = None
+    variant_of: str | None = None
+    span: Span | None = _span()
+    calendar_span: Span | None = _span()
+
+
+@attrs.frozen
+class Import:
+    """`import "lib/vocabulary.rrd"` — a path relative to the importing file."""
+
+    path: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class PartyDecl:
+    """`party Savvis "Savvis Communications Corporation"` — a party the agreement names."""
+
+    name: str
+    title: str | None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class RoleDecl:
+    """`role Investor "the Investors"` — a class of parties; fact files name its members."""
+
+    name: str
+    title: str | None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class EnumMember:
+    name: str
+    title: str | None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class EnumDecl:
+    """`enum Form "registration form" { S1 "Form S-1", S3 "Form S-3" }`"""
+
+    name: str
+    title: str | None
+    members: tuple[EnumMember, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Param:
+    name: str
+    type: TypeExpr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class FactDecl:
+    """`[qualitative] fact NAME[(p: T, ...)]: T "description"` — read from the fact file."""
+
+    name: str
+    params: tuple[Param, ...]
+    type: TypeExpr
+    title: str | None
+    qualitative: bool
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Field:
+    name: str
+    type: TypeExpr
+    title: str | None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class EventDecl:
+    """`[qualitative] event NAME "description" (field: T, ...)` — dated events in the facts.
+
+    Every event also has `date` (when it happened) and `id`.
+    """
+
+    name: str
+    title: str | None
+    fields: tuple[Field, ...]
+    qualitative: bool
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Define:
+    """`define NAME[(p: T, ...)]: T ["Defined Term"] = expr`"""
+
+    name: str
+    params: tuple[Param, ...]
+    type: TypeExpr
+    title: str | None
+    expr: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Reading:
+    """`reading NAME: "the interpretive choice this encoding makes"`"""
+
+    name: str
+    text: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Target:
+    """`§3(a).register` or `register` (a clause of the same section)."""
+
+    section: str | None
+    name: str
+    span: Span | None = _span()
+
+    def __str__(self) -> str:
+        return f"§{self.section}.{self.name}" if self.section else self.name
+
+
+@attrs.frozen
+class Remove:
+    """`remove §3(b).register` — in a variant, drop a clause of the base agreement."""
+
+    target: Target
+    span: Span | None = _span()
+
+
+# clause parts ───────────────────────────────────────────────────────────────
+
+
+@attrs.frozen
+class ToPart:
+    """`to EXPR` — the beneficiary (a party or a set of parties)."""
+
+    expr: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Upon:
+    """`upon EventType [or EventType ...] var [where cond]` — one instance per matching event."""
+
+    events: tuple[str, ...]
+    var: str
+    where: Expr | None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class When:
+    """`when cond` — a condition that must hold (judged as of the evaluation date)."""
+
+    expr: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Within:
+    """`within DURATION after|following DATE` — the last day to perform (inclusive)."""
+
+    duration: Expr
+    anchor: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class ByDate:
+    """`by DATE` — the last day to perform (inclusive)."""
+
+    expr: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class DeadlineText:
+    """`deadline "as expeditiously as possible"` — a qualitative time standard."""
+
+    text: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class FromPart:
+    """`from DATE` — the first day of the period."""
+
+    expr: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Until:
+    """`until DATE` — the period ends on that day (exclusive: in force before it)."""
+
+    expr: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Through:
+    """`through DATE` — the period ends at the end of that day (inclusive)."""
+
+    expr: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class FulfilledBy:
+    """`fulfilled by EventType var [where cond]` — performed by the earliest matching event."""
+
+    event: str
+    var: str
+    where: Expr | None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class FulfilledWhen:
+    """`fulfilled when cond` — deemed performed when the condition holds."""
+
+    expr: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class FulfilledOn:
+    """`fulfilled on DATE?` — performed on that date, once it has come."""
+
+    expr: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class BreachedBy:
+    """`breached by EventType var [where cond]` — a prohibited act within the period."""
+
+    event: str
+    var: str
+    where: Expr | None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class WithPart:
+    """`with "label" = expr` — a number or date reported with the answer."""
+
+    label: str
+    expr: Expr
+    span: Span | None = _span()
+
+
+ClausePart = Union[
+    ToPart, Upon, When, Within, ByDate, DeadlineText, FromPart, Until, Through, FulfilledBy,
+    FulfilledWhen, FulfilledOn, BreachedBy, WithPart,
+]
+
+
+@attrs.frozen
+class BearerParty:
+    """`Savvis shall ...` — a named party bears the norm."""
+
+    name: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class BearerEach:
+    """`each i in Investor shall ...` — one instance per party of the role."""
+
+    var: str
+    role: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Clause:
+    """`clause NAME: BEARER shall|will|may|shall not|will not "action" PARTS...`"""
+
+    name: str
+    bearer: BearerParty | BearerEach
+    modal: str  # the words as written: "shall", "will", "may", "shall not", "will not"
+    action: str
+    parts: tuple[ClausePart, ...]
+    span: Span | None = _span()
+    name_span: Span | None = _span()
+
+    @property
+    def modality(self) -> str:
+        if self.modal in ("shall", "will"):
+            return "obligation"
+        if self.modal == "may":
+            return "permission"
+        return "prohibition"
+
+
+@attrs.frozen
+class ForBinding:
+    """`for EventType var` or `for Role var` — binds the target clause's trigger or bearer."""
+
+    type: str | None
+    var: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Because:
+    """`because "reason"`"""
+
+    text: str
+    span: Span | None = _span()
+
+
+ExceptionPart = Union[ForBinding, Upon, When, FromPart, Until, Through, Because]
+
+
+@attrs.frozen
+class ExceptionDecl:
+    """`exception NAME: suspends|excuses TARGET, ... [for ...] [upon ...] [when ...] [until ...]
+    because "reason"`"""
+
+    name: str
+    effect: str  # suspends | excuses
+    targets: tuple[Target, ...]
+    parts: tuple[ExceptionPart, ...]
+    span: Span | None = _span()
+    name_span: Span | None = _span()
+
+
+@attrs.frozen
+class Priority:
+    """`subject to §3(j)`, `notwithstanding §3(a)`, `notwithstanding anything to the contrary`,
+    `except as provided in §3(c)(v)`."""
+
+    kind: str  # subject_to | notwithstanding | notwithstanding_all | except_as_provided
+    refs: tuple[str, ...]
+    span: Span | None = _span()
+
+
+Decl = Union[
+    PartyDecl, RoleDecl, EnumDecl, FactDecl, EventDecl, Define, Clause, ExceptionDecl, Reading,
+    Remove,
+]
+
+
+@attrs.frozen
+class Section:
+    """`section 3(c)(viii) "Heading"` followed by its priorities and declarations."""
+
+    number: str
+    heading: str
+    priorities: tuple[Priority, ...]
+    items: tuple[Decl, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Module:
+    """One clause file: optional header, imports, preamble declarations, sections."""
+
+    file: str
+    header: Header | None
+    imports: tuple[Import, ...]
+    preamble: tuple[Decl, ...]
+    sections: tuple[Section, ...]

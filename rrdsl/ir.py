@@ -1,0 +1,185 @@
+"""IR: the checked contract — names resolved to ids, every expression typed.
+
+The checker produces it; the compiler turns it into closures. Nothing here refers to Lark or
+to AST node identity.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import attrs
+
+from .diagnostics import Span
+from .types import Type
+
+# ── expressions ─────────────────────────────────────────────────────────────
+
+
+@attrs.frozen
+class E:
+    """Base of typed expressions. `op` names the construct; `args` are sub-expressions;
+    `data` holds what is not an expression (a name, an operator, a constant)."""
+
+    op: str
+    type: Type
+    args: tuple[E, ...] = ()
+    data: Any = None
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+
+# op values and their data:
+#   lit (value) · local (name) · fact (fact name; args = parameters) · call (definition name)
+#   party (name) · role (role) · events (tuple of event type names) · enum (member name)
+#   field (field name; args=[obj]) · index · agg ((func, var); args=[expr, source, where?])
+#   allocate ((var, rounding); args=[total, source, weight]) · setcomp (var; [expr, src, where?])
+#   setlit · arith (kind) · cmp (op) · member (negated) · and · or · not · neg · if
+#   builtin (name, extra) · nth (amount, unit; args=[anchor]) · duration ((amount, unit))
+
+
+# ── declarations ────────────────────────────────────────────────────────────
+
+
+@attrs.frozen
+class Cite:
+    """Where something is said: the agreement's section and the clause file's line."""
+
+    section: str | None
+    span: Span | None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"section": self.section}
+        if self.span is not None:
+            out["file"] = self.span.file
+            out["line"] = self.span.line
+        return out
+
+
+@attrs.frozen
+class Fact:
+    name: str
+    params: tuple[tuple[str, Type], ...]
+    type: Type
+    title: str | None
+    qualitative: bool
+    cite: Cite
+
+
+@attrs.frozen
+class Event:
+    name: str
+    fields: tuple[tuple[str, Type], ...]
+    title: str | None
+    qualitative: bool
+    cite: Cite
+
+    def field_type(self, name: str) -> Type | None:
+        for n, t in self.fields:
+            if n == name:
+                return t
+        return None
+
+
+@attrs.frozen
+class Definition:
+    name: str
+    params: tuple[tuple[str, Type], ...]
+    type: Type
+    title: str | None
+    body: E
+    cite: Cite
+
+
+@attrs.frozen
+class Trigger:
+    events: tuple[str, ...]
+    var: str
+    where: E | None
+
+
+@attrs.frozen
+class Norm:
+    """A clause: an obligation, permission or prohibition."""
+
+    id: str  # "3(a).register"
+    section: str
+    heading: str
+    name: str
+    modality: str  # obligation | permission | prohibition
+    modal: str  # the words as written
+    action: str
+    bearer: str | None  # a party constant, or None when `each VAR in ROLE`
+    bearer_var: str | None
+    bearer_role: str | None
+    beneficiary: E | None
+    trigger: Trigger | None
+    when: E | None
+    deadline_kind: str | None  # within | by | text | None
+    deadline: E | None  # a date expression (within is compiled to anchor + duration)
+    deadline_text: str | None
+    start: E | None  # from
+    end: E | None  # until (exclusive) or through (inclusive)
+    end_inclusive: bool
+    fulfilled_kind: str | None  # by | when | on
+    fulfilled: E | None
+    fulfilled_trigger: Trigger | None
+    breached_trigger: Trigger | None
+    withs: tuple[tuple[str, E], ...]
+    cite: Cite
+
+
+@attrs.frozen
+class Exception_:
+    """An exception: suspends or excuses the instances of its target clauses."""
+
+    id: str
+    section: str
+    name: str
+    effect: str  # suspends | excuses
+    targets: tuple[str, ...]  # norm ids
+    bind_kind: str | None  # trigger | bearer | None
+    bind_var: str | None
+    trigger: Trigger | None
+    when: E | None
+    start: E | None
+    end: E | None
+    end_inclusive: bool
+    because: str
+    cite: Cite
+
+
+@attrs.frozen
+class Section:
+    number: str
+    heading: str
+    cite: Cite
+
+
+@attrs.frozen
+class Reading:
+    name: str
+    text: str
+    cite: Cite
+
+
+@attrs.frozen
+class Contract:
+    """A checked agreement, ready to compile."""
+
+    name: str
+    title: str
+    dated: datetime.date | None
+    calendar: str
+    file: str
+    parties: dict[str, str | None]
+    roles: dict[str, str | None]
+    enums: dict[str, tuple[tuple[str, str | None], ...]]
+    facts: dict[str, Fact]
+    events: dict[str, Event]
+    definitions: dict[str, Definition]
+    sections: dict[str, Section]
+    norms: tuple[Norm, ...]
+    exceptions: tuple[Exception_, ...]
+    readings: tuple[Reading, ...]
+    prevails: frozenset[tuple[str, str]]

@@ -1,0 +1,623 @@
+"""Parser stage: clause-file text → `ast.Module`.
+
+Lark (LALR, contextual lexer, strict) is used here and nowhere else: no Lark `Tree` or `Token`
+leaves this module. Syntax errors become `SyntaxErrors` with spans and "did you mean" hints.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import os
+import re
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from . import ast
+from .diagnostics import SOURCES, Diagnostic, Span, SyntaxErrors, did_you_mean
+
+#: Documented limits (docs/language.md, "Limits").
+MAX_FILE_BYTES = 1_000_000
+MAX_NESTING = 64
+MAX_INT_DIGITS = 30
+
+
+def grammar_text() -> str:
+    """The grammar, from the installed package or, in a source checkout, from `grammar/`."""
+    packaged = resources.files("rrdsl") / "grammar" / "rrdsl.lark"
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    return (Path(__file__).resolve().parent.parent / "grammar" / "rrdsl.lark").read_text(
+        encoding="utf-8"
+    )
+
+
+class _KeywordPostLex:
+    """Always accept NAME, so a misspelled keyword lexes as the whole word the user wrote."""
+
+    always_accept = ("NAME",)
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        return stream
+
+
+def _cache_path(text: str) -> str | None:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    folder = os.path.join(base, "rrdsl")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    except OSError:
+        return None
+    if not os.access(folder, os.W_OK):
+        return None
+    return os.path.join(folder, f"grammar-{digest}.lark-cache")
+
+
+@lru_cache(maxsize=1)
+def lark_parser() -> Lark:
+    text = grammar_text()
+    options: dict[str, Any] = dict(
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        postlex=_KeywordPostLex(),
+        maybe_placeholders=True,
+    )
+    path = _cache_path(text)
+    if path is not None:
+        try:
+            return Lark(text, cache=path, **options)
+        except OSError:
+            pass
+    return Lark(text, **options)
+
+
+@lru_cache(maxsize=1)
+def keywords() -> frozenset[str]:
+    """Every word the grammar uses as a keyword (its string literals that look like words)."""
+    words = re.findall(r'"([a-z_]+)"', grammar_text())
+    return frozenset(words)
+
+
+# ── terminal descriptions for messages ──────────────────────────────────────
+
+_TERMINAL_NAMES = {
+    "NAME": "a name",
+    "SECNUM": "a section number such as 3(c)(viii)",
+    "SECREF": "a section reference such as §3(j)",
+    "DATE": "a date (YYYY-MM-DD)",
+    "ORDINAL": "an ordinal such as 180th",
+    "PERCENT": "a percentage such as 50%",
+    "DECIMAL": "a decimal number",
+    "MONEY": "an amount of money such as $5,000,000",
+    "INT": "a whole number",
+    "STRING": 'a quoted text "..."',
+    "COMPARE": "a comparison (==, !=, <, <=, >, >=)",
+    "ADD_OP": "+ or -",
+    "MUL_OP": "* or /",
+    "$END": "the end of the file",
+}
+
+_EXPR_START = {"INT", "NAME", "LPAR", "DATE", "MONEY", "STRING"}
+
+
+@lru_cache(maxsize=1)
+def _terminal_display() -> dict[str, str]:
+    out = dict(_TERMINAL_NAMES)
+    for term in lark_parser().terminals:
+        if term.name in out:
+            continue
+        if term.pattern.type == "str":
+            out[term.name] = f"'{term.pattern.value}'"
+    return out
+
+
+def _describe_expected(accepts: set[str]) -> tuple[str, list[str]]:
+    display = _terminal_display()
+    accepts = set(accepts)
+    parts: list[str] = []
+    if _EXPR_START <= accepts:
+        parts.append("an expression")
+        accepts -= _EXPR_START | {
+            "DECIMAL", "PERCENT", "ORDINAL", "MINUS", "LBRACE", "TRUE", "FALSE", "NONE",
+            "NOT", "IF", "ALLOCATE", "SUM", "COUNT", "ALL", "ANY", "MIN", "MAX", "EARLIEST",
+            "LATEST",
+        }
+    words = sorted(display.get(a, a) for a in accepts)
+    parts.extend(words)
+    keywords_expected = [w.strip("'") for w in words if w.startswith("'") and w[1:2].isalpha()]
+    if len(parts) > 12:
+        text = ", ".join(parts[:12]) + f", … ({len(parts) - 12} more)"
+    elif len(parts) > 1:
+        text = ", ".join(parts[:-1]) + " or " + parts[-1]
+    else:
+        text = parts[0] if parts else "nothing more"
+    return text, keywords_expected
+
+
+def _token_desc(tok: Token) -> str:
+    if tok.type == "$END":
+        return "end of file"
+    if tok.type == "NAME":
+        return f"word '{tok.value}'"
+    if tok.type == "STRING":
+        return f"text {tok.value}"
+    return f"'{tok.value}'"
+
+
+def _syntax_diagnostic(err: UnexpectedInput, file: str, text: str) -> Diagnostic:
+    if isinstance(err, UnexpectedToken):
+        tok = err.token
+        if tok.type == "$END":
+            lines = text.splitlines() or [""]
+            span = Span.point(file, len(lines), len(lines[-1]) + 1)
+            expected, _ = _describe_expected(set(err.accepts))
+            return Diagnostic("E103", "the file ends in the middle of a statement", span,
+                              expected=expected)
+        width = len(str(tok.value)) if tok.value else 1
+        span = Span.point(file, tok.line or 1, tok.column or 1, width)
+        expected, kws = _describe_expected(set(err.accepts))
+        hints: list[str] = []
+        if tok.type == "NAME" or str(tok.value).isalpha():
+            guess = did_you_mean(str(tok.value), kws)
+            if guess:
+                hints.append(f"did you mean '{guess}'?")
+        if tok.type == "NAME" and tok.value in keywords() and not hints:
+            hints.append(f"'{tok.value}' is a keyword here; a name cannot be a keyword")
+        return Diagnostic("E101", f"unexpected {_token_desc(tok)}", span, expected=expected,
+                          hints=tuple(hints))
+    if isinstance(err, UnexpectedCharacters):
+        line, col = err.line, err.column
+        ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
+        span = Span.point(file, line, col)
+        if ch == '"':
+            return Diagnostic("E109", "this quoted text is not closed on its line", span,
+                              hints=('close it with " before the end of the line; '
+                                     "split long text into several quoted pieces",))
+        expected, _ = _describe_expected(set(err.allowed or ()))
+        return Diagnostic("E102", f"unexpected character {ch!r}", span, expected=expected)
+    if isinstance(err, UnexpectedEOF):
+        lines = text.splitlines() or [""]
+        span = Span.point(file, len(lines), len(lines[-1]) + 1)
+        return Diagnostic("E103", "the file ends in the middle of a statement", span)
+    return Diagnostic("E101", str(err), Span.point(file, 1, 1))
+
+
+def decode_source(data: bytes, file: str) -> str:
+    if len(data) > MAX_FILE_BYTES:
+        raise SyntaxErrors(Diagnostic(
+            "E107", f"the file is {len(data):,} bytes; clause files are limited to "
+            f"{MAX_FILE_BYTES:,} bytes", Span.point(file, 1, 1),
+            hints=("split the agreement into several files joined with `import`",)))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        SOURCES.add(file, data.decode("utf-8", errors="replace"))
+        raise SyntaxErrors(Diagnostic(
+            "E108", f"byte 0x{data[exc.start]:02x} is not valid UTF-8", Span.point(file, line, col),
+            hints=("save the file as UTF-8",))) from None
+
+
+def parse(text: str, file: str = "<input>") -> ast.Module:
+    """Parse one clause file's text into an `ast.Module`."""
+    SOURCES.add(file, text)
+    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+        decode_source(text.encode("utf-8"), file)
+    text = text.lstrip("\ufeff")
+    try:
+        tree = lark_parser().parse(text)
+    except UnexpectedInput as err:
+        raise SyntaxErrors(_syntax_diagnostic(err, file, text)) from None
+    _check_depth(tree, file)
+    return _Builder(file).module(tree)
+
+
+def _check_depth(tree: Tree[Token], file: str) -> None:
+    stack: list[tuple[Tree[Token], int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING * 3:  # a nesting level takes ~3 tree levels (expr precedence)
+            meta = node.meta
+            span = Span.point(file, getattr(meta, "line", 1), getattr(meta, "column", 1))
+            raise SyntaxErrors(Diagnostic(
+                "E106", f"expressions are nested too deeply (the limit is {MAX_NESTING} levels)",
+                span, hints=("name an inner part with `define` and use the name",)))
+        for child in node.children:
+            if isinstance(child, Tree):
+                stack.append((child, depth + 1))
+
+
+# ── tree → AST ───────────────────────────────────────────────────────────────
+
+
+class _Builder:
+    """Turns the Lark tree into AST nodes. Recursive, guarded by `_check_depth`."""
+
+    def __init__(self, file: str):
+        self.file = file
+
+    def span(self, node: Tree[Token] | Token) -> Span:
+        if isinstance(node, Token):
+            return Span(self.file, node.line or 1, node.column or 1,
+                        node.end_line or node.line or 1,
+                        node.end_column or (node.column or 1) + 1)
+        m = node.meta
+        if getattr(m, "empty", True):
+            return Span.point(self.file, 1, 1)
+        return Span(self.file, m.line, m.column, m.end_line, m.end_column)
+
+    def error(self, node: Tree[Token] | Token, code: str, message: str, *hints: str) -> SyntaxErrors:
+        return SyntaxErrors(Diagnostic(code, message, self.span(node), hints=tuple(hints)))
+
+    # module structure ------------------------------------------------------
+
+    def module(self, tree: Tree[Token]) -> ast.Module:
+        header = None
+        imports: list[ast.Import] = []
+        preamble: list[ast.Decl] = []
+        sections: list[ast.Section] = []
+        for child in tree.children:
+            assert isinstance(child, Tree)
+            if child.data == "header":
+                header = self.header(child)
+            elif child.data == "import_stmt":
+                tok = child.children[0]
+                assert isinstance(tok, Token)
+                imports.append(ast.Import(self.string(tok), self.span(child)))
+            elif child.data == "section":
+                sections.append(self.section(child))
+            else:
+                preamble.append(self.decl(child))
+        return ast.Module(self.file, header, tuple(imports), tuple(preamble), tuple(sections))
+
+    def header(self, tree: Tree[Token]) -> ast.Header:
+        name = str(tree.children[0])
+        title = self.text(tree.children[1])
+        dated = calendar = variant = None
+        cal_span = None
+        for part in tree.children[2:]:
+            assert isinstance(part, Tree)
+            if part.data == "dated":
+                dated = self.date(part.children[0])
+            elif part.data == "calendar":
+                calendar = self.text(part.children[0])
+                cal_span = self.span(part)
+            elif part.data == "variant_of":
+                variant = self.string(part.children[0])
+        return ast.Header(name, title, dated, calendar, variant, self.span(tree), cal_span)
+
+    def section(self, tree: Tree[Token]) -> ast.Section:
+        number = str(tree.children[0])
+        heading = self.text(tree.children[1])
+        priorities: list[ast.Priority] = []
+        items: list[ast.Decl] = []
+        for child in tree.children[2:]:
+            assert isinstance(child, Tree)
+            if child.data in ("subject_to", "notwithstanding", "notwithstanding_all",
+                              "except_as_provided"):
+                refs: tuple[str, ...] = ()
+                if child.children:
+                    lst = child.children[0]
+                    assert isinstance(lst, Tree)
+                    refs = tuple(self.secref(r) for r in lst.children)
+                priorities.append(ast.Priority(str(child.data), refs, self.span(child)))
+            else:
+                items.append(self.decl(child))
+        return ast.Section(number, heading, tuple(priorities), tuple(items), self.span(tree))
+
+    def secref(self, node: Any) -> str:
+        tok = node.children[0] if isinstance(node, Tree) else node
+        return str(tok).lstrip("§").strip()
+
+    def decl(self, tree: Tree[Token]) -> ast.Decl:
+        method = getattr(self, "d_" + str(tree.data))
+        result: ast.Decl = method(tree)
+        return result
+
+    def d_party_decl(self, t: Tree[Token]) -> ast.PartyDecl:
+        return ast.PartyDecl(str(t.children[0]), self.opt_text(t.children[1:]), self.span(t))
+
+    def d_role_decl(self, t: Tree[Token]) -> ast.RoleDecl:
+        return ast.RoleDecl(str(t.children[0]), self.opt_text(t.children[1:]), self.span(t))
+
+    def d_enum_decl(self, t: Tree[Token]) -> ast.EnumDecl:
+        name = str(t.children[0])
+        title = None
+        members: list[ast.EnumMember] = []
+        for c in t.children[1:]:
+            if isinstance(c, Tree) and c.data == "text":
+                title = self.text(c)
+            elif isinstance(c, Tree) and c.data == "enum_member":
+                members.append(ast.EnumMember(str(c.children[0]),
+                                              self.opt_text(c.children[1:]), self.span(c)))
+        return ast.EnumDecl(name, title, tuple(members), self.span(t))
+
+    def d_fact_decl(self, t: Tree[Token]) -> ast.FactDecl:
+        kids = list(t.children)
+        qual = bool(kids and isinstance(kids[0], Tree) and kids[0].data == "qualitative")
+        if qual:
+            kids = kids[1:]
+        name = str(kids[0])
+        params: tuple[ast.Param, ...] = ()
+        rest = kids[1:]
+        if rest and isinstance(rest[0], Tree) and rest[0].data == "params":
+            params = self.params(rest[0])
+            rest = rest[1:]
+        typ = self.type(rest[0])
+        return ast.FactDecl(name, params, typ, self.opt_text(rest[1:]), qual, self.span(t))
+
+    def d_event_decl(self, t: Tree[Token]) -> ast.EventDecl:
+        kids = list(t.children)
+        qual = bool(kids and isinstance(kids[0], Tree) and kids[0].data == "qualitative")
+        if qual:
+            kids = kids[1:]
+        name = str(kids[0])
+        title = None
+        fields: list[ast.Field] = []
+        for c in kids[1:]:
+            assert isinstance(c, Tree)
+            if c.data == "text":
+                title = self.text(c)
+            elif c.data == "fields":
+                for f in c.children:
+                    assert isinstance(f, Tree)
+                    fields.append(ast.Field(str(f.children[0]), self.type(f.children[1]),
+                                            self.opt_text(f.children[2:]), self.span(f)))
+        return ast.EventDecl(name, title, tuple(fields), qual, self.span(t))
+
+    def d_define(self, t: Tree[Token]) -> ast.Define:
+        kids = list(t.children)
+        name = str(kids[0])
+        params: tuple[ast.Param, ...] = ()
+        rest = kids[1:]
+        if isinstance(rest[0], Tree) and rest[0].data == "params":
+            params = self.params(rest[0])
+            rest = rest[1:]
+        typ = self.type(rest[0])
+        title = None
+        if len(rest) == 3:
+            title = self.text(rest[1])
+        return ast.Define(name, params, typ, title, self.expr(rest[-1]), self.span(t))
+
+    def d_reading(self, t: Tree[Token]) -> ast.Reading:
+        return ast.Reading(str(t.children[0]), self.text(t.children[1]), self.span(t))
+
+    def d_remove(self, t: Tree[Token]) -> ast.Remove:
+        return ast.Remove(self.target(t.children[0]), self.span(t))
+
+    def d_clause(self, t: Tree[Token]) -> ast.Clause:
+        name_tok = t.children[0]
+        bearer_t = t.children[1]
+        modal_t = t.children[2]
+        assert isinstance(bearer_t, Tree) and isinstance(modal_t, Tree)
+        if bearer_t.data == "bearer_party":
+            bearer: ast.BearerParty | ast.BearerEach = ast.BearerParty(
+                str(bearer_t.children[0]), self.span(bearer_t))
+        else:
+            bearer = ast.BearerEach(str(bearer_t.children[0]), str(bearer_t.children[1]),
+                                    self.span(bearer_t))
+        modal = " ".join(str(x) for x in modal_t.children)
+        action = self.text(t.children[3])
+        parts = tuple(self.part(p) for p in t.children[4:])
+        return ast.Clause(str(name_tok), bearer, modal, action, parts,  # type: ignore[arg-type]
+                          self.span(t), self.span(name_tok))
+
+    def d_exception(self, t: Tree[Token]) -> ast.ExceptionDecl:
+        name_tok = t.children[0]
+        effect_t = t.children[1]
+        assert isinstance(effect_t, Tree)
+        effect = str(effect_t.children[0])
+        targets: list[ast.Target] = []
+        parts: list[Any] = []
+        for c in t.children[2:]:
+            assert isinstance(c, Tree)
+            if c.data in ("qualified_target", "local_target"):
+                targets.append(self.target(c))
+            else:
+                parts.append(self.part(c))
+        return ast.ExceptionDecl(str(name_tok), effect, tuple(targets), tuple(parts),
+                                 self.span(t), self.span(name_tok))
+
+    def target(self, c: Any) -> ast.Target:
+        if c.data == "qualified_target":
+            return ast.Target(self.secref(c.children[0]), str(c.children[1]), self.span(c))
+        return ast.Target(None, str(c.children[0]), self.span(c))
+
+    def part(self, p: Tree[Token]) -> Any:
+        k = p.children
+        sp = self.span(p)
+        d = p.data
+        if d == "to_part":
+            return ast.ToPart(self.expr(k[0]), sp)
+        if d in ("upon", "fulfilled_by", "breached_by"):
+            where = self.expr(k[2].children[0]) if len(k) > 2 and k[2] is not None else None
+            if d == "upon":
+                events = tuple(str(x) for x in k[0].children)
+                return ast.Upon(events, str(k[1]), where, sp)
+            cls = {"fulfilled_by": ast.FulfilledBy, "breached_by": ast.BreachedBy}[str(d)]
+            return cls(str(k[0]), str(k[1]), where, sp)
+        if d == "when":
+            return ast.When(self.expr(k[0]), sp)
+        if d == "within":
+            return ast.Within(self.expr(k[0]), self.expr(k[1]), sp)
+        if d == "by_date":
+            return ast.ByDate(self.expr(k[0]), sp)
+        if d == "deadline_text":
+            return ast.DeadlineText(self.text(k[0]), sp)
+        if d == "from_part":
+            return ast.FromPart(self.expr(k[0]), sp)
+        if d == "until":
+            return ast.Until(self.expr(k[0]), sp)
+        if d == "through":
+            return ast.Through(self.expr(k[0]), sp)
+        if d == "fulfilled_when":
+            return ast.FulfilledWhen(self.expr(k[0]), sp)
+        if d == "fulfilled_on":
+            return ast.FulfilledOn(self.expr(k[0]), sp)
+        if d == "with_part":
+            return ast.WithPart(self.text(k[0]), self.expr(k[1]), sp)
+        if d == "for_binding":
+            if len(k) == 2 and k[1] is not None:
+                return ast.ForBinding(str(k[0]), str(k[1]), sp)
+            return ast.ForBinding(None, str(k[0]), sp)
+        if d == "because":
+            return ast.Because(self.text(k[0]), sp)
+        raise AssertionError(d)
+
+    # pieces -------------------------------------------------------------------
+
+    def params(self, t: Tree[Token]) -> tuple[ast.Param, ...]:
+        out = []
+        for p in t.children:
+            assert isinstance(p, Tree)
+            out.append(ast.Param(str(p.children[0]), self.type(p.children[1]), self.span(p)))
+        return tuple(out)
+
+    def type(self, t: Any) -> ast.TypeExpr:
+        sp = self.span(t)
+        if t.data == "named_type":
+            return ast.NamedType(str(t.children[0]), sp)
+        if t.data == "set_type":
+            return ast.SetType(self.type(t.children[0]), sp)
+        if t.data == "map_type":
+            return ast.MapType(self.type(t.children[0]), self.type(t.children[1]), sp)
+        if t.data == "optional_type":
+            return ast.OptionalType(self.type(t.children[0]), sp)
+        raise AssertionError(t.data)
+
+    def string(self, tok: Any) -> str:
+        raw = str(tok)[1:-1]
+        return raw.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
+
+    def text(self, t: Any) -> str:
+        return "".join(self.string(s) for s in t.children)
+
+    def opt_text(self, rest: list[Any]) -> str | None:
+        for c in rest:
+            if isinstance(c, Tree) and c.data == "text":
+                return self.text(c)
+        return None
+
+    def date(self, tok: Any) -> datetime.date:
+        try:
+            return datetime.date.fromisoformat(str(tok))
+        except ValueError as exc:
+            raise self.error(tok, "E104", f"{tok} is not a date: {exc}",
+                             "write a real calendar date as YYYY-MM-DD") from None
+
+    def int_value(self, tok: Any) -> int:
+        digits = str(tok).replace("_", "")
+        if len(digits.lstrip("0")) > MAX_INT_DIGITS:
+            raise self.error(tok, "E105", f"this number has {len(digits)} digits; numbers are "
+                             f"limited to {MAX_INT_DIGITS} digits")
+        return int(digits)
+
+    def decimal_value(self, tok: Any, text: str) -> Decimal:
+        digits = text.replace("_", "").replace(",", "")
+        if len(digits.replace(".", "").lstrip("0")) > MAX_INT_DIGITS + 10:
+            raise self.error(tok, "E105", f"this number is too long; numbers are limited to "
+                             f"{MAX_INT_DIGITS} digits before the point")
+        try:
+            return Decimal(digits)
+        except InvalidOperation:  # pragma: no cover - the regex admits only digits
+            raise self.error(tok, "E105", f"{text} is not a number") from None
+
+    # expressions --------------------------------------------------------------
+
+    def expr(self, t: Any) -> ast.Expr:
+        sp = self.span(t)
+        if isinstance(t, Token):  # pragma: no cover - every literal is wrapped in a rule
+            raise AssertionError(t)
+        d = str(t.data)
+        k = t.children
+        if d == "name":
+            return ast.Name(str(k[0]), sp)
+        if d == "call":
+            args = tuple(self.expr(a) for a in k[1:] if a is not None)
+            return ast.Call(str(k[0]), args, sp)
+        if d == "attr":
+            return ast.Attr(self.expr(k[0]), str(k[1]), sp)
+        if d == "index":
+            return ast.Index(self.expr(k[0]), self.expr(k[1]), sp)
+        if d == "aggregate":
+            where = self.expr(k[4].children[0]) if len(k) > 4 and k[4] is not None else None
+            return ast.Aggregate(str(k[0].children[0]), self.expr(k[1]), str(k[2]),
+                                 self.expr(k[3]), where, sp)
+        if d == "aggregate_set":
+            return ast.AggregateSet(str(k[0].children[0]), self.expr(k[1]), sp)
+        if d == "allocate":
+            return ast.Allocate(self.expr(k[0]), str(k[1]), self.expr(k[2]), self.expr(k[3]),
+                                str(k[4]), sp, self.span(k[4]))
+        if d == "set_comprehension":
+            where = self.expr(k[3].children[0]) if len(k) > 3 and k[3] is not None else None
+            return ast.SetComprehension(self.expr(k[0]), str(k[1]), self.expr(k[2]), where, sp)
+        if d == "set_literal":
+            return ast.SetLiteral(tuple(self.expr(a) for a in k if a is not None), sp)
+        if d == "int_lit":
+            return ast.Literal("int", self.int_value(k[0]), sp)
+        if d == "decimal_lit":
+            return ast.Literal("decimal", self.decimal_value(k[0], str(k[0])), sp)
+        if d == "money_lit":
+            return ast.Literal("money", self.decimal_value(k[0], str(k[0])[1:]), sp)
+        if d == "percent_lit":
+            return ast.Literal("percent", self.decimal_value(k[0], str(k[0])[:-1]), sp)
+        if d == "date_lit":
+            return ast.Literal("date", self.date(k[0]), sp)
+        if d == "string_lit":
+            return ast.Literal("text", self.string(k[0]), sp)
+        if d == "true_lit":
+            return ast.Literal("bool", True, sp)
+        if d == "false_lit":
+            return ast.Literal("bool", False, sp)
+        if d == "none_lit":
+            return ast.Literal("none", None, sp)
+        if d == "duration_lit":
+            return ast.DurationLit(self.int_value(k[0]), self.unit(k[1]), sp)
+        if d == "nth_after":
+            amount = self.int_value(re.match(r"\d+", str(k[0])).group())  # type: ignore[union-attr]
+            return ast.NthAfter(amount, self.unit(k[1]), self.expr(k[2]), sp)
+        if d == "arith":
+            return ast.BinOp(str(k[1]), self.expr(k[0]), self.expr(k[2]), sp)
+        if d == "compare":
+            return ast.Compare(str(k[1]), self.expr(k[0]), self.expr(k[2]), sp)
+        if d == "member":
+            return ast.Member(self.expr(k[0]), self.expr(k[1]), False, sp)
+        if d == "not_member":
+            return ast.Member(self.expr(k[0]), self.expr(k[1]), True, sp)
+        if d in ("and_", "or_"):
+            return ast.BoolOp(d.rstrip("_"), self.expr(k[0]), self.expr(k[1]), sp)
+        if d == "not_":
+            return ast.Not(self.expr(k[0]), sp)
+        if d == "neg":
+            return ast.Neg(self.expr(k[0]), sp)
+        if d == "if_then_else":
+            return ast.IfThenElse(self.expr(k[0]), self.expr(k[1]), self.expr(k[2]), sp)
+        raise AssertionError(d)
+
+    def unit(self, t: Any) -> str:
+        words = [str(x) for x in t.children]
+        base = words[-1].rstrip("s")
+        return "business_days" if words[0] == "business" else base + "s"
+
+
+def read_and_parse(path: Path, display: str | None = None) -> ast.Module:
+    """Read a clause file from disk (size and encoding checked) and parse it."""
+    name = display or str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SyntaxErrors(Diagnostic("E110", f"cannot read {name}: {exc.strerror}")) from None
+    return parse(decode_source(data, name), name)
+
+
+__all__ = ["parse", "read_and_parse", "keywords", "grammar_text"]
