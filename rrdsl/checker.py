@@ -1,0 +1,1076 @@
+"""Checker stage: parsed modules → `ir.Contract`.
+
+Resolves every name (with "did you mean"), types every expression, rejects definition cycles,
+and checks the priority edges between sections ("subject to", "notwithstanding", "except as
+provided in") that authorise one clause to suspend or excuse another. All diagnostics of a run
+are collected and raised together.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from . import ast, ir
+from . import types as T
+from .diagnostics import CheckErrors, Diagnostic, Label, Span, did_you_mean
+from .parser import keywords
+from .types import Type
+
+ERROR = Type("error")
+ROUNDING_MODES = ("half_up", "half_even", "down", "up", "floor", "ceiling")
+ALLOCATION_ROUNDING = ("largest_remainder", "down")
+BUILTINS = ("keys", "exists", "earlier", "later", "days_between", "days", "business_days",
+            "months", "round", "abs")
+DEFAULT_CALENDAR = "XFED"
+
+
+def section_ancestors(number: str) -> list[str]:
+    """`3(c)(viii)` → [`3(c)(viii)`, `3(c)`, `3`]."""
+    out = [number]
+    while True:
+        m = re.match(r"^(.*)\([a-z0-9]+\)$", number)
+        if not m:
+            break
+        number = m.group(1)
+        out.append(number)
+    return out
+
+
+def _ok(t: Type) -> bool:
+    return t.kind == "error"
+
+
+class _Scope:
+    def __init__(self, names: dict[str, Type] | None = None):
+        self.names = dict(names or {})
+
+    def bind(self, name: str, t: Type) -> _Scope:
+        s = _Scope(self.names)
+        s.names[name] = t
+        return s
+
+
+class Checker:
+    def __init__(self, modules: Sequence[ast.Module]):
+        self.modules = list(modules)
+        self.diags: list[Diagnostic] = []
+        self.decl_spans: dict[str, Span | None] = {}
+        self.parties: dict[str, str | None] = {}
+        self.roles: dict[str, str | None] = {}
+        self.enums: dict[str, ast.EnumDecl] = {}
+        self.enum_members: dict[str, list[str]] = {}  # member → enums having it
+        self.fact_decls: dict[str, tuple[ast.FactDecl, str | None]] = {}
+        self.event_decls: dict[str, tuple[ast.EventDecl, str | None]] = {}
+        self.def_decls: dict[str, tuple[ast.Define, str | None]] = {}
+        self.facts: dict[str, ir.Fact] = {}
+        self.events: dict[str, ir.Event] = {}
+        self.def_sigs: dict[str, tuple[tuple[tuple[str, Type], ...], Type]] = {}
+        self.definitions: dict[str, ir.Definition] = {}
+        self.def_deps: dict[str, set[str]] = {}
+        self.current_def: str | None = None
+        self.sections: dict[str, tuple[ast.Section, str]] = {}
+        self.clauses: list[tuple[ast.Clause, str, str]] = []  # clause, section, heading
+        self.exceptions: list[tuple[ast.ExceptionDecl, str]] = []
+        self.readings: list[ir.Reading] = []
+        self.reserved = keywords()
+
+    # ── diagnostics ─────────────────────────────────────────────────────────
+
+    def err(self, code: str, msg: str, span: Span | None, *hints: str,
+            expected: str | None = None, labels: Iterable[Label] = ()) -> Type:
+        self.diags.append(Diagnostic(code, msg, span, expected=expected, hints=tuple(hints),
+                                     labels=tuple(labels)))
+        return ERROR
+
+    def unknown(self, kind: str, name: str, span: Span | None, candidates: Iterable[str],
+                code: str = "E201") -> Type:
+        guess = did_you_mean(name, candidates)
+        hints = (f"did you mean '{guess}'?",) if guess else ()
+        return self.err(code, f"unknown {kind} '{name}'", span, *hints)
+
+    # ── entry ───────────────────────────────────────────────────────────────
+
+    def check(self) -> ir.Contract:
+        main = self.modules[0]
+        for m in self.modules[1:]:
+            if m.header is not None:
+                self.err("E207", "an imported file cannot declare an agreement", m.header.span,
+                         "remove the `agreement` line from the imported file")
+        for m in self.modules:
+            for d in m.preamble:
+                self.collect(d, None, "")
+            for s in m.sections:
+                self.collect_section(s)
+        self.resolve_signatures()
+        for name, (d, sec) in self.def_decls.items():
+            self.check_definition(name, d, sec)
+        self.check_def_cycles()
+        norms = self.check_clauses()
+        prevails = self.check_priorities()
+        exceptions = self.check_exceptions(norms, prevails)
+        header = main.header
+        calendar = DEFAULT_CALENDAR
+        if header is None:
+            self.err("E208", "the file does not begin with an `agreement` line",
+                     Span.point(main.file, 1, 1),
+                     'begin with: agreement NAME "Title" dated YYYY-MM-DD')
+        elif header.calendar is not None:
+            calendar = header.calendar
+            from .calendars import known_calendar
+
+            if not known_calendar(calendar):
+                from .calendars import calendar_names
+
+                guess = did_you_mean(calendar, calendar_names())
+                self.err("E209", f"unknown business-day calendar {calendar!r}",
+                         header.calendar_span,
+                         *((f"did you mean {guess!r}?",) if guess else ()),
+                         expected="a market code such as \"XFED\" or \"XNYS\", or a country "
+                         "such as \"US\" or \"US-NY\"")
+        if self.diags:
+            raise CheckErrors(sorted(self.diags, key=_diag_key))
+        assert header is not None
+        return ir.Contract(
+            name=header.name, title=header.title, dated=header.dated, calendar=calendar,
+            file=main.file, parties=self.parties, roles=self.roles,
+            enums={n: tuple((m.name, m.title) for m in e.members) for n, e in self.enums.items()},
+            facts=self.facts, events=self.events, definitions=self.definitions,
+            sections={n: ir.Section(n, s.heading, ir.Cite(n, s.span))
+                      for n, (s, _) in self.sections.items()},
+            norms=tuple(norms), exceptions=tuple(exceptions), readings=tuple(self.readings),
+            prevails=frozenset(prevails))
+
+    # ── declarations ────────────────────────────────────────────────────────
+
+    def declare(self, kind: str, name: str, span: Span | None) -> bool:
+        if name in self.reserved:
+            self.err("E206", f"'{name}' is a keyword of the language and cannot name a {kind}",
+                     span, f"choose another name, such as '{name}_'")
+            return False
+        if name in self.decl_spans:
+            prev = self.decl_spans[name]
+            self.err("E202", f"'{name}' is declared twice", span,
+                     labels=(Label(prev, "first declared here"),) if prev else ())
+            return False
+        self.decl_spans[name] = span
+        return True
+
+    def collect_section(self, s: ast.Section) -> None:
+        if s.number in self.sections:
+            prev = self.sections[s.number][0].span
+            self.err("E406", f"section {s.number} appears twice", s.span,
+                     "put all clauses of a section under one heading",
+                     labels=(Label(prev, "first here"),) if prev else ())
+            return
+        self.sections[s.number] = (s, s.heading)
+        for d in s.items:
+            self.collect(d, s.number, s.heading)
+
+    def collect(self, d: ast.Decl, section: str | None, heading: str) -> None:
+        if isinstance(d, ast.PartyDecl):
+            if self.declare("party", d.name, d.span):
+                self.parties[d.name] = d.title
+        elif isinstance(d, ast.RoleDecl):
+            if self.declare("role", d.name, d.span):
+                self.roles[d.name] = d.title
+        elif isinstance(d, ast.EnumDecl):
+            if self.declare("enumeration", d.name, d.span):
+                self.enums[d.name] = d
+                seen: set[str] = set()
+                for m in d.members:
+                    if m.name in seen:
+                        self.err("E202", f"'{m.name}' appears twice in enum {d.name}", m.span)
+                    if m.name in self.reserved:
+                        self.err("E206", f"'{m.name}' is a keyword and cannot be an enum member",
+                                 m.span)
+                    seen.add(m.name)
+                    self.enum_members.setdefault(m.name, []).append(d.name)
+        elif isinstance(d, ast.FactDecl):
+            if self.declare("fact", d.name, d.span):
+                self.fact_decls[d.name] = (d, section)
+        elif isinstance(d, ast.EventDecl):
+            if self.declare("event", d.name, d.span):
+                self.event_decls[d.name] = (d, section)
+        elif isinstance(d, ast.Define):
+            if self.declare("definition", d.name, d.span):
+                self.def_decls[d.name] = (d, section)
+        elif isinstance(d, (ast.Clause, ast.ExceptionDecl)):
+            if section is None:
+                what = "clause" if isinstance(d, ast.Clause) else "exception"
+                self.err("E210", f"{what} '{d.name}' is not inside a section", d.span,
+                         'every clause names its section: put it after `section N "Heading"`')
+                return
+            if isinstance(d, ast.Clause):
+                self.clauses.append((d, section, heading))
+            else:
+                self.exceptions.append((d, section))
+        elif isinstance(d, ast.Reading):
+            if any(r.name == d.name for r in self.readings):
+                self.err("E202", f"reading '{d.name}' is declared twice", d.span)
+            self.readings.append(ir.Reading(d.name, d.text, ir.Cite(section, d.span)))
+        elif isinstance(d, ast.Remove):
+            self.err("E211", "`remove` is only allowed in a variant agreement", d.span,
+                     'declare the variant with: agreement NAME "Title" variant of "base.rrd"')
+
+    def resolve_type(self, t: ast.TypeExpr) -> Type:
+        if isinstance(t, ast.OptionalType):
+            return T.opt_t(self.resolve_type(t.inner))
+        if isinstance(t, ast.SetType):
+            return T.set_t(self.resolve_type(t.elem))
+        if isinstance(t, ast.MapType):
+            return T.map_t(self.resolve_type(t.key), self.resolve_type(t.value))
+        n = t.name
+        if n in T.PRIMITIVES:
+            return T.prim(n)
+        if n == "event":
+            return T.ANY_EVENT
+        if n == "party":
+            return T.ANY_PARTY
+        if n in self.enums:
+            return T.enum_t(n)
+        if n in self.roles:
+            return T.party_t(n)
+        if n in self.event_decls:
+            return T.event_t(n)
+        cands = [*T.PRIMITIVES, "event", "party", *self.enums, *self.roles, *self.event_decls]
+        return self.unknown("type", n, t.span, cands, code="E203")
+
+    def resolve_signatures(self) -> None:
+        for name, (d, sec) in self.fact_decls.items():
+            params = tuple((p.name, self.resolve_type(p.type)) for p in d.params)
+            for (pn, pt), p in zip(params, d.params):
+                if pt.kind not in ("party", "enum", "event", "error"):
+                    self.err("E302", f"fact parameter '{pn}' has type {pt}; fact parameters "
+                             "must be parties, enumerations or events", p.span,
+                             "the fact file keys each value by a party, member or event id")
+            self.facts[name] = ir.Fact(name, params, self.resolve_type(d.type), d.title,
+                                       d.qualitative, ir.Cite(sec, d.span))
+        for name, (ev, sec) in self.event_decls.items():
+            fields = []
+            seen: set[str] = set()
+            for f in ev.fields:
+                if f.name in ("date", "id"):
+                    self.err("E202", f"every event already has a field '{f.name}'", f.span)
+                elif f.name in seen:
+                    self.err("E202", f"field '{f.name}' appears twice in event {name}", f.span)
+                seen.add(f.name)
+                fields.append((f.name, self.resolve_type(f.type)))
+            self.events[name] = ir.Event(name, tuple(fields), ev.title, ev.qualitative,
+                                         ir.Cite(sec, ev.span))
+        for name, (d, _) in self.def_decls.items():
+            params = tuple((p.name, self.resolve_type(p.type)) for p in d.params)
+            self.def_sigs[name] = (params, self.resolve_type(d.type))
+
+    def check_definition(self, name: str, d: ast.Define, sec: str | None) -> None:
+        params, rtype = self.def_sigs[name]
+        self.current_def = name
+        self.def_deps[name] = set()
+        scope = _Scope(dict(params))
+        body = self.expr(d.expr, scope)
+        self.current_def = None
+        self.expect(body, rtype, d.expr.span, f"the definition of '{name}'")
+        self.definitions[name] = ir.Definition(name, params, rtype, d.title, body,
+                                               ir.Cite(sec, d.span))
+
+    def check_def_cycles(self) -> None:
+        state: dict[str, int] = {}
+        stack: list[str] = []
+
+        def visit(n: str) -> None:
+            state[n] = 1
+            stack.append(n)
+            for m in sorted(self.def_deps.get(n, ())):
+                if state.get(m) == 1:
+                    cycle = stack[stack.index(m):] + [m]
+                    d = self.def_decls[m][0]
+                    self.err("E401", "definitions refer to each other in a cycle: "
+                             + " → ".join(cycle), d.span,
+                             "a definition may use another only if that one does not use it back")
+                elif m not in state:
+                    visit(m)
+            stack.pop()
+            state[n] = 2
+
+        for n in sorted(self.def_deps):
+            if n not in state:
+                visit(n)
+
+    def expect(self, e: ir.E, want: Type, span: Span | None, what: str) -> None:
+        if _ok(e.type) or _ok(want) or T.assignable(e.type, want):
+            return
+        hint = ()
+        if e.type.kind == "unrounded":
+            hint = (f"round it explicitly, e.g. round(..., half_up) or round(..., down)",)
+        elif e.type.optional and T.assignable(e.type.inner, want):
+            hint = ("the value may be none; use earlier(...) or if exists(x) then ... else ...",)
+        self.err("E301", f"{what} is {e.type}, but {want} is expected", span, *hint)
+
+    def boolean(self, e: ast.Expr, scope: _Scope, what: str) -> ir.E:
+        out = self.expr(e, scope)
+        self.expect(out, T.BOOL, e.span, what)
+        return out
+
+    def date_expr(self, e: ast.Expr, scope: _Scope, what: str) -> ir.E:
+        out = self.expr(e, scope)
+        self.expect(out, T.opt_t(T.DATE), e.span, what)
+        return out
+
+    # ── expressions ─────────────────────────────────────────────────────────
+
+    def expr(self, e: ast.Expr, scope: _Scope) -> ir.E:  # noqa: C901 - one dispatch
+        sp = e.span
+        if isinstance(e, ast.Literal):
+            return self.literal(e)
+        if isinstance(e, ast.DurationLit):
+            return ir.E("duration", T.DURATION, data=(e.amount, e.unit), span=sp)
+        if isinstance(e, ast.NthAfter):
+            anchor = self.date_expr(e.anchor, scope, "the date counted from")
+            t = T.opt_t(T.DATE) if anchor.type.optional else T.DATE
+            return ir.E("nth", t, (anchor,), (e.amount, e.unit), sp)
+        if isinstance(e, ast.Name):
+            return self.name(e, scope)
+        if isinstance(e, ast.Call):
+            return self.call(e, scope)
+        if isinstance(e, ast.Attr):
+            return self.attr(e, scope)
+        if isinstance(e, ast.Index):
+            obj = self.expr(e.obj, scope)
+            key = self.expr(e.key, scope)
+            if _ok(obj.type):
+                return ir.E("error", ERROR, span=sp)
+            if obj.type.kind != "map":
+                self.err("E301", f"only a map can be indexed; this is {obj.type}", e.obj.span)
+                return ir.E("error", ERROR, span=sp)
+            self.expect(key, obj.type.args[0], e.key.span, "the key")
+            return ir.E("index", obj.type.args[1], (obj, key), span=sp)
+        if isinstance(e, (ast.Aggregate, ast.AggregateSet)):
+            return self.aggregate(e, scope)
+        if isinstance(e, ast.Allocate):
+            return self.allocate(e, scope)
+        if isinstance(e, ast.SetComprehension):
+            src = self.expr(e.source, scope)
+            elem = self.elem_type(src, e.source.span)
+            inner = scope.bind(e.var, elem)
+            where = self.boolean(e.where, inner, "the where condition") if e.where else None
+            val = self.expr(e.expr, inner)
+            args = (val, src) + ((where,) if where else ())
+            return ir.E("setcomp", T.set_t(val.type), args, e.var, sp)
+        if isinstance(e, ast.SetLiteral):
+            items = tuple(self.expr(i, scope) for i in e.items)
+            t: Type | None = T.NOTHING
+            for it, ie in zip(items, e.items):
+                j = T.join(t, it.type) if t is not None else None  # type: ignore[arg-type]
+                if j is None and not _ok(it.type):
+                    self.err("E301", f"a set cannot mix {t} and {it.type}", ie.span)
+                    j = ERROR
+                t = j
+            return ir.E("setlit", T.set_t(t or ERROR), items, span=sp)
+        if isinstance(e, ast.BinOp):
+            return self.arith(e, scope)
+        if isinstance(e, ast.Compare):
+            left, right = self.expr(e.left, scope), self.expr(e.right, scope)
+            if not (_ok(left.type) or _ok(right.type)):
+                if e.op in ("==", "!="):
+                    if T.join(left.type, right.type) is None:
+                        self.err("E301", f"cannot compare {left.type} with {right.type}", sp)
+                elif not T.comparable(left.type, right.type):
+                    self.err("E301", f"cannot order {left.type} and {right.type} with {e.op}", sp,
+                             expected="two numbers of one kind, two dates or two durations")
+            return ir.E("cmp", T.BOOL, (left, right), e.op, sp)
+        if isinstance(e, ast.Member):
+            item, coll = self.expr(e.item, scope), self.expr(e.collection, scope)
+            if not (_ok(item.type) or _ok(coll.type)):
+                if coll.type.kind == "set":
+                    elem = coll.type.elem
+                elif coll.type.kind == "map":
+                    elem = coll.type.args[0]
+                else:
+                    self.err("E301", f"'in' needs a set or a map on its right; this is "
+                             f"{coll.type}", e.collection.span)
+                    elem = ERROR
+                if not _ok(elem) and elem.kind != "nothing" and T.join(item.type, elem) is None:
+                    self.err("E301", f"a {item.type} cannot be a member of a set of {elem}", sp)
+            return ir.E("member", T.BOOL, (item, coll), e.negated, sp)
+        if isinstance(e, ast.BoolOp):
+            left = self.boolean(e.left, scope, f"the left side of '{e.op}'")
+            right = self.boolean(e.right, scope, f"the right side of '{e.op}'")
+            return ir.E(e.op, T.BOOL, (left, right), span=sp)
+        if isinstance(e, ast.Not):
+            return ir.E("not", T.BOOL, (self.boolean(e.expr, scope, "the operand of 'not'"),),
+                        span=sp)
+        if isinstance(e, ast.Neg):
+            x = self.expr(e.expr, scope)
+            if not _ok(x.type) and x.type.inner.kind not in T.NUMERIC:
+                self.err("E301", f"cannot negate {x.type}", sp)
+            return ir.E("neg", x.type, (x,), span=sp)
+        if isinstance(e, ast.IfThenElse):
+            cond = self.boolean(e.cond, scope, "the condition of 'if'")
+            a, b = self.expr(e.then, scope), self.expr(e.otherwise, scope)
+            if _ok(a.type) or _ok(b.type):
+                t2: Type | None = ERROR
+            else:
+                t2 = T.join(a.type, b.type)
+                if t2 is None:
+                    self.err("E301", f"'then' gives {a.type} but 'else' gives {b.type}", sp)
+                    t2 = ERROR
+            return ir.E("if", t2, (cond, a, b), span=sp)
+        raise AssertionError(type(e))  # pragma: no cover
+
+    def literal(self, e: ast.Literal) -> ir.E:
+        from decimal import Decimal
+        from fractions import Fraction
+
+        k, v = e.kind, e.value
+        if k == "int":
+            return ir.E("lit", T.INT, data=v, span=e.span)
+        if k == "decimal":
+            assert isinstance(v, Decimal)
+            return ir.E("lit", T.RATIO, data=Fraction(v), span=e.span)
+        if k == "percent":
+            assert isinstance(v, Decimal)
+            return ir.E("lit", T.RATIO, data=Fraction(v) / 100, span=e.span)
+        if k == "money":
+            return ir.E("lit", T.MONEY, data=v, span=e.span)
+        if k == "date":
+            return ir.E("lit", T.DATE, data=v, span=e.span)
+        if k == "text":
+            return ir.E("lit", T.TEXT, data=v, span=e.span)
+        if k == "bool":
+            return ir.E("lit", T.BOOL, data=v, span=e.span)
+        return ir.E("lit", T.NONE, data=None, span=e.span)
+
+    def all_names(self, scope: _Scope) -> list[str]:
+        return [*scope.names, *self.def_sigs, *self.facts, *self.parties, *self.roles,
+                *self.events, *self.enum_members]
+
+    def name(self, e: ast.Name, scope: _Scope) -> ir.E:
+        n, sp = e.name, e.span
+        if n in scope.names:
+            return ir.E("local", scope.names[n], data=n, span=sp)
+        if n in self.def_sigs:
+            params, rtype = self.def_sigs[n]
+            if params:
+                self.err("E302", f"'{n}' needs {len(params)} argument(s)", sp,
+                         f"write {n}({', '.join(p for p, _ in params)})")
+                return ir.E("error", ERROR, span=sp)
+            self.note_dep(n)
+            return ir.E("call", rtype, (), n, sp)
+        if n in self.facts:
+            f = self.facts[n]
+            if f.params:
+                self.err("E302", f"fact '{n}' needs {len(f.params)} argument(s)", sp)
+                return ir.E("error", ERROR, span=sp)
+            return ir.E("fact", f.type, (), n, sp)
+        if n in self.parties:
+            return ir.E("party", T.ANY_PARTY, data=n, span=sp)
+        if n in self.roles:
+            return ir.E("role", T.set_t(T.party_t(n)), data=n, span=sp)
+        if n in self.events:
+            return ir.E("events", T.set_t(T.event_t(n)), data=(n,), span=sp)
+        if n in self.enum_members:
+            owners = self.enum_members[n]
+            if len(owners) > 1:
+                self.err("E201", f"'{n}' is a member of several enumerations: "
+                         + ", ".join(owners), sp, f"write {owners[0]}.{n}")
+                return ir.E("error", ERROR, span=sp)
+            return ir.E("lit", T.enum_t(owners[0]), data=n, span=sp)
+        if n in BUILTINS:
+            self.err("E302", f"'{n}' is a function; call it with arguments", sp)
+            return ir.E("error", ERROR, span=sp)
+        self.unknown("name", n, sp, self.all_names(scope))
+        return ir.E("error", ERROR, span=sp)
+
+    def note_dep(self, name: str) -> None:
+        if self.current_def is not None:
+            self.def_deps.setdefault(self.current_def, set()).add(name)
+
+    def call(self, e: ast.Call, scope: _Scope) -> ir.E:
+        f, sp = e.func, e.span
+        args = tuple(self.expr(a, scope) for a in e.args) if f != "round" else ()
+        if f in self.def_sigs:
+            params, rtype = self.def_sigs[f]
+            self.check_args(f, params, args, e)
+            self.note_dep(f)
+            return ir.E("call", rtype, args, f, sp)
+        if f in self.facts:
+            fact = self.facts[f]
+            self.check_args(f, fact.params, args, e)
+            return ir.E("fact", fact.type, args, f, sp)
+        if f in BUILTINS:
+            return self.builtin(e, args, scope)
+        cands = [*self.def_sigs, *self.facts, *BUILTINS]
+        self.unknown("function", f, sp, cands)
+        return ir.E("error", ERROR, span=sp)
+
+    def check_args(self, f: str, params: Sequence[tuple[str, Type]], args: Sequence[ir.E],
+                   e: ast.Call) -> None:
+        if len(params) != len(args):
+            self.err("E302", f"'{f}' takes {len(params)} argument(s), not {len(args)}", e.span,
+                     f"write {f}({', '.join(p for p, _ in params)})")
+            return
+        for (pn, pt), a, ae in zip(params, args, e.args):
+            self.expect(a, pt, ae.span, f"argument '{pn}' of '{f}'")
+
+    def builtin(self, e: ast.Call, args: tuple[ir.E, ...], scope: _Scope) -> ir.E:
+        f, sp = e.func, e.span
+
+        def arity(*ns: int) -> bool:
+            if len(e.args) not in ns:
+                self.err("E302", f"'{f}' takes {' or '.join(map(str, ns))} argument(s), "
+                         f"not {len(e.args)}", sp)
+                return False
+            return True
+
+        if f == "keys":
+            if not arity(1):
+                return ir.E("error", ERROR, span=sp)
+            m = args[0]
+            if _ok(m.type):
+                return ir.E("error", ERROR, span=sp)
+            if m.type.kind != "map":
+                self.err("E301", f"keys(...) needs a map; this is {m.type}", e.args[0].span)
+                return ir.E("error", ERROR, span=sp)
+            return ir.E("builtin", T.set_t(m.type.args[0]), args, ("keys", None), sp)
+        if f == "exists":
+            if not arity(1):
+                return ir.E("error", ERROR, span=sp)
+            return ir.E("builtin", T.BOOL, args, ("exists", None), sp)
+        if f in ("earlier", "later"):
+            if len(args) < 1:
+                return self.err_e("E302", f"'{f}' needs at least one date", sp)
+            certain = False
+            for a, ae in zip(args, e.args):
+                self.expect(a, T.opt_t(T.DATE), ae.span, f"an argument of '{f}'")
+                certain = certain or a.type == T.DATE
+            t = T.DATE if (certain and f == "earlier") or (certain and f == "later") else T.opt_t(T.DATE)
+            return ir.E("builtin", t, args, (f, None), sp)
+        if f == "days_between":
+            if not arity(2):
+                return ir.E("error", ERROR, span=sp)
+            for a, ae in zip(args, e.args):
+                self.expect(a, T.opt_t(T.DATE), ae.span, "an argument of 'days_between'")
+            opt = any(a.type.optional for a in args)
+            return ir.E("builtin", T.opt_t(T.INT) if opt else T.INT, args, (f, None), sp)
+        if f in ("days", "business_days", "months"):
+            if not arity(1):
+                return ir.E("error", ERROR, span=sp)
+            self.expect(args[0], T.INT, e.args[0].span, f"the argument of '{f}'")
+            return ir.E("builtin", T.DURATION, args, (f, None), sp)
+        if f == "abs":
+            if not arity(1):
+                return ir.E("error", ERROR, span=sp)
+            return ir.E("builtin", args[0].type, args, (f, None), sp)
+        if f == "round":
+            return self.round_call(e, scope)
+        raise AssertionError(f)  # pragma: no cover
+
+    def err_e(self, code: str, msg: str, sp: Span | None, *hints: str) -> ir.E:
+        self.err(code, msg, sp, *hints)
+        return ir.E("error", ERROR, span=sp)
+
+    def round_call(self, e: ast.Call, scope: _Scope) -> ir.E:
+        sp = e.span
+        if len(e.args) not in (2, 3):
+            return self.err_e("E302", "round takes (amount, mode) or (amount, unit, mode)", sp,
+                              "for example round(loss * share, $0.01, half_up)")
+        x = self.expr(e.args[0], scope)
+        mode_e = e.args[-1]
+        if not isinstance(mode_e, ast.Name) or mode_e.name not in ROUNDING_MODES:
+            got = mode_e.name if isinstance(mode_e, ast.Name) else "this"
+            guess = did_you_mean(got, ROUNDING_MODES)
+            return self.err_e("E302", f"'{got}' is not a rounding mode", mode_e.span,
+                              *((f"did you mean '{guess}'?",) if guess else ()))
+        unit = self.expr(e.args[1], scope) if len(e.args) == 3 else None
+        t = x.type.inner
+        if _ok(t):
+            return ir.E("error", ERROR, span=sp)
+        base = t.name if t.kind == "unrounded" else t.kind
+        if base not in ("money", "shares", "int", "ratio"):
+            return self.err_e("E301", f"cannot round {x.type}", e.args[0].span)
+        rt = {"money": T.MONEY, "shares": T.SHARES, "int": T.INT, "ratio": T.RATIO}[str(base)]
+        args = (x,) + ((unit,) if unit else ())
+        return ir.E("builtin", rt, args, ("round", mode_e.name), sp)
+
+    def attr(self, e: ast.Attr, scope: _Scope) -> ir.E:
+        sp = e.span
+        if isinstance(e.obj, ast.Name) and e.obj.name in self.enums and e.obj.name not in scope.names:
+            en = self.enums[e.obj.name]
+            members = [m.name for m in en.members]
+            if e.name not in members:
+                self.unknown(f"member of {en.name}", e.name, sp, members)
+                return ir.E("error", ERROR, span=sp)
+            return ir.E("lit", T.enum_t(en.name), data=e.name, span=sp)
+        obj = self.expr(e.obj, scope)
+        t = obj.type
+        if _ok(t):
+            return ir.E("error", ERROR, span=sp)
+        if t.inner.kind != "event":
+            return self.err_e("E301", f"'.{e.name}' needs an event; this is {t}", sp)
+        opt = t.optional
+        if e.name == "date":
+            ft: Type | None = T.DATE
+        elif e.name == "id":
+            ft = T.TEXT
+        else:
+            names = t.inner.names
+            if not names:
+                return self.err_e("E201", f"'{e.name}' is not a field of every event; only "
+                                  "'date' and 'id' are", sp,
+                                  "bind a typed variable, e.g. `for DemandNotice d`")
+            ft = None
+            for n in sorted(names):
+                fty = self.events[n].field_type(e.name) if n in self.events else None
+                if fty is None:
+                    fields = [f for f, _ in self.events[n].fields] + ["date", "id"]
+                    guess = did_you_mean(e.name, fields)
+                    return self.err_e("E201", f"event {n} has no field '{e.name}'", sp,
+                                      *((f"did you mean '{guess}'?",) if guess else ()))
+                if ft is not None and ft != fty:
+                    return self.err_e("E301", f"field '{e.name}' has different types in "
+                                      + " and ".join(sorted(names)), sp)
+                ft = fty
+        assert ft is not None
+        return ir.E("field", T.opt_t(ft) if opt else ft, (obj,), e.name, sp)
+
+    def elem_type(self, src: ir.E, span: Span | None) -> Type:
+        t = src.type
+        if _ok(t):
+            return ERROR
+        if t.kind == "set":
+            return t.elem
+        if t.kind == "map":
+            return t.args[0]
+        self.err("E301", f"expected a set to range over; this is {t}", span)
+        return ERROR
+
+    def aggregate(self, e: ast.Aggregate | ast.AggregateSet, scope: _Scope) -> ir.E:
+        sp = e.span
+        func = e.func
+        if isinstance(e, ast.Aggregate):
+            src = self.expr(e.source, scope)
+            elem = self.elem_type(src, e.source.span)
+            inner = scope.bind(e.var, elem)
+            where = self.boolean(e.where, inner, "the where condition") if e.where else None
+            val = self.expr(e.expr, inner)
+            var = e.var
+        else:
+            src = self.expr(e.expr, scope)
+            if _ok(src.type):
+                return ir.E("error", ERROR, span=sp)
+            if src.type.kind == "map":
+                elem = src.type.args[1]
+                var = "$v"
+                val = ir.E("local", elem, data=var, span=sp)
+                src = ir.E("builtin", T.set_t(elem), (src,), ("values", None), sp)
+            else:
+                elem = self.elem_type(src, e.expr.span)
+                var = "$v"
+                val = ir.E("local", elem, data=var, span=sp)
+            where = None
+        vt = val.type
+        nonempty_literal = src.op == "setlit" and bool(src.args)
+        if _ok(vt):
+            rt: Type = ERROR
+        elif func == "count":
+            rt = T.INT
+        elif func in ("all", "any"):
+            self.expect(val, T.BOOL, sp, f"the value {func}(...) tests")
+            rt = T.BOOL
+        elif func == "sum":
+            if vt.kind not in T.NUMERIC and vt.kind != "duration":
+                return self.err_e("E301", f"cannot sum {vt}", sp)
+            rt = vt
+        elif func in ("min", "max"):
+            if vt.inner.kind not in T.NUMERIC and vt.inner.kind not in ("date", "duration"):
+                return self.err_e("E301", f"cannot take the {func} of {vt}", sp)
+            rt = vt if nonempty_literal else T.opt_t(vt)
+        else:  # earliest, latest
+            if not T.assignable(vt, T.opt_t(T.DATE)):
+                return self.err_e("E301", f"{func}(...) needs dates; this is {vt}", sp)
+            rt = T.opt_t(T.DATE)
+        args = (val, src) + ((where,) if where else ())
+        return ir.E("agg", rt, args, (func, var), sp)
+
+    def allocate(self, e: ast.Allocate, scope: _Scope) -> ir.E:
+        total = self.expr(e.total, scope)
+        src = self.expr(e.source, scope)
+        elem = self.elem_type(src, e.source.span)
+        weight = self.expr(e.weight, scope.bind(e.var, elem))
+        self.expect(total, T.SHARES, e.total.span, "the total to allocate")
+        self.expect(weight, T.SHARES, e.weight.span, "the weight")
+        if e.rounding not in ALLOCATION_ROUNDING:
+            guess = did_you_mean(e.rounding, ALLOCATION_ROUNDING)
+            self.err("E302", f"'{e.rounding}' is not an allocation rounding", e.rounding_span,
+                     *((f"did you mean '{guess}'?",) if guess else ()),
+                     expected=" or ".join(ALLOCATION_ROUNDING))
+        return ir.E("allocate", T.map_t(elem, T.SHARES), (total, src, weight),
+                    (e.var, e.rounding), e.span)
+
+    def arith(self, e: ast.BinOp, scope: _Scope) -> ir.E:
+        left, right = self.expr(e.left, scope), self.expr(e.right, scope)
+        sp, op = e.span, e.op
+        a, b = left.type, right.type
+        if _ok(a) or _ok(b):
+            return ir.E("arith", ERROR, (left, right), op, sp)
+        opt = a.optional or b.optional
+        ai, bi = a.inner, b.inner
+
+        def out(t: Type, kind: str) -> ir.E:
+            return ir.E("arith", T.opt_t(t) if opt else t, (left, right), (op, kind), sp)
+
+        ka = ai.name if ai.kind == "unrounded" else ai.kind
+        kb = bi.name if bi.kind == "unrounded" else bi.kind
+        unr = ai.kind == "unrounded" or bi.kind == "unrounded"
+        if op in "+-":
+            if ai.kind == "date" and bi.kind == "duration":
+                return out(T.DATE, "date")
+            if ai.kind == "set" and bi.kind == "set":
+                j = T.join(ai, bi)
+                if j is not None:
+                    return ir.E("arith", j, (left, right), (op, "set"), sp)
+            if ai.kind == "duration" and bi.kind == "duration" and op == "+":
+                return out(T.DURATION, "duration")
+            if T.is_integer(ai) and T.is_integer(bi):
+                return out(T.SHARES if "shares" in (ka, kb) else T.INT, "num")
+            for base in ("money", "ratio"):
+                if {ka, kb} <= {base, "int"} and base in (ka, kb):
+                    return out(T.unrounded(base) if unr else T.prim(base), "num")
+            if unr and ka == kb:
+                return out(T.unrounded(str(ka)), "num")
+            if ai.kind == "date" and bi.kind == "date":
+                return self.err_e("E301", "dates cannot be subtracted", sp,
+                                  "use days_between(a, b)")
+            return self.err_e("E301", f"cannot {'add' if op == '+' else 'subtract'} {b} "
+                              f"{'to' if op == '+' else 'from'} {a}", sp)
+        kinds = {ka, kb}
+        if op == "*":
+            if T.is_integer(ai) and T.is_integer(bi):
+                if ka == "shares" and kb == "shares":
+                    return self.err_e("E301", "shares times shares has no meaning", sp)
+                return out(T.SHARES if "shares" in kinds else T.INT, "num")
+            if kinds <= {"money", "int"} and "money" in kinds and not ("money" == ka == kb):
+                return out(T.unrounded("money") if unr else T.MONEY, "num")
+            if "ratio" in kinds and kinds <= {"ratio", "int"}:
+                return out(T.RATIO, "num")
+            if kinds == {"ratio", "money"} or kinds == {"ratio", "shares"}:
+                return out(T.unrounded(str((kinds - {"ratio"}).pop())), "num")
+            return self.err_e("E301", f"cannot multiply {a} by {b}", sp)
+        # division
+        if (T.is_integer(ai) and T.is_integer(bi)) or ka == kb == "money" or (
+                ka == kb == "ratio") or (ka == "ratio" and kb == "int"):
+            return out(T.RATIO, "num")
+        if ka in ("money", "shares") and kb in ("int", "shares", "ratio") and ka != kb:
+            return out(T.unrounded(str(ka)), "num")
+        return self.err_e("E301", f"cannot divide {a} by {b}", sp)
+
+    # ── clauses ─────────────────────────────────────────────────────────────
+
+    def check_clauses(self) -> list[ir.Norm]:
+        norms: list[ir.Norm] = []
+        seen: dict[str, Span | None] = {}
+        for c, section, heading in self.clauses:
+            nid = f"{section}.{c.name}"
+            if nid in seen:
+                self.err("E202", f"section {section} has two clauses named '{c.name}'", c.span,
+                         labels=(Label(seen[nid], "first here"),) if seen[nid] else ())
+                continue
+            seen[nid] = c.span
+            norm = self.check_clause(c, section, heading, nid)
+            if norm is not None:
+                norms.append(norm)
+        for x, section in self.exceptions:
+            nid = f"{section}.{x.name}"
+            if nid in seen:
+                self.err("E202", f"section {section} has two clauses named '{x.name}'", x.span)
+            seen[nid] = x.span
+        return norms
+
+    def once(self, parts: Sequence[Any], groups: dict[str, tuple[type, ...]]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for p in parts:
+            for key, classes in groups.items():
+                if isinstance(p, classes):
+                    if key in found and key != "with":
+                        self.err("E404", f"a clause has one {key} part; this is a second",
+                                 p.span, labels=(Label(found[key].span, "the first"),))
+                    else:
+                        found[key] = p
+        return found
+
+    def check_clause(self, c: ast.Clause, section: str, heading: str, nid: str) -> ir.Norm | None:
+        scope = _Scope()
+        bearer = bearer_var = bearer_role = None
+        if isinstance(c.bearer, ast.BearerParty):
+            if c.bearer.name not in self.parties:
+                if c.bearer.name in self.roles:
+                    self.err("E201", f"'{c.bearer.name}' is a role, not a party", c.bearer.span,
+                             f"write: each i in {c.bearer.name} {c.modal} ...")
+                else:
+                    self.unknown("party", c.bearer.name, c.bearer.span, self.parties)
+            bearer = c.bearer.name
+        else:
+            if c.bearer.role not in self.roles:
+                self.unknown("role", c.bearer.role, c.bearer.span, self.roles)
+            bearer_var, bearer_role = c.bearer.var, c.bearer.role
+            scope = scope.bind(c.bearer.var, T.party_t(c.bearer.role))
+        parts = self.once(c.parts, {
+            "to": (ast.ToPart,), "upon": (ast.Upon,), "when": (ast.When,),
+            "deadline": (ast.Within, ast.ByDate, ast.DeadlineText),
+            "from": (ast.FromPart,), "end": (ast.Until, ast.Through),
+            "fulfilment": (ast.FulfilledBy, ast.FulfilledWhen, ast.FulfilledOn),
+            "breach": (ast.BreachedBy,),
+        })
+        trigger = None
+        if "upon" in parts:
+            trigger, scope = self.trigger(parts["upon"], scope)
+        modality = c.modality
+        beneficiary = when = deadline = start = end = fulfilled = None
+        deadline_kind = deadline_text = fulfilled_kind = None
+        fulfilled_trigger = breached_trigger = None
+        end_inclusive = False
+        if "to" in parts:
+            beneficiary = self.expr(parts["to"].expr, scope)
+            if not _ok(beneficiary.type) and not (
+                    T.assignable(beneficiary.type, T.ANY_PARTY)
+                    or T.assignable(beneficiary.type, T.set_t(T.ANY_PARTY))):
+                self.err("E301", f"the beneficiary is {beneficiary.type}; a party or a set of "
+                         "parties is expected", parts["to"].span)
+        if "when" in parts:
+            when = self.boolean(parts["when"].expr, scope, "the 'when' condition")
+        if "deadline" in parts:
+            d = parts["deadline"]
+            if isinstance(d, ast.Within):
+                dur = self.expr(d.duration, scope)
+                self.expect(dur, T.DURATION, d.duration.span, "the length of time")
+                anchor = self.date_expr(d.anchor, scope, "the date counted from")
+                t = T.opt_t(T.DATE) if anchor.type.optional else T.DATE
+                expr = ir.E("arith", t, (anchor, dur), ("+", "date"), d.span)
+                if modality == "obligation":
+                    deadline_kind, deadline = "within", expr
+                else:
+                    end, end_inclusive = expr, True
+                    if "end" in parts:
+                        self.err("E404", "'within' already ends the period; remove 'until' or "
+                                 "'through'", parts["end"].span)
+            elif isinstance(d, ast.ByDate):
+                if modality != "obligation":
+                    self.err("E405", f"'by' sets a deadline, which only an obligation has; "
+                             f"this clause is a {modality}", d.span, "use 'through' to end the period")
+                deadline_kind, deadline = "by", self.date_expr(d.expr, scope, "the deadline")
+            else:
+                if modality != "obligation":
+                    self.err("E405", f"a deadline only belongs to an obligation; this clause "
+                             f"is a {modality}", d.span)
+                deadline_kind, deadline_text = "text", d.text
+        if "from" in parts:
+            start = self.date_expr(parts["from"].expr, scope, "the start of the period")
+        if "end" in parts:
+            p = parts["end"]
+            end = self.date_expr(p.expr, scope, "the end of the period")
+            end_inclusive = isinstance(p, ast.Through)
+        if "fulfilment" in parts:
+            p = parts["fulfilment"]
+            if modality == "prohibition":
+                self.err("E405", "a prohibition is not fulfilled; it is breached", p.span,
+                         "use 'breached by EventType e where ...'")
+            if isinstance(p, ast.FulfilledBy):
+                fulfilled_kind = "by"
+                fulfilled_trigger, _ = self.trigger(
+                    ast.Upon((p.event,), p.var, p.where, p.span), scope)
+            elif isinstance(p, ast.FulfilledWhen):
+                fulfilled_kind = "when"
+                fulfilled = self.boolean(p.expr, scope, "the fulfilment condition")
+            else:
+                fulfilled_kind = "on"
+                fulfilled = self.date_expr(p.expr, scope, "the fulfilment date")
+        if "breach" in parts:
+            p = parts["breach"]
+            if modality != "prohibition":
+                self.err("E405", f"only a prohibition is 'breached by' an act; this clause is a "
+                         f"{modality}", p.span, "an obligation is breached when its deadline passes")
+            breached_trigger, _ = self.trigger(ast.Upon((p.event,), p.var, p.where, p.span),
+                                               scope)
+        withs = []
+        for p in c.parts:
+            if isinstance(p, ast.WithPart):
+                withs.append((p.label, self.expr(p.expr, scope)))
+        return ir.Norm(
+            id=nid, section=section, heading=heading, name=c.name, modality=modality,
+            modal=c.modal, action=c.action, bearer=bearer, bearer_var=bearer_var,
+            bearer_role=bearer_role, beneficiary=beneficiary, trigger=trigger, when=when,
+            deadline_kind=deadline_kind, deadline=deadline, deadline_text=deadline_text,
+            start=start, end=end, end_inclusive=end_inclusive, fulfilled_kind=fulfilled_kind,
+            fulfilled=fulfilled, fulfilled_trigger=fulfilled_trigger,
+            breached_trigger=breached_trigger, withs=tuple(withs), cite=ir.Cite(section, c.span))
+
+    def trigger(self, u: ast.Upon, scope: _Scope) -> tuple[ir.Trigger, _Scope]:
+        for ev in u.events:
+            if ev not in self.events:
+                self.unknown("event", ev, u.span, self.events)
+        t = T.event_t(*u.events)
+        inner = scope.bind(u.var, t)
+        where = self.boolean(u.where, inner, "the 'where' condition") if u.where else None
+        return ir.Trigger(tuple(u.events), u.var, where), inner
+
+    # ── priorities and exceptions ───────────────────────────────────────────
+
+    def check_priorities(self) -> set[tuple[str, str]]:
+        """Explicit edges (winner, loser); `notwithstanding anything` is ('*' winner)."""
+        edges: dict[tuple[str, str], Span | None] = {}
+        self.prevail_all: set[str] = set()
+        for number, (s, _) in self.sections.items():
+            for p in s.priorities:
+                if p.kind == "notwithstanding_all":
+                    self.prevail_all.add(number)
+                    continue
+                for ref in p.refs:
+                    if ref not in self.sections:
+                        self.unknown("section", ref, p.span, self.sections, code="E204")
+                        continue
+                    if ref == number:
+                        self.err("E402", f"section {number} refers to itself", p.span)
+                        continue
+                    edge = (number, ref) if p.kind == "notwithstanding" else (ref, number)
+                    edges[edge] = p.span
+        # cycles among explicit edges
+        graph: dict[str, set[str]] = {}
+        for a, b in edges:
+            graph.setdefault(a, set()).add(b)
+        state: dict[str, int] = {}
+
+        def visit(n: str, path: list[str]) -> None:
+            state[n] = 1
+            for m in sorted(graph.get(n, ())):
+                if state.get(m) == 1:
+                    cyc = path[path.index(m):] + [m] if m in path else [n, m]
+                    self.err("E402", "the priority between sections goes round in a circle: "
+                             + " over ".join(f"§{x}" for x in cyc), edges.get((n, m)),
+                             "one of these sections must give way: remove one 'subject to', "
+                             "'notwithstanding' or 'except as provided in'")
+                elif m not in state:
+                    visit(m, path + [m])
+            state[n] = 2
+
+        for n in sorted(graph):
+            if n not in state:
+                visit(n, [n])
+        self.edge_spans = edges
+        return set(edges)
+
+    def prevails(self, winner: str, loser: str, edges: set[tuple[str, str]]) -> bool | None:
+        """True if `winner` prevails over `loser`; False if an explicit edge says the opposite."""
+        wa, la = section_ancestors(winner), section_ancestors(loser)
+        for w in wa:
+            for lo in la:
+                if (lo, w) in edges:
+                    return False
+        for w in wa:
+            for lo in la:
+                if (w, lo) in edges:
+                    return True
+        if any(w in self.prevail_all for w in wa):
+            return True
+        return None
+
+    def check_exceptions(self, norms: list[ir.Norm], edges: set[tuple[str, str]]
+                         ) -> list[ir.Exception_]:
+        by_id = {n.id: n for n in norms}
+        out: list[ir.Exception_] = []
+        for x, section in self.exceptions:
+            targets: list[ir.Norm] = []
+            for t in x.targets:
+                tid = f"{t.section or section}.{t.name}"
+                if tid not in by_id:
+                    self.unknown("clause", str(t), t.span,
+                                 [f"§{i}" if t.section else i.split(".", 1)[1] for i in by_id
+                                  if t.section or i.startswith(section + ".")])
+                    continue
+                norm = by_id[tid]
+                targets.append(norm)
+                related = (section in section_ancestors(norm.section)
+                           or norm.section in section_ancestors(section))
+                if not related:
+                    verdict = self.prevails(section, norm.section, edges)
+                    if verdict is False:
+                        self.err("E402", f"exception '{x.name}' of §{section} overrides "
+                                 f"§{norm.section}, but §{norm.section} prevails over §{section}",
+                                 t.span, "remove the exception or the conflicting priority")
+                    elif verdict is None:
+                        self.err("E403", f"exception '{x.name}' of §{section} overrides "
+                                 f"§{norm.section}, but nothing says §{section} prevails over it",
+                                 t.span,
+                                 f"add `subject to §{section}` to section {norm.section}, or "
+                                 f"`notwithstanding §{norm.section}` to section {section}")
+            parts = self.once(x.parts, {
+                "for": (ast.ForBinding,), "upon": (ast.Upon,), "when": (ast.When,),
+                "from": (ast.FromPart,), "end": (ast.Until, ast.Through),
+                "because": (ast.Because,)})
+            scope = _Scope()
+            bind_kind = bind_var = None
+            if "for" in parts and targets:
+                fb = parts["for"]
+                bind_var = fb.var
+                bind_kind, bt = self.binding(fb, targets)
+                scope = scope.bind(fb.var, bt)
+            trigger = None
+            if "upon" in parts:
+                trigger, scope = self.trigger(parts["upon"], scope)
+            when = self.boolean(parts["when"].expr, scope, "the 'when' condition") \
+                if "when" in parts else None
+            start = self.date_expr(parts["from"].expr, scope, "the start") \
+                if "from" in parts else None
+            end = end_incl = None
+            if "end" in parts:
+                end = self.date_expr(parts["end"].expr, scope, "the end")
+                end_incl = isinstance(parts["end"], ast.Through)
+            if x.effect == "excuses" and "end" in parts:
+                self.err("E405", "an excuse has no end; to lift a duty for a time, use "
+                         "'suspends'", parts["end"].span)
+            if "because" not in parts:
+                self.err("E404", f"exception '{x.name}' does not say why", x.span,
+                         'add: because "the words of the agreement"')
+            out.append(ir.Exception_(
+                id=f"{section}.{x.name}", section=section, name=x.name, effect=x.effect,
+                targets=tuple(t.id for t in targets), bind_kind=bind_kind, bind_var=bind_var,
+                trigger=trigger, when=when, start=start, end=end, end_inclusive=bool(end_incl),
+                because=parts["because"].text if "because" in parts else "",
+                cite=ir.Cite(section, x.span)))
+        return out
+
+    def binding(self, fb: ast.ForBinding, targets: list[ir.Norm]) -> tuple[str, Type]:
+        if fb.type is not None and fb.type in self.roles:
+            for n in targets:
+                if n.bearer_role != fb.type:
+                    self.err("E301", f"clause §{n.id} is not borne by each {fb.type}", fb.span)
+            return "bearer", T.party_t(fb.type)
+        if fb.type is not None and fb.type not in self.events:
+            self.unknown("event or role", fb.type, fb.span, [*self.events, *self.roles])
+            return "trigger", ERROR
+        t: Type | None = None
+        for n in targets:
+            if n.trigger is None:
+                self.err("E301", f"clause §{n.id} has no 'upon' event to bind", fb.span)
+                return "trigger", ERROR
+            nt = T.event_t(*n.trigger.events)
+            t = nt if t is None else T.join(t, nt)
+        assert t is not None
+        if fb.type is not None:
+            want = T.event_t(fb.type)
+            if not T.assignable(t, want):
+                self.err("E301", f"the clauses this exception overrides are triggered by {t}, "
+                         f"not {fb.type}", fb.span, f"write `for {fb.var}` to bind any event")
+            return "trigger", want
+        return "trigger", t
+
+
+def _diag_key(d: Diagnostic) -> tuple[str, int, int]:
+    if d.span is None:
+        return ("", 0, 0)
+    return (d.span.file, d.span.line, d.span.col)
+
+
+def check(modules: Sequence[ast.Module]) -> ir.Contract:
+    """Check parsed modules (main first) and return the IR contract, or raise CheckErrors."""
+    return Checker(modules).check()

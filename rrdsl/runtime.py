@@ -1,0 +1,93 @@
+"""Runtime: the evaluation context closures run in, missing facts, and derivation nodes.
+
+A `Ctx` sees the fact set as of a cut-off date (events after it are invisible), memoises
+definitions, and — when tracing — records a derivation node for every fact and definition used.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime
+from typing import Any
+
+from .facts import FactSet
+from .values import EventValue
+
+
+class Missing(Exception):
+    """A fact the answer needs is not in the fact set."""
+
+    def __init__(self, needs: frozenset[str]):
+        super().__init__(", ".join(sorted(needs)))
+        self.needs = needs
+
+
+class EvalFailure(Exception):
+    """The contract asked for something impossible with these facts (e.g. division by zero)."""
+
+    def __init__(self, message: str, span: Any, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.span = span
+        self.hint = hint
+
+
+class Node:
+    """One step of a derivation: a fact, a definition, a condition, an exception, a clause."""
+
+    __slots__ = ("kind", "label", "value", "section", "file", "line", "children", "note")
+
+    def __init__(self, kind: str, label: str, value: Any = None, section: str | None = None,
+                 file: str | None = None, line: int | None = None,
+                 children: list[Node] | None = None, note: str | None = None):
+        self.kind = kind
+        self.label = label
+        self.value = value
+        self.section = section
+        self.file = file
+        self.line = line
+        self.children = children if children is not None else []
+        self.note = note
+
+
+class Ctx:
+    """Evaluation context at one cut-off date."""
+
+    __slots__ = ("facts", "as_of", "cutoff", "memo", "_events", "calendar", "trace",
+                 "qualitative", "_at", "root")
+
+    def __init__(self, facts: FactSet, as_of: datetime.date, calendar: Any,
+                 trace: bool = False, cutoff: datetime.date | None = None,
+                 root: Ctx | None = None):
+        self.facts = facts
+        self.as_of = as_of
+        self.cutoff = cutoff or as_of
+        self.memo: dict[Any, Any] = {}
+        self._events: dict[str, tuple[EventValue, ...]] = {}
+        self.calendar = calendar
+        self.trace: list[Node] | None = [] if trace else None
+        self.qualitative: set[str] = set()
+        self._at: dict[datetime.date, Ctx] = {}
+        self.root = root or self
+
+    def events(self, name: str) -> tuple[EventValue, ...]:
+        found = self._events.get(name)
+        if found is None:
+            evs = self.facts.events.get(name, [])
+            n = bisect.bisect_right([e.date for e in evs], self.cutoff) if evs and evs[-1].date > self.cutoff else len(evs)
+            found = tuple(evs[:n])
+            self._events[name] = found
+        return found
+
+    def at(self, day: datetime.date) -> Ctx:
+        """The context that sees only what had happened by `day` (never past as-of)."""
+        if day >= self.cutoff:
+            return self
+        root = self.root
+        sub = root._at.get(day)
+        if sub is None:
+            sub = Ctx(self.facts, self.as_of, self.calendar, cutoff=day, root=root)
+            root._at[day] = sub
+        sub.trace = self.trace
+        sub.qualitative = self.qualitative
+        return sub

@@ -1,0 +1,126 @@
+"""Runtime values: events, durations, and how every value is shown to people and to tools.
+
+Integers are `int`; money is `Decimal`; ratios are exact `Fraction`s; dates are
+`datetime.date`; parties and enumeration members are `str`; sets are `frozenset`; maps are
+`dict`; absence is `None`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from .types import Type
+
+
+class EventValue:
+    """One dated event of the fact set."""
+
+    __slots__ = ("type", "id", "date", "fields", "seq")
+
+    def __init__(self, type: str, id: str, date: datetime.date, fields: dict[str, Any],
+                 seq: int):
+        self.type = type
+        self.id = id
+        self.date = date
+        self.fields = fields
+        self.seq = seq
+
+    def __repr__(self) -> str:
+        return f"{self.type}({self.id}, {self.date})"
+
+    def __lt__(self, other: EventValue) -> bool:
+        return (self.date, self.seq) < (other.date, other.seq)
+
+
+class Duration:
+    __slots__ = ("amount", "unit")
+
+    def __init__(self, amount: int, unit: str):
+        self.amount = amount
+        self.unit = unit  # days | business_days | months | years
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Duration) and (self.amount, self.unit) == (other.amount, other.unit)
+
+    def __hash__(self) -> int:
+        return hash((self.amount, self.unit))
+
+    def __str__(self) -> str:
+        unit = self.unit.replace("_", " ")
+        return f"{self.amount} {unit[:-1] if abs(self.amount) == 1 else unit}"
+
+
+def money_text(v: Decimal) -> str:
+    sign = "-" if v < 0 else ""
+    v = abs(v)
+    q = v.quantize(Decimal("0.01")) if v == v.quantize(Decimal("0.01")) else v
+    whole, _, frac = f"{q:f}".partition(".")
+    return f"{sign}${int(whole):,}" + (f".{frac}" if frac else "")
+
+
+def ratio_text(v: Fraction) -> str:
+    pct = v * 100
+    if pct.denominator == 1:
+        return f"{pct.numerator}%"
+    d = Decimal(pct.numerator) / Decimal(pct.denominator)
+    return f"{d.quantize(Decimal('0.0001')).normalize():f}% (exactly {v.numerator}/{v.denominator})"
+
+
+def show(v: Any, t: Type | None = None) -> str:
+    """A value as a person reads it."""
+    if v is None:
+        return "none"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    kind = t.inner.kind if t is not None else None
+    if kind == "unrounded" or isinstance(v, Fraction):
+        if t is not None and t.inner.kind == "unrounded" and t.inner.name == "money":
+            return f"${float(v):,.6f} (unrounded, exactly {v})"
+        if t is not None and t.inner.kind == "unrounded":
+            return f"{v} (unrounded)"
+        return ratio_text(v) if isinstance(v, Fraction) else str(v)
+    if isinstance(v, Decimal):
+        return money_text(v)
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, datetime.date):
+        return v.isoformat()
+    if isinstance(v, EventValue):
+        return f"{v.type} {v.id} of {v.date.isoformat()}"
+    if isinstance(v, Duration):
+        return str(v)
+    if isinstance(v, (frozenset, set, tuple, list)):
+        elem = t.inner.elem if t is not None and t.inner.kind == "set" else None
+        items = sorted((show(x, elem) for x in v))
+        return "{" + ", ".join(items) + "}" if items else "{}"
+    if isinstance(v, dict):
+        vt = t.inner.args[1] if t is not None and t.inner.kind == "map" else None
+        return ", ".join(f"{k}: {show(x, vt)}" for k, x in sorted(v.items(), key=lambda kv: str(kv[0]))) or "{}"
+    return str(v)
+
+
+def to_json(v: Any) -> Any:
+    """A value in the JSON output: money and ratios as exact strings, dates as ISO strings."""
+    if v is None or isinstance(v, (bool, int, str)):
+        return v
+    if isinstance(v, Decimal):
+        return f"{v:f}"
+    if isinstance(v, Fraction):
+        if v.denominator == 1:
+            return str(v.numerator)
+        return f"{v.numerator}/{v.denominator}"
+    if isinstance(v, datetime.date):
+        return v.isoformat()
+    if isinstance(v, EventValue):
+        return {"event": v.type, "id": v.id, "date": v.date.isoformat()}
+    if isinstance(v, Duration):
+        return {"amount": v.amount, "unit": v.unit}
+    if isinstance(v, (frozenset, set, tuple, list)):
+        return sorted((to_json(x) for x in v), key=lambda x: str(x))
+    if isinstance(v, dict):
+        return {str(k if not isinstance(k, EventValue) else k.id): to_json(x)
+                for k, x in sorted(v.items(), key=lambda kv: str(kv[0]))}
+    return str(v)
