@@ -175,8 +175,10 @@ class _TomlPositions:
 
 
 class _Loader:
-    def __init__(self, contract: ir.Contract, file: str, text: str, kind: str):
+    def __init__(self, contract: ir.Contract, file: str, text: str, kind: str,
+                 prefix: PathT = ()):
         self.c = contract
+        self.prefix = prefix
         self.file = file
         self.kind = kind
         self.diags: list[Diagnostic] = []
@@ -187,6 +189,7 @@ class _Loader:
         self.pending_refs: list[tuple[Any, str, Type, PathT, Any]] = []
 
     def span(self, path: PathT) -> Span:
+        path = self.prefix + path
         if isinstance(self.locate, _JsonPositions):
             pos = self.locate.find(path)
             if pos is None:
@@ -571,9 +574,12 @@ def _finish_all(fs: FactSet) -> None:
 
 
 def parse_facts(contract: ir.Contract, data: Mapping[str, Any], file: str = "<facts>",
-                text: str = "", kind: str = "toml") -> FactSet:
-    """Validate already-decoded fact data (a TOML/JSON-shaped mapping) against the contract."""
-    loader = _Loader(contract, file, text, kind)
+                text: str = "", kind: str = "toml", prefix: PathT = ()) -> FactSet:
+    """Validate already-decoded fact data (a TOML/JSON-shaped mapping) against the contract.
+    `text` and `prefix` let errors point at the place in the file the data came from."""
+    if not isinstance(data, Mapping):
+        raise FactErrors(Diagnostic("E503", "the facts must be a table", Span.point(file, 1, 1)))
+    loader = _Loader(contract, file, text, kind, prefix)
     fs = loader.load(data)
     _finish_all(fs)
     return fs

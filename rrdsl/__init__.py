@@ -1,0 +1,13 @@
+"""rrdsl: a declarative contract language and interpreter for Registration Rights Agreements.
+
+Pipeline: parser (text → ast) → checker (ast → ir) → compiler (ir → plan of closures)
+→ evaluator (plan × facts × as-of → outcome); report renders outcomes for people and tools.
+"""
+
+from .api import Contract, FactSet, NormResult, Outcome, ValueResult, check, load
+from .diagnostics import Diagnostic, RrdslError
+
+__version__ = "0.1.0"
+
+__all__ = ["Contract", "FactSet", "NormResult", "Outcome", "ValueResult", "check", "load",
+           "Diagnostic", "RrdslError", "__version__"]

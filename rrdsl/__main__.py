@@ -1,0 +1,5 @@
+"""`python -m rrdsl` — the same as the `rrdsl` command."""
+
+from .cli import main
+
+raise SystemExit(main())

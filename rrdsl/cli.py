@@ -1,0 +1,182 @@
+"""Command-line interface, built on the public API (`rrdsl.api`).
+
+Exit status: 0 success, 1 user errors (syntax, names, types, facts, failed scenarios),
+2 usage errors. Errors print `file:line:col`, the source line with a caret, and a fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from .diagnostics import RrdslError, UsageError, render_all
+
+EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"rrdsl: usage error[E701]: {message}\n")
+        sys.stderr.write(f"  help: run `{self.prog} --help` for the options\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date; write YYYY-MM-DD, e.g. 2001-06-15") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="rrdsl", description="Evaluate registration rights agreements written "
+                "as clause files (.rrd) against fact sets.")
+    p.add_argument("--version", action="version", version="rrdsl 0.1.0")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    c = sub.add_parser("check", help="parse and check clause files; report every diagnostic")
+    c.add_argument("files", nargs="+", metavar="FILE", type=Path)
+
+    e = sub.add_parser("eval", help="evaluate a contract against a fact file")
+    e.add_argument("contract", type=Path, metavar="CONTRACT")
+    e.add_argument("facts", type=Path, metavar="FACTS")
+    e.add_argument("--as-of", type=_date, metavar="DATE",
+                   help="evaluate as of this date (default: the fact file's as_of)")
+    e.add_argument("--format", choices=("text", "json"), default="text")
+    e.add_argument("--no-values", action="store_true", help="leave out derived values")
+    e.add_argument("--explain", action="store_true", help="include derivation trees (JSON)")
+
+    x = sub.add_parser("explain", help="print the derivation of one answer")
+    x.add_argument("contract", type=Path, metavar="CONTRACT")
+    x.add_argument("facts", type=Path, metavar="FACTS")
+    x.add_argument("name", metavar="NAME",
+                   help="a clause (3(a).register), an instance (3(a).register[dn1]) or a "
+                   "derived value (restricted_stock(WCAS))")
+    x.add_argument("--as-of", type=_date, metavar="DATE")
+    x.add_argument("--format", choices=("text", "json"), default="text")
+
+    t = sub.add_parser("test", help="run scenario files (*.scenario.toml)")
+    t.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                   help="scenario files or folders (default: contracts/scenarios)")
+    t.add_argument("-v", "--verbose", action="store_true", help="list every scenario")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(COMMANDS[args.command](args))
+    except UsageError as err:
+        sys.stderr.write(render_all(err.diagnostics).replace("error[", "usage error[", 1) + "\n")
+        return EXIT_USAGE
+    except RrdslError as err:
+        sys.stderr.write(render_all(err.diagnostics) + "\n")
+        return EXIT_USER
+    except KeyboardInterrupt:  # pragma: no cover
+        return 130
+    except BrokenPipeError:  # pragma: no cover - e.g. `rrdsl eval ... | head`
+        return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .api import check
+
+    status = EXIT_OK
+    for f in args.files:
+        diags = check(f)
+        if diags:
+            sys.stderr.write(render_all(diags) + "\n")
+            n = len(diags)
+            sys.stderr.write(f"{f}: {n} error{'s' if n != 1 else ''}\n")
+            status = EXIT_USER
+        else:
+            sys.stdout.write(f"{f}: ok\n")
+    return status
+
+
+def _evaluate(args: argparse.Namespace, explain: bool, values: bool = True):  # type: ignore[no-untyped-def]
+    from .api import load
+
+    contract = load(args.contract)
+    facts = contract.read_facts(args.facts)
+    return contract.evaluate(facts, args.as_of, explain=explain, values=values)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .report import dumps, outcome_json, outcome_text
+
+    outcome = _evaluate(args, explain=args.explain, values=not args.no_values)
+    if args.format == "json":
+        sys.stdout.write(dumps(outcome_json(outcome)))
+    else:
+        sys.stdout.write(outcome_text(outcome, show_values=not args.no_values))
+    return EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .diagnostics import Diagnostic, did_you_mean
+    from .report import dumps, explanation_text, node_json
+
+    outcome = _evaluate(args, explain=True)
+    name = args.name.lstrip("§")
+    nodes = [r.explanation for r in outcome.norms
+             if name in (r.instance, r.norm.id, r.norm.name)]
+    nodes += [v.explanation for v in outcome.values if name in (v.label, v.definition.name)]
+    found = [n for n in nodes if n is not None]
+    if not found:
+        names = {r.instance for r in outcome.norms} | {r.norm.id for r in outcome.norms} | {
+            v.label for v in outcome.values}
+        guess = did_you_mean(name, names)
+        raise UsageError(Diagnostic(
+            "E703", f"no clause or derived value named {name!r}",
+            hints=((f"did you mean {guess!r}?",) if guess else ()) + (
+                "name a clause as 3(a).register, an instance as 3(a).register[dn1], or a "
+                "value as restricted_stock(WCAS)",)))
+    if args.format == "json":
+        sys.stdout.write(dumps({"schema": "rrdsl.explanation/1", "as_of": outcome.as_of.isoformat(),
+                                "answers": [node_json(n) for n in found]}))
+    else:
+        sys.stdout.write("\n".join(explanation_text(n) for n in found))
+    return EXIT_OK
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    from .diagnostics import Diagnostic
+    from .scenarios import find, run, summary_line
+
+    paths = args.paths or [Path("contracts/scenarios")]
+    for p in paths:
+        if not p.exists():
+            raise UsageError(Diagnostic("E704", f"no such file or folder: {p}"))
+    files = find(paths)
+    results = []
+    for f in files:
+        r = run(f)
+        results.append(r)
+        if not r.passed:
+            sys.stdout.write(f"FAIL {r.path}: {r.title}\n")
+            for msg in r.failures:
+                sys.stdout.write(f"  {msg}\n")
+            if r.error:
+                sys.stdout.write("  " + r.error.replace("\n", "\n  ") + "\n")
+        elif args.verbose:
+            sys.stdout.write(f"ok   {r.path}: {r.title}\n")
+    sys.stdout.write(summary_line(results) + "\n")
+    return EXIT_OK if all(r.passed for r in results) else EXIT_USER
+
+
+COMMANDS = {"check": cmd_check, "eval": cmd_eval, "explain": cmd_explain, "test": cmd_test}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
