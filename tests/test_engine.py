@@ -1,0 +1,305 @@
+"""Semantics of the general constructs, on small agreements written for the test."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import rrdsl
+from rrdsl.diagnostics import CheckErrors, RrdslError
+
+D = datetime.date
+
+
+def contract(tmp_path: Path, body: str, header: str = 'agreement toy "Toy" dated 2020-01-01\n'
+             ) -> rrdsl.Contract:
+    path = tmp_path / "toy.rrd"
+    path.write_text(header + body, encoding="utf-8")
+    return rrdsl.load(path)
+
+
+def run(c: rrdsl.Contract, facts: dict[str, Any], as_of: datetime.date) -> rrdsl.Outcome:
+    return c.evaluate(c.facts_from_mapping(facts), as_of)
+
+
+def answer(o: rrdsl.Outcome, instance: str) -> rrdsl.NormResult:
+    found = [r for r in o.norms if r.instance == instance]
+    assert found, [r.instance for r in o.norms]
+    return found[0]
+
+
+def value(o: rrdsl.Outcome, label: str) -> Any:
+    found = [v for v in o.values if v.label == label]
+    assert found, [v.label for v in o.values]
+    return found[0].value
+
+
+def check_errors(tmp_path: Path, body: str) -> list[str]:
+    with pytest.raises(CheckErrors) as info:
+        contract(tmp_path, body)
+    return [f"{d.code} {d.message}" for d in info.value.diagnostics]
+
+
+NOTICE = '''
+party Company
+role Holder
+section 1 "Notices"
+  event Request "a request" (amount: shares)
+  clause answer: Company shall "answer the request"
+    upon Request r where r.amount > 100
+    within 10 days after r.date
+    fulfilled by Answer a where a.request == r
+  event Answer "an answer" (request: Request)
+'''
+
+
+def test_within_n_days_includes_the_last_day_and_breach_comes_after(tmp_path: Path) -> None:
+    c = contract(tmp_path, NOTICE)
+    facts = {"events": {"Request": [{"id": "r1", "date": "2020-03-01", "amount": 500}]}}
+    assert answer(run(c, facts, D(2020, 3, 11)), "1.answer[r1]").status == "pending"
+    late = run(c, facts, D(2020, 3, 12))
+    assert answer(late, "1.answer[r1]").status == "breached"
+    assert answer(late, "1.answer[r1]").deadline == D(2020, 3, 11)
+
+
+def test_performance_after_the_deadline_is_a_breach_and_on_time_is_fulfilment(tmp_path: Path) -> None:
+    c = contract(tmp_path, NOTICE)
+    for day, status in (("2020-03-11", "fulfilled"), ("2020-03-12", "breached")):
+        facts = {"events": {"Request": [{"id": "r1", "date": "2020-03-01", "amount": 500}],
+                            "Answer": [{"date": day, "request": "r1"}]}}
+        r = answer(run(c, facts, D(2020, 4, 1)), "1.answer[r1]")
+        assert (r.status, r.performed_on) == (status, D.fromisoformat(day))
+
+
+def test_events_after_the_as_of_date_are_not_yet_known(tmp_path: Path) -> None:
+    c = contract(tmp_path, NOTICE)
+    facts = {"events": {"Request": [{"id": "r1", "date": "2020-03-01", "amount": 500}],
+                        "Answer": [{"date": "2020-03-05", "request": "r1"}]}}
+    assert answer(run(c, facts, D(2020, 3, 4)), "1.answer[r1]").status == "pending"
+    assert [r.status for r in run(c, facts, D(2020, 2, 1)).norms] == ["not_triggered"]
+
+
+def test_a_trigger_condition_is_judged_on_the_day_of_the_event(tmp_path: Path) -> None:
+    c = contract(tmp_path, '''
+party Company
+role Holder
+section 1 "Demands"
+  fact held(h: Holder): shares "shares held"
+  event Sale "a public sale" (seller: Holder, shares: shares)
+  event Demand "a demand" (by: Holder)
+  define holding(h: Holder): shares = held(h) - sum(s.shares for s in Sale where s.seller == h)
+  clause register: Company shall "register" upon Demand d where holding(d.by) >= 100
+    deadline "promptly"
+''')
+    facts = {"parties": {"H": "Holder"}, "facts": {"held": {"H": 150}},
+             "events": {"Demand": [{"id": "d1", "date": "2020-01-10", "by": "H"}],
+                        "Sale": [{"date": "2020-02-01", "seller": "H", "shares": 100}]}}
+    o = run(c, facts, D(2020, 3, 1))
+    assert answer(o, "1.register[d1]").status == "pending"  # 150 held on 2020-01-10
+    assert value(o, "holding(H)") == 50  # but only 50 now
+
+
+def test_a_missing_fact_makes_the_answer_undetermined_and_names_it(tmp_path: Path) -> None:
+    c = contract(tmp_path, '''
+party Company
+section 1 "S"
+  fact eligible: bool "eligible"
+  fact consented: bool "consented"
+  clause act: Company may "act" when eligible and consented
+''')
+    r = answer(run(c, {"facts": {"eligible": True}}, D(2020, 1, 1)), "1.act")
+    assert (r.status, r.missing) == ("undetermined", ["consented"])
+    # false decides "and" even when the other side is missing: three-valued, never silently false
+    r = answer(run(c, {"facts": {"eligible": False}}, D(2020, 1, 1)), "1.act")
+    assert r.status == "not_triggered"
+
+
+def test_money_is_exact_and_rounding_is_explicit(tmp_path: Path) -> None:
+    c = contract(tmp_path, '''
+section 1 "Money"
+  fact loss: money "loss"
+  define up: money = round(loss * 50%, $0.01, half_up)
+  define even: money = round(loss * 50%, $0.01, half_even)
+  define tenth: money = $0.10 + $0.20
+''')
+    o = run(c, {"facts": {"loss": "5.33"}}, D(2020, 1, 1))
+    assert value(o, "up") == Decimal("2.67") and value(o, "even") == Decimal("2.66")
+    assert value(o, "tenth") == Decimal("0.30")
+
+
+def test_unrounded_money_must_be_rounded_before_use_as_money(tmp_path: Path) -> None:
+    errs = check_errors(tmp_path, '''
+section 1 "Money"
+  fact loss: money "loss"
+  define share: money = loss / 3
+''')
+    assert errs == ["E301 the definition of 'share' is unrounded money, but money is expected"]
+
+
+def test_allocation_sums_exactly_with_largest_remainders(tmp_path: Path) -> None:
+    c = contract(tmp_path, '''
+role Holder
+section 1 "Cutback"
+  fact requested(h: Holder): shares "requested"
+  define cut: map of Holder to shares =
+    allocate(500_000 among h in Holder by requested(h) rounding largest_remainder)
+''')
+    o = run(c, {"parties": {"A": "Holder", "B": "Holder", "C": "Holder"},
+                "facts": {"requested": {"A": 333_333, "B": 333_333, "C": 333_334}}}, D(2020, 1, 1))
+    cut = value(o, "cut")
+    assert sum(cut.values()) == 500_000
+    # A and B each have 166,666.5: the one share left goes to the tie's earlier name, A
+    assert cut == {"A": 166_667, "B": 166_666, "C": 166_667}
+
+
+def test_business_days_follow_the_calendar_the_contract_names(tmp_path: Path) -> None:
+    body = '''
+section 1 "Notices"
+  fact mailed: date "mailed"
+  define received: date = 5th business day following mailed
+'''
+    days = {}
+    for cal in ("XFED", "XNYS"):
+        c = contract(tmp_path, body, f'agreement toy "Toy" calendar "{cal}"\n')
+        days[cal] = value(run(c, {"facts": {"mailed": "2026-06-30"}}, D(2026, 8, 1)), "received")
+    assert days == {"XFED": D(2026, 7, 7), "XNYS": D(2026, 7, 8)}
+
+
+def test_an_unknown_calendar_is_a_check_error_with_a_suggestion(tmp_path: Path) -> None:
+    with pytest.raises(CheckErrors) as info:
+        contract(tmp_path, "", 'agreement toy "Toy" calendar "XFDE"\n')
+    d = info.value.diagnostics[0]
+    assert d.code == "E209" and "did you mean 'XFED'?" in d.hints
+
+
+def test_months_are_counted_from_the_anchor_date(tmp_path: Path) -> None:
+    c = contract(tmp_path, '''
+section 1 "Months"
+  define one: date = 2021-01-31 + 1 month
+  define two: date = 2021-01-31 + 2 months
+  define back: date = 2021-03-31 - 12 months
+''')
+    o = run(c, {}, D(2022, 1, 1))
+    assert (value(o, "one"), value(o, "two"), value(o, "back")) == (
+        D(2021, 2, 28), D(2021, 3, 31), D(2020, 3, 31))
+
+
+SUSPENSION = '''
+party Company
+section 1 "Duty"
+  event Request "request"
+  clause act: Company shall "act" upon Request r deadline "as soon as practicable"
+section 2 "Deferral"
+  notwithstanding §1
+  qualitative event Deferral "a good faith deferral" (ends: date?)
+  exception defer: suspends §1.act
+    for r
+    upon Deferral x where x.date >= r.date
+    until earlier(x.ends, x.date + 30 days)
+    because "the company may defer for up to 30 days"
+'''
+
+
+def test_a_suspension_lasts_until_its_end_and_then_the_duty_revives(tmp_path: Path) -> None:
+    c = contract(tmp_path, SUSPENSION)
+    facts = {"events": {"Request": [{"id": "r1", "date": "2020-01-01"}],
+                        "Deferral": [{"id": "x1", "date": "2020-01-05"}]}}
+    during = answer(run(c, facts, D(2020, 2, 3)), "1.act[r1]")
+    assert during.status == "suspended" and during.exceptions[0].end == D(2020, 2, 3)
+    assert "Deferral x1" in during.assumptions  # qualitative: an assumption of the run
+    after = answer(run(c, facts, D(2020, 2, 4)), "1.act[r1]")
+    assert after.status == "pending" and not after.exceptions[0].active
+
+
+def test_an_exception_needs_a_priority_that_lets_it_override(tmp_path: Path) -> None:
+    errs = check_errors(tmp_path, SUSPENSION.replace("  notwithstanding §1\n", ""))
+    assert errs[0].startswith("E403 exception 'defer' of §2 overrides §1")
+
+
+def test_contrary_priorities_are_a_conflict(tmp_path: Path) -> None:
+    errs = check_errors(tmp_path, SUSPENSION.replace('section 1 "Duty"',
+                                                     'section 1 "Duty"\n  notwithstanding §2'))
+    assert any(e.startswith("E402") for e in errs)
+
+
+def test_definition_cycles_are_rejected(tmp_path: Path) -> None:
+    errs = check_errors(tmp_path, '''
+section 1 "S"
+  define a: int = b + 1
+  define b: int = a + 1
+''')
+    assert errs == ["E401 definitions refer to each other in a cycle: a → b → a"]
+
+
+def test_all_diagnostics_of_a_file_are_reported_in_one_run(tmp_path: Path) -> None:
+    errs = check_errors(tmp_path, '''
+section 1 "S"
+  define a: shares = 1 + tru
+  define b: money = $1 + 2001-01-01
+  define c: bool = count(x for x in Nothing) > 0
+''')
+    assert [e.split()[0] for e in errs] == ["E201", "E301", "E201"]
+    assert "did you mean 'true'?" not in errs[0]  # keywords are not names
+
+
+def test_prohibition_is_breached_only_by_an_act_within_its_period(tmp_path: Path) -> None:
+    c = contract(tmp_path, '''
+party Company
+section 1 "Standstill"
+  event Start "start"
+  event Sale "sale"
+  clause no_sale: Company shall not "sell" upon Start s from s.date through s.date + 9 days
+    breached by Sale x
+''')
+    for sale, status in (("2020-01-10", "breached"), ("2020-01-11", "expired")):
+        facts = {"events": {"Start": [{"id": "s", "date": "2020-01-01"}],
+                            "Sale": [{"date": sale}]}}
+        assert answer(run(c, facts, D(2020, 2, 1)), "1.no_sale[s]").status == status
+
+
+def test_another_agreement_of_the_family_needs_no_python(tmp_path: Path) -> None:
+    # a three-demand agreement with a 60% threshold, encoded only as clauses
+    c = contract(tmp_path, '''
+party Issuer
+role Holder
+section 2 "Demands"
+  fact held(h: Holder): shares "held"
+  event Demand "demand" (by: set of Holder)
+  define supermajority(g: set of Holder): bool =
+    sum(held(h) for h in g) * 100 >= sum(held(h) for h in Holder) * 60
+  clause register: Issuer shall "register" upon Demand d where supermajority(d.by)
+    deadline "as expeditiously as possible"
+  exception three: excuses register for Demand d
+    when count(x for x in Demand where x.date < d.date) >= 3
+    because "not more than three demand registrations"
+''')
+    facts = {"parties": {"A": "Holder", "B": "Holder"}, "facts": {"held": {"A": 60, "B": 40}},
+             "events": {"Demand": [{"id": f"d{i}", "date": f"2020-0{i}-01", "by": ["A"]}
+                                   for i in range(1, 5)]}}
+    o = run(c, facts, D(2020, 6, 1))
+    assert [answer(o, f"2.register[d{i}]").status for i in range(1, 5)] == [
+        "pending", "pending", "pending", "excused"]
+
+
+def test_imports_cannot_leave_the_contract_directory(tmp_path: Path) -> None:
+    (tmp_path / "inner").mkdir()
+    (tmp_path / "outside.rrd").write_text('role Holder\n', encoding="utf-8")
+    path = tmp_path / "inner" / "main.rrd"
+    path.write_text('agreement a "A"\nimport "../outside.rrd"\n', encoding="utf-8")
+    with pytest.raises(RrdslError) as info:
+        rrdsl.load(path)
+    assert info.value.diagnostics[0].code == "E205"
+    assert "leaves the contract's directory tree" in info.value.diagnostics[0].message
+
+
+def test_compile_once_evaluate_many(tmp_path: Path) -> None:
+    c = contract(tmp_path, NOTICE)
+    plan = c.plan
+    for amount, status in ((50, "not_triggered"), (500, "pending")):
+        facts = {"events": {"Request": [{"id": "r1", "date": "2020-03-01", "amount": amount}]}}
+        assert answer(run(c, facts, D(2020, 3, 2)), "1.answer[r1]").status == status
+    assert c.plan is plan
