@@ -1,0 +1,125 @@
+"""The command line: exit codes, report formats, and the main job on the bundled agreement."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rrdsl.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTRACT = "contracts/savvis_2001.rrd"
+FACTS = "contracts/facts/demand-2001.toml"
+
+
+@pytest.fixture(autouse=True)
+def _at_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+
+
+def test_check_clean_contract_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", CONTRACT]) == 0
+    assert capsys.readouterr().out == f"{CONTRACT}: ok\n"
+
+
+def test_eval_text_report_groups_by_party_and_cites(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", CONTRACT, FACTS]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Registration Rights Agreement dated as of February 20, 2001 "
+                          "(savvis_2001)\nas of 2001-06-15")
+    savvis = out.index("\nSavvis\n")
+    assert out.index("§3(a).register[dn1] — pending", savvis)
+    assert "cites §3(a) Demand Registration Rights (contracts/savvis_2001.rrd:" in out
+    assert "shares included, by Investor: WCAS: 375,000, WCAS_Management: 125,000" in out
+
+
+def test_eval_json_has_the_documented_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", CONTRACT, FACTS, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["schema"] == "rrdsl.result/1"
+    assert data["as_of"] == "2001-06-15"
+    reg = next(n for n in data["norms"] if n["id"] == "3(a).register[dn1]")
+    assert reg["status"] == "pending" and reg["bearer"] == "Savvis"
+    assert reg["citation"]["section"] == "3(a)" and reg["citation"]["line"] > 0
+    assert reg["trigger"] == {"event": "DemandNotice", "id": "dn1", "date": "2001-05-02"}
+    cut = next(n for n in data["norms"] if n["clause"] == "3(c)(iii).cutback_right")
+    assert cut["assumptions"] == ["CutbackOpinion cut1"]
+    assert cut["values"][0]["value"] == {"WCAS": 375000, "WCAS_Management": 125000}
+
+
+def test_as_of_overrides_the_fact_file(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", CONTRACT, FACTS, "--as-of", "2001-05-01", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["as_of"] == "2001-05-01"
+    assert {n["status"] for n in data["norms"] if n["clause"] == "3(a).register"} == {
+        "not_triggered"}
+
+
+def test_a_bad_as_of_date_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["eval", CONTRACT, FACTS, "--as-of", "2001-02-30"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage error[E701]" in err and "'2001-02-30' is not a date" in err
+
+
+def test_explain_prints_the_derivation_with_citations(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", CONTRACT, FACTS, "3(a).register[dn1]"]) == 0
+    out = capsys.readouterr().out
+    assert "triggered where: majority_in_interest(entitled(requesting(d))) = yes" in out
+    assert "fact savvis_common_shares(WCAS) = 6,200,000   §1 (contracts/savvis_2001.rrd:" in out
+
+
+def test_explain_marks_qualitative_facts_as_assumptions(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", CONTRACT, FACTS, "3(c)(iii).cutback_right"]) == 0
+    out = capsys.readouterr().out
+    assert "event CutbackOpinion cut1 = 2001-06-01" in out
+    assert "qualitative: taken as given, an assumption of this run" in out
+
+
+def test_explain_unknown_name_suggests_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", CONTRACT, FACTS, "3(a).registr"]) == 2
+    assert "did you mean '3(a).register'?" in capsys.readouterr().err
+
+
+def test_missing_files_are_user_errors_not_tracebacks(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "nope.rrd"]) == 1
+    assert main(["eval", CONTRACT, "nope.toml"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "no clause file at nope.rrd" in err
+
+
+def test_no_command_and_unknown_command_are_usage_errors() -> None:
+    assert main([]) == 2
+    with pytest.raises(SystemExit) as info:
+        main(["evaluate"])
+    assert info.value.code == 2
+
+
+def test_test_command_ends_with_the_summary_line(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["test", "contracts/scenarios/s3a/exactly-half-is-not-a-majority.scenario.toml"])
+    assert status == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "1 passed, 0 failed"
+
+
+def test_failing_scenario_exits_1_and_says_why(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    src = ROOT / "contracts/scenarios/s3a/exactly-half-is-not-a-majority.scenario.toml"
+    bad = tmp_path / "wrong.scenario.toml"
+    bad.write_text(src.read_text().replace('status = "not_triggered"\nreason_contains',
+                                           'status = "pending"\nreason_contains').replace(
+        '"../../savvis_2001.rrd"', json.dumps(str(ROOT / CONTRACT))), encoding="utf-8")
+    assert main(["test", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert "3(a).register[dn1]: status is not_triggered" in out
+    assert out.splitlines()[-1] == "0 passed, 1 failed"
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    proc = subprocess.run([sys.executable, "-m", "rrdsl", "check", CONTRACT], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stdout) == (0, f"{CONTRACT}: ok\n")
