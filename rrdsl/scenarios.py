@@ -206,7 +206,10 @@ def _check_value(exp: dict[str, Any], o: Outcome, contract: Contract) -> Iterato
 
 
 def _same(want: Any, actual: Any, t: Any, contract: Contract, o: Outcome) -> tuple[bool, str]:
-    """Compare an expected value written in TOML with an actual value of type `t`."""
+    """Compare an expected value written in TOML with an actual value of type `t`.
+    TOML has no null: `"none"` stands for an absent value of an optional type."""
+    if want == "none" and t is not None and t.optional:
+        return actual is None, "none"
     loader = _Loader(contract.ir, "<expect>", "", "toml")
     loader.fs = o.facts
     conv = loader.value(want, t, (), "the expected value")
