@@ -412,6 +412,7 @@ class Upon:
     var: str
     where: Expr | None
     span: Span | None = _span()
+    event_spans: tuple[Span, ...] = attrs.field(default=(), eq=False, repr=False)
 
 
 @attrs.frozen
@@ -479,6 +480,7 @@ class FulfilledBy:
     var: str
     where: Expr | None
     span: Span | None = _span()
+    event_span: Span | None = _span()
 
 
 @attrs.frozen
@@ -505,6 +507,7 @@ class BreachedBy:
     var: str
     where: Expr | None
     span: Span | None = _span()
+    event_span: Span | None = _span()
 
 
 @attrs.frozen
@@ -601,6 +604,7 @@ class Priority:
     kind: str  # subject_to | notwithstanding | notwithstanding_all | except_as_provided
     refs: tuple[str, ...]
     span: Span | None = _span()
+    ref_spans: tuple[Span, ...] = attrs.field(default=(), eq=False, repr=False)
 
 
 Decl = Union[

@@ -8,13 +8,14 @@ are collected and raised together.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from . import ast, ir
 from . import types as T
-from .diagnostics import CheckErrors, Diagnostic, Label, Span, did_you_mean
+from .diagnostics import SOURCES, CheckErrors, Diagnostic, Label, Span, did_you_mean
 from .parser import keywords
 from .types import Type
 
@@ -24,6 +25,12 @@ ALLOCATION_ROUNDING = ("largest_remainder", "down")
 BUILTINS = ("keys", "exists", "earlier", "later", "days_between", "days", "business_days",
             "months", "round", "abs")
 DEFAULT_CALENDAR = "XFED"
+BUILTIN_USAGE = {
+    "keys": "keys(map)", "exists": "exists(value)", "earlier": "earlier(date, date, ...)",
+    "later": "later(date, date, ...)", "days_between": "days_between(first_date, second_date)",
+    "days": "days(number)", "business_days": "business_days(number)",
+    "months": "months(number)", "round": "round(amount, mode)", "abs": "abs(number)",
+}
 
 
 def section_ancestors(number: str) -> list[str]:
@@ -113,7 +120,16 @@ class Checker:
         header = main.header
         calendar = DEFAULT_CALENDAR
         if header is None:
-            self.err("E208", "the file does not begin with an `agreement` line",
+            empty = not (main.imports or main.preamble or main.sections)
+            if empty and SOURCES.line(main.file, 1) is None:
+                what = "the file is empty"
+            elif empty:
+                what = "the file has only comments"
+            else:
+                what = "the file does not begin with an `agreement` line"
+            if empty:
+                what += "; a contract begins with an `agreement` line"
+            self.err("E208", what,
                      Span.point(main.file, 1, 1),
                      'begin with: agreement NAME "Title" dated YYYY-MM-DD')
         elif header.calendar is not None:
@@ -156,6 +172,12 @@ class Checker:
             return False
         self.decl_spans[name] = span
         return True
+
+    def local_name(self, name: str, span: Span | None, kind: str) -> None:
+        """A parameter or variable: its name cannot be a keyword either."""
+        if name in self.reserved:
+            self.err("E206", f"'{name}' is a keyword of the language and cannot name {kind}",
+                     span, f"choose another name, such as '{name}_'")
 
     def collect_section(self, s: ast.Section) -> None:
         if s.number in self.sections:
@@ -239,6 +261,8 @@ class Checker:
 
     def resolve_signatures(self) -> None:
         for name, (d, sec) in self.fact_decls.items():
+            for p in d.params:
+                self.local_name(p.name, p.span, "a parameter")
             params = tuple((p.name, self.resolve_type(p.type)) for p in d.params)
             for (pn, pt), p in zip(params, d.params):
                 if pt.kind not in ("party", "enum", "event", "error"):
@@ -260,6 +284,8 @@ class Checker:
             self.events[name] = ir.Event(name, tuple(fields), ev.title, ev.qualitative,
                                          ir.Cite(sec, ev.span))
         for name, (d, _) in self.def_decls.items():
+            for p in d.params:
+                self.local_name(p.name, p.span, "a parameter")
             params = tuple((p.name, self.resolve_type(p.type)) for p in d.params)
             self.def_sigs[name] = (params, self.resolve_type(d.type))
 
@@ -309,6 +335,11 @@ class Checker:
 
     def boolean(self, e: ast.Expr, scope: _Scope, what: str) -> ir.E:
         out = self.expr(e, scope)
+        written = _source_text(e.span)
+        if written and out.type.inner.kind in T.NUMERIC and not _ok(out.type):
+            self.err("E301", f"{what} is {out.type}, but bool is expected", e.span,
+                     f"a condition is true or false; compare the number, e.g. {written} > 0")
+            return out
         self.expect(out, T.BOOL, e.span, what)
         return out
 
@@ -352,6 +383,7 @@ class Checker:
         if isinstance(e, ast.SetComprehension):
             src = self.expr(e.source, scope)
             elem = self.elem_type(src, e.source.span)
+            self.local_name(e.var, sp, "a variable")
             inner = scope.bind(e.var, elem)
             where = self.boolean(e.where, inner, "the where condition") if e.where else None
             val = self.expr(e.expr, inner)
@@ -376,7 +408,13 @@ class Checker:
                     if T.join(left.type, right.type) is None:
                         self.err("E301", f"cannot compare {left.type} with {right.type}", sp)
                 elif not T.comparable(left.type, right.type):
-                    self.err("E301", f"cannot order {left.type} and {right.type} with {e.op}", sp,
+                    kinds = {left.type.inner.kind, right.type.inner.kind}
+                    hint: tuple[str, ...] = ()
+                    if "date" in kinds and kinds & T.NUMERIC:
+                        hint = ("a date compares with a date: add a duration to one side "
+                                "(d.date + 30 days) or count days with days_between(a, b)",)
+                    self.err("E301", f"cannot compare {left.type} with {right.type} using "
+                             f"{e.op}", sp, *hint,
                              expected="two numbers of one kind, two dates or two durations")
             return ir.E("cmp", T.BOOL, (left, right), e.op, sp)
         if isinstance(e, ast.Member):
@@ -452,7 +490,7 @@ class Checker:
         if n in self.def_sigs:
             params, rtype = self.def_sigs[n]
             if params:
-                self.err("E302", f"'{n}' needs {len(params)} argument(s)", sp,
+                self.err("E302", f"'{n}' needs {_args(len(params))}", sp,
                          f"write {n}({', '.join(p for p, _ in params)})")
                 return ir.E("error", ERROR, span=sp)
             self.note_dep(n)
@@ -460,7 +498,8 @@ class Checker:
         if n in self.facts:
             f = self.facts[n]
             if f.params:
-                self.err("E302", f"fact '{n}' needs {len(f.params)} argument(s)", sp)
+                self.err("E302", f"fact '{n}' needs {_args(len(f.params))}", sp,
+                         f"write {n}({', '.join(p for p, _ in f.params)})")
                 return ir.E("error", ERROR, span=sp)
             return ir.E("fact", f.type, (), n, sp)
         if n in self.parties:
@@ -507,7 +546,7 @@ class Checker:
     def check_args(self, f: str, params: Sequence[tuple[str, Type]], args: Sequence[ir.E],
                    e: ast.Call) -> None:
         if len(params) != len(args):
-            self.err("E302", f"'{f}' takes {len(params)} argument(s), not {len(args)}", e.span,
+            self.err("E302", f"'{f}' takes {_args(len(params))}, not {len(args)}", e.span,
                      f"write {f}({', '.join(p for p, _ in params)})")
             return
         for (pn, pt), a, ae in zip(params, args, e.args):
@@ -518,8 +557,9 @@ class Checker:
 
         def arity(*ns: int) -> bool:
             if len(e.args) not in ns:
-                self.err("E302", f"'{f}' takes {' or '.join(map(str, ns))} argument(s), "
-                         f"not {len(e.args)}", sp)
+                self.err("E302", f"'{f}' takes {' or '.join(map(str, ns[:-1]))}"
+                         f"{' or ' if len(ns) > 1 else ''}{_args(ns[-1])}, not {len(e.args)}",
+                         sp, f"write {BUILTIN_USAGE[f]}")
                 return False
             return True
 
@@ -599,7 +639,10 @@ class Checker:
             en = self.enums[e.obj.name]
             members = [m.name for m in en.members]
             if e.name not in members:
-                self.unknown(f"member of {en.name}", e.name, sp, members)
+                guess = did_you_mean(e.name, members)
+                self.err("E201", f"enumeration {en.name} has no member '{e.name}'", sp,
+                         *((f"did you mean '{guess}'?",) if guess else ()),
+                         expected="one of " + ", ".join(members))
                 return ir.E("error", ERROR, span=sp)
             return ir.E("lit", T.enum_t(en.name), data=e.name, span=sp)
         obj = self.expr(e.obj, scope)
@@ -623,6 +666,8 @@ class Checker:
             for n in sorted(names):
                 fty = self.events[n].field_type(e.name) if n in self.events else None
                 if fty is None:
+                    if n not in self.events:
+                        return ir.E("error", ERROR, span=sp)
                     fields = [f for f, _ in self.events[n].fields] + ["date", "id"]
                     guess = did_you_mean(e.name, fields)
                     return self.err_e("E201", f"event {n} has no field '{e.name}'", sp,
@@ -651,6 +696,7 @@ class Checker:
         if isinstance(e, ast.Aggregate):
             src = self.expr(e.source, scope)
             elem = self.elem_type(src, e.source.span)
+            self.local_name(e.var, sp, "a variable")
             inner = scope.bind(e.var, elem)
             where = self.boolean(e.where, inner, "the where condition") if e.where else None
             val = self.expr(e.expr, inner)
@@ -742,8 +788,18 @@ class Checker:
             if ai.kind == "date" and bi.kind == "date":
                 return self.err_e("E301", "dates cannot be subtracted", sp,
                                   "use days_between(a, b)")
+            if ai.kind == "date" and bi.kind in ("int", "shares"):
+                written = _source_text(sp)
+                fix = (f"give the unit: {written} days, or {written} business days"
+                       if written and isinstance(e.right, ast.Literal) else
+                       "give the unit, e.g. d.date + 30 days or d.date + 10 business days")
+                return self.err_e("E301", f"cannot {'add' if op == '+' else 'subtract'} {b} "
+                                  f"{'to' if op == '+' else 'from'} a date; a date moves by a "
+                                  "duration", sp, fix)
+            mixed = ("money and shares do not add up; multiply shares by a price per share "
+                     "to get money",) if {ka, kb} == {"money", "shares"} else ()
             return self.err_e("E301", f"cannot {'add' if op == '+' else 'subtract'} {b} "
-                              f"{'to' if op == '+' else 'from'} {a}", sp)
+                              f"{'to' if op == '+' else 'from'} {a}", sp, *mixed)
         kinds = {ka, kb}
         if op == "*":
             if T.is_integer(ai) and T.is_integer(bi):
@@ -814,6 +870,7 @@ class Checker:
             if c.bearer.role not in self.roles:
                 self.unknown("role", c.bearer.role, c.bearer.span, self.roles)
             bearer_var, bearer_role = c.bearer.var, c.bearer.role
+            self.local_name(c.bearer.var, c.bearer.span, "a variable")
             scope = scope.bind(c.bearer.var, T.party_t(c.bearer.role))
         parts = self.once(c.parts, {
             "to": (ast.ToPart,), "upon": (ast.Upon,), "when": (ast.When,),
@@ -857,12 +914,13 @@ class Checker:
             elif isinstance(d, ast.ByDate):
                 if modality != "obligation":
                     self.err("E405", f"'by' sets a deadline, which only an obligation has; "
-                             f"this clause is a {modality}", d.span, "use 'through' to end the period")
+                             f"this clause is {_a(modality)}", d.span,
+                             "use 'through' to end the period")
                 deadline_kind, deadline = "by", self.date_expr(d.expr, scope, "the deadline")
             else:
                 if modality != "obligation":
                     self.err("E405", f"a deadline only belongs to an obligation; this clause "
-                             f"is a {modality}", d.span)
+                             f"is {_a(modality)}", d.span)
                 deadline_kind, deadline_text = "text", d.text
         if "from" in parts:
             start = self.date_expr(parts["from"].expr, scope, "the start of the period")
@@ -878,7 +936,8 @@ class Checker:
             if isinstance(p, ast.FulfilledBy):
                 fulfilled_kind = "by"
                 fulfilled_trigger, _ = self.trigger(
-                    ast.Upon((p.event,), p.var, p.where, p.span), scope)
+                    ast.Upon((p.event,), p.var, p.where, p.span,
+                             (p.event_span,) if p.event_span else ()), scope)
             elif isinstance(p, ast.FulfilledWhen):
                 fulfilled_kind = "when"
                 fulfilled = self.boolean(p.expr, scope, "the fulfilment condition")
@@ -888,10 +947,13 @@ class Checker:
         if "breach" in parts:
             p = parts["breach"]
             if modality != "prohibition":
-                self.err("E405", f"only a prohibition is 'breached by' an act; this clause is a "
-                         f"{modality}", p.span, "an obligation is breached when its deadline passes")
-            breached_trigger, _ = self.trigger(ast.Upon((p.event,), p.var, p.where, p.span),
-                                               scope)
+                self.err("E405", f"only a prohibition is 'breached by' an act; this clause is "
+                         f"{_a(modality)}", p.span,
+                         "an obligation is breached when its deadline passes; a permission is "
+                         "not breached")
+            breached_trigger, _ = self.trigger(
+                ast.Upon((p.event,), p.var, p.where, p.span,
+                         (p.event_span,) if p.event_span else ()), scope)
         withs = []
         for p in c.parts:
             if isinstance(p, ast.WithPart):
@@ -906,10 +968,15 @@ class Checker:
             breached_trigger=breached_trigger, withs=tuple(withs), cite=ir.Cite(section, c.span))
 
     def trigger(self, u: ast.Upon, scope: _Scope) -> tuple[ir.Trigger, _Scope]:
-        for ev in u.events:
+        known = True
+        for n, ev in enumerate(u.events):
             if ev not in self.events:
-                self.unknown("event", ev, u.span, self.events)
-        t = T.event_t(*u.events)
+                known = False
+                span = u.event_spans[n] if n < len(u.event_spans) else u.span
+                self.unknown("event", ev, span, self.events)
+        # an unknown event type is reported once; the variable then checks as anything
+        t = T.event_t(*u.events) if known else ERROR
+        self.local_name(u.var, u.span, "an event variable")
         inner = scope.bind(u.var, t)
         where = self.boolean(u.where, inner, "the 'where' condition") if u.where else None
         return ir.Trigger(tuple(u.events), u.var, where), inner
@@ -925,12 +992,16 @@ class Checker:
                 if p.kind == "notwithstanding_all":
                     self.prevail_all.add(number)
                     continue
-                for ref in p.refs:
+                for k, ref in enumerate(p.refs):
+                    ref_span = p.ref_spans[k] if k < len(p.ref_spans) else p.span
                     if ref not in self.sections:
-                        self.unknown("section", ref, p.span, self.sections, code="E204")
+                        guess = did_you_mean(ref, [n for n in self.sections if n != number])
+                        self.err("E204", f"there is no section {ref}", ref_span,
+                                 *((f"did you mean §{guess}?",) if guess else ()))
                         continue
                     if ref == number:
-                        self.err("E402", f"section {number} refers to itself", p.span)
+                        self.err("E402", f"section {number} refers to itself", ref_span,
+                                 "a section needs no priority over itself; remove the reference")
                         continue
                     edge = (number, ref) if p.kind == "notwithstanding" else (ref, number)
                     edges[edge] = p.span
@@ -945,10 +1016,17 @@ class Checker:
             for m in sorted(graph.get(n, ())):
                 if state.get(m) == 1:
                     cyc = path[path.index(m):] + [m] if m in path else [n, m]
+                    # tell it from the edge that closes the circle, (n, m), where it is reported
+                    pairs = list(itertools.pairwise(cyc))
+                    pairs = pairs[-1:] + pairs[:-1]
+                    first = pairs[0]
                     self.err("E402", "the priority between sections goes round in a circle: "
-                             + " over ".join(f"§{x}" for x in cyc), edges.get((n, m)),
+                             + " over ".join(f"§{a}" for a, _ in pairs) + f" over §{first[0]}",
+                             edges.get(first),
                              "one of these sections must give way: remove one 'subject to', "
-                             "'notwithstanding' or 'except as provided in'")
+                             "'notwithstanding' or 'except as provided in'",
+                             labels=[Label(sp, f"this makes §{a} prevail over §{b}")
+                                     for a, b in pairs[1:] if (sp := edges.get((a, b)))])
                 elif m not in state:
                     visit(m, path + [m])
             state[n] = 2
@@ -1012,6 +1090,7 @@ class Checker:
             if "for" in parts and targets:
                 fb = parts["for"]
                 bind_var = fb.var
+                self.local_name(fb.var, fb.span, "a variable")
                 bind_kind, bt = self.binding(fb, targets)
                 scope = scope.bind(fb.var, bt)
             trigger = None
@@ -1029,8 +1108,9 @@ class Checker:
                 self.err("E405", "an excuse has no end; to lift a duty for a time, use "
                          "'suspends'", parts["end"].span)
             if "because" not in parts:
-                self.err("E404", f"exception '{x.name}' does not say why", x.span,
-                         'add: because "the words of the agreement"')
+                self.err("E404", f"exception '{x.name}' does not say why: it has no 'because' "
+                         "part", x.name_span or x.span,
+                         'add a line: because "the words of the agreement that make the exception"')
             out.append(ir.Exception_(
                 id=f"{section}.{x.name}", section=section, name=x.name, effect=x.effect,
                 targets=tuple(t.id for t in targets), bind_kind=bind_kind, bind_var=bind_var,
@@ -1063,6 +1143,22 @@ class Checker:
                          f"not {fb.type}", fb.span, f"write `for {fb.var}` to bind any event")
             return "trigger", want
         return "trigger", t
+
+
+def _source_text(span: Span | None) -> str | None:
+    """The text a one-line span covers, if the source is known."""
+    if span is None or span.line != span.end_line:
+        return None
+    line = SOURCES.line(span.file, span.line)
+    return line[span.col - 1: span.end_col - 1] if line is not None else None
+
+
+def _args(n: int) -> str:
+    return f"{n} argument" if n == 1 else f"{n} arguments"
+
+
+def _a(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
 
 
 def _diag_key(d: Diagnostic) -> tuple[str, int, int]:

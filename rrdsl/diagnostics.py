@@ -143,15 +143,28 @@ def render(diag: Diagnostic, sources: SourceRegistry = SOURCES) -> str:
     return "\n".join(out)
 
 
+#: Source lines longer than this are shown as a window around the caret.
+EXCERPT_WIDTH = 100
+
+
 def _excerpt(span: Span, sources: SourceRegistry) -> list[str]:
     text = sources.line(span.file, span.line)
     if text is None:
         return []
     text = text.expandtabs(1)
+    col = span.col
+    width = (span.end_col - span.col) if span.end_line == span.line else len(text) - col + 1
+    width = max(1, min(width, max(1, len(text) - col + 1)))
+    if len(text) > EXCERPT_WIDTH:
+        start = max(0, min(col - 1 - EXCERPT_WIDTH // 2, len(text) - EXCERPT_WIDTH))
+        shown = text[start: start + EXCERPT_WIDTH]
+        lead = "…" if start > 0 else ""
+        trail = "…" if start + EXCERPT_WIDTH < len(text) else ""
+        text = lead + shown + trail
+        col = col - start + len(lead)
+        width = max(1, min(width, EXCERPT_WIDTH - (col - 1 - len(lead))))
     gutter = f"{span.line:>5} | "
-    width = (span.end_col - span.col) if span.end_line == span.line else len(text) - span.col + 1
-    width = max(1, min(width, max(1, len(text) - span.col + 1)))
-    caret = " " * (len(gutter) - 2) + "| " + " " * (span.col - 1) + "^" * width
+    caret = " " * (len(gutter) - 2) + "| " + " " * (col - 1) + "^" * width
     return [gutter + text, caret]
 
 
@@ -160,7 +173,64 @@ def render_all(diags: Iterable[Diagnostic], sources: SourceRegistry = SOURCES) -
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    """The candidate closest to `word`, if one is close: fewest edits (a swap of two letters
+    counts as one), then the same length, then the most letters in common."""
     import difflib
 
-    found = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
-    return found[0] if found else None
+    close = difflib.get_close_matches(word, sorted(set(candidates)), n=5, cutoff=0.6)
+    if not close:
+        return None
+
+    def key(c: str) -> tuple[int, int, float, str]:
+        ratio = difflib.SequenceMatcher(None, word, c).ratio()
+        return (_edit_distance(word.lower(), c.lower()), abs(len(c) - len(word)), -ratio, c)
+
+    return min(close, key=key)
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, substitutions, swaps."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[len(b)]
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+
+def date_problem(text: str) -> str:
+    """Why `text`, written like YYYY-MM-DD, is not a calendar date, in plain words."""
+    import calendar
+    import re
+
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text.strip())
+    if not m:
+        return "a date is written YYYY-MM-DD"
+    year, month, day = (int(g) for g in m.groups())
+    if year < 1:
+        return "there is no year 0000"
+    if not 1 <= month <= 12:
+        return f"there is no month {m.group(2)}; months run from 01 to 12"
+    last = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= last:
+        return f"{_MONTHS[month - 1]} {year} has {last} days"
+    return "it is not a calendar date"
+
+
+def byte_position(data: bytes, offset: int) -> tuple[int, int]:
+    """1-based line and column (in characters, as the decoded line shows) of a byte offset."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    line = data.count(b"\n", 0, offset) + 1
+    prefix = data[line_start:offset]
+    if line == 1 and prefix.startswith(b"\xef\xbb\xbf"):
+        prefix = prefix[3:]
+    return line, len(prefix.decode("utf-8", errors="replace")) + 1

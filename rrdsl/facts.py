@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from . import ir
-from .diagnostics import SOURCES, Diagnostic, FactErrors, Span, did_you_mean
+from .diagnostics import (
+    SOURCES,
+    Diagnostic,
+    FactErrors,
+    Span,
+    byte_position,
+    date_problem,
+    did_you_mean,
+)
 from .types import Type
 from .values import EventValue
 
@@ -48,21 +56,60 @@ class FactSet:
 # ── positions in the fact file ─────────────────────────────────────────────
 
 
-class _JsonPositions:
-    """Maps a key path to where its value starts in a JSON text."""
+class _Key:
+    """Put at the end of a path, it means the key of that entry rather than its value."""
+
+    def __repr__(self) -> str:
+        return "KEY"
+
+
+KEY: Any = _Key()
+
+
+class _Positions:
+    """Where each key path's key and value are written in a fact file's text, as character
+    offsets (start, end). Filled by a lenient scanner that runs after the real parser has
+    accepted the text; a path it did not see falls back to its nearest enclosing entry."""
 
     def __init__(self, text: str):
-        self.pos: dict[PathT, int] = {}
         self.text = text
+        self.values: dict[PathT, tuple[int, int]] = {}
+        self.keys: dict[PathT, tuple[int, int]] = {}
+        self.duplicates: list[tuple[PathT, tuple[int, int]]] = []
         try:
-            self._value(0, ())
+            self._scan()
         except (IndexError, ValueError):
             pass
 
-    def _ws(self, i: int) -> int:
-        while i < len(self.text) and self.text[i] in " \t\r\n":
-            i += 1
+    def _scan(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def locate(self, path: PathT, key: bool = False) -> tuple[int, int] | None:
+        if key and path in self.keys:
+            return self.keys[path]
+        while path:
+            if path in self.values:
+                return self.values[path]
+            path = path[:-1]
+        return None
+
+    def _skip(self, i: int, newlines: bool, comment: str = "#") -> int:
+        t = self.text
+        while i < len(t):
+            c = t[i]
+            if c in " \t\r" or (newlines and c == "\n"):
+                i += 1
+            elif newlines and comment and c == comment:
+                while i < len(t) and t[i] != "\n":
+                    i += 1
+            else:
+                break
         return i
+
+
+class _JsonPositions(_Positions):
+    def _scan(self) -> None:
+        self._value(0, ())
 
     def _string_end(self, i: int) -> int:
         i += 1
@@ -71,107 +118,172 @@ class _JsonPositions:
         return i + 1
 
     def _value(self, i: int, path: PathT) -> int:
-        i = self._ws(i)
-        self.pos[path] = i
-        c = self.text[i]
+        t = self.text
+        i = self._skip(i, True, "")
+        start = i
+        c = t[i]
         if c == "{":
-            i = self._ws(i + 1)
-            if self.text[i] == "}":
-                return i + 1
-            while True:
-                i = self._ws(i)
+            i = self._skip(i + 1, True, "")
+            seen: set[str] = set()
+            while t[i] != "}":
                 end = self._string_end(i)
-                key = json.loads(self.text[i:end])
-                self.pos[path + (key,)] = i
-                i = self._ws(end)
-                i = self._value(i + 1, path + (key,))
-                i = self._ws(i)
-                if self.text[i] == ",":
-                    i += 1
-                    continue
-                return i + 1
-        if c == "[":
-            i = self._ws(i + 1)
-            if self.text[i] == "]":
-                return i + 1
+                key = json.loads(t[i:end])
+                if key in seen:
+                    self.duplicates.append((path + (key,), (i, end)))
+                seen.add(key)
+                self.keys.setdefault(path + (key,), (i, end))
+                i = self._skip(end, True, "")
+                i = self._value(i + 1, path + (key,))  # past the ':'
+                i = self._skip(i, True, "")
+                if t[i] == ",":
+                    i = self._skip(i + 1, True, "")
+            end = i + 1
+        elif c == "[":
+            i = self._skip(i + 1, True, "")
             n = 0
-            while True:
-                i = self._value(i, path + (n,))
-                i = self._ws(i)
+            while t[i] != "]":
+                i = self._skip(self._value(i, path + (n,)), True, "")
                 n += 1
-                if self.text[i] == ",":
-                    i += 1
-                    continue
-                return i + 1
-        if c == '"':
-            return self._string_end(i)
-        m = re.compile(r"[^,\]\}\s]+").match(self.text, i)
-        return m.end() if m else i + 1
-
-    def find(self, path: PathT) -> int | None:
-        while path:
-            if path in self.pos:
-                return self.pos[path]
-            path = path[:-1]
-        return None
+                if t[i] == ",":
+                    i = self._skip(i + 1, True, "")
+            end = i + 1
+        elif c == '"':
+            end = self._string_end(i)
+        else:
+            m = re.compile(r"[^,\]\}\s]+").match(t, i)
+            end = m.end() if m else i + 1
+        self.values.setdefault(path, (start, end))
+        return end
 
 
-class _TomlPositions:
-    """Finds where a key path is written in a TOML text (tables, arrays of tables, inline)."""
+class _TomlPositions(_Positions):
+    _BARE = re.compile(r"[A-Za-z0-9_-]+")
+    _SCALAR = re.compile(r"[^,\]\}\n#]+")
 
-    HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+    def _scan(self) -> None:
+        t = self.text
+        arrays: dict[PathT, int] = {}
+        table: PathT = ()
+        i = 0
+        while True:
+            i = self._skip(i, True)
+            if i >= len(t):
+                return
+            if t.startswith("[[", i):
+                keys, spans, j = self._keys(i + 2)
+                end = t.index("]]", j) + 2
+                index = arrays.get(keys, 0)
+                arrays[keys] = index + 1
+                self._table(keys, spans, (i, end))
+                table = keys + (index,)
+                self.values[table] = (i, end)
+                self.keys[table] = spans[-1]
+            elif t[i] == "[":
+                keys, spans, j = self._keys(i + 1)
+                end = t.index("]", j) + 1
+                self._table(keys, spans, (i, end))
+                table = keys
+            else:
+                end = self._keyval(i, table)
+            i = self._line_end(end)
 
-    def __init__(self, text: str):
-        self.lines = text.splitlines()
-        self.tables: list[tuple[tuple[str, ...], int, bool]] = []  # (path, line index, is array)
-        for n, line in enumerate(self.lines):
-            m = self.HEADER.match(line)
-            if m:
-                keys = tuple(k.strip().strip('"') for k in m.group(2).split("."))
-                self.tables.append((keys, n, m.group(1) == "[["))
+    def _table(self, keys: PathT, spans: list[tuple[int, int]], where: tuple[int, int]) -> None:
+        for n in range(1, len(keys) + 1):
+            self.keys.setdefault(keys[:n], spans[n - 1])
+            self.values.setdefault(keys[:n], where)
 
-    def _region(self, start: int) -> range:
-        nxt = [n for _, n, _ in self.tables if n > start]
-        return range(start + 1, min(nxt) if nxt else len(self.lines))
+    def _line_end(self, i: int) -> int:
+        i = self._skip(i, False)
+        if i < len(self.text) and self.text[i] == "#":
+            while i < len(self.text) and self.text[i] != "\n":
+                i += 1
+        return i
 
-    def find(self, path: PathT) -> tuple[int, int] | None:
-        keys = [str(k) for k in path if not isinstance(k, int)]
-        index = next((k for k in path if isinstance(k, int)), None)
-        # the longest table header that is a prefix of the path
-        best: tuple[int, int] | None = None  # (line, depth)
-        region: range = range(0, len(self.lines))
-        count: dict[tuple[str, ...], int] = {}
-        for tpath, n, is_array in self.tables:
-            count[tpath] = count.get(tpath, 0) + 1
-            if tuple(keys[: len(tpath)]) != tpath:
+    def _keys(self, i: int) -> tuple[PathT, list[tuple[int, int]], int]:
+        t = self.text
+        keys: list[str] = []
+        spans: list[tuple[int, int]] = []
+        while True:
+            i = self._skip(i, False)
+            if t[i] == '"':
+                j = i + 1
+                while t[j] != '"':
+                    j += 2 if t[j] == "\\" else 1
+                keys.append(json.loads(t[i: j + 1]))
+                end = j + 1
+            elif t[i] == "'":
+                end = t.index("'", i + 1) + 1
+                keys.append(t[i + 1: end - 1])
+            else:
+                m = self._BARE.match(t, i)
+                if not m:
+                    raise ValueError("no key")
+                keys.append(m.group())
+                end = m.end()
+            spans.append((i, end))
+            i = self._skip(end, False)
+            if i < len(t) and t[i] == ".":
+                i += 1
                 continue
-            if is_array and index is not None and count[tpath] - 1 != index:
-                continue
-            if best is None or len(tpath) > best[1]:
-                best = (n, len(tpath))
-                region = self._region(n)
-        depth = best[1] if best else 0
-        if best is None:
-            heads = [n for _, n, _ in self.tables]
-            region = range(0, min(heads) if heads else len(self.lines))
-        rest = keys[depth:]
-        if not rest:
-            return (best[0] + 1, 1) if best else None
-        found: tuple[int, int] | None = None
-        for n in region:
-            line = self.lines[n]
-            m = re.match(r"\s*(\"?)" + re.escape(rest[0]) + r"\1\s*=", line)
-            if m:
-                col = line.index(rest[0]) + 1
-                found = (n + 1, col)
-                for sub in rest[1:]:
-                    mm = re.search(r"(?<![\w-])" + re.escape(sub) + r"\s*=", line)
-                    if mm:
-                        found = (n + 1, mm.start() + 1)
-                break
-        if found is None and best is not None:
-            return (best[0] + 1, 1)
-        return found
+            return tuple(keys), spans, i
+
+    def _keyval(self, i: int, table: PathT) -> int:
+        keys, spans, j = self._keys(i)
+        path = table + keys
+        for n in range(1, len(keys) + 1):
+            self.keys.setdefault(table + keys[:n], spans[n - 1])
+        if path in self.values:
+            self.duplicates.append((path, spans[-1]))
+        if self.text[j] != "=":
+            raise ValueError("no =")
+        return self._value(self._skip(j + 1, False), path)
+
+    def _value(self, i: int, path: PathT) -> int:
+        t = self.text
+        start = i
+        if t.startswith('"""', i) or t.startswith("'''", i):
+            q = t[i: i + 3]
+            end = t.index(q, i + 3) + 3
+            while end < len(t) and t[end] == q[0]:
+                end += 1
+        elif t[i] == '"':
+            j = i + 1
+            while t[j] != '"':
+                j += 2 if t[j] == "\\" else 1
+            end = j + 1
+        elif t[i] == "'":
+            end = t.index("'", i + 1) + 1
+        elif t[i] == "[":
+            j = self._skip(i + 1, True)
+            n = 0
+            while t[j] != "]":
+                j = self._skip(self._value(j, path + (n,)), True)
+                n += 1
+                if t[j] == ",":
+                    j = self._skip(j + 1, True)
+            end = j + 1
+        elif t[i] == "{":
+            j = self._skip(i + 1, False)
+            while t[j] != "}":
+                j = self._skip(self._keyval(j, path), False)
+                if t[j] == ",":
+                    j = self._skip(j + 1, False)
+            end = j + 1
+        else:
+            m = self._SCALAR.match(t, i)
+            end = i + len(m.group().rstrip()) if m else i + 1
+        self.values[path] = (start, end)
+        return end
+
+
+def offsets_span(file: str, text: str, start: int, end: int) -> Span:
+    """The span of text[start:end], in 1-based lines and character columns."""
+    line = text.count("\n", 0, start) + 1
+    line_start = text.rfind("\n", 0, start) + 1
+    col = start - line_start + 1
+    line_end = text.find("\n", start)
+    stop = min(end, line_end if line_end >= 0 else len(text))
+    return Span.point(file, line, col, max(1, stop - start))
 
 
 class _Loader:
@@ -183,24 +295,19 @@ class _Loader:
         self.kind = kind
         self.diags: list[Diagnostic] = []
         self.locate = _JsonPositions(text) if kind == "json" else _TomlPositions(text)
-        self.json_text = text
+        self.text = text
         self.fs = FactSet()
         self.fs.file = file
         self.pending_refs: list[tuple[Any, str, Type, PathT, Any]] = []
 
     def span(self, path: PathT) -> Span:
-        path = self.prefix + path
-        if isinstance(self.locate, _JsonPositions):
-            pos = self.locate.find(path)
-            if pos is None:
-                return Span.point(self.file, 1, 1)
-            line = self.json_text.count("\n", 0, pos) + 1
-            col = pos - (self.json_text.rfind("\n", 0, pos) + 1) + 1
-            return Span.point(self.file, line, col)
-        found = self.locate.find(path)
+        key = bool(path) and path[-1] is KEY
+        if key:
+            path = path[:-1]
+        found = self.locate.locate(self.prefix + path, key)
         if found is None:
             return Span.point(self.file, 1, 1)
-        return Span.point(self.file, found[0], found[1])
+        return offsets_span(self.file, self.text, *found)
 
     def err(self, code: str, msg: str, path: PathT, *hints: str, expected: str | None = None) -> None:
         self.diags.append(Diagnostic(code, msg, self.span(path), expected=expected,
@@ -210,6 +317,8 @@ class _Loader:
     def where(path: PathT) -> str:
         out = ""
         for p in path:
+            if p is KEY:
+                continue
             out += f"[{p}]" if isinstance(p, int) else (("." if out else "") + p)
         return out
 
@@ -220,7 +329,7 @@ class _Loader:
         for key in data:
             if key not in known:
                 guess = did_you_mean(key, known)
-                self.err("E502", f"unknown top-level key '{key}'", (key,),
+                self.err("E502", f"unknown top-level key '{key}'", (key, KEY),
                          *((f"did you mean '{guess}'?",) if guess else ()),
                          expected="as_of, parties, facts, events")
         if "as_of" in data:
@@ -249,12 +358,12 @@ class _Loader:
         for name, roles in parties.items():
             path: PathT = ("parties", name)
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-                self.err("E504", f"party name '{name}' is not a name", path,
+                self.err("E504", f"party name '{name}' is not a name", path + (KEY,),
                          "use letters, digits and _ (for example WCAS_Management)")
                 continue
             if name in self.c.parties:
                 self.err("E504", f"'{name}' is a party of the agreement itself; do not list it",
-                         path)
+                         path + (KEY,))
                 continue
             if isinstance(roles, str):
                 roles = [roles]
@@ -283,7 +392,7 @@ class _Loader:
         for etype, entries in events.items():
             if etype not in self.c.events:
                 guess = did_you_mean(etype, self.c.events)
-                self.err("E505", f"unknown event type '{etype}'", ("events", etype),
+                self.err("E505", f"unknown event type '{etype}'", ("events", etype, KEY),
                          *((f"did you mean '{guess}'?",) if guess else ()))
                 continue
             decl = self.c.events[etype]
@@ -306,23 +415,30 @@ class _Loader:
                     self.err("E503", "an event id must be a text", path + ("id",))
                     ev_id = f"{etype}#{n + 1}"
                 if "date" not in entry:
-                    self.err("E506", f"event {ev_id} has no date", path,
+                    near = did_you_mean("date", [k for k in entry if k not in dict(decl.fields)])
+                    self.err("E506", f"event {ev_id} has no date",
+                             path + ((near, KEY) if near else ()),
+                             f"did you mean 'date' instead of '{near}'?" if near else
                              "every event needs: date = YYYY-MM-DD")
                     continue
                 date = self.date(entry["date"], path + ("date",), f"the date of {ev_id}")
                 fields: dict[str, Any] = {}
                 declared = dict(decl.fields)
+                misspelled: set[str] = set()
                 for key in entry:
                     if key not in declared and key not in ("id", "date"):
                         guess = did_you_mean(key, [*declared, "id", "date"])
-                        self.err("E502", f"event {etype} has no field '{key}'", path + (key,),
+                        if guess is not None and guess not in entry:
+                            misspelled.add(guess)
+                        self.err("E502", f"event {etype} has no field '{key}'",
+                                 path + (key, KEY),
                                  *((f"did you mean '{guess}'?",) if guess else ()),
                                  expected="one of " + ", ".join([*declared, "id", "date"]))
                 for fname, ftype in decl.fields:
                     if fname not in entry:
                         if ftype.optional:
                             fields[fname] = None
-                        else:
+                        elif fname not in misspelled:  # reported with the misspelled key
                             self.err("E506", f"event {ev_id} ({etype}) has no '{fname}'",
                                      path, f"add {fname} = ... ({ftype})")
                         continue
@@ -347,7 +463,7 @@ class _Loader:
             path: PathT = ("facts", name)
             if name not in self.c.facts:
                 guess = did_you_mean(name, self.c.facts)
-                self.err("E502", f"unknown fact '{name}'", path,
+                self.err("E502", f"unknown fact '{name}'", path + (KEY,),
                          *((f"did you mean '{guess}'?",) if guess else ()),
                          "the contract declares the facts it reads with `fact`")
                 continue
@@ -368,7 +484,7 @@ class _Loader:
             return
         for key, sub in raw.items():
             kpath = path + (key,)
-            k = self.key(key, ptype, kpath, f"a key of fact '{fact.name}'")
+            k = self.key(key, ptype, kpath + (KEY,), f"a key of fact '{fact.name}'")
             if k is _BAD:
                 continue
             if depth + 1 < len(fact.params):
@@ -416,18 +532,20 @@ class _Loader:
         if isinstance(raw, datetime.date):
             return raw
         if isinstance(raw, str):
-            try:
-                return datetime.date.fromisoformat(raw)
-            except ValueError as exc:
-                self.err("E507", f"{what} is not a date: {raw!r} ({exc})", path,
-                         expected="a date (YYYY-MM-DD)")
-                return None
-        self.err("E507", f"{what} is not a date: {raw!r}", path, expected="a date (YYYY-MM-DD)")
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+                try:
+                    return datetime.date.fromisoformat(raw)
+                except ValueError:
+                    pass
+            self.err("E507", f"{what} is {_shown(raw)}, which is not a date: "
+                     f"{date_problem(raw)}", path, expected="a date (YYYY-MM-DD)")
+            return None
+        self.err("E507", f"{what} is {_shown(raw)}, which is not a date", path,
+                 expected="a date (YYYY-MM-DD)")
         return None
 
     def bad(self, raw: Any, t: Type, path: PathT, what: str, hint: str | None = None) -> Any:
-        shown = repr(raw) if not isinstance(raw, (dict, list)) else type(raw).__name__
-        self.err("E503", f"{what} should be {_a(t)}, not {shown}", path,
+        self.err("E503", f"{what} should be {_describe(t)}, not {_shown(raw)}", path,
                  *((hint,) if hint else ()), expected=str(t))
         return _BAD
 
@@ -467,7 +585,8 @@ class _Loader:
             if isinstance(raw, str) and raw in members:
                 return raw
             guess = did_you_mean(str(raw), members)
-            self.err("E503", f"{what} should be one of {', '.join(members)}, not {raw!r}", path,
+            self.err("E503", f"{what} should be one of {', '.join(members)}, "
+                     f"not {_shown(raw)}", path,
                      *((f"did you mean '{guess}'?",) if guess else ()), expected=str(t))
             return _BAD
         if k == "party":
@@ -500,7 +619,7 @@ class _Loader:
                 return self.bad(raw, t, path, what, "write a table: { KEY = value }")
             out = {}
             for key, x in raw.items():
-                kv = self.key(key, t.args[0], path + (key,), what)
+                kv = self.key(key, t.args[0], path + (key, KEY), what)
                 if kv is _BAD:
                     continue
                 out[kv] = self.value(x, t.args[1], path + (key,), what)
@@ -551,9 +670,47 @@ class _Bad:
 _BAD: Any = _Bad()
 
 
-def _a(t: Type) -> str:
-    s = str(t)
-    return ("an " if s[:1] in "aeiou" else "a ") + s
+def _describe(t: Type) -> str:
+    """What a value of type `t` looks like in a fact file."""
+    k = t.kind
+    if k == "opt":
+        return _describe(t.inner)
+    simple = {
+        "bool": "true or false", "int": "a whole number", "shares": "a whole number of shares",
+        "money": "an amount of money", "ratio": 'a ratio such as 0.5 or "50%"',
+        "date": "a date (YYYY-MM-DD)", "text": "a quoted text", "set": "a list",
+        "map": "a table",
+    }
+    if k in simple:
+        return simple[k]
+    if k == "party":
+        return f"the name of {_an(t.name)}" if t.name else "the name of a party"
+    if k == "event":
+        return f"the id of {_an(str(t))}" if t.names else "the id of an event"
+    return _an(str(t))
+
+
+def _an(s: str) -> str:
+    return ("an " if s[:1].lower() in "aeiou" else "a ") + s
+
+
+def _shown(raw: Any) -> str:
+    """A value as the fact file writes it."""
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, str):
+        return json.dumps(raw, ensure_ascii=False)
+    if isinstance(raw, (int, Decimal)):
+        return str(raw)
+    if isinstance(raw, (datetime.date, datetime.time)):
+        return raw.isoformat()
+    if isinstance(raw, list):
+        return "a list"
+    if isinstance(raw, Mapping):
+        return "a table"
+    if raw is None:
+        return "null"
+    return repr(raw)
 
 
 def _finish(v: Any) -> Any:
@@ -598,10 +755,10 @@ def load_facts(contract: ir.Contract, path: Path, display: str | None = None) ->
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        SOURCES.add(name, data.decode("utf-8", errors="replace"))
+        line, col = byte_position(data, exc.start)
+        SOURCES.add(name, data.decode("utf-8", errors="replace").removeprefix("\ufeff"))
         raise FactErrors(Diagnostic("E510", f"byte 0x{data[exc.start]:02x} is not valid UTF-8",
-                                    Span.point(name, line, 1),
+                                    Span.point(name, line, col),
                                     hints=("save the file as UTF-8",))) from None
     SOURCES.add(name, text)
     kind = "json" if path.suffix.lower() == ".json" else "toml"
@@ -609,30 +766,101 @@ def load_facts(contract: ir.Contract, path: Path, display: str | None = None) ->
 
 
 def parse_fact_text(contract: ir.Contract, text: str, name: str, kind: str) -> FactSet:
+    text = text.removeprefix("\ufeff")  # a byte order mark is not part of the first line
     SOURCES.add(name, text)
+    duplicates: list[str] = []
     try:
         if kind == "json":
-            raw = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+            raw = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant,
+                             object_pairs_hook=lambda pairs: _object(pairs, duplicates))
         else:
             raw = tomllib.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
-        raise FactErrors(Diagnostic("E501", f"this is not valid JSON: {exc.msg}",
-                                    Span.point(name, exc.lineno, exc.colno))) from None
+        if not text.strip():
+            raise FactErrors(Diagnostic(
+                "E501", "the fact file is empty", Span.point(name, 1, 1),
+                hints=('a JSON fact file is one object: { "as_of": "YYYY-MM-DD", '
+                       '"parties": {...}, "facts": {...}, "events": {...} }',))) from None
+        msg = exc.msg[:1].lower() + exc.msg[1:]
+        before = text[: exc.pos].rstrip()
+        hints: tuple[str, ...] = ()
+        if before.endswith(",") and text[exc.pos: exc.pos + 1] in ("}", "]"):
+            hints = (f"remove the comma before '{text[exc.pos]}': JSON allows no comma after "
+                     "the last item",)
+        raise FactErrors(Diagnostic("E501", f"this is not valid JSON: {msg}",
+                                    Span.point(name, exc.lineno, exc.colno),
+                                    hints=hints)) from None
     except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-        span = Span.point(name, int(m.group(1)), int(m.group(2))) if m else Span.point(name, 1, 1)
-        raise FactErrors(Diagnostic("E501", f"this is not valid TOML: {msg}", span)) from None
-    except ValueError as exc:
-        raise FactErrors(Diagnostic("E501", f"this is not valid {kind.upper()}: {exc}",
-                                    Span.point(name, 1, 1))) from None
+        raise FactErrors(_toml_error(str(exc), text, name)) from None
+    except ValueError as exc:  # NaN or Infinity in JSON
+        m = re.search(r"-?\b(NaN|Infinity)\b", text)
+        span = offsets_span(name, text, m.start(), m.end()) if m else Span.point(name, 1, 1)
+        raise FactErrors(Diagnostic("E501", f"this is not valid {kind.upper()}: {exc}", span,
+                                    hints=("write a number, or leave the key out",))) from None
     except RecursionError:
         raise FactErrors(Diagnostic("E501", "the fact file is nested too deeply",
                                     Span.point(name, 1, 1))) from None
+    if duplicates:
+        positions = _JsonPositions(text)
+        path, where = positions.duplicates[0] if positions.duplicates else ((), (0, 1))
+        raise FactErrors(Diagnostic(
+            "E501", f"the key '{path[-1] if path else duplicates[0]}' appears twice in one "
+            "object", offsets_span(name, text, *where),
+            hints=("give each key once; a second value would silently replace the first",)))
     if not isinstance(raw, dict):
+        start = len(text) - len(text.lstrip())
         raise FactErrors(Diagnostic("E503", "a fact file must be a table (a JSON object) at the "
-                                    "top", Span.point(name, 1, 1)))
+                                    f"top, not {_shown(raw)}",
+                                    offsets_span(name, text, start, start + 1),
+                                    hints=('write { "as_of": ..., "parties": {...}, '
+                                           '"facts": {...}, "events": {...} }',)))
     return parse_facts(contract, raw, name, text, kind)
+
+
+def _object(pairs: list[tuple[str, Any]], duplicates: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            duplicates.append(key)
+        out[key] = value
+    return out
+
+
+def _toml_error(message: str, text: str, name: str) -> Diagnostic:
+    """A tomllib error as a diagnostic at its place, in plain words where we can do better."""
+    lines = text.splitlines() or [""]
+    m = re.search(r"\s*\(at line (\d+), column (\d+)\)", message)
+    msg = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", message)
+    if m:
+        line, col = int(m.group(1)), int(m.group(2))
+    else:  # "at end of document"
+        line, col = len(lines), len(lines[-1]) + 1
+    source = lines[line - 1] if line <= len(lines) else ""
+    for d in re.finditer(r"\d{4}-\d{2}-\d{2}", source):
+        if d.start() <= col - 1 <= d.end():
+            try:
+                datetime.date.fromisoformat(d.group())
+            except ValueError:
+                return Diagnostic("E507", f"{d.group()} is not a date: {date_problem(d.group())}",
+                                  Span.point(name, line, d.start() + 1, 10),
+                                  hints=("write a real calendar date as YYYY-MM-DD",))
+    if msg.startswith(("Cannot overwrite a value", "Duplicate inline table key")):
+        dups = [(p, w) for p, w in _TomlPositions(text).duplicates
+                if text.count("\n", 0, w[0]) + 1 == line]
+        if dups:
+            path, where = dups[0]
+            return Diagnostic("E501", f"'{path[-1]}' is given a value twice",
+                              offsets_span(name, text, *where),
+                              hints=("give each key once",))
+    m2 = re.match(r"Cannot declare \((.*)\) twice", msg)
+    if m2:
+        keys = ".".join(k.strip().strip("'\"") for k in m2.group(1).split(",") if k.strip())
+        return Diagnostic("E501", f"the table [{keys}] is declared twice",
+                          Span.point(name, line, 1, len(source.rstrip())),
+                          hints=("put all its keys under one heading; for a list of tables "
+                                 f"write [[{keys}]]",))
+    msg = msg[:1].lower() + msg[1:]
+    return Diagnostic("E501", f"this is not valid TOML: {msg}", Span.point(name, line, col))
 
 
 def _reject_constant(name: str) -> Any:

@@ -10,6 +10,7 @@ import datetime
 import hashlib
 import os
 import re
+import threading
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -21,12 +22,22 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from . import ast
-from .diagnostics import SOURCES, Diagnostic, Span, SyntaxErrors, did_you_mean
+from .diagnostics import (
+    SOURCES,
+    Diagnostic,
+    Span,
+    SyntaxErrors,
+    byte_position,
+    date_problem,
+    did_you_mean,
+)
 
 #: Documented limits (docs/language.md, "Limits").
 MAX_FILE_BYTES = 1_000_000
-MAX_NESTING = 64
+MAX_NESTING = 64  # brackets inside brackets
+MAX_DEPTH = 192  # operations inside operations (the tree's depth)
 MAX_INT_DIGITS = 30
+MAX_FRACTION_DIGITS = 10
 
 
 def grammar_text() -> str:
@@ -39,13 +50,41 @@ def grammar_text() -> str:
     )
 
 
+class _BracketsTooDeep(Exception):
+    """Raised by the post-lexer at the opening bracket that passes `MAX_NESTING`."""
+
+    def __init__(self, token: Token):
+        super().__init__(str(token))
+        self.token = token
+
+
+_STATE = threading.local()
+
+_OPEN = {"LPAR", "LSQB", "LBRACE"}
+_CLOSE = {"RPAR", "RSQB", "RBRACE"}
+
+
 class _KeywordPostLex:
-    """Always accept NAME, so a misspelled keyword lexes as the whole word the user wrote."""
+    """Always accept NAME, so a misspelled keyword lexes as the whole word the user wrote.
+
+    It also records the tokens of the current parse (for messages that look back) and stops
+    brackets nested deeper than `MAX_NESTING`, before the tree gets deep."""
 
     always_accept = ("NAME",)
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
-        return stream
+        history: list[Token] = []
+        _STATE.tokens = history
+        depth = 0
+        for tok in stream:
+            if tok.type in _OPEN:
+                depth += 1
+                if depth > MAX_NESTING:
+                    raise _BracketsTooDeep(tok)
+            elif tok.type in _CLOSE:
+                depth = max(0, depth - 1)
+            history.append(tok)
+            yield tok
 
 
 def _cache_path(text: str) -> str | None:
@@ -106,7 +145,21 @@ _TERMINAL_NAMES = {
     "$END": "the end of the file",
 }
 
+#: Terminals that can begin an expression.
 _EXPR_START = {"INT", "NAME", "LPAR", "DATE", "MONEY", "STRING"}
+_EXPR_START_ALL = _EXPR_START | {
+    "DECIMAL", "PERCENT", "ORDINAL", "MINUS", "LBRACE", "TRUE", "FALSE", "NONE", "NOT", "IF",
+    "ALLOCATE", "SUM", "COUNT", "ALL", "ANY", "MIN", "MAX", "EARLIEST", "LATEST",
+}
+#: Terminals that continue a complete expression.
+_OPERATORS = {"DOT", "LSQB", "MUL_OP", "ADD_OP", "COMPARE", "AND", "OR", "IN", "NOT"}
+#: Units of time, accepted after a whole number.
+_UNITS = {"DAY", "DAYS", "BUSINESS", "MONTH", "MONTHS", "YEAR", "YEARS"}
+#: Terminals that begin the next statement of a section (or a new section, or end the file).
+_STATEMENT_START = {
+    "CLAUSE", "DEFINE", "ENUM", "EVENT", "EXCEPTION", "FACT", "PARTY", "QUALITATIVE", "READING",
+    "REMOVE", "ROLE", "SECTION", "IMPORT", "SUBJECT", "NOTWITHSTANDING", "EXCEPT", "$END",
+}
 
 
 @lru_cache(maxsize=1)
@@ -120,27 +173,35 @@ def _terminal_display() -> dict[str, str]:
     return out
 
 
+def _join(parts: list[str]) -> str:
+    if len(parts) > 1:
+        return ", ".join(parts[:-1]) + " or " + parts[-1]
+    return parts[0] if parts else "nothing more"
+
+
 def _describe_expected(accepts: set[str]) -> tuple[str, list[str]]:
+    """Say in words what the parser accepts; also return the keywords among it."""
     display = _terminal_display()
     accepts = set(accepts)
-    parts: list[str] = []
+    keywords_expected = sorted(display[a].strip("'") for a in accepts
+                               if display.get(a, "")[1:2].isalpha())
+    head: list[str] = []
+    tail: list[str] = []
     if _EXPR_START <= accepts:
-        parts.append("an expression")
-        accepts -= _EXPR_START | {
-            "DECIMAL", "PERCENT", "ORDINAL", "MINUS", "LBRACE", "TRUE", "FALSE", "NONE",
-            "NOT", "IF", "ALLOCATE", "SUM", "COUNT", "ALL", "ANY", "MIN", "MAX", "EARLIEST",
-            "LATEST",
-        }
-    words = sorted(display.get(a, a) for a in accepts)
-    parts.extend(words)
-    keywords_expected = [w.strip("'") for w in words if w.startswith("'") and w[1:2].isalpha()]
-    if len(parts) > 12:
-        text = ", ".join(parts[:12]) + f", … ({len(parts) - 12} more)"
-    elif len(parts) > 1:
-        text = ", ".join(parts[:-1]) + " or " + parts[-1]
-    else:
-        text = parts[0] if parts else "nothing more"
-    return text, keywords_expected
+        head.append("an expression")
+        accepts -= _EXPR_START_ALL
+    if {"DAYS", "MONTHS"} <= accepts:
+        tail.append("a unit of time (days, business days, months, years)")
+        accepts -= _UNITS
+    if {"ADD_OP", "MUL_OP"} <= accepts:
+        tail.append("an operator")
+        accepts -= _OPERATORS
+    if len(accepts & _STATEMENT_START) > 3:
+        tail.append("a new statement (section, clause, exception, define, fact, event, ...)")
+        accepts -= _STATEMENT_START
+    words = sorted((display.get(a, a) for a in accepts),
+                   key=lambda w: (not w.startswith("'"), w))
+    return _join(head + words + tail), keywords_expected
 
 
 def _token_desc(tok: Token) -> str:
@@ -153,7 +214,63 @@ def _token_desc(tok: Token) -> str:
     return f"'{tok.value}'"
 
 
-def _syntax_diagnostic(err: UnexpectedInput, file: str, text: str) -> Diagnostic:
+def _accepts_at(text: str, pos: int) -> set[str] | None:
+    """The terminals the parser accepts at character `pos` of `text` (None if unknown)."""
+    try:
+        ip = lark_parser().parse_interactive(text[:pos])
+        ip.exhaust_lexer()
+        accepted: set[str] = ip.accepts()  # type: ignore[no-untyped-call]
+        return set(accepted)
+    except (UnexpectedInput, _BracketsTooDeep):
+        return None
+
+
+def _error_pos(text: str) -> int | None:
+    """Where parsing `text` fails (None when it parses)."""
+    try:
+        lark_parser().parse(text)
+    except UnexpectedToken as err:
+        return len(text) if err.token.type == "$END" else err.token.start_pos
+    except UnexpectedInput as err:
+        return err.pos_in_stream if err.pos_in_stream is not None else len(text)
+    except _BracketsTooDeep as err:
+        return err.token.start_pos
+    return None
+
+
+def _misspelled_before(tok: Token, history: list[Token], text: str) -> tuple[Token, str] | None:
+    """A word shortly before `tok` that parsed as a name but is a misspelled keyword: with the
+    keyword in its place the parse gets past `tok`. E.g. `eahc i in Investor` fails at `i`."""
+    import difflib
+
+    err_pos = tok.start_pos or 0
+    before = [t for t in history if t.end_pos is not None and t.end_pos <= err_pos]
+    candidates = [t for t in before[-3:] if t.type == "NAME" and t.value not in keywords()]
+    # parsing up to the end of the error's line is enough to see whether it gets past it
+    stop = text.find("\n", tok.end_pos or err_pos)
+    stop = len(text) if stop < 0 else stop
+    for cand in reversed(candidates):
+        for kw in difflib.get_close_matches(cand.value, sorted(keywords()), n=3, cutoff=0.6):
+            fixed = text[: cand.start_pos] + kw + text[cand.end_pos: stop]
+            pos = _error_pos(fixed)
+            if pos is None or pos - (len(kw) - len(cand.value)) > err_pos:
+                return cand, kw
+    return None
+
+
+_CHARACTER_HINTS = {
+    "&": "write 'and' to join two conditions",
+    "|": "write 'or' for either of two conditions",
+    "!": "write 'not' to negate a condition, or != for 'is not equal to'",
+    "'": 'quote text with double quotes: "..."',
+    "“": 'quote text with straight double quotes: "..."',
+    "”": 'quote text with straight double quotes: "..."',
+    ";": "statements end at the end of the line; remove the ';'",
+}
+
+
+def _syntax_diagnostic(err: UnexpectedInput, file: str, text: str,
+                       history: list[Token]) -> Diagnostic:
     if isinstance(err, UnexpectedToken):
         tok = err.token
         if tok.type == "$END":
@@ -162,16 +279,29 @@ def _syntax_diagnostic(err: UnexpectedInput, file: str, text: str) -> Diagnostic
             expected, _ = _describe_expected(set(err.accepts))
             return Diagnostic("E103", "the file ends in the middle of a statement", span,
                               expected=expected)
-        width = len(str(tok.value)) if tok.value else 1
-        span = Span.point(file, tok.line or 1, tok.column or 1, width)
         expected, kws = _describe_expected(set(err.accepts))
         hints: list[str] = []
         if tok.type == "NAME" or str(tok.value).isalpha():
             guess = did_you_mean(str(tok.value), kws)
             if guess:
                 hints.append(f"did you mean '{guess}'?")
-        if tok.type == "NAME" and tok.value in keywords() and not hints:
-            hints.append(f"'{tok.value}' is a keyword here; a name cannot be a keyword")
+        if not hints and tok.type == "NAME":
+            found = _misspelled_before(tok, history, text)
+            if found is not None:
+                word, kw = found
+                return Diagnostic(
+                    "E101", f"'{word.value}' is not a keyword, and as a name it cannot be "
+                    f"followed by {_token_desc(tok).replace('word ', '')}",
+                    Span.point(file, word.line or 1, word.column or 1, len(word.value)),
+                    hints=(f"did you mean '{kw}'?",))
+        accepts = set(err.accepts)
+        if not hints and len(accepts) == 1 and not _terminal_display().get(
+                next(iter(accepts)), "")[1:2].isalpha():
+            prev = [t for t in history if t.end_pos is not None and t.end_pos <= tok.start_pos]
+            if prev and expected.startswith("'"):
+                hints.append(f"add {expected} after '{prev[-1].value}'")
+        width = len(str(tok.value)) if tok.value else 1
+        span = Span.point(file, tok.line or 1, tok.column or 1, width)
         return Diagnostic("E101", f"unexpected {_token_desc(tok)}", span, expected=expected,
                           hints=tuple(hints))
     if isinstance(err, UnexpectedCharacters):
@@ -182,8 +312,13 @@ def _syntax_diagnostic(err: UnexpectedInput, file: str, text: str) -> Diagnostic
             return Diagnostic("E109", "this quoted text is not closed on its line", span,
                               hints=('close it with " before the end of the line; '
                                      "split long text into several quoted pieces",))
-        expected, _ = _describe_expected(set(err.allowed or ()))
-        return Diagnostic("E102", f"unexpected character {ch!r}", span, expected=expected)
+        precise = _accepts_at(text, err.pos_in_stream or 0)
+        expected, _ = _describe_expected(precise if precise is not None
+                                         else set(err.allowed or ()))
+        hint = _CHARACTER_HINTS.get(ch)
+        shown = repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
+        return Diagnostic("E102", f"unexpected character {shown}", span, expected=expected,
+                          hints=(hint,) if hint else ())
     if isinstance(err, UnexpectedEOF):
         lines = text.splitlines() or [""]
         span = Span.point(file, len(lines), len(lines[-1]) + 1)
@@ -200,9 +335,8 @@ def decode_source(data: bytes, file: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        SOURCES.add(file, data.decode("utf-8", errors="replace"))
+        line, col = byte_position(data, exc.start)
+        SOURCES.add(file, data.decode("utf-8", errors="replace").lstrip("\ufeff"))
         raise SyntaxErrors(Diagnostic(
             "E108", f"byte 0x{data[exc.start]:02x} is not valid UTF-8", Span.point(file, line, col),
             hints=("save the file as UTF-8",))) from None
@@ -210,31 +344,49 @@ def decode_source(data: bytes, file: str) -> str:
 
 def parse(text: str, file: str = "<input>") -> ast.Module:
     """Parse one clause file's text into an `ast.Module`."""
+    text = text.removeprefix("\ufeff")  # a byte order mark is not part of the first line
     SOURCES.add(file, text)
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
         decode_source(text.encode("utf-8"), file)
-    text = text.lstrip("\ufeff")
     try:
         tree = lark_parser().parse(text)
     except UnexpectedInput as err:
-        raise SyntaxErrors(_syntax_diagnostic(err, file, text)) from None
+        history = list(getattr(_STATE, "tokens", []))
+        raise SyntaxErrors(_syntax_diagnostic(err, file, text, history)) from None
+    except _BracketsTooDeep as err:
+        tok = err.token
+        raise SyntaxErrors(Diagnostic(
+            "E106", f"brackets are nested more than {MAX_NESTING} deep",
+            Span.point(file, tok.line or 1, tok.column or 1),
+            hints=("name an inner part with `define` and use the name",))) from None
     _check_depth(tree, file)
     return _Builder(file).module(tree)
 
 
+_EXPR_NODES = frozenset({
+    "call", "attr", "index", "aggregate", "aggregate_set", "allocate", "set_comprehension",
+    "set_literal", "nth_after", "arith", "compare", "member", "not_member", "and_", "or_", "not_",
+    "neg", "if_then_else",
+})
+
+
 def _check_depth(tree: Tree[Token], file: str) -> None:
-    stack: list[tuple[Tree[Token], int]] = [(tree, 1)]
+    """Reject trees deeper than `MAX_DEPTH`, pointing at the start of the expression."""
+    stack: list[tuple[Tree[Token], int, Tree[Token] | None]] = [(tree, 1, None)]
     while stack:
-        node, depth = stack.pop()
-        if depth > MAX_NESTING * 3:  # a nesting level takes ~3 tree levels (expr precedence)
-            meta = node.meta
+        node, depth, top = stack.pop()
+        if top is None and node.data in _EXPR_NODES:
+            top = node
+        if depth > MAX_DEPTH:
+            meta = (top or node).meta
             span = Span.point(file, getattr(meta, "line", 1), getattr(meta, "column", 1))
             raise SyntaxErrors(Diagnostic(
-                "E106", f"expressions are nested too deeply (the limit is {MAX_NESTING} levels)",
-                span, hints=("name an inner part with `define` and use the name",)))
+                "E106", f"this expression is too deep: it has more than {MAX_DEPTH} operations "
+                "inside one another", span,
+                hints=("name an inner part with `define` and use the name",)))
         for child in node.children:
             if isinstance(child, Tree):
-                stack.append((child, depth + 1))
+                stack.append((child, depth + 1, top))
 
 
 # ── tree → AST ───────────────────────────────────────────────────────────────
@@ -306,11 +458,14 @@ class _Builder:
             if child.data in ("subject_to", "notwithstanding", "notwithstanding_all",
                               "except_as_provided"):
                 refs: tuple[str, ...] = ()
+                ref_spans: tuple[Span, ...] = ()
                 if child.children:
                     lst = child.children[0]
                     assert isinstance(lst, Tree)
                     refs = tuple(self.secref(r) for r in lst.children)
-                priorities.append(ast.Priority(str(child.data), refs, self.span(child)))
+                    ref_spans = tuple(self.span(r) for r in lst.children)
+                priorities.append(ast.Priority(str(child.data), refs, self.span(child),
+                                               ref_spans))
             else:
                 items.append(self.decl(child))
         return ast.Section(number, heading, tuple(priorities), tuple(items), self.span(tree))
@@ -442,10 +597,11 @@ class _Builder:
         if d in ("upon", "fulfilled_by", "breached_by"):
             where = self.expr(k[2].children[0]) if len(k) > 2 and k[2] is not None else None
             if d == "upon":
-                events = tuple(str(x) for x in k[0].children)
-                return ast.Upon(events, str(k[1]), where, sp)
+                names: list[Token] = k[0].children  # type: ignore[union-attr, assignment]
+                return ast.Upon(tuple(str(x) for x in names), str(k[1]), where, sp,
+                                tuple(self.span(x) for x in names))
             cls = {"fulfilled_by": ast.FulfilledBy, "breached_by": ast.BreachedBy}[str(d)]
-            return cls(str(k[0]), str(k[1]), where, sp)
+            return cls(str(k[0]), str(k[1]), where, sp, self.span(k[0]))
         if d == "when":
             return ast.When(self.expr(k[0]), sp)
         if d == "within":
@@ -511,22 +667,26 @@ class _Builder:
     def date(self, tok: Any) -> datetime.date:
         try:
             return datetime.date.fromisoformat(str(tok))
-        except ValueError as exc:
-            raise self.error(tok, "E104", f"{tok} is not a date: {exc}",
+        except ValueError:
+            raise self.error(tok, "E104", f"{tok} is not a date: {date_problem(str(tok))}",
                              "write a real calendar date as YYYY-MM-DD") from None
 
     def int_value(self, tok: Any) -> int:
         digits = str(tok).replace("_", "")
         if len(digits.lstrip("0")) > MAX_INT_DIGITS:
-            raise self.error(tok, "E105", f"this number has {len(digits)} digits; numbers are "
-                             f"limited to {MAX_INT_DIGITS} digits")
+            raise self.error(tok, "E105", f"this number has {len(digits.lstrip('0'))} digits; "
+                             f"numbers are limited to {MAX_INT_DIGITS}")
         return int(digits)
 
     def decimal_value(self, tok: Any, text: str) -> Decimal:
         digits = text.replace("_", "").replace(",", "")
-        if len(digits.replace(".", "").lstrip("0")) > MAX_INT_DIGITS + 10:
-            raise self.error(tok, "E105", f"this number is too long; numbers are limited to "
-                             f"{MAX_INT_DIGITS} digits before the point")
+        whole, _, fraction = digits.partition(".")
+        if len(whole.lstrip("0")) > MAX_INT_DIGITS:
+            raise self.error(tok, "E105", f"this number has {len(whole.lstrip('0'))} digits "
+                             f"before the point; numbers are limited to {MAX_INT_DIGITS}")
+        if len(fraction) > MAX_FRACTION_DIGITS:
+            raise self.error(tok, "E105", f"this number has {len(fraction)} digits after the "
+                             f"point; numbers are limited to {MAX_FRACTION_DIGITS}")
         try:
             return Decimal(digits)
         except InvalidOperation:  # pragma: no cover - the regex admits only digits
