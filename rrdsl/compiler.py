@@ -44,6 +44,7 @@ class Plan:
         self.contract = contract
         self.defs: dict[str, Fn] = {}
         self.fns: dict[int, Fn] = {}  # id(ir.E) → closure, for the evaluator's lookups
+        self.cache: dict[str, Any] = {}  # what the evaluator derives once per plan
         self._compiler = _Compiler(self)
         for name, d in contract.definitions.items():
             self.defs[name] = self._compiler.compile(d.body)
@@ -143,13 +144,25 @@ def allocate(total: int, weights: list[tuple[Any, int]], rounding: str) -> dict[
 
 
 def _num(a: Any, b: Any) -> tuple[Any, Any]:
-    if isinstance(a, Fraction) or isinstance(b, Fraction):
+    # `type(x) is Fraction`, not isinstance: Fraction's metaclass is ABCMeta, whose
+    # isinstance is slow; the engine makes no subclasses of Fraction.
+    if type(a) is Fraction or type(b) is Fraction:
         return Fraction(a), Fraction(b)
     return a, b
 
 
 def _label_args(args: tuple[Any, ...]) -> str:
-    return ", ".join(a.id if isinstance(a, EventValue) else show(a) for a in args)
+    return ", ".join(a.id if type(a) is EventValue else (a if type(a) is str else show(a))
+                     for a in args)
+
+
+#: Static kinds whose values are never a Fraction, an event or a duration: `==` and `<` on
+#: them need none of the engine's conversions (the checker types every expression).
+_PLAIN = frozenset({"int", "shares", "money", "date", "text", "enum", "party", "bool"})
+
+
+def _plain(t: Any) -> bool:
+    return t.inner.kind in _PLAIN
 
 
 class _Compiler:
@@ -190,11 +203,15 @@ class _Compiler:
         qualitative = [n for n in names if self.contract.events[n].qualitative]
         if len(names) == 1:
             name = names[0]
+            if qualitative:
+                def qual_events(ctx: Ctx, env: dict[str, Any]) -> Any:
+                    ctx.qualitative.update(qualitative)
+                    return ctx.events(name)
+                return qual_events
 
             def events(ctx: Ctx, env: dict[str, Any]) -> Any:
-                if qualitative:
-                    ctx.qualitative.update(qualitative)
-                return ctx.events(name)
+                found = ctx._events.get(name)
+                return ctx.events(name) if found is None else found
             return events
 
         def union(ctx: Ctx, env: dict[str, Any]) -> Any:
@@ -210,9 +227,9 @@ class _Compiler:
         cite = fact.cite
         note = "qualitative: taken as given, an assumption of this run" if qual else None
 
-        def read(ctx: Ctx, env: dict[str, Any]) -> Any:
-            if args:
-                key = tuple(a(ctx, env) for a in args)
+        def slow(ctx: Ctx, key: tuple[Any, ...] | None) -> Any:
+            """The general path: a missing fact, a qualitative one, or a traced run."""
+            if key is not None:
                 table = ctx.facts.values.get(name)
                 v = _NOTHING if table is None else table.get(key, _NOTHING)
                 label = f"{name}({_label_args(key)})"
@@ -233,9 +250,42 @@ class _Compiler:
                                       cite.span.file if cite.span else None,
                                       cite.span.line if cite.span else None, note=note))
             return v
+
+        if qual:  # always the general path: it records the assumption
+            if not args:
+                return lambda ctx, env: slow(ctx, None)
+            return lambda ctx, env: slow(ctx, tuple(a(ctx, env) for a in args))
+
+        # the fast path (a plain fact that is there, no trace) labels nothing
+        if not args:
+            def read0(ctx: Ctx, env: dict[str, Any]) -> Any:
+                v = ctx.facts.values.get(name, _NOTHING)
+                if v is _NOTHING or ctx.trace is not None:
+                    return slow(ctx, None)
+                return v
+            return read0
+        if len(args) == 1:
+            a0 = args[0]
+
+            def read1(ctx: Ctx, env: dict[str, Any]) -> Any:
+                key = (a0(ctx, env),)
+                table = ctx.facts.values.get(name)
+                if table is None or ctx.trace is not None:
+                    return slow(ctx, key)
+                v = table.get(key, _NOTHING)
+                return slow(ctx, key) if v is _NOTHING else v
+            return read1
+
+        def read(ctx: Ctx, env: dict[str, Any]) -> Any:
+            key = tuple(a(ctx, env) for a in args)
+            table = ctx.facts.values.get(name)
+            if table is None or ctx.trace is not None:
+                return slow(ctx, key)
+            v = table.get(key, _NOTHING)
+            return slow(ctx, key) if v is _NOTHING else v
         return read
 
-    def op_call(self, e: ir.E) -> Fn:
+    def op_call(self, e: ir.E) -> Fn:  # noqa: C901 - a fast path per arity
         name = e.data
         d = self.contract.definitions[name]
         params = [p for p, _ in d.params]
@@ -246,34 +296,25 @@ class _Compiler:
         file = cite.span.file if cite.span else None
         line = cite.span.line if cite.span else None
 
-        def call(ctx: Ctx, env: dict[str, Any]) -> Any:
-            vals = tuple(a(ctx, env) for a in args)
-            key = (name, vals)
+        def traced(ctx: Ctx, vals: tuple[Any, ...]) -> Any:
+            """A traced run: memo entries are (value or Missing, derivation node)."""
+            key: Any = (name, vals)
             try:
                 hit = ctx.memo.get(key, _NOTHING)
             except TypeError:  # an unhashable argument (a map): no memo
                 key, hit = None, _NOTHING
             if hit is not _NOTHING:
                 v, node = hit
-                if ctx.trace is not None and node is not None:
-                    ctx.trace.append(node)
+                if node is not None:
+                    ctx.trace.append(node)  # type: ignore[union-attr]
                 if isinstance(v, Missing):
                     raise v
                 return v
             body = defs[name]
             local = dict(zip(params, vals))
             label = f"{name}({_label_args(vals)})" if params else name
-            if ctx.trace is None:
-                try:
-                    v = body(ctx, local)
-                except Missing as m:
-                    if key is not None:
-                        ctx.memo[key] = (m, None)
-                    raise
-                if key is not None:
-                    ctx.memo[key] = (v, None)
-                return v
             saved = ctx.trace
+            assert saved is not None
             kids: list[Node] = []
             ctx.trace = kids
             try:
@@ -293,11 +334,102 @@ class _Compiler:
             if key is not None:
                 ctx.memo[key] = (v, node)
             return v
+
+        # Untraced runs memoise the value itself, or the Missing raised (a context is traced
+        # or not for its whole life, so the two layouts never meet in one memo).
+        def untraced(ctx: Ctx, key: Any, local: dict[str, Any]) -> Any:
+            memo = ctx.memo
+            try:
+                hit = memo.get(key, _NOTHING)
+            except TypeError:  # an unhashable argument (a map): no memo
+                return defs[name](ctx, local)
+            if hit is not _NOTHING:
+                if type(hit) is Missing:
+                    raise hit
+                return hit
+            try:
+                v = defs[name](ctx, local)
+            except Missing as m:
+                memo[key] = m
+                raise
+            memo[key] = v
+            return v
+
+        if not args:
+            def call0(ctx: Ctx, env: dict[str, Any]) -> Any:
+                if ctx.trace is not None:
+                    return traced(ctx, ())
+                return untraced(ctx, name, {})
+            return call0
+        if len(args) == 1:
+            a0, p0 = args[0], params[0]
+
+            def call1(ctx: Ctx, env: dict[str, Any]) -> Any:
+                x = a0(ctx, env)
+                if ctx.trace is not None:
+                    return traced(ctx, (x,))
+                key = (name, x)
+                memo = ctx.memo
+                try:
+                    hit = memo.get(key, _NOTHING)
+                except TypeError:  # an unhashable argument (a map): no memo
+                    return defs[name](ctx, {p0: x})
+                if hit is not _NOTHING:
+                    if type(hit) is Missing:
+                        raise hit
+                    return hit
+                try:
+                    v = defs[name](ctx, {p0: x})
+                except Missing as m:
+                    memo[key] = m
+                    raise
+                memo[key] = v
+                return v
+            return call1
+        if len(args) == 2:
+            a0, a1 = args
+            p0, p1 = params
+
+            def call2(ctx: Ctx, env: dict[str, Any]) -> Any:
+                x, y = a0(ctx, env), a1(ctx, env)
+                if ctx.trace is not None:
+                    return traced(ctx, (x, y))
+                key = (name, x, y)
+                memo = ctx.memo
+                try:
+                    hit = memo.get(key, _NOTHING)
+                except TypeError:  # an unhashable argument (a map): no memo
+                    return defs[name](ctx, {p0: x, p1: y})
+                if hit is not _NOTHING:
+                    if type(hit) is Missing:
+                        raise hit
+                    return hit
+                try:
+                    v = defs[name](ctx, {p0: x, p1: y})
+                except Missing as m:
+                    memo[key] = m
+                    raise
+                memo[key] = v
+                return v
+            return call2
+
+        def call(ctx: Ctx, env: dict[str, Any]) -> Any:
+            vals = tuple(a(ctx, env) for a in args)
+            if ctx.trace is not None:
+                return traced(ctx, vals)
+            return untraced(ctx, (name, *vals), dict(zip(params, vals)))
         return call
 
     def op_field(self, e: ir.E) -> Fn:
-        obj = self.compile(e.args[0])
         name = e.data
+        if e.args[0].op == "local":  # a field of a bound variable: `d.shares`, `q.date`
+            var = e.args[0].data
+            if name == "date":
+                return lambda ctx, env: None if (o := env[var]) is None else o.date
+            if name == "id":
+                return lambda ctx, env: None if (o := env[var]) is None else o.id
+            return lambda ctx, env: None if (o := env[var]) is None else o.fields[name]
+        obj = self.compile(e.args[0])
         if name == "date":
             return lambda ctx, env: None if (o := obj(ctx, env)) is None else o.date
         if name == "id":
@@ -316,23 +448,27 @@ class _Compiler:
             return m[k]
         return index
 
-    def op_agg(self, e: ir.E) -> Fn:
+    def op_agg(self, e: ir.E) -> Fn:  # noqa: C901 - one loop per aggregate
         func, var = e.data
         val = self.compile(e.args[0])
         src = self.compile(e.args[1])
         where = self.compile(e.args[2]) if len(e.args) > 2 else None
         zero: Any = Decimal(0) if e.type.inner.kind == "money" else 0
+        # `count(x for x in ...)`: a bound variable or a literal cannot fail, so it need not
+        # be evaluated; any other counted expression is (it may need a missing fact)
+        trivial = e.args[0].op in ("local", "lit")
 
+        # Each loop binds the variable in one copy of the bindings, reused for every item: an
+        # item's value is computed before the next item is bound, and no closure keeps `env`.
         def items(ctx: Ctx, env: dict[str, Any]) -> Any:
             s = src(ctx, env)
+            env2 = dict(env)
             if where is None:
                 for x in s:
-                    env2 = dict(env)
                     env2[var] = x
                     yield val(ctx, env2)
                 return
             for x in s:
-                env2 = dict(env)
                 env2[var] = x
                 if where(ctx, env2):
                     yield val(ctx, env2)
@@ -340,20 +476,53 @@ class _Compiler:
         if func == "sum":
             if e.type.kind == "duration":
                 return lambda ctx, env: Duration(sum(d.amount for d in items(ctx, env)), "days")
-            return lambda ctx, env: sum(items(ctx, env), zero)
+
+            def total(ctx: Ctx, env: dict[str, Any]) -> Any:
+                acc = zero
+                env2 = dict(env)
+                for x in src(ctx, env):
+                    env2[var] = x
+                    if where is None or where(ctx, env2):
+                        acc = acc + val(ctx, env2)
+                return acc
+            return total
         if func == "count":
-            return lambda ctx, env: sum(1 for _ in items(ctx, env))
+            def count(ctx: Ctx, env: dict[str, Any]) -> Any:
+                n = 0
+                env2 = dict(env)
+                for x in src(ctx, env):
+                    env2[var] = x
+                    if where is None or where(ctx, env2):
+                        if not trivial:
+                            val(ctx, env2)
+                        n += 1
+                return n
+            return count
         if func == "all":
-            return lambda ctx, env: all(items(ctx, env))
+            def all_(ctx: Ctx, env: dict[str, Any]) -> Any:
+                env2 = dict(env)
+                for x in src(ctx, env):
+                    env2[var] = x
+                    if (where is None or where(ctx, env2)) and not val(ctx, env2):
+                        return False
+                return True
+            return all_
         if func == "any":
-            return lambda ctx, env: any(items(ctx, env))
+            def any_(ctx: Ctx, env: dict[str, Any]) -> Any:
+                env2 = dict(env)
+                for x in src(ctx, env):
+                    env2[var] = x
+                    if (where is None or where(ctx, env2)) and val(ctx, env2):
+                        return True
+                return False
+            return any_
         pick = min if func in ("min", "earliest") else max
 
         def extreme(ctx: Ctx, env: dict[str, Any]) -> Any:
             vals = [v for v in items(ctx, env) if v is not None]
             if not vals:
                 return None
-            if any(isinstance(v, Fraction) for v in vals):
+            if any(type(v) is Fraction for v in vals):
                 vals = [Fraction(v) for v in vals]
             return pick(vals)
         return extreme
@@ -365,8 +534,8 @@ class _Compiler:
         def alloc(ctx: Ctx, env: dict[str, Any]) -> Any:
             t = total(ctx, env)
             weights = []
+            env2 = dict(env)
             for x in sorted(src(ctx, env), key=str):
-                env2 = dict(env)
                 env2[var] = x
                 weights.append((x, weight(ctx, env2)))
             return allocate(t, weights, rounding)
@@ -380,8 +549,8 @@ class _Compiler:
 
         def comp(ctx: Ctx, env: dict[str, Any]) -> Any:
             out = set()
+            env2 = dict(env)
             for x in src(ctx, env):
-                env2 = dict(env)
                 env2[var] = x
                 if where is None or where(ctx, env2):
                     out.add(val(ctx, env2))
@@ -409,6 +578,18 @@ class _Compiler:
             return lambda ctx, env: frozenset(left(ctx, env)) - frozenset(right(ctx, env))
         if kind == "duration":
             return lambda ctx, env: Duration(left(ctx, env).amount + right(ctx, env).amount, "days")
+        plain = _plain(e.args[0].type) and _plain(e.args[1].type)
+        if plain and op in "+-":  # integers or money: never a Fraction to convert
+            if op == "+":
+                def add_plain(ctx: Ctx, env: dict[str, Any]) -> Any:
+                    a, b = left(ctx, env), right(ctx, env)
+                    return None if a is None or b is None else a + b
+                return add_plain
+
+            def sub_plain(ctx: Ctx, env: dict[str, Any]) -> Any:
+                a, b = left(ctx, env), right(ctx, env)
+                return None if a is None or b is None else a - b
+            return sub_plain
         if op == "+":
             def add(ctx: Ctx, env: dict[str, Any]) -> Any:
                 a, b = left(ctx, env), right(ctx, env)
@@ -450,13 +631,25 @@ class _Compiler:
     def op_cmp(self, e: ir.E) -> Fn:
         left, right = self.compile(e.args[0]), self.compile(e.args[1])
         op = e.data
-        if op == "==":
-            return lambda ctx, env: _eq(left(ctx, env), right(ctx, env))
-        if op == "!=":
+        plain = _plain(e.args[0].type) and _plain(e.args[1].type)
+        if op in ("==", "!="):
+            if plain:  # no events, fractions or durations: Python's == is the engine's
+                if op == "==":
+                    return lambda ctx, env: bool(left(ctx, env) == right(ctx, env))
+                return lambda ctx, env: not (left(ctx, env) == right(ctx, env))
+            if op == "==":
+                return lambda ctx, env: _eq(left(ctx, env), right(ctx, env))
             return lambda ctx, env: not _eq(left(ctx, env), right(ctx, env))
         import operator
 
         f = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}[op]
+        if plain:
+            def order_plain(ctx: Ctx, env: dict[str, Any]) -> Any:
+                a, b = left(ctx, env), right(ctx, env)
+                if a is None or b is None:
+                    return False
+                return f(a, b)
+            return order_plain
 
         def order(ctx: Ctx, env: dict[str, Any]) -> Any:
             a, b = left(ctx, env), right(ctx, env)
@@ -563,9 +756,10 @@ class _Compiler:
 
 
 def _eq(a: Any, b: Any) -> bool:
-    if isinstance(a, EventValue) or isinstance(b, EventValue):
+    ta, tb = type(a), type(b)
+    if ta is EventValue or tb is EventValue:
         return a is b
-    if isinstance(a, Fraction) or isinstance(b, Fraction):
+    if ta is Fraction or tb is Fraction:
         if a is None or b is None:
             return a is b
         return bool(Fraction(a) == Fraction(b))

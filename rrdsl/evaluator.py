@@ -28,6 +28,9 @@ STATUSES = ("not_triggered", "pending", "in_force", "fulfilled", "breached", "ex
             "suspended", "excused", "undetermined")
 MAX_VALUE_INSTANCES = 200
 ONE_DAY = datetime.timedelta(days=1)
+_DECIMAL_CONTEXT = decimal.Context(prec=60, traps=[decimal.FloatOperation,
+                                                   decimal.InvalidOperation,
+                                                   decimal.DivisionByZero])
 
 
 @attrs.define
@@ -114,13 +117,27 @@ class Evaluator:
         self.trace = trace
         self.with_values = with_values
         self.ctx = Ctx(facts, as_of, calendar_for(self.c.calendar), trace=trace)
+        self.fns = plan.fns
+        self.qualitative_events = _qualitative_events(plan)
+        self._triggers: dict[tuple[str, ...], list[EventValue]] = {}
+
+    def triggers(self, names: tuple[str, ...]) -> list[EventValue]:
+        """The events of these types as of the as-of date, in order (computed once)."""
+        found = self._triggers.get(names)
+        if found is None:
+            found = self._triggers[names] = sorted(
+                e for name in names for e in self.ctx.events(name))
+        return found
 
     def run(self) -> Outcome:
-        ctx_dec = decimal.Context(prec=60, traps=[decimal.FloatOperation, decimal.InvalidOperation,
-                                                  decimal.DivisionByZero])
-        with decimal.localcontext(ctx_dec):
+        with decimal.localcontext(_DECIMAL_CONTEXT):  # localcontext works on a copy
             try:
-                norms = [r for n in self.c.norms for r in self.norm(n)]
+                if self.trace:
+                    norms = [r for n in self.c.norms for r in self.norm(n)]
+                else:
+                    norms = []
+                    for np in _norm_plans(self.plan):
+                        self.fast_norm(np, norms)
                 values = self.values() if self.with_values else []
             except EvalFailure as f:
                 raise EvaluationError(Diagnostic(
@@ -160,6 +177,15 @@ class Evaluator:
         return v
 
     def try_ev(self, inst: _Instance, e: ir.E | None, label: str, ctx: Ctx | None = None) -> Any:
+        if not self.trace:  # the fast path: no derivation nodes to record
+            if e is None:
+                return None
+            fn = self.fns.get(id(e)) or self.plan.fn(e)
+            try:
+                return fn(ctx or inst.ctx, inst.env)
+            except Missing as m:
+                inst.missing |= m.needs
+                return _UNKNOWN
         try:
             return self.ev(inst, e, label, ctx)
         except Missing as m:
@@ -179,7 +205,7 @@ class Evaluator:
             for b in bearers:
                 yield self.instance(n, b, None)
             return
-        events = sorted(e for name in n.trigger.events for e in self.ctx.events(name))
+        events = self.triggers(n.trigger.events)
         if not events:
             kinds = " or ".join(n.trigger.events)
             yield NormResult(n, n.id, n.bearer, None, None, "not_triggered",
@@ -367,8 +393,7 @@ class Evaluator:
         sub = _Instance(self.ctx, env)
         sub.missing = inst.missing
         if x.trigger is not None:
-            triggers: list[EventValue | None] = sorted(
-                e for name in x.trigger.events for e in self.ctx.events(name))
+            triggers: list[EventValue | None] = list(self.triggers(x.trigger.events))
         else:
             triggers = [None]
         for t in triggers:
@@ -411,9 +436,340 @@ class Evaluator:
                     x.cite.span.file if x.cite.span else None,
                     x.cite.span.line if x.cite.span else None, list(kids))
 
+    # ── the untraced fast path ──────────────────────────────────────────────
+    #
+    # The same decisions as norm/instance/decide/exception above, on closures looked up once
+    # per plan (`_NormPlan`), without derivation nodes.  The traced path above is the
+    # reference; the bench (bench/run.py) and tests/test_bench_smoke.py compare the two.
+
+    def fast_norm(self, np: _NormPlan, out: list[NormResult]) -> None:
+        n = np.norm
+        bearers = self.facts.roles.get(n.bearer_role, ()) if n.bearer_role is not None \
+            else (n.bearer,)
+        if n.trigger is None:
+            for b in bearers:
+                out.append(self.fast_instance(np, b, None))
+            return
+        events = self.triggers(n.trigger.events)
+        if not events:
+            out.append(NormResult(n, n.id, n.bearer, None, None, "not_triggered",
+                                  f"no {np.kinds} as of {self.as_of.isoformat()}"))
+            return
+        for b in bearers:
+            for e in events:
+                out.append(self.fast_instance(np, b, e))
+
+    def fast_instance(self, np: _NormPlan, bearer: str | None,
+                      event: EventValue | None) -> NormResult:
+        n = np.norm
+        env: dict[str, Any] = {}
+        if n.bearer_var is not None:
+            env[n.bearer_var] = bearer
+            if event is not None:
+                env[np.trigger_var] = event
+                instance_id = f"{n.id}[{bearer}, {event.id}]"
+            else:
+                instance_id = f"{n.id}[{bearer}]"
+        elif event is not None:
+            env[np.trigger_var] = event
+            instance_id = f"{n.id}[{event.id}]"
+        else:
+            instance_id = n.id
+        self.ctx.qualitative = qualitative = set()
+        res = NormResult(n, instance_id, bearer, None, event, "pending", "")
+        if event is not None and event.type in self.qualitative_events:
+            qualitative.add(f"{event.type} {event.id}")
+        missing: set[str] = set()
+        self.fast_decide(np, env, missing, res, event)
+        if missing:
+            res.missing = sorted(missing)
+        if qualitative:
+            res.assumptions = sorted(qualitative)
+        return res
+
+    def fast_decide(self, np: _NormPlan, env: dict[str, Any], missing: set[str],  # noqa: C901
+                    res: NormResult, event: EventValue | None) -> None:
+        n = np.norm
+        ctx = self.ctx
+        as_of = self.as_of
+        # 1. the trigger's condition is judged on the facts as they stood on the event's day
+        if np.where is not None and event is not None:
+            try:
+                ok = np.where(ctx.at(event.date), env)
+            except Missing as m:
+                missing |= m.needs
+                return _undetermined(res, missing)
+            if not ok:
+                res.status = "not_triggered"
+                res.reason = (f"{event.type} {event.id} of {event.date.isoformat()} does not "
+                              f"meet: {np.where_text}")
+                return None
+        if np.when is not None:
+            try:
+                ok = np.when(ctx, env)
+            except Missing as m:
+                missing |= m.needs
+                return _undetermined(res, missing)
+            if not ok:
+                res.status = "not_triggered"
+                res.reason = f"the condition does not hold: {np.when_text}"
+                return None
+        # 2. who benefits, by when, for which period, with which numbers
+        unknown = False
+        if np.ben is not None:
+            try:
+                ben = np.ben(ctx, env)
+            except Missing as m:
+                missing |= m.needs
+                ben = None
+            if ben is not None:
+                res.beneficiaries = sorted(ben) if isinstance(ben, frozenset) else [ben]
+        deadline = start = end = None
+        if np.deadline is not None:
+            try:
+                deadline = np.deadline(ctx, env)
+            except Missing as m:
+                missing |= m.needs
+                unknown = True
+        if np.start is not None:
+            try:
+                start = np.start(ctx, env)
+            except Missing as m:
+                missing |= m.needs
+                unknown = True
+        if np.end is not None:
+            try:
+                end = np.end(ctx, env)
+            except Missing as m:
+                missing |= m.needs
+                unknown = True
+        for label, fn, t in np.withs:
+            try:
+                v = fn(ctx, env)
+            except Missing as m:
+                missing |= m.needs
+                v = None
+            res.withs.append((label, v, t))
+        if unknown:
+            return _undetermined(res, missing)
+        res.deadline = deadline
+        res.period_start = start
+        last = None if end is None else (end if n.end_inclusive else end - ONE_DAY)
+        res.period_end = last
+        # 3. exceptions: excused, suspended now, or suspended before
+        suspended_now: Applied | None = None
+        excused: Applied | None = None
+        for xp in np.exceptions:
+            for applied in self.fast_exception(xp, missing, event, res.bearer):
+                res.exceptions.append(applied)
+                if applied.effect == "excuses":
+                    excused = excused or applied
+                elif applied.active:
+                    if suspended_now is None or _later(applied.end, suspended_now.end):
+                        suspended_now = applied
+        if missing:
+            return _undetermined(res, missing)
+        # 4. performance
+        performed = False
+        if np.fulfilled_by is not None:
+            var, names, where = np.fulfilled_by
+            for name in names:
+                for e in ctx.events(name):
+                    env[var] = e
+                    if where is None:
+                        ok = True
+                    else:
+                        try:
+                            ok = where(ctx, env)
+                        except Missing as m:
+                            missing |= m.needs
+                            ok = _UNKNOWN
+                    if ok is True and (res.performed_on is None or e.date < res.performed_on):
+                        res.performed_on = e.date
+                        performed = True
+            env.pop(var, None)
+        elif np.fulfilled_when is not None:
+            try:
+                performed = np.fulfilled_when(ctx, env) is True
+            except Missing as m:
+                missing |= m.needs
+        elif np.fulfilled_on is not None:
+            try:
+                d = np.fulfilled_on(ctx, env)
+            except Missing as m:
+                missing |= m.needs
+                d = None
+            if d is not None and d <= as_of:
+                performed, res.performed_on = True, d
+        if np.breached_by is not None:
+            var, names, where = np.breached_by
+            for name in names:
+                for e in ctx.events(name):
+                    if (start is not None and e.date < start) or (last is not None and e.date > last):
+                        continue
+                    env[var] = e
+                    if where is None:
+                        ok = True
+                    else:
+                        try:
+                            ok = where(ctx, env)
+                        except Missing as m:
+                            missing |= m.needs
+                            ok = _UNKNOWN
+                    if ok is True and (res.breached_on is None or e.date < res.breached_on):
+                        res.breached_on = e.date
+                        res.reason = f"{e.type} {e.id} on {e.date.isoformat()}"
+            env.pop(var, None)
+        if missing and not performed and res.breached_on is None:
+            return _undetermined(res, missing)
+        # 5. status
+        if performed:
+            if deadline is not None and res.performed_on is not None and res.performed_on > deadline:
+                res.status = "breached"
+                res.reason = (f"performed on {res.performed_on.isoformat()}, after the deadline "
+                              f"{deadline.isoformat()}")
+            else:
+                res.status = "fulfilled"
+                res.reason = f"performed on {res.performed_on.isoformat()}" if res.performed_on \
+                    else "the fulfilment condition holds"
+            return None
+        if excused is not None:
+            res.status = "excused"
+            res.reason = f"{excused.because} (§{excused.cite.section})"
+            return None
+        if res.breached_on is not None:
+            res.status = "breached"
+            res.reason = f"prohibited act: {res.reason}"
+            return None
+        if start is not None and start > as_of:
+            res.status = "not_triggered"
+            res.reason = f"the period begins on {start.isoformat()}"
+            return None
+        if suspended_now is not None:
+            res.status = "suspended"
+            until = (f"through {suspended_now.end.isoformat()}" if suspended_now.end
+                     else "with no fixed end yet")
+            res.reason = f"{suspended_now.because} (§{suspended_now.cite.section}); {until}"
+            return None
+        if np.obligation and deadline is not None and as_of > deadline:
+            res.status = "breached"
+            res.reason = f"not performed by the deadline {deadline.isoformat()}"
+            return None
+        if last is not None and as_of > last:
+            res.status = "expired"
+            res.reason = f"the period ended on {last.isoformat()}"
+            return None
+        if np.obligation and (n.fulfilled_kind or n.deadline_kind):
+            res.status = "pending"
+            res.reason = (f"due by {deadline.isoformat()}" if deadline else
+                          (n.deadline_text or "not yet performed"))
+        else:
+            res.status = "in_force"
+            res.reason = f"through {last.isoformat()}" if last else ""
+        return None
+
+    def fast_exception(self, xp: _ExceptionPlan, missing: set[str], event: EventValue | None,
+                       bearer: str | None) -> Iterator[Applied]:
+        x = xp.exception
+        ctx = self.ctx
+        env: dict[str, Any] = {}
+        if x.bind_var is not None:
+            env[x.bind_var] = bearer if x.bind_kind == "bearer" else event
+        triggers: Any = self.triggers(xp.trigger_events) if xp.trigger_events else (None,)
+        for t in triggers:
+            if t is not None:
+                env[xp.trigger_var] = t
+            if xp.where is not None:
+                try:
+                    if xp.where(ctx, env) is not True:
+                        continue
+                except Missing as m:
+                    missing |= m.needs
+                    continue
+            if xp.when is not None:
+                try:
+                    if xp.when(ctx, env) is not True:
+                        continue
+                except Missing as m:
+                    missing |= m.needs
+                    continue
+            if t is not None and t.type in self.qualitative_events:
+                ctx.qualitative.add(f"{t.type} {t.id}")
+            if xp.start is not None:
+                try:
+                    start = xp.start(ctx, env)
+                except Missing as m:
+                    missing |= m.needs
+                    start = _UNKNOWN
+            else:
+                start = t.date if t is not None else (event.date if event is not None else None)
+            end = None
+            if xp.end is not None:
+                try:
+                    end = xp.end(ctx, env)
+                except Missing as m:
+                    missing |= m.needs
+                    end = _UNKNOWN
+            if start is _UNKNOWN or end is _UNKNOWN:
+                continue
+            last = None if end is None else (end if x.end_inclusive else end - ONE_DAY)
+            if x.effect == "excuses":
+                active = True
+            else:
+                active = (start is None or start <= self.as_of) and (
+                    last is None or self.as_of <= last)
+                if x.end is not None and end is None:
+                    last = None  # an end that has not been fixed yet (e.g. no effective date)
+            yield Applied(x.id, x.effect, x.because, start, last, active, x.cite)
+
     # ── derived values ──────────────────────────────────────────────────────
 
     def values(self) -> list[ValueResult]:
+        if self.trace:
+            return self.traced_values()
+        out = []
+        ctx = self.ctx
+        memo = ctx.memo
+        domains_of: dict[tuple[str, Any], list[Any]] = {}
+        for d, name, fn, params, kinds in _value_specs(self.plan):
+            domains = []
+            for kind, what in kinds:
+                dom = domains_of.get((kind, what))
+                if dom is None:
+                    dom = domains_of[(kind, what)] = self.domain(kind, what)
+                domains.append(dom)
+            if not params:
+                combos: Any = ((),)
+            elif len(params) == 1:
+                combos = [(x,) for x in domains[0][:MAX_VALUE_INSTANCES]]
+            else:
+                combos = itertools.islice(itertools.product(*domains), MAX_VALUE_INSTANCES)
+            for combo in combos:
+                # party values are names (show(name) is the name), events show their id
+                label = name + ("(" + ", ".join([v.id if type(v) is EventValue else v
+                                                 for v in combo]) + ")" if combo else "")
+                # what the clauses already asked for is in the memo (the compiler's key)
+                key = (name, *combo) if combo else name
+                v = memo.get(key, _NOTHING)
+                if v is _NOTHING:
+                    try:
+                        v = memo[key] = fn(ctx, dict(zip(params, combo)))
+                    except Missing as m:
+                        v = memo[key] = m
+                if type(v) is Missing:
+                    out.append(ValueResult(d, label, None, sorted(v.needs), None))
+                else:
+                    out.append(ValueResult(d, label, v, [], None))
+        return out
+
+    def domain(self, kind: str, what: Any) -> list[Any]:
+        if kind == "role":
+            return sorted(self.facts.roles.get(what, ()))
+        if kind == "parties":
+            return sorted(self.facts.parties)
+        return sorted(e for n in what for e in self.ctx.events(n))
+
+    def traced_values(self) -> list[ValueResult]:
         out = []
         for d in self.c.definitions.values():
             domains = []
@@ -432,26 +788,125 @@ class Evaluator:
             for combo in itertools.islice(itertools.product(*domains), MAX_VALUE_INSTANCES):
                 env = {p: v for (p, _), v in zip(d.params, combo)}
                 label = d.name + (f"({', '.join(v.id if isinstance(v, EventValue) else show(v) for v in combo)})" if combo else "")
-                node = None
-                if self.trace:
-                    saved = self.ctx.trace
-                    kids: list[Node] = []
-                    self.ctx.trace = kids
+                saved = self.ctx.trace
+                kids: list[Node] = []
+                self.ctx.trace = kids
                 try:
                     v = fn(self.ctx, env)
                     missing: list[str] = []
                 except Missing as m:
                     v, missing = None, sorted(m.needs)
                 finally:
-                    if self.trace:
-                        self.ctx.trace = saved
-                if self.trace:
-                    node = Node("definition", label, show(v, d.type) if not missing else
-                                "undetermined", d.cite.section,
-                                d.cite.span.file if d.cite.span else None,
-                                d.cite.span.line if d.cite.span else None, kids, note=d.title)
+                    self.ctx.trace = saved
+                node = Node("definition", label, show(v, d.type) if not missing else
+                            "undetermined", d.cite.section,
+                            d.cite.span.file if d.cite.span else None,
+                            d.cite.span.line if d.cite.span else None, kids, note=d.title)
                 out.append(ValueResult(d, label, v, missing, node))
         return out
+
+
+_NOTHING: Any = object()
+
+
+def _qualitative_events(plan: Plan) -> frozenset[str]:
+    found = plan.cache.get("qualitative_events")
+    if found is None:
+        found = plan.cache["qualitative_events"] = frozenset(
+            name for name, ev in plan.contract.events.items() if ev.qualitative)
+    return found  # type: ignore[no-any-return]
+
+
+def _undetermined(res: NormResult, missing: set[str]) -> None:
+    res.status = "undetermined"
+    res.reason = "needs " + ", ".join(sorted(missing))
+
+
+class _ExceptionPlan:
+    """An exception's closures, looked up once per plan."""
+
+    __slots__ = ("exception", "trigger_events", "trigger_var", "where", "when", "start", "end")
+
+    def __init__(self, plan: Plan, x: ir.Exception_):
+        fn = plan.fn
+        self.exception = x
+        self.trigger_events = x.trigger.events if x.trigger is not None else ()
+        self.trigger_var = x.trigger.var if x.trigger is not None else None
+        self.where = fn(x.trigger.where) if x.trigger and x.trigger.where else None
+        self.when = fn(x.when) if x.when is not None else None
+        self.start = fn(x.start) if x.start is not None else None
+        self.end = fn(x.end) if x.end is not None else None
+
+
+class _NormPlan:
+    """A clause's closures, texts and exceptions, looked up once per plan."""
+
+    __slots__ = ("norm", "kinds", "trigger_var", "where", "where_text", "when", "when_text",
+                 "ben", "deadline", "start", "end", "withs", "exceptions", "fulfilled_by",
+                 "fulfilled_when", "fulfilled_on", "breached_by", "obligation")
+
+    def __init__(self, plan: Plan, n: ir.Norm, exceptions: dict[str, _ExceptionPlan]):
+        fn = plan.fn
+
+        def opt(e: ir.E | None) -> Any:
+            return None if e is None else fn(e)
+
+        self.norm = n
+        self.kinds = " or ".join(n.trigger.events) if n.trigger else ""
+        self.trigger_var = n.trigger.var if n.trigger else None
+        where = n.trigger.where if n.trigger else None
+        self.where = opt(where)
+        self.where_text = snippet(where.span) if where is not None else ""
+        self.when = opt(n.when)
+        self.when_text = snippet(n.when.span) if n.when is not None else ""
+        self.ben = opt(n.beneficiary)
+        self.deadline = opt(n.deadline)
+        self.start = opt(n.start)
+        self.end = opt(n.end)
+        self.withs = tuple((label, fn(e), e.type) for label, e in n.withs)
+        self.exceptions = tuple(exceptions[x.id] for x in plan.exceptions_for.get(n.id, ()))
+        self.fulfilled_by = self.fulfilled_when = self.fulfilled_on = None
+        ft = n.fulfilled_trigger
+        if n.fulfilled_kind == "by" and ft is not None:
+            self.fulfilled_by = (ft.var, ft.events, opt(ft.where))
+        elif n.fulfilled_kind == "when":
+            self.fulfilled_when = fn(n.fulfilled)  # type: ignore[arg-type]
+        elif n.fulfilled_kind == "on":
+            self.fulfilled_on = fn(n.fulfilled)  # type: ignore[arg-type]
+        bt = n.breached_trigger
+        self.breached_by = (bt.var, bt.events, opt(bt.where)) if bt is not None else None
+        self.obligation = n.modality == "obligation"
+
+
+def _norm_plans(plan: Plan) -> list[_NormPlan]:
+    found = plan.cache.get("norm_plans")
+    if found is None:
+        excs = {x.id: _ExceptionPlan(plan, x) for x in plan.contract.exceptions}
+        found = plan.cache["norm_plans"] = [_NormPlan(plan, n, excs)
+                                            for n in plan.contract.norms]
+    return found  # type: ignore[no-any-return]
+
+
+def _value_specs(plan: Plan) -> list[tuple[ir.Definition, str, Any, list[str],
+                                           list[tuple[str, Any]]]]:
+    """The definitions reported as derived values (every parameter a party or an event of
+    named types) with how to enumerate their arguments; computed once per plan."""
+    specs = plan.cache.get("value_specs")
+    if specs is None:
+        specs = []
+        for d in plan.contract.definitions.values():
+            kinds: list[tuple[str, Any]] = []
+            for _, t in d.params:
+                if t.kind == "party":
+                    kinds.append(("role", t.name) if t.name else ("parties", None))
+                elif t.kind == "event" and t.names:
+                    kinds.append(("events", tuple(t.names)))
+                else:
+                    break
+            else:
+                specs.append((d, d.name, plan.defs[d.name], [p for p, _ in d.params], kinds))
+        plan.cache["value_specs"] = specs
+    return specs  # type: ignore[no-any-return]
 
 
 class _Unknown:

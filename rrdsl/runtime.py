@@ -18,8 +18,11 @@ class Missing(Exception):
     """A fact the answer needs is not in the fact set."""
 
     def __init__(self, needs: frozenset[str]):
-        super().__init__(", ".join(sorted(needs)))
+        super().__init__()
         self.needs = needs
+
+    def __str__(self) -> str:  # composed on demand: most Missing are caught, never shown
+        return ", ".join(sorted(self.needs))
 
 
 class EvalFailure(Exception):
