@@ -31,6 +31,14 @@ class NamedType:
 
 
 @attrs.frozen
+class UnionType:
+    """`DemandNotice or ShortFormNotice` — an event of any of these types."""
+
+    names: tuple[str, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class SetType:
     """`set of T`"""
 
@@ -55,7 +63,7 @@ class OptionalType:
     span: Span | None = _span()
 
 
-TypeExpr = Union[NamedType, SetType, MapType, OptionalType]
+TypeExpr = Union[NamedType, UnionType, SetType, MapType, OptionalType]
 
 
 # ── expressions ──────────────────────────────────────────────────────────────
@@ -257,13 +265,12 @@ Expr = Union[
 
 @attrs.frozen
 class Header:
-    """`agreement NAME "Title" dated DATE calendar "XFED" variant of "base.rrd"`"""
+    """`agreement NAME "Title" dated DATE calendar "XFED"`"""
 
     name: str
     title: str
     dated: datetime.date | None = None
     calendar: str | None = None
-    variant_of: str | None = None
     span: Span | None = _span()
     calendar_span: Span | None = _span()
 
@@ -383,14 +390,6 @@ class Target:
 
     def __str__(self) -> str:
         return f"§{self.section}.{self.name}" if self.section else self.name
-
-
-@attrs.frozen
-class Remove:
-    """`remove §3(b).register` — in a variant, drop a clause of the base agreement."""
-
-    target: Target
-    span: Span | None = _span()
 
 
 # clause parts ───────────────────────────────────────────────────────────────
@@ -609,7 +608,6 @@ class Priority:
 
 Decl = Union[
     PartyDecl, RoleDecl, EnumDecl, FactDecl, EventDecl, Define, Clause, ExceptionDecl, Reading,
-    Remove,
 ]
 
 

@@ -23,7 +23,7 @@ ERROR = Type("error")
 ROUNDING_MODES = ("half_up", "half_even", "down", "up", "floor", "ceiling")
 ALLOCATION_ROUNDING = ("largest_remainder", "down")
 BUILTINS = ("keys", "exists", "earlier", "later", "days_between", "days", "business_days",
-            "months", "round", "abs")
+            "months", "round", "abs", "dates", "overlap_days")
 DEFAULT_CALENDAR = "XFED"
 BUILTIN_USAGE = {
     "keys": "keys(map)", "exists": "exists(value)", "earlier": "earlier(date, date, ...)",
@@ -232,9 +232,6 @@ class Checker:
             if any(r.name == d.name for r in self.readings):
                 self.err("E202", f"reading '{d.name}' is declared twice", d.span)
             self.readings.append(ir.Reading(d.name, d.text, ir.Cite(section, d.span)))
-        elif isinstance(d, ast.Remove):
-            self.err("E211", "`remove` is only allowed in a variant agreement", d.span,
-                     'declare the variant with: agreement NAME "Title" variant of "base.rrd"')
 
     def resolve_type(self, t: ast.TypeExpr) -> Type:
         if isinstance(t, ast.OptionalType):
@@ -243,6 +240,11 @@ class Checker:
             return T.set_t(self.resolve_type(t.elem))
         if isinstance(t, ast.MapType):
             return T.map_t(self.resolve_type(t.key), self.resolve_type(t.value))
+        if isinstance(t, ast.UnionType):
+            for n in t.names:
+                if n not in self.event_decls:
+                    return self.unknown("event", n, t.span, self.event_decls, code="E203")
+            return T.event_t(*t.names)
         n = t.name
         if n in T.PRIMITIVES:
             return T.prim(n)
@@ -301,27 +303,30 @@ class Checker:
                                                ir.Cite(sec, d.span))
 
     def check_def_cycles(self) -> None:
+        """Depth-first search with an explicit stack: long chains of definitions are fine."""
         state: dict[str, int] = {}
-        stack: list[str] = []
-
-        def visit(n: str) -> None:
-            state[n] = 1
-            stack.append(n)
-            for m in sorted(self.def_deps.get(n, ())):
+        for root in sorted(self.def_deps):
+            if root in state:
+                continue
+            state[root] = 1
+            path = [root]
+            todo = [iter(sorted(self.def_deps.get(root, ())))]
+            while todo:
+                m = next(todo[-1], None)
+                if m is None:
+                    todo.pop()
+                    state[path.pop()] = 2
+                    continue
                 if state.get(m) == 1:
-                    cycle = stack[stack.index(m):] + [m]
+                    cycle = path[path.index(m):] + [m]
                     d = self.def_decls[m][0]
                     self.err("E401", "definitions refer to each other in a cycle: "
                              + " → ".join(cycle), d.span,
                              "a definition may use another only if that one does not use it back")
                 elif m not in state:
-                    visit(m)
-            stack.pop()
-            state[n] = 2
-
-        for n in sorted(self.def_deps):
-            if n not in state:
-                visit(n)
+                    state[m] = 1
+                    path.append(m)
+                    todo.append(iter(sorted(self.def_deps.get(m, ()))))
 
     def expect(self, e: ir.E, want: Type, span: Span | None, what: str) -> None:
         if _ok(e.type) or _ok(want) or T.assignable(e.type, want):
@@ -601,7 +606,23 @@ class Checker:
         if f == "abs":
             if not arity(1):
                 return ir.E("error", ERROR, span=sp)
+            if not _ok(args[0].type) and args[0].type.inner.kind not in T.NUMERIC:
+                return self.err_e("E301", f"abs(...) needs a number; this is {args[0].type}",
+                                  e.args[0].span)
             return ir.E("builtin", args[0].type, args, (f, None), sp)
+        if f == "dates":
+            if not arity(2):
+                return ir.E("error", ERROR, span=sp)
+            for a, ae in zip(args, e.args):
+                self.expect(a, T.DATE, ae.span, "an argument of 'dates'")
+            return ir.E("builtin", T.set_t(T.DATE), args, (f, None), sp)
+        if f == "overlap_days":
+            if not arity(4):
+                return ir.E("error", ERROR, span=sp)
+            for a, ae in zip(args, e.args):
+                self.expect(a, T.opt_t(T.DATE), ae.span, "an argument of 'overlap_days'")
+            opt = any(a.type.optional for a in args)
+            return ir.E("builtin", T.opt_t(T.INT) if opt else T.INT, args, (f, None), sp)
         if f == "round":
             return self.round_call(e, scope)
         raise AssertionError(f)  # pragma: no cover
@@ -725,11 +746,13 @@ class Checker:
             self.expect(val, T.BOOL, sp, f"the value {func}(...) tests")
             rt = T.BOOL
         elif func == "sum":
-            if vt.kind not in T.NUMERIC and vt.kind != "duration":
-                return self.err_e("E301", f"cannot sum {vt}", sp)
+            if vt.kind not in T.NUMERIC:
+                hint = ("durations of different units do not add up; count days with "
+                        "days_between(...) and sum the numbers",) if vt.kind == "duration" else ()
+                return self.err_e("E301", f"cannot sum {vt}", sp, *hint)
             rt = vt
         elif func in ("min", "max"):
-            if vt.inner.kind not in T.NUMERIC and vt.inner.kind not in ("date", "duration"):
+            if vt.inner.kind not in T.NUMERIC and vt.inner.kind != "date":
                 return self.err_e("E301", f"cannot take the {func} of {vt}", sp)
             rt = vt if nonempty_literal else T.opt_t(vt)
         else:  # earliest, latest
@@ -776,8 +799,6 @@ class Checker:
                 j = T.join(ai, bi)
                 if j is not None:
                     return ir.E("arith", j, (left, right), (op, "set"), sp)
-            if ai.kind == "duration" and bi.kind == "duration" and op == "+":
-                return out(T.DURATION, "duration")
             if T.is_integer(ai) and T.is_integer(bi):
                 return out(T.SHARES if "shares" in (ka, kb) else T.INT, "num")
             for base in ("money", "ratio"):

@@ -552,7 +552,10 @@ class _Loader:
     def value(self, raw: Any, t: Type, path: PathT, what: str) -> Any:  # noqa: C901
         k = t.kind
         if k == "opt":
-            return None if raw is None else self.value(raw, t.inner, path, what)
+            # TOML has no null: the word "none" gives an absent value (not for text facts)
+            if raw is None or (raw == "none" and t.inner.kind != "text"):
+                return None
+            return self.value(raw, t.inner, path, what)
         if raw is None:
             return self.bad(raw, t, path, what)
         if k == "bool":

@@ -19,14 +19,14 @@ KEYWORDS = (
     "days", "deadline", "define", "each", "earliest", "else", "enum", "event", "except",
     "exception", "excuses", "fact", "false", "following", "for", "from", "fulfilled", "if",
     "import", "in", "latest", "map", "max", "may", "min", "month", "months", "none", "not",
-    "notwithstanding", "of", "on", "or", "party", "provided", "qualitative", "reading", "remove",
+    "notwithstanding", "of", "on", "or", "party", "provided", "qualitative", "reading",
     "role", "rounding", "section", "set", "shall", "subject", "sum", "suspends", "the", "then",
-    "through", "to", "true", "until", "upon", "variant", "when", "where", "will", "with",
+    "through", "to", "true", "until", "upon", "when", "where", "will", "with",
     "within", "year", "years",
 )
 _MODALS = ("shall", "will", "may")
 _DECLARATIONS = ("agreement", "section", "clause", "exception", "define", "fact", "event",
-                 "party", "role", "enum", "reading", "import", "remove", "qualitative")
+                 "party", "role", "enum", "reading", "import", "qualitative")
 _CONSTANTS = ("true", "false", "none")
 _OTHER = tuple(k for k in KEYWORDS if k not in _MODALS + _DECLARATIONS + _CONSTANTS
                and k not in ("and", "or", "not", "in"))

@@ -435,7 +435,7 @@ class _Builder:
     def header(self, tree: Tree[Token]) -> ast.Header:
         name = str(tree.children[0])
         title = self.text(tree.children[1])
-        dated = calendar = variant = None
+        dated = calendar = None
         cal_span = None
         for part in tree.children[2:]:
             assert isinstance(part, Tree)
@@ -444,9 +444,7 @@ class _Builder:
             elif part.data == "calendar":
                 calendar = self.text(part.children[0])
                 cal_span = self.span(part)
-            elif part.data == "variant_of":
-                variant = self.string(part.children[0])
-        return ast.Header(name, title, dated, calendar, variant, self.span(tree), cal_span)
+        return ast.Header(name, title, dated, calendar, self.span(tree), cal_span)
 
     def section(self, tree: Tree[Token]) -> ast.Section:
         number = str(tree.children[0])
@@ -547,9 +545,6 @@ class _Builder:
     def d_reading(self, t: Tree[Token]) -> ast.Reading:
         return ast.Reading(str(t.children[0]), self.text(t.children[1]), self.span(t))
 
-    def d_remove(self, t: Tree[Token]) -> ast.Remove:
-        return ast.Remove(self.target(t.children[0]), self.span(t))
-
     def d_clause(self, t: Tree[Token]) -> ast.Clause:
         name_tok = t.children[0]
         bearer_t = t.children[1]
@@ -643,6 +638,8 @@ class _Builder:
         sp = self.span(t)
         if t.data == "named_type":
             return ast.NamedType(str(t.children[0]), sp)
+        if t.data == "union_type":
+            return ast.UnionType(tuple(str(n) for n in t.children), sp)
         if t.data == "set_type":
             return ast.SetType(self.type(t.children[0]), sp)
         if t.data == "map_type":

@@ -145,7 +145,8 @@ def join(a: Type, b: Type) -> Type | None:
 
 
 def comparable(a: Type, b: Type) -> bool:
-    """May `a < b` be asked? Numbers of one kind, dates, durations; none compares false."""
+    """May `a < b` be asked? Numbers of one kind, dates; none compares false. Durations are
+    not ordered: 1 month and 30 days have no fixed order."""
     a, b = a.inner, b.inner
     if a.kind == "none" or b.kind == "none":
         return True
@@ -159,4 +160,4 @@ def comparable(a: Type, b: Type) -> bool:
         return True
     if {ka, kb} <= {"shares", "int"}:
         return True
-    return ka == kb and ka in ("money", "ratio", "date", "duration", "text")
+    return ka == kb and ka in ("money", "ratio", "date", "text")
