@@ -77,7 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(COMMANDS[args.command](args))
     except UsageError as err:
-        sys.stderr.write(render_all(err.diagnostics).replace("error[", "usage error[", 1) + "\n")
+        for d in err.diagnostics:  # like argparse's own: `rrdsl: usage error[E7xx]: ...`
+            text = render_all([d]).replace("error[", "usage error[", 1)
+            sys.stderr.write(("rrdsl: " if d.span is None else "") + text + "\n")
         return EXIT_USAGE
     except RrdslError as err:
         sys.stderr.write(render_all(err.diagnostics) + "\n")
@@ -118,8 +120,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     outcome = _evaluate(args, explain=args.explain, values=not args.no_values)
     if args.format == "json":
         sys.stdout.write(dumps(outcome_json(outcome)))
-    else:
-        sys.stdout.write(outcome_text(outcome, show_values=not args.no_values))
+        return EXIT_OK
+    sys.stdout.write(outcome_text(outcome, show_values=not args.no_values))
+    if args.explain:
+        from .report import explanation_text
+
+        sys.stdout.write("\nDerivations\n\n")
+        sys.stdout.write("\n".join(explanation_text(r.explanation) for r in outcome.norms
+                                   if r.explanation is not None))
     return EXIT_OK
 
 

@@ -134,7 +134,8 @@ def outcome_text(o: Outcome, show_values: bool = True) -> str:
     if assumptions:
         lines.append("Assumptions of this run (qualitative facts taken as given): "
                      + ", ".join(assumptions))
-    missing = sorted({m for r in o.norms for m in r.missing})
+    missing = sorted({m for r in o.norms for m in r.missing} |
+                     {m for v in o.values for m in v.missing})
     if missing:
         lines.append("Undetermined until these facts are given: " + ", ".join(missing))
     counts = {s: sum(1 for r in o.norms if r.status == s) for s in _ACTIVE + ("fulfilled",
