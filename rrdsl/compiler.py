@@ -22,6 +22,7 @@ from .values import Duration, EventValue, show
 Fn = Callable[[Ctx, dict[str, Any]], Any]
 
 _NOTHING = object()
+MAX_DATES = 3660  # dates(a, b) lists at most ten years of days
 
 
 def snippet(span: Span | None) -> str:
@@ -747,6 +748,24 @@ class _Compiler:
             return lambda ctx, env: Duration(args[0](ctx, env), name)
         if name == "abs":
             return lambda ctx, env: None if (v := args[0](ctx, env)) is None else abs(v)
+        if name == "dates":
+            span = e.span
+
+            def dates(ctx: Ctx, env: dict[str, Any]) -> Any:
+                a, b = args[0](ctx, env), args[1](ctx, env)
+                n = (b - a).days + 1
+                if n > MAX_DATES:
+                    raise EvalFailure(f"dates(...) would list {n:,} days; the limit is "
+                                      f"{MAX_DATES:,}", span)
+                return frozenset(a + datetime.timedelta(days=i) for i in range(max(n, 0)))
+            return dates
+        if name == "overlap_days":
+            def overlap(ctx: Ctx, env: dict[str, Any]) -> Any:
+                a1, a2, b1, b2 = (f(ctx, env) for f in args)
+                if None in (a1, a2, b1, b2):
+                    return None
+                return max(0, (min(a2, b2) - max(a1, b1)).days)
+            return overlap
         if name == "round":
             result = e.type.kind
             unit = args[1] if len(args) > 1 else None
