@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import Union
 
 import attrs
 
@@ -63,7 +62,13 @@ class OptionalType:
     span: Span | None = _span()
 
 
-TypeExpr = Union[NamedType, UnionType, SetType, MapType, OptionalType]
+TypeExpr = (
+    NamedType
+    | UnionType
+    | SetType
+    | MapType
+    | OptionalType
+)
 
 
 # ── expressions ──────────────────────────────────────────────────────────────
@@ -254,10 +259,27 @@ class IfThenElse:
     span: Span | None = _span()
 
 
-Expr = Union[
-    Name, Call, Attr, Index, Aggregate, AggregateSet, Allocate, SetComprehension, SetLiteral,
-    Literal, DurationLit, NthAfter, BinOp, Compare, Member, BoolOp, Not, Neg, IfThenElse,
-]
+Expr = (
+    Name
+    | Call
+    | Attr
+    | Index
+    | Aggregate
+    | AggregateSet
+    | Allocate
+    | SetComprehension
+    | SetLiteral
+    | Literal
+    | DurationLit
+    | NthAfter
+    | BinOp
+    | Compare
+    | Member
+    | BoolOp
+    | Not
+    | Neg
+    | IfThenElse
+)
 
 
 # ── declarations ─────────────────────────────────────────────────────────────
@@ -518,10 +540,22 @@ class WithPart:
     span: Span | None = _span()
 
 
-ClausePart = Union[
-    ToPart, Upon, When, Within, ByDate, DeadlineText, FromPart, Until, Through, FulfilledBy,
-    FulfilledWhen, FulfilledOn, BreachedBy, WithPart,
-]
+ClausePart = (
+    ToPart
+    | Upon
+    | When
+    | Within
+    | ByDate
+    | DeadlineText
+    | FromPart
+    | Until
+    | Through
+    | FulfilledBy
+    | FulfilledWhen
+    | FulfilledOn
+    | BreachedBy
+    | WithPart
+)
 
 
 @attrs.frozen
@@ -579,7 +613,15 @@ class Because:
     span: Span | None = _span()
 
 
-ExceptionPart = Union[ForBinding, Upon, When, FromPart, Until, Through, Because]
+ExceptionPart = (
+    ForBinding
+    | Upon
+    | When
+    | FromPart
+    | Until
+    | Through
+    | Because
+)
 
 
 @attrs.frozen
@@ -606,9 +648,17 @@ class Priority:
     ref_spans: tuple[Span, ...] = attrs.field(default=(), eq=False, repr=False)
 
 
-Decl = Union[
-    PartyDecl, RoleDecl, EnumDecl, FactDecl, EventDecl, Define, Clause, ExceptionDecl, Reading,
-]
+Decl = (
+    PartyDecl
+    | RoleDecl
+    | EnumDecl
+    | FactDecl
+    | EventDecl
+    | Define
+    | Clause
+    | ExceptionDecl
+    | Reading
+)
 
 
 @attrs.frozen

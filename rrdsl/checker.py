@@ -266,7 +266,7 @@ class Checker:
             for p in d.params:
                 self.local_name(p.name, p.span, "a parameter")
             params = tuple((p.name, self.resolve_type(p.type)) for p in d.params)
-            for (pn, pt), p in zip(params, d.params):
+            for (pn, pt), p in zip(params, d.params, strict=True):
                 if pt.kind not in ("party", "enum", "event", "error"):
                     self.err("E302", f"fact parameter '{pn}' has type {pt}; fact parameters "
                              "must be parties, enumerations or events", p.span,
@@ -285,11 +285,11 @@ class Checker:
                 fields.append((f.name, self.resolve_type(f.type)))
             self.events[name] = ir.Event(name, tuple(fields), ev.title, ev.qualitative,
                                          ir.Cite(sec, ev.span))
-        for name, (d, _) in self.def_decls.items():
-            for p in d.params:
+        for name, (define, _) in self.def_decls.items():
+            for p in define.params:
                 self.local_name(p.name, p.span, "a parameter")
-            params = tuple((p.name, self.resolve_type(p.type)) for p in d.params)
-            self.def_sigs[name] = (params, self.resolve_type(d.type))
+            params = tuple((p.name, self.resolve_type(p.type)) for p in define.params)
+            self.def_sigs[name] = (params, self.resolve_type(define.type))
 
     def check_definition(self, name: str, d: ast.Define, sec: str | None) -> None:
         params, rtype = self.def_sigs[name]
@@ -331,9 +331,9 @@ class Checker:
     def expect(self, e: ir.E, want: Type, span: Span | None, what: str) -> None:
         if _ok(e.type) or _ok(want) or T.assignable(e.type, want):
             return
-        hint = ()
+        hint: tuple[str, ...] = ()
         if e.type.kind == "unrounded":
-            hint = (f"round it explicitly, e.g. round(..., half_up) or round(..., down)",)
+            hint = ("round it explicitly, e.g. round(..., half_up) or round(..., down)",)
         elif e.type.optional and T.assignable(e.type.inner, want):
             hint = ("the value may be none; use earlier(...) or if exists(x) then ... else ...",)
         self.err("E301", f"{what} is {e.type}, but {want} is expected", span, *hint)
@@ -355,7 +355,7 @@ class Checker:
 
     # ── expressions ─────────────────────────────────────────────────────────
 
-    def expr(self, e: ast.Expr, scope: _Scope) -> ir.E:  # noqa: C901 - one dispatch
+    def expr(self, e: ast.Expr, scope: _Scope) -> ir.E:
         sp = e.span
         if isinstance(e, ast.Literal):
             return self.literal(e)
@@ -387,23 +387,22 @@ class Checker:
             return self.allocate(e, scope)
         if isinstance(e, ast.SetComprehension):
             src = self.expr(e.source, scope)
-            elem = self.elem_type(src, e.source.span)
+            elem_t = self.elem_type(src, e.source.span)
             self.local_name(e.var, sp, "a variable")
-            inner = scope.bind(e.var, elem)
+            inner = scope.bind(e.var, elem_t)
             where = self.boolean(e.where, inner, "the where condition") if e.where else None
             val = self.expr(e.expr, inner)
             args = (val, src) + ((where,) if where else ())
             return ir.E("setcomp", T.set_t(val.type), args, e.var, sp)
         if isinstance(e, ast.SetLiteral):
             items = tuple(self.expr(i, scope) for i in e.items)
-            t: Type | None = T.NOTHING
-            for it, ie in zip(items, e.items):
-                j = T.join(t, it.type) if t is not None else None  # type: ignore[arg-type]
+            elem: Type = T.NOTHING
+            for it, ie in zip(items, e.items, strict=True):
+                j = T.join(elem, it.type)
                 if j is None and not _ok(it.type):
-                    self.err("E301", f"a set cannot mix {t} and {it.type}", ie.span)
-                    j = ERROR
-                t = j
-            return ir.E("setlit", T.set_t(t or ERROR), items, span=sp)
+                    self.err("E301", f"a set cannot mix {elem} and {it.type}", ie.span)
+                elem = j or ERROR
+            return ir.E("setlit", T.set_t(elem), items, span=sp)
         if isinstance(e, ast.BinOp):
             return self.arith(e, scope)
         if isinstance(e, ast.Compare):
@@ -451,14 +450,10 @@ class Checker:
         if isinstance(e, ast.IfThenElse):
             cond = self.boolean(e.cond, scope, "the condition of 'if'")
             a, b = self.expr(e.then, scope), self.expr(e.otherwise, scope)
-            if _ok(a.type) or _ok(b.type):
-                t2: Type | None = ERROR
-            else:
-                t2 = T.join(a.type, b.type)
-                if t2 is None:
-                    self.err("E301", f"'then' gives {a.type} but 'else' gives {b.type}", sp)
-                    t2 = ERROR
-            return ir.E("if", t2, (cond, a, b), span=sp)
+            joined = None if _ok(a.type) or _ok(b.type) else T.join(a.type, b.type)
+            if joined is None and not (_ok(a.type) or _ok(b.type)):
+                self.err("E301", f"'then' gives {a.type} but 'else' gives {b.type}", sp)
+            return ir.E("if", joined or ERROR, (cond, a, b), span=sp)
         raise AssertionError(type(e))  # pragma: no cover
 
     def literal(self, e: ast.Literal) -> ir.E:
@@ -554,7 +549,7 @@ class Checker:
             self.err("E302", f"'{f}' takes {_args(len(params))}, not {len(args)}", e.span,
                      f"write {f}({', '.join(p for p, _ in params)})")
             return
-        for (pn, pt), a, ae in zip(params, args, e.args):
+        for (pn, pt), a, ae in zip(params, args, e.args, strict=True):
             self.expect(a, pt, ae.span, f"argument '{pn}' of '{f}'")
 
     def builtin(self, e: ast.Call, args: tuple[ir.E, ...], scope: _Scope) -> ir.E:
@@ -586,15 +581,16 @@ class Checker:
             if len(args) < 1:
                 return self.err_e("E302", f"'{f}' needs at least one date", sp)
             certain = False
-            for a, ae in zip(args, e.args):
+            for a, ae in zip(args, e.args, strict=True):
                 self.expect(a, T.opt_t(T.DATE), ae.span, f"an argument of '{f}'")
                 certain = certain or a.type == T.DATE
-            t = T.DATE if (certain and f == "earlier") or (certain and f == "later") else T.opt_t(T.DATE)
+            # one certain date makes the result certain: none arguments are skipped
+            t = T.DATE if certain else T.opt_t(T.DATE)
             return ir.E("builtin", t, args, (f, None), sp)
         if f == "days_between":
             if not arity(2):
                 return ir.E("error", ERROR, span=sp)
-            for a, ae in zip(args, e.args):
+            for a, ae in zip(args, e.args, strict=True):
                 self.expect(a, T.opt_t(T.DATE), ae.span, "an argument of 'days_between'")
             opt = any(a.type.optional for a in args)
             return ir.E("builtin", T.opt_t(T.INT) if opt else T.INT, args, (f, None), sp)
@@ -613,13 +609,13 @@ class Checker:
         if f == "dates":
             if not arity(2):
                 return ir.E("error", ERROR, span=sp)
-            for a, ae in zip(args, e.args):
+            for a, ae in zip(args, e.args, strict=True):
                 self.expect(a, T.DATE, ae.span, "an argument of 'dates'")
             return ir.E("builtin", T.set_t(T.DATE), args, (f, None), sp)
         if f == "overlap_days":
             if not arity(4):
                 return ir.E("error", ERROR, span=sp)
-            for a, ae in zip(args, e.args):
+            for a, ae in zip(args, e.args, strict=True):
                 self.expect(a, T.opt_t(T.DATE), ae.span, "an argument of 'overlap_days'")
             opt = any(a.type.optional for a in args)
             return ir.E("builtin", T.opt_t(T.INT) if opt else T.INT, args, (f, None), sp)
@@ -656,7 +652,8 @@ class Checker:
 
     def attr(self, e: ast.Attr, scope: _Scope) -> ir.E:
         sp = e.span
-        if isinstance(e.obj, ast.Name) and e.obj.name in self.enums and e.obj.name not in scope.names:
+        if (isinstance(e.obj, ast.Name) and e.obj.name in self.enums
+                and e.obj.name not in scope.names):
             en = self.enums[e.obj.name]
             members = [m.name for m in en.members]
             if e.name not in members:
@@ -850,8 +847,9 @@ class Checker:
         for c, section, heading in self.clauses:
             nid = f"{section}.{c.name}"
             if nid in seen:
+                first = seen[nid]
                 self.err("E202", f"section {section} has two clauses named '{c.name}'", c.span,
-                         labels=(Label(seen[nid], "first here"),) if seen[nid] else ())
+                         labels=(Label(first, "first here"),) if first else ())
                 continue
             seen[nid] = c.span
             norm = self.check_clause(c, section, heading, nid)
@@ -866,12 +864,14 @@ class Checker:
 
     def once(self, parts: Sequence[Any], groups: dict[str, tuple[type, ...]]) -> dict[str, Any]:
         found: dict[str, Any] = {}
+        p: Any
         for p in parts:
             for key, classes in groups.items():
                 if isinstance(p, classes):
                     if key in found and key != "with":
                         self.err("E404", f"a clause has one {key} part; this is a second",
-                                 p.span, labels=(Label(found[key].span, "the first"),))
+                                 getattr(p, "span", None),
+                                 labels=(Label(found[key].span, "the first"),))
                     else:
                         found[key] = p
         return found

@@ -9,8 +9,17 @@ from __future__ import annotations
 from typing import ClassVar
 
 from pygments.lexer import RegexLexer, bygroups, words
-from pygments.token import (Comment, Keyword, Name, Number, Operator, Punctuation, String,
-                            Text, Whitespace)
+from pygments.token import (
+    Comment,
+    Keyword,
+    Name,
+    Number,
+    Operator,
+    Punctuation,
+    String,
+    Text,
+    Whitespace,
+)
 
 #: Every word of the grammar used as a keyword (tests/test_lexer.py checks it against the grammar).
 KEYWORDS = (
@@ -32,7 +41,7 @@ _OTHER = tuple(k for k in KEYWORDS if k not in _MODALS + _DECLARATIONS + _CONSTA
                and k not in ("and", "or", "not", "in"))
 
 
-class RrdslLexer(RegexLexer):
+class RrdslLexer(RegexLexer):  # type: ignore[misc]  # pygments ships no types
     name = "rrdsl"
     aliases: ClassVar[list[str]] = ["rrdsl", "rrd"]
     filenames: ClassVar[list[str]] = ["*.rrd"]

@@ -187,7 +187,7 @@ def _describe_expected(accepts: set[str]) -> tuple[str, list[str]]:
                                if display.get(a, "")[1:2].isalpha())
     head: list[str] = []
     tail: list[str] = []
-    if _EXPR_START <= accepts:
+    if accepts >= _EXPR_START:
         head.append("an expression")
         accepts -= _EXPR_START_ALL
     if {"DAYS", "MONTHS"} <= accepts:
@@ -306,7 +306,8 @@ def _syntax_diagnostic(err: UnexpectedInput, file: str, text: str,
                           hints=tuple(hints))
     if isinstance(err, UnexpectedCharacters):
         line, col = err.line, err.column
-        ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
+        pos = err.pos_in_stream or 0
+        ch = text[pos] if pos < len(text) else ""
         span = Span.point(file, line, col)
         if ch == '"':
             return Diagnostic("E109", "this quoted text is not closed on its line", span,
@@ -408,7 +409,8 @@ class _Builder:
             return Span.point(self.file, 1, 1)
         return Span(self.file, m.line, m.column, m.end_line, m.end_column)
 
-    def error(self, node: Tree[Token] | Token, code: str, message: str, *hints: str) -> SyntaxErrors:
+    def error(self, node: Tree[Token] | Token, code: str, message: str,
+              *hints: str) -> SyntaxErrors:
         return SyntaxErrors(Diagnostic(code, message, self.span(node), hints=tuple(hints)))
 
     # module structure ------------------------------------------------------
@@ -558,8 +560,8 @@ class _Builder:
                                     self.span(bearer_t))
         modal = " ".join(str(x) for x in modal_t.children)
         action = self.text(t.children[3])
-        parts = tuple(self.part(p) for p in t.children[4:])
-        return ast.Clause(str(name_tok), bearer, modal, action, parts,  # type: ignore[arg-type]
+        parts = tuple(self.part(p) for p in t.children[4:] if isinstance(p, Tree))
+        return ast.Clause(str(name_tok), bearer, modal, action, parts,
                           self.span(t), self.span(name_tok))
 
     def d_exception(self, t: Tree[Token]) -> ast.ExceptionDecl:
@@ -584,7 +586,7 @@ class _Builder:
         return ast.Target(None, str(c.children[0]), self.span(c))
 
     def part(self, p: Tree[Token]) -> Any:
-        k = p.children
+        k: list[Any] = list(p.children)
         sp = self.span(p)
         d = p.data
         if d == "to_part":
@@ -592,7 +594,7 @@ class _Builder:
         if d in ("upon", "fulfilled_by", "breached_by"):
             where = self.expr(k[2].children[0]) if len(k) > 2 and k[2] is not None else None
             if d == "upon":
-                names: list[Token] = k[0].children  # type: ignore[union-attr, assignment]
+                names: list[Token] = k[0].children
                 return ast.Upon(tuple(str(x) for x in names), str(k[1]), where, sp,
                                 tuple(self.span(x) for x in names))
             cls = {"fulfilled_by": ast.FulfilledBy, "breached_by": ast.BreachedBy}[str(d)]
@@ -777,4 +779,4 @@ def read_and_parse(path: Path, display: str | None = None) -> ast.Module:
     return parse(decode_source(data, name), name)
 
 
-__all__ = ["parse", "read_and_parse", "keywords", "grammar_text"]
+__all__ = ["grammar_text", "keywords", "parse", "read_and_parse"]

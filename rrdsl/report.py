@@ -138,8 +138,8 @@ def outcome_text(o: Outcome, show_values: bool = True) -> str:
                      {m for v in o.values for m in v.missing})
     if missing:
         lines.append("Undetermined until these facts are given: " + ", ".join(missing))
-    counts = {s: sum(1 for r in o.norms if r.status == s) for s in _ACTIVE + ("fulfilled",
-                                                                               "expired", "excused")}
+    statuses = _ACTIVE + ("fulfilled", "expired", "excused")
+    counts = {s: sum(1 for r in o.norms if r.status == s) for s in statuses}
     lines.append("Summary: " + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items()
                                          if n))
     return "\n".join(lines).rstrip() + "\n"
@@ -168,7 +168,8 @@ def _norm_lines(r: NormResult) -> list[str]:
         out.append(f"            {label}: {show(v, t)}")
     for a in r.exceptions:
         state = "applies" if a.active else "applied"
-        span = f" from {a.start} through {a.end or 'no fixed end'}" if a.effect == "suspends" else ""
+        span = (f" from {a.start} through {a.end or 'no fixed end'}"
+                if a.effect == "suspends" else "")
         out.append(f"            exception §{a.exception} {a.effect} ({state}{span})")
     if r.assumptions:
         out.append("            assumes: " + ", ".join(r.assumptions))

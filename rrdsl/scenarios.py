@@ -84,7 +84,7 @@ def run(path: Path) -> Result:
         from .diagnostics import render_all
 
         return Result(name, title, (), render_all(e.diagnostics))
-    failures = []
+    failures: list[str] = []
     for i, exp in enumerate(data.get("expect", [])):
         failures.extend(f"expect #{i + 1}: {msg}" for msg in check_expectation(exp, outcome,
                                                                                contract))

@@ -56,8 +56,9 @@ def prim(kind: str) -> Type:
     return Type(kind)
 
 
-BOOL, INT, SHARES, MONEY, RATIO = prim("bool"), prim("int"), prim("shares"), prim("money"), prim("ratio")
-DATE, TEXT, DURATION, NONE, NOTHING = prim("date"), prim("text"), prim("duration"), prim("none"), prim("nothing")
+BOOL, INT, SHARES, MONEY, RATIO = (prim(k) for k in ("bool", "int", "shares", "money", "ratio"))
+DATE, TEXT, DURATION = prim("date"), prim("text"), prim("duration")
+NONE, NOTHING = prim("none"), prim("nothing")
 ANY_PARTY = Type("party")
 ANY_EVENT = Type("event")
 

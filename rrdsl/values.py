@@ -18,7 +18,7 @@ from .types import Type
 class EventValue:
     """One dated event of the fact set."""
 
-    __slots__ = ("type", "id", "date", "fields", "seq")
+    __slots__ = ("date", "fields", "id", "seq", "type")
 
     def __init__(self, type: str, id: str, date: datetime.date, fields: dict[str, Any],
                  seq: int):
@@ -43,7 +43,9 @@ class Duration:
         self.unit = unit  # days | business_days | months | years
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Duration) and (self.amount, self.unit) == (other.amount, other.unit)
+        if not isinstance(other, Duration):
+            return False
+        return (self.amount, self.unit) == (other.amount, other.unit)
 
     def __hash__(self) -> int:
         return hash((self.amount, self.unit))
@@ -94,11 +96,12 @@ def show(v: Any, t: Type | None = None) -> str:
         return str(v)
     if isinstance(v, (frozenset, set, tuple, list)):
         elem = t.inner.elem if t is not None and t.inner.kind == "set" else None
-        items = sorted((show(x, elem) for x in v))
+        items = sorted(show(x, elem) for x in v)
         return "{" + ", ".join(items) + "}" if items else "{}"
     if isinstance(v, dict):
         vt = t.inner.args[1] if t is not None and t.inner.kind == "map" else None
-        return ", ".join(f"{k}: {show(x, vt)}" for k, x in sorted(v.items(), key=lambda kv: str(kv[0]))) or "{}"
+        pairs = sorted(v.items(), key=lambda kv: str(kv[0]))
+        return ", ".join(f"{k}: {show(x, vt)}" for k, x in pairs) or "{}"
     return str(v)
 
 
