@@ -12,8 +12,6 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from dateutil.relativedelta import relativedelta
-
 from . import ir
 from .diagnostics import SOURCES, Span
 from .runtime import Ctx, EvalFailure, Missing, Node
@@ -85,8 +83,22 @@ def add_duration(day: datetime.date, d: Duration, sign: int, ctx: Ctx) -> dateti
     if d.unit == "business_days":
         return ctx.calendar.add(day, n)
     if d.unit == "months":
-        return day + relativedelta(months=n)
-    return day + relativedelta(years=n)
+        return add_months(day, n)
+    return add_months(day, 12 * n)
+
+
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def add_months(day: datetime.date, n: int) -> datetime.date:
+    """`day + relativedelta(months=n)`, exactly: the same day of the month `n` months on, or
+    the month's last day when it is shorter (31 January + 1 month = 28 or 29 February)."""
+    m = day.month - 1 + n
+    year, month = day.year + m // 12, m % 12 + 1
+    last = _MONTH_DAYS[month - 1]
+    if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+        last = 29
+    return datetime.date(year, month, day.day if day.day <= last else last)
 
 
 def round_value(x: Any, unit: Any, mode: str, result: str) -> Any:
@@ -170,6 +182,55 @@ class _Compiler:
     def __init__(self, plan: Plan):
         self.plan = plan
         self.contract = plan.contract
+        self._infallible: dict[int, bool] = {}
+
+    def notes(self, e: ir.E, seen: frozenset[str] = frozenset()) -> frozenset[str]:
+        """The qualitative event types whose reading evaluating `e` may note as assumptions."""
+        out: set[str] = set()
+        if e.op == "events":
+            out.update(n for n in e.data if self.contract.events[n].qualitative)
+        elif e.op == "call" and e.data not in seen:
+            out |= self.notes(self.contract.definitions[e.data].body, seen | {e.data})
+        for a in e.args:
+            out |= self.notes(a, seen)
+        return frozenset(out)
+
+    def infallible(self, e: ir.E) -> bool:  # noqa: C901 - one case per op
+        """Can evaluating `e` neither need a fact (Missing) nor fail (EvalFailure)?  Then an
+        evaluation that is skipped changes nothing but the memo and, perhaps, the assumptions
+        noted (`notes`), and a search may stop early.  Conservative: False when unsure."""
+        key = id(e)
+        found = self._infallible.get(key)
+        if found is not None:
+            return found
+        self._infallible[key] = False  # a definition that reaches itself: unsure
+        op, args = e.op, e.args
+        ok: bool
+        if op in ("lit", "local", "party", "role", "duration"):
+            ok = True
+        elif op == "events":
+            ok = True
+        elif op == "call":
+            ok = self.infallible(self.contract.definitions[e.data].body)
+        elif op == "arith":
+            kind = e.data[1]
+            ok = kind in ("date", "num") and e.data[0] != "/" or (
+                kind in ("set", "duration") and not any(a.type.optional for a in args))
+        elif op == "member":
+            ok = not args[1].type.optional
+        elif op in ("field", "cmp", "and", "or", "not", "neg", "if", "setlit", "nth", "agg",
+                    "setcomp"):
+            ok = True
+        elif op == "builtin":
+            name = e.data[0]
+            ok = name in ("exists", "earlier", "later", "days_between", "abs", "overlap_days",
+                          "days", "business_days", "months") or (
+                name in ("keys", "values") and not args[0].type.optional)
+        else:  # fact (may be missing), index, division, dates, round, allocate: may fail
+            ok = False
+        ok = ok and all(self.infallible(a) for a in args)
+        self._infallible[key] = ok
+        return ok
 
     def compile(self, e: ir.E) -> Fn:  # noqa: C901 - one dispatch over ops
         op = e.op
@@ -518,6 +579,35 @@ class _Compiler:
                 return False
             return any_
         pick = min if func in ("min", "earliest") else max
+        src_t = e.args[1].type
+        if (where is not None and e.args[0].op == "local" and e.args[0].data == var
+                and src_t.kind == "set" and src_t.elem.kind in ("date", "int", "shares")
+                and self.infallible(e.args[2])):
+            # `latest(d for d in S where P(d))` with a P that cannot fail: try the elements
+            # from the extreme end and stop at the first that meets P.  The elements not tried
+            # could only have noted assumptions (qualitative events read): if the run has not
+            # noted all P may note, P is tried on the rest too, as a full scan would.  (A traced
+            # run looks at every element: the derivation shows each.)
+            backwards = pick is max
+            may_note = self.notes(e.args[2])
+
+            def search(ctx: Ctx, env: dict[str, Any]) -> Any:
+                if ctx.trace is not None:
+                    return extreme(ctx, env)
+                env2 = dict(env)
+                elems = sorted(src(ctx, env), reverse=backwards)
+                for k, x in enumerate(elems):
+                    if x is None:
+                        continue
+                    env2[var] = x
+                    if where(ctx, env2):
+                        if may_note and not may_note <= ctx.qualitative:
+                            for y in elems[k + 1:]:
+                                if y is not None:
+                                    env2[var] = y
+                                    where(ctx, env2)
+                        return x
+                return None
 
         def extreme(ctx: Ctx, env: dict[str, Any]) -> Any:
             vals = [v for v in items(ctx, env) if v is not None]
@@ -526,6 +616,10 @@ class _Compiler:
             if any(type(v) is Fraction for v in vals):
                 vals = [Fraction(v) for v in vals]
             return pick(vals)
+        if (where is not None and e.args[0].op == "local" and e.args[0].data == var
+                and src_t.kind == "set" and src_t.elem.kind in ("date", "int", "shares")
+                and self.infallible(e.args[2])):
+            return search
         return extreme
 
     def op_allocate(self, e: ir.E) -> Fn:
