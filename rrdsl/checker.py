@@ -764,15 +764,18 @@ class Checker:
         src = self.expr(e.source, scope)
         elem = self.elem_type(src, e.source.span)
         weight = self.expr(e.weight, scope.bind(e.var, elem))
-        self.expect(total, T.SHARES, e.total.span, "the total to allocate")
+        money = total.type == T.MONEY
+        if not money:
+            self.expect(total, T.SHARES, e.total.span, "the total to allocate")
         self.expect(weight, T.SHARES, e.weight.span, "the weight")
         if e.rounding not in ALLOCATION_ROUNDING:
             guess = did_you_mean(e.rounding, ALLOCATION_ROUNDING)
             self.err("E302", f"'{e.rounding}' is not an allocation rounding", e.rounding_span,
                      *((f"did you mean '{guess}'?",) if guess else ()),
                      expected=" or ".join(ALLOCATION_ROUNDING))
-        return ir.E("allocate", T.map_t(elem, T.SHARES), (total, src, weight),
-                    (e.var, e.rounding), e.span)
+        # money is divided in whole cents, shares in whole shares
+        return ir.E("allocate", T.map_t(elem, T.MONEY if money else T.SHARES),
+                    (total, src, weight), (e.var, e.rounding), e.span)
 
     def arith(self, e: ast.BinOp, scope: _Scope) -> ir.E:
         left, right = self.expr(e.left, scope), self.expr(e.right, scope)

@@ -156,6 +156,22 @@ section 1 "Cutback"
     assert cut == {"A": 166_667, "B": 166_666, "C": 166_667}
 
 
+def test_money_is_allocated_in_whole_cents_summing_exactly(tmp_path: Path) -> None:
+    c = contract(tmp_path, '''
+role Seller
+section 1 "Expenses"
+  fact sold(s: Seller): shares "shares sold"
+  fact expenses: money "selling expenses"
+  define split: map of Seller to money =
+    allocate(expenses among s in Seller by sold(s) rounding largest_remainder)
+''')
+    o = run(c, {"parties": {"A": "Seller", "B": "Seller", "C": "Seller"},
+                "facts": {"expenses": "100.00", "sold": {"A": 1, "B": 1, "C": 1}}}, D(2020, 1, 1))
+    split = value(o, "split")
+    assert split == {"A": Decimal("33.34"), "B": Decimal("33.33"), "C": Decimal("33.33")}
+    assert sum(split.values()) == Decimal("100.00")
+
+
 def test_business_days_follow_the_calendar_the_contract_names(tmp_path: Path) -> None:
     body = '''
 section 1 "Notices"
