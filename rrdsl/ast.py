@@ -287,7 +287,7 @@ Expr = (
 
 @attrs.frozen
 class Header:
-    """`agreement NAME "Title" dated DATE calendar "XFED"`"""
+    """`agreement NAME "Title" dated DATE calendar "XFED" source "text/agreement.txt"`"""
 
     name: str
     title: str
@@ -295,6 +295,8 @@ class Header:
     calendar: str | None = None
     span: Span | None = _span()
     calendar_span: Span | None = _span()
+    source: str | None = None  # the agreement's filed text, relative to the clause file
+    source_span: Span | None = _span()
 
 
 @attrs.frozen
@@ -597,6 +599,17 @@ class Clause:
 
 
 @attrs.frozen
+class NonOperative:
+    """`clause NAME: nonoperative "what the provision says"` — a provision with no duty,
+    right or prohibition to evaluate (headings, severability, counterparts)."""
+
+    name: str
+    text: str
+    span: Span | None = _span()
+    name_span: Span | None = _span()
+
+
+@attrs.frozen
 class ForBinding:
     """`for EventType var` or `for Role var` — binds the target clause's trigger or bearer."""
 
@@ -658,6 +671,7 @@ Decl = (
     | Clause
     | ExceptionDecl
     | Reading
+    | NonOperative
 )
 
 

@@ -80,6 +80,7 @@ class Checker:
         self.sections: dict[str, tuple[ast.Section, str]] = {}
         self.clauses: list[tuple[ast.Clause, str, str]] = []  # clause, section, heading
         self.exceptions: list[tuple[ast.ExceptionDecl, str]] = []
+        self.provisions: list[tuple[ast.NonOperative, str, str]] = []
         self.readings: list[ir.Reading] = []
         self.reserved = keywords()
 
@@ -145,6 +146,8 @@ class Checker:
                          *((f"did you mean {guess!r}?",) if guess else ()),
                          expected="a market code such as \"XFED\" or \"XNYS\", or a country "
                          "such as \"US\" or \"US-NY\"")
+        if header is not None and header.source is not None:
+            self.check_source(main.file, header.source, header.source_span)
         if self.diags:
             raise CheckErrors(sorted(self.diags, key=_diag_key))
         assert header is not None
@@ -153,10 +156,28 @@ class Checker:
             file=main.file, parties=self.parties, roles=self.roles,
             enums={n: tuple((m.name, m.title) for m in e.members) for n, e in self.enums.items()},
             facts=self.facts, events=self.events, definitions=self.definitions,
-            sections={n: ir.Section(n, s.heading, ir.Cite(n, s.span))
+            sections={n: ir.Section(n, s.heading, ir.Cite(n, s.span),
+                                    len(s.items) + len(s.priorities))
                       for n, (s, _) in self.sections.items()},
             norms=tuple(norms), exceptions=tuple(exceptions), readings=tuple(self.readings),
-            prevails=frozenset(prevails))
+            prevails=frozenset(prevails),
+            provisions=tuple(ir.Provision(f"{sec}.{p.name}", sec, head, p.name, p.text,
+                                          ir.Cite(sec, p.span))
+                             for p, sec, head in self.provisions),
+            source=header.source)
+
+    def check_source(self, file: str, source: str, span: Span | None) -> None:
+        """The agreement's text must exist inside the contract's own directory tree."""
+        from pathlib import Path
+
+        root = Path(file).resolve().parent
+        target = (root / source).resolve()
+        if not target.is_relative_to(root):
+            self.err("E212", f"source {source!r} leaves the contract's directory tree", span,
+                     "keep the agreement's text beside the clause file, e.g. in text/")
+        elif not target.is_file():
+            self.err("E212", f"source {source!r}: no such file", span,
+                     "the path is relative to the clause file")
 
     # ── declarations ────────────────────────────────────────────────────────
 
@@ -218,14 +239,16 @@ class Checker:
         elif isinstance(d, ast.Define):
             if self.declare("definition", d.name, d.span):
                 self.def_decls[d.name] = (d, section)
-        elif isinstance(d, (ast.Clause, ast.ExceptionDecl)):
+        elif isinstance(d, (ast.Clause, ast.ExceptionDecl, ast.NonOperative)):
             if section is None:
-                what = "clause" if isinstance(d, ast.Clause) else "exception"
+                what = "exception" if isinstance(d, ast.ExceptionDecl) else "clause"
                 self.err("E210", f"{what} '{d.name}' is not inside a section", d.span,
                          'every clause names its section: put it after `section N "Heading"`')
                 return
             if isinstance(d, ast.Clause):
                 self.clauses.append((d, section, heading))
+            elif isinstance(d, ast.NonOperative):
+                self.provisions.append((d, section, heading))
             else:
                 self.exceptions.append((d, section))
         elif isinstance(d, ast.Reading):
@@ -863,6 +886,11 @@ class Checker:
             if nid in seen:
                 self.err("E202", f"section {section} has two clauses named '{x.name}'", x.span)
             seen[nid] = x.span
+        for p, section, _ in self.provisions:
+            nid = f"{section}.{p.name}"
+            if nid in seen:
+                self.err("E202", f"section {section} has two clauses named '{p.name}'", p.span)
+            seen[nid] = p.span
         return norms
 
     def once(self, parts: Sequence[Any], groups: dict[str, tuple[type, ...]]) -> dict[str, Any]:

@@ -61,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--as-of", type=_date, metavar="DATE")
     x.add_argument("--format", choices=("text", "json"), default="text")
 
+    v = sub.add_parser("coverage", help="which paragraphs of the agreement a contract encodes "
+                       "and which clauses the scenarios exercise")
+    v.add_argument("contract", type=Path, metavar="CONTRACT")
+    v.add_argument("--scenarios", type=Path, metavar="DIR", default=Path("contracts/scenarios"),
+                   help="scenario folder (default: contracts/scenarios)")
+    v.add_argument("--format", choices=("text", "json"), default="text")
+
     t = sub.add_parser("test", help="run scenario files (*.scenario.toml)")
     t.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                    help="scenario files or folders (default: contracts/scenarios)")
@@ -183,7 +190,21 @@ def cmd_test(args: argparse.Namespace) -> int:
     return EXIT_OK if all(r.passed for r in results) else EXIT_USER
 
 
-COMMANDS = {"check": cmd_check, "eval": cmd_eval, "explain": cmd_explain, "test": cmd_test}
+def cmd_coverage(args: argparse.Namespace) -> int:
+    from .api import load
+    from .coverage import coverage, coverage_json, coverage_text
+    from .report import dumps
+    from .scenarios import find
+
+    contract = load(args.contract)
+    files = find([args.scenarios]) if args.scenarios.exists() else []
+    cov = coverage(contract.ir, args.contract, files)
+    sys.stdout.write(dumps(coverage_json(cov)) if args.format == "json" else coverage_text(cov))
+    return EXIT_OK
+
+
+COMMANDS = {"check": cmd_check, "eval": cmd_eval, "explain": cmd_explain, "test": cmd_test,
+            "coverage": cmd_coverage}
 
 
 if __name__ == "__main__":  # pragma: no cover

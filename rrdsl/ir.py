@@ -154,6 +154,19 @@ class Section:
     number: str
     heading: str
     cite: Cite
+    items: int = 0  # priorities and declarations it holds
+
+
+@attrs.frozen
+class Provision:
+    """A non-operative provision (`clause NAME: nonoperative "..."`): cited, never evaluated."""
+
+    id: str
+    section: str
+    heading: str
+    name: str
+    text: str
+    cite: Cite
 
 
 @attrs.frozen
@@ -183,3 +196,5 @@ class Contract:
     exceptions: tuple[Exception_, ...]
     readings: tuple[Reading, ...]
     prevails: frozenset[tuple[str, str]]
+    provisions: tuple[Provision, ...] = ()
+    source: str | None = None  # path of the agreement's filed text, as the header gives it

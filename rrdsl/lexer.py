@@ -27,15 +27,15 @@ KEYWORDS = (
     "breached", "business", "by", "calendar", "clause", "contrary", "count", "dated", "day",
     "days", "deadline", "define", "each", "earliest", "else", "enum", "event", "except",
     "exception", "excuses", "fact", "false", "following", "for", "from", "fulfilled", "if",
-    "import", "in", "latest", "map", "max", "may", "min", "month", "months", "none", "not",
+    "import", "in", "latest", "map", "max", "may", "min", "month", "months", "none", "nonoperative", "not",
     "notwithstanding", "of", "on", "or", "party", "provided", "qualitative", "reading",
-    "role", "rounding", "section", "set", "shall", "subject", "sum", "suspends", "the", "then",
+    "role", "rounding", "section", "set", "shall", "source", "subject", "sum", "suspends", "the", "then",
     "through", "to", "true", "until", "upon", "when", "where", "will", "with",
     "within", "year", "years",
 )
 _MODALS = ("shall", "will", "may")
 _DECLARATIONS = ("agreement", "section", "clause", "exception", "define", "fact", "event",
-                 "party", "role", "enum", "reading", "import", "qualitative")
+                 "party", "role", "enum", "reading", "import", "qualitative", "nonoperative")
 _CONSTANTS = ("true", "false", "none")
 _OTHER = tuple(k for k in KEYWORDS if k not in _MODALS + _DECLARATIONS + _CONSTANTS
                and k not in ("and", "or", "not", "in"))

@@ -437,8 +437,8 @@ class _Builder:
     def header(self, tree: Tree[Token]) -> ast.Header:
         name = str(tree.children[0])
         title = self.text(tree.children[1])
-        dated = calendar = None
-        cal_span = None
+        dated = calendar = source = None
+        cal_span = source_span = None
         for part in tree.children[2:]:
             assert isinstance(part, Tree)
             if part.data == "dated":
@@ -446,7 +446,11 @@ class _Builder:
             elif part.data == "calendar":
                 calendar = self.text(part.children[0])
                 cal_span = self.span(part)
-        return ast.Header(name, title, dated, calendar, self.span(tree), cal_span)
+            elif part.data == "source":
+                source = self.string(part.children[0])
+                source_span = self.span(part)
+        return ast.Header(name, title, dated, calendar, self.span(tree), cal_span, source,
+                          source_span)
 
     def section(self, tree: Tree[Token]) -> ast.Section:
         number = str(tree.children[0])
@@ -563,6 +567,11 @@ class _Builder:
         parts = tuple(self.part(p) for p in t.children[4:] if isinstance(p, Tree))
         return ast.Clause(str(name_tok), bearer, modal, action, parts,
                           self.span(t), self.span(name_tok))
+
+    def d_nonoperative(self, t: Tree[Token]) -> ast.NonOperative:
+        name_tok = t.children[0]
+        return ast.NonOperative(str(name_tok), self.text(t.children[1]), self.span(t),
+                                self.span(name_tok))
 
     def d_exception(self, t: Tree[Token]) -> ast.ExceptionDecl:
         name_tok = t.children[0]
