@@ -590,19 +590,35 @@ class _Compiler:
             # run looks at every element: the derivation shows each.)
             backwards = pick is max
             may_note = self.notes(e.args[2])
+            if e.args[1].op == "builtin" and e.args[1].data[0] == "dates":
+                # dates(a, b): walk the days from the end, without making the set
+                first, last = (self.compile(a) for a in e.args[1].args)
+                span = e.args[1].span
+
+                def days(ctx: Ctx, env: dict[str, Any]) -> Any:
+                    a, b = first(ctx, env), last(ctx, env)
+                    n = (b - a).days + 1
+                    if n > MAX_DATES:
+                        raise EvalFailure(f"dates(...) would list {n:,} days; the limit is "
+                                          f"{MAX_DATES:,}", span)
+                    steps = range(n - 1, -1, -1) if backwards else range(n)
+                    return (a + datetime.timedelta(days=i) for i in steps)
+            else:
+                def days(ctx: Ctx, env: dict[str, Any]) -> Any:
+                    return iter(sorted(src(ctx, env), reverse=backwards))
 
             def search(ctx: Ctx, env: dict[str, Any]) -> Any:
                 if ctx.trace is not None:
                     return extreme(ctx, env)
                 env2 = dict(env)
-                elems = sorted(src(ctx, env), reverse=backwards)
-                for k, x in enumerate(elems):
+                elems = days(ctx, env)
+                for x in elems:
                     if x is None:
                         continue
                     env2[var] = x
                     if where(ctx, env2):
                         if may_note and not may_note <= ctx.qualitative:
-                            for y in elems[k + 1:]:
+                            for y in elems:  # the rest, as a full scan would
                                 if y is not None:
                                     env2[var] = y
                                     where(ctx, env2)
@@ -625,6 +641,8 @@ class _Compiler:
     def op_allocate(self, e: ir.E) -> Fn:
         var, rounding = e.data
         total, src, weight = (self.compile(a) for a in e.args)
+        money = e.type.args[1].kind == "money"
+        span = e.span
 
         def alloc(ctx: Ctx, env: dict[str, Any]) -> Any:
             t = total(ctx, env)
@@ -633,7 +651,14 @@ class _Compiler:
             for x in sorted(src(ctx, env), key=str):
                 env2[var] = x
                 weights.append((x, weight(ctx, env2)))
-            return allocate(t, weights, rounding)
+            if not money:
+                return allocate(t, weights, rounding)
+            cents = t * 100
+            if cents != cents.to_integral_value():
+                raise EvalFailure(f"{show(t)} is not a whole number of cents; round it before "
+                                  "allocating it", span, "round(total, $0.01, half_up)")
+            return {k: Decimal(c) / 100 for k, c in allocate(int(cents), weights,
+                                                              rounding).items()}
         return alloc
 
     def op_setcomp(self, e: ir.E) -> Fn:
