@@ -1,0 +1,500 @@
+"""A hand-written, plain-Python implementation of the §3(a)/§3(b)/§3(c) decisions of the
+Savvis 2001 agreement, as `contracts/savvis_2001.rrd` encodes them — the yardstick the
+benchmark measures the engine against (bench/run.py, figure (d)).
+
+It reads the same validated `FactSet` objects the engine reads (`rrdsl.facts.parse_facts`)
+and decides, as of a date:
+
+* §3(a).further_notice[d]  — the Demand Further Notice, "immediately" (the day of receipt);
+* §3(a).register[d]        — with the majority-in-interest test, the two-demand excuse and the
+                              §3(c)(ii) and §3(c)(viii) suspensions, and the shares to register;
+* §3(b).register[s]        — with the S-3 eligibility and "exceeds $5,000,000" test, the
+                              Investors' inclusion requests, the same two suspensions, and the
+                              shares to register;
+* §3(c)(iii).cutback_right[o] — the pro-rata cutback (largest remainder).
+
+Each answer is keyed by the engine's instance name (e.g. `3(a).register[dn1]`) and holds the
+status, the number attached to it (shares to register, or the cutback allocation) and the
+exceptions that bore on it, `(id, active, from, through)` — exactly the fields
+`engine_answers` extracts from an engine `Outcome`, so the bench can check, fact set by fact
+set, that both agree.
+
+Missing facts: where the engine answers "undetermined" (a needed fact is not in the fact
+set) this code must too.  `Unknown` is raised where a needed fact is absent; `and` chains of
+the contract are three-valued (false wins over unknown), which `_and3` spells out.
+
+No rrdsl code runs here: the rules are written out by hand from the clause file.  When the
+clause file changes, this file must follow (the agreement count in bench/run.py shows it).
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+ONE_DAY = datetime.timedelta(days=1)
+FIVE_MILLION = Decimal(5_000_000)
+UNDERWRITTEN = ("firm_commitment", "underwritten")
+NOT_PRIOR_FORMS = ("S4", "S8", "unavailable")
+
+# the exceptions' ids, as the engine names them (section.name)
+TWO_DEMANDS = "3(a).two_demand_registrations"
+PRIOR_REGISTRATION = "3(c)(ii).prior_registration"
+MATERIAL_DEFERRAL = "3(c)(viii).material_deferral"
+
+CLAUSES = ("3(a).further_notice", "3(a).register", "3(b).register", "3(c)(iii).cutback_right")
+
+Answer = tuple[str, Any, tuple[tuple[str, bool, Any, Any], ...]]  # status, number, exceptions
+
+
+class Unknown(Exception):
+    """A fact the answer needs is not in the fact set."""
+
+
+# ── §8(f): receipt of notices, on the XFED business-day calendar ────────────
+
+_CALENDAR: Any = None
+
+
+def _holidays() -> Any:
+    global _CALENDAR
+    if _CALENDAR is None:
+        import holidays
+
+        _CALENDAR = holidays.financial_holidays("XFED")
+    return _CALENDAR
+
+
+def received(channel: str, sent: datetime.date) -> datetime.date:
+    """Mail is received on the fifth business day following mailing; the rest on the day."""
+    if channel != "mail":
+        return sent
+    cal = _holidays()
+    day, left = sent, 5
+    while left:
+        day += ONE_DAY
+        if day.weekday() < 5 and day not in cal:
+            left -= 1
+    return day
+
+
+def _year_before(day: datetime.date) -> datetime.date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def _and3(*parts: bool | None) -> bool | None:
+    """Three-valued `and`: False if any part is False, else None (unknown) if any is."""
+    if False in parts:
+        return False
+    return None if None in parts else True
+
+
+# ── one fact set ────────────────────────────────────────────────────────────
+
+
+class Deal:
+    """The facts of one fact set as of a date, with the §1, §3(a)–(c) and §3(j) rules."""
+
+    def __init__(self, facts: Any, as_of: datetime.date):
+        self.as_of = as_of
+        self.investors: tuple[str, ...] = facts.roles.get("Investor", ())
+        self.holdings: dict[tuple[str], int] = facts.values.get("savvis_common_shares") or {}
+        self.rule144k: dict[tuple[str], bool] = facts.values.get("rule144k_eligible") or {}
+        self.s3_eligible: bool | None = facts.values.get("s3_eligible")
+        self.all_events = facts.events
+        ev = self.visible
+        self.demands = ev("DemandNotice", as_of)
+        self.further_notices = ev("DemandFurtherNotice", as_of)
+        self.short_form_further_notices = ev("ShortFormFurtherNotice", as_of)
+        self.inclusions = ev("InclusionRequest", as_of)
+        self.short_forms = ev("ShortFormNotice", as_of)
+        self.statements = ev("RegistrationStatement", as_of)
+        self.effective = ev("RegistrationEffective", as_of)
+        self.withdrawals = ev("RegistrationWithdrawn", as_of)
+        self.deferrals = ev("MaterialDeferral", as_of)
+        self.cutbacks = ev("CutbackOpinion", as_of)
+        self._cache: dict[Any, Any] = {}
+
+    def visible(self, kind: str, day: datetime.date) -> list[Any]:
+        """Events of a kind that had happened by `day` (the lists are in date order)."""
+        evs = self.all_events.get(kind, [])
+        if not evs or evs[-1].date <= day:
+            return evs
+        return [e for e in evs if e.date <= day]
+
+    # §3(j): Investors eligible under Rule 144(k) are excluded
+    def may_participate(self, i: str) -> bool | None:
+        flag = self.rule144k.get((i,))
+        return None if flag is None else not flag
+
+    def entitled(self, group: Any) -> set[str]:
+        out = set()
+        for i in group:
+            ok = self.may_participate(i)
+            if ok is None:
+                raise Unknown(f"rule144k_eligible({i})")
+            if ok:
+                out.add(i)
+        return out
+
+    # §1: Restricted Stock, as of a day
+    def restricted_stock(self, i: str, day: datetime.date) -> int:
+        held = self.holdings.get((i,))
+        if held is None:
+            raise Unknown(f"savvis_common_shares({i})")
+        return held - self.publicly_sold(day).get(i, 0)
+
+    def publicly_sold(self, day: datetime.date) -> dict[str, int]:
+        """Shares each Investor had sold to the public by `day`."""
+        key = ("sold", day)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = {}
+            for s in self.visible("SharesSold", day):
+                if s.fields["public"]:
+                    seller = s.fields["seller"]
+                    found[seller] = found.get(seller, 0) + s.fields["shares"]
+        return found  # type: ignore[no-any-return]
+
+    def majority_in_interest(self, group: Any, day: datetime.date) -> bool:
+        key = ("majority", frozenset(group), day)
+        if key not in self._cache:
+            part = sum(self.restricted_stock(i, day) for i in group)
+            outstanding = sum(self.restricted_stock(i, day) for i in self.investors)
+            self._cache[key] = 2 * part > outstanding
+        return self._cache[key]  # type: ignore[no-any-return]
+
+    def majority_demand(self, d: Any) -> bool | None:
+        """The trigger of §3(a): requested by a majority in interest (judged on its day)."""
+        try:
+            return self.majority_in_interest(self.entitled(d.fields["shares"]), d.date)
+        except Unknown:
+            return None
+
+    # §3(a), §3(b): further notices and inclusion requests
+    def further_notice_received(self, request: Any, i: str) -> datetime.date | None:
+        """When the Investor received the (Demand or Short Form) Further Notice."""
+        days = [received(n.fields["channel"], n.date) for n in self.further_notices
+                if n.fields["demand"] is request and i in n.fields["recipients"]]
+        days += [received(n.fields["channel"], n.date) for n in self.short_form_further_notices
+                 if n.fields["notice"] is request and i in n.fields["recipients"]]
+        return min(days) if days else None
+
+    def timely(self, q: Any) -> bool | None:
+        d, i = q.fields["request"], q.fields["investor"]
+        if i in d.fields["shares"]:
+            return False
+        notified = self.further_notice_received(d, i)
+        in_time = notified is not None and (
+            received(q.fields["channel"], q.date) <= notified + datetime.timedelta(days=30))
+        return _and3(self.may_participate(i), notified is not None, in_time)
+
+    def timely_requests(self, d: Any) -> list[Any]:
+        out = []
+        for q in self.inclusions:
+            if q.fields["request"] is d:
+                ok = self.timely(q)
+                if ok is None:
+                    raise Unknown("rule144k_eligible")
+                if ok:
+                    out.append(q)
+        return out
+
+    def participants(self, d: Any) -> set[str]:
+        return self.entitled(d.fields["shares"]) | {
+            q.fields["investor"] for q in self.timely_requests(d)}
+
+    def requested_by(self, d: Any, i: str) -> int:
+        own = d.fields["shares"][i] if i in self.entitled(d.fields["shares"]) else 0
+        return own + sum(q.fields["shares"] for q in self.timely_requests(d)
+                         if q.fields["investor"] == i)
+
+    def demand_shares(self, d: Any) -> int:
+        return sum(self.requested_by(d, i) for i in self.participants(d))
+
+    # §3(c)(i): when a registration is satisfied
+    def effective_on(self, r: Any) -> datetime.date | None:
+        days = [e.date for e in self.effective if e.fields["statement"] is r]
+        return min(days) if days else None
+
+    def sold_under(self, r: Any) -> int:
+        return sum(s.fields["shares"] for s in self.visible("SharesSold", self.as_of)
+                   if s.fields["statement"] is r)
+
+    def covers(self, r: Any, requested: int, method: str) -> bool:
+        return (self.effective_on(r) is not None and r.fields["shares"] >= requested and
+                (method != "firm_commitment" or self.sold_under(r) >= requested))
+
+    def satisfied(self, request: Any, shares: int, s3_only: bool) -> bool:
+        return any(self.covers(r, shares, request.fields["method"]) and
+                   (not s3_only or r.fields["form"] == "S3")
+                   for r in self.statements if r.fields["request"] is request)
+
+    def notice_shares(self, d: Any) -> int:
+        return sum(d.fields["shares"][i] for i in self.entitled(d.fields["shares"]))
+
+    def demand_satisfied(self, d: Any) -> bool:
+        if not any(r.fields["request"] is d for r in self.statements):
+            return False
+        return self.satisfied(d, self.notice_shares(d), False)
+
+    def short_form_notice_shares(self, s: Any) -> int:
+        return sum(s.fields["shares"][i] for i in self.entitled(s.fields["shares"]))
+
+    def short_form_shares(self, s: Any) -> int:
+        """The notice's shares and those of timely inclusion requests."""
+        return self.short_form_notice_shares(s) + sum(
+            q.fields["shares"] for q in self.timely_requests(s))
+
+    def short_form_participants(self, s: Any) -> set[str]:
+        return self.entitled(s.fields["shares"]) | {
+            q.fields["investor"] for q in self.timely_requests(s)}
+
+    def short_form_satisfied(self, s: Any) -> bool:
+        under = [r for r in self.statements if r.fields["request"] is s]
+        if not under:
+            return False
+        try:
+            shares = self.short_form_notice_shares(s)
+        except Unknown:  # `covers(...) and r.form == S3`: a statement not on S-3 decides
+            if any(r.fields["form"] == "S3" for r in under):
+                raise
+            return False
+        return self.satisfied(s, shares, True)
+
+    # §3(b): the S-3 and $5,000,000 test (judged on the notice's day)
+    def short_form_valid(self, s: Any) -> bool | None:
+        try:
+            anyone: bool | None = len(self.entitled(s.fields["shares"])) > 0
+        except Unknown:
+            anyone = None
+        return _and3(self.s3_eligible, anyone, s.fields["net_proceeds"] > FIVE_MILLION)
+
+    # exceptions: §3(a) two demands, §3(c)(ii) prior registration, §3(c)(viii) deferral
+    def two_demands(self, d: Any) -> list[tuple[str, bool, Any, Any]]:
+        count = 0
+        for x in self.demands:
+            if x is not d and x.date <= d.date and self.demand_satisfied(x):
+                count += 1
+        return [(TWO_DEMANDS, True, d.date, None)] if count >= 2 else []
+
+    def prior_registrations(self, q: Any) -> list[tuple[str, bool, Any, Any]]:
+        delivered = received(q.fields["channel"], q.date)
+        out = []
+        for r in self.statements:
+            f = r.fields
+            if (f["notice_given"] and f["public_sale"] and f["form"] not in NOT_PRIOR_FORMS
+                    and r.date < delivered and f["request"] is None
+                    and not any(w.fields["statement"] is r for w in self.withdrawals)):
+                eff = self.effective_on(r)
+                last = None if eff is None else eff + datetime.timedelta(days=180)
+                active = r.date <= self.as_of and (last is None or self.as_of <= last)
+                out.append((PRIOR_REGISTRATION, active, r.date, last))
+        return out
+
+    def deferral_end(self, m: Any) -> datetime.date:
+        latest = m.date + datetime.timedelta(days=90)
+        disclosed = m.fields["disclosed"]
+        return latest if disclosed is None else min(disclosed, latest)
+
+    def deferred_until(self, m: Any) -> datetime.date:
+        """The day a registration is required again: a day of delay is allowed while the days
+        of delay in the twelve months ending on it, counting it, are at most 90."""
+        key = ("until", m)
+        found = self._cache.get(key)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+        # earlier determinations, as (first day, end) of their delay, cut at m's day
+        earlier = [(x.date, min(self.deferral_end(x), m.date)) for x in self.deferrals
+                   if x is not m and x.date <= m.date]
+        last_ok = None
+        day, stop = m.date, self.deferral_end(m)  # the days m.date … deferral_end - 1
+        while day < stop:
+            window = _year_before(day) + ONE_DAY
+            before = sum(max(0, (end - max(first, window)).days) for first, end in earlier)
+            if before + (day - m.date).days + 1 <= 90:
+                last_ok = day
+            day += ONE_DAY
+        found = m.date if last_ok is None else max(last_ok + ONE_DAY, m.date)
+        self._cache[key] = found
+        return found
+
+    def deferral_permitted(self, m: Any) -> bool:
+        """Not a third determination within twelve months, and some delay left."""
+        year_before = _year_before(m.date)
+        prior = sum(1 for x in self.deferrals
+                    if x is not m and year_before < x.date <= m.date)
+        return prior < 2 and self.deferred_until(m) > m.date
+
+    def deferrals_of(self, q: Any) -> list[tuple[str, bool, Any, Any]]:
+        out = []
+        for m in self.deferrals:
+            if q.date <= m.date and self.deferral_permitted(m):
+                last = self.deferred_until(m) - ONE_DAY
+                out.append((MATERIAL_DEFERRAL, m.date <= self.as_of <= last, m.date, last))
+        return out
+
+
+def _status(missing: bool, exceptions: list[tuple[str, bool, Any, Any]],
+            performed: bool | None) -> str:
+    """The status of a §3(a)/§3(b) registration obligation (no deadline, no period)."""
+    if missing:
+        return "undetermined"
+    if performed is None:
+        return "undetermined"
+    if performed:
+        return "fulfilled"
+    if any(x[0] == TWO_DEMANDS for x in exceptions):
+        return "excused"
+    if any(x[1] for x in exceptions if x[0] != TWO_DEMANDS):
+        return "suspended"
+    return "pending"
+
+
+def _largest_remainder(total: int, weights: list[tuple[str, int]]) -> dict[str, int]:
+    wsum = sum(w for _, w in weights)
+    if wsum == 0 or total <= 0:
+        return {k: 0 for k, _ in weights}
+    exact = {k: Fraction(total * w, wsum) for k, w in weights}
+    out = {k: v.numerator // v.denominator for k, v in exact.items()}
+    left = total - sum(out.values())
+    order = sorted(weights, key=lambda kw: (-(exact[kw[0]] - out[kw[0]]), -kw[1], kw[0]))
+    for k, _ in order[:left]:
+        out[k] += 1
+    return out
+
+
+def decide(facts: Any, as_of: datetime.date | None = None) -> dict[str, Answer]:  # noqa: C901
+    """Every answer of the four clauses, keyed by the engine's instance name."""
+    day = as_of or facts.as_of
+    deal = Deal(facts, day)
+    out: dict[str, Answer] = {}
+
+    # §3(a).further_notice and §3(a).register, one instance per Demand Notice
+    if not deal.demands:
+        out["3(a).further_notice"] = ("not_triggered", None, ())
+        out["3(a).register"] = ("not_triggered", None, ())
+    for d in deal.demands:
+        majority = deal.majority_demand(d)
+        name = f"[{d.id}]"
+        if majority is None:
+            out["3(a).further_notice" + name] = ("undetermined", None, ())
+            out["3(a).register" + name] = ("undetermined", None, ())
+            continue
+        if not majority:
+            out["3(a).further_notice" + name] = ("not_triggered", None, ())
+            out["3(a).register" + name] = ("not_triggered", None, ())
+            continue
+        # the further notice is due on the day the Demand Notice is received
+        due = received(d.fields["channel"], d.date)
+        sent = [n.date for n in deal.further_notices if n.fields["demand"] is d]
+        if sent:
+            status = "breached" if min(sent) > due else "fulfilled"
+        else:
+            status = "breached" if day > due else "pending"
+        out["3(a).further_notice" + name] = (status, None, ())
+        # registration
+        missing = False
+        try:
+            deal.participants(d)
+        except Unknown:
+            missing = True
+        try:
+            shares: int | None = deal.demand_shares(d)
+        except Unknown:
+            shares, missing = None, True
+        exceptions = []
+        try:
+            exceptions += deal.two_demands(d)
+        except Unknown:
+            missing = True
+        exceptions += deal.prior_registrations(d)
+        exceptions += deal.deferrals_of(d)
+        try:
+            performed: bool | None = deal.demand_satisfied(d)
+        except Unknown:
+            performed = None
+        out["3(a).register" + name] = (_status(missing, exceptions, performed), shares,
+                                       tuple(exceptions))
+
+    # §3(b).register, one instance per Short Form Registration Notice
+    if not deal.short_forms:
+        out["3(b).register"] = ("not_triggered", None, ())
+    for s in deal.short_forms:
+        name = f"3(b).register[{s.id}]"
+        valid = deal.short_form_valid(s)
+        if valid is None:
+            out[name] = ("undetermined", None, ())
+            continue
+        if not valid:
+            out[name] = ("not_triggered", None, ())
+            continue
+        missing = False
+        try:
+            deal.short_form_participants(s)
+        except Unknown:
+            missing = True
+        try:
+            shares = deal.short_form_shares(s)
+        except Unknown:
+            shares, missing = None, True
+        exceptions = deal.prior_registrations(s) + deal.deferrals_of(s)
+        try:
+            performed = deal.short_form_satisfied(s)
+        except Unknown:
+            performed = None
+        out[name] = (_status(missing, exceptions, performed), shares, tuple(exceptions))
+
+    # §3(c)(iii).cutback_right, one instance per cutback opinion
+    if not deal.cutbacks:
+        out["3(c)(iii).cutback_right"] = ("not_triggered", None, ())
+    for o in deal.cutbacks:
+        name = f"3(c)(iii).cutback_right[{o.id}]"
+        d = o.fields["demand"]
+        if d.fields["method"] not in UNDERWRITTEN:
+            out[name] = ("not_triggered", None, ())
+            continue
+        try:
+            who = deal.participants(d)
+            total = min(o.fields["limit"], deal.demand_shares(d))
+            weights = [(i, deal.requested_by(d, i)) for i in sorted(who)]
+        except Unknown:
+            out[name] = ("undetermined", None, ())
+            continue
+        out[name] = ("in_force", _largest_remainder(total, weights), ())
+    return out
+
+
+def normalised(answers: dict[str, Answer]) -> dict[str, Answer]:
+    """An undetermined answer has no number to compare."""
+    return {k: (a[0], None if a[0] == "undetermined" else a[1], a[2])
+            for k, a in answers.items()}
+
+
+def disagreements(engine: dict[str, Answer], baseline: dict[str, Answer]) -> list[str]:
+    """Where the engine's answers and the baseline's differ (empty when they agree)."""
+    e, b = normalised(engine), normalised(baseline)
+    out = []
+    for key in sorted(set(e) | set(b)):
+        if e.get(key) != b.get(key):
+            out.append(f"{key}: engine {e.get(key)!r}, baseline {b.get(key)!r}")
+    return out
+
+
+def engine_answers(outcome: Any) -> dict[str, Answer]:
+    """The same fields, taken from an engine `Outcome`."""
+    out: dict[str, Answer] = {}
+    for r in outcome.norms:
+        if r.norm.id not in CLAUSES:
+            continue
+        number = r.withs[0][1] if r.withs and r.status != "not_triggered" else None
+        if r.status == "undetermined":
+            number = None
+        out[r.instance] = (r.status, number,
+                           tuple((a.exception, a.active, a.start, a.end) for a in r.exceptions))
+    return out

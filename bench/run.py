@@ -1,0 +1,351 @@
+"""The rrdsl benchmark: one command, four figures.
+
+    python bench/run.py                 # the full run (about two minutes on 2 cores)
+    python bench/run.py --quick         # fewer runs and fact sets, for a first look
+    python bench/run.py --json out.json # also write the figures as JSON
+
+Run it from anywhere with the Python that has rrdsl installed (`pip install -e .`).  It prints:
+
+(a) start-up: the whole-process wall time of `rrdsl check contracts/savvis_2001.rrd`, median of
+    ≥ 11 runs (subprocesses), with the Lark parser cache cold (an empty cache folder, a new one
+    for each run) and warm (primed by one run); the cache folder is a private temporary
+    XDG_CACHE_HOME, never your ~/.cache.  Python's bytecode cache is used as a normal install
+    has it (PYTHONDONTWRITEBYTECODE is dropped for these runs); one more figure shows a start
+    without rrdsl's bytecode (PYTHONDONTWRITEBYTECODE=1 and a fresh copy of the package);
+(b) in-process parse + check (+ compile) of the contract, median;
+(c) evaluations per second over 10,000 generated fact sets (bench/generate.py, seeded), built
+    in advance with `rrdsl.facts.parse_facts`; only `evaluate(...)` is timed, median of several
+    passes, both with derived values (the CLI's default) and without (`values=False`); and the
+    fact-validation throughput (`parse_facts`) on its own;
+(d) the same for the hand-written plain-Python decisions of bench/baseline.py, the ratio of
+    the engine's time to the baseline's, and the check that the baseline's answers agree with
+    the engine's on every generated fact set (the run fails if one does not).
+
+docs/performance.md explains the figures and keeps the latest results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gc
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import baseline  # noqa: E402
+from bench.generate import generate  # noqa: E402
+
+CONTRACT = "contracts/savvis_2001.rrd"
+SEED = 20010220
+TARGETS = {"startup_s": 0.5, "evals_per_s": 5000, "ratio": 5.0}
+
+
+# ── machinery (also used by tests/test_bench_smoke.py) ──────────────────────
+
+
+def load_contract() -> Any:
+    import rrdsl
+
+    return rrdsl.load(ROOT / CONTRACT)
+
+
+def build_fact_sets(contract: Any, n: int, seed: int = SEED) -> list[Any]:
+    """`n` generated fact sets, validated against the contract (FactSet objects)."""
+    from rrdsl.facts import parse_facts
+
+    return [parse_facts(contract.ir, data, f"generated#{k}")
+            for k, data in enumerate(generate(n, seed))]
+
+
+def timed(fn: Callable[[], Any], passes: int) -> list[float]:
+    """Wall-clock seconds of `passes` calls of `fn` (a collection before each)."""
+    out = []
+    for _ in range(passes):
+        gc.collect()
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def evaluate_all(contract: Any, fact_sets: Sequence[Any], values: bool) -> list[Any]:
+    from rrdsl.evaluator import evaluate
+
+    plan = contract.plan
+    return [evaluate(plan, fs, fs.as_of, values=values) for fs in fact_sets]
+
+
+def baseline_all(fact_sets: Sequence[Any]) -> list[Any]:
+    return [baseline.decide(fs, fs.as_of) for fs in fact_sets]
+
+
+def agreement(contract: Any, fact_sets: Sequence[Any]) -> tuple[int, int, list[str]]:
+    """(fact sets where the engine and the baseline agree, answers compared, disagreements)."""
+    from rrdsl.evaluator import evaluate
+
+    agree, answers, problems = 0, 0, []
+    for k, fs in enumerate(fact_sets):
+        outcome = evaluate(contract.plan, fs, fs.as_of, values=False)
+        engine = baseline.engine_answers(outcome)
+        mine = baseline.decide(fs, fs.as_of)
+        answers += len(engine)
+        diff = baseline.disagreements(engine, mine)
+        if diff:
+            problems.extend(f"fact set #{k}: {d}" for d in diff)
+        else:
+            agree += 1
+    return agree, answers, problems
+
+
+def clause_subset_all(contract: Any, fact_sets: Sequence[Any]) -> None:
+    """The engine deciding only the baseline's four clauses (an internal API: for the
+    like-for-like ratio only)."""
+    import decimal
+
+    from rrdsl import evaluator as ev
+
+    plans = [p for p in ev._norm_plans(contract.plan) if p.norm.id in baseline.CLAUSES]
+    with decimal.localcontext(ev._DECIMAL_CONTEXT):
+        for fs in fact_sets:
+            e = ev.Evaluator(contract.plan, fs, fs.as_of, with_values=False)
+            out: list[Any] = []
+            for p in plans:
+                e.fast_norm(p, out)
+
+
+# ── (a) start-up ─────────────────────────────────────────────────────────────
+
+
+def _command() -> list[str]:
+    script = shutil.which("rrdsl", path=str(Path(sys.executable).parent))
+    if script:
+        return [script, "check", CONTRACT]
+    return [sys.executable, "-m", "rrdsl", "check", CONTRACT]
+
+
+def _run_once(cmd: list[str], env: dict[str, str]) -> float:
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    took = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise SystemExit(f"`{' '.join(cmd)}` failed ({proc.returncode}):\n{proc.stderr}")
+    return took
+
+
+def startup(runs: int, cold_runs: int) -> dict[str, Any]:
+    cmd = _command()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    out: dict[str, Any] = {"command": " ".join(Path(cmd[0]).name if i == 0 else c
+                                              for i, c in enumerate(cmd)),
+                           "sandbox_PYTHONDONTWRITEBYTECODE": os.environ.get(
+                               "PYTHONDONTWRITEBYTECODE", "")}
+    with tempfile.TemporaryDirectory(prefix="rrdsl-bench-") as tmp:
+        # prime Python's bytecode cache of rrdsl (as an installed package has it)
+        env["XDG_CACHE_HOME"] = os.path.join(tmp, "prime")
+        _run_once(cmd, env)
+        cold = []
+        for k in range(cold_runs):
+            env["XDG_CACHE_HOME"] = os.path.join(tmp, f"cold{k}")  # empty: the Lark cache is cold
+            cold.append(_run_once(cmd, env))
+        env["XDG_CACHE_HOME"] = warm_dir = os.path.join(tmp, "warm")
+        _run_once(cmd, env)  # writes the Lark cache
+        caches = sorted(p.name for p in Path(warm_dir, "rrdsl").glob("*.lark-cache"))
+        warm = [_run_once(cmd, env) for _ in range(runs)]
+        # without rrdsl's bytecode: a fresh copy of the package, PYTHONDONTWRITEBYTECODE=1
+        copy = Path(tmp, "src")
+        shutil.copytree(ROOT / "rrdsl", copy / "rrdsl",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(ROOT / "grammar", copy / "grammar")
+        nobc = dict(env, PYTHONDONTWRITEBYTECODE="1",
+                    PYTHONPATH=str(copy) + os.pathsep + env.get("PYTHONPATH", ""))
+        no_bytecode = [_run_once([sys.executable, "-m", "rrdsl", "check", CONTRACT], nobc)
+                       for _ in range(max(3, runs // 2))]
+    out.update(
+        cold_median_s=statistics.median(cold), cold_runs=len(cold),
+        warm_median_s=statistics.median(warm), warm_min_s=min(warm), warm_max_s=max(warm),
+        warm_runs=len(warm), lark_cache_written=caches,
+        no_bytecode_warm_median_s=statistics.median(no_bytecode),
+        no_bytecode_runs=len(no_bytecode))
+    return out
+
+
+# ── (b) parse + check in process ────────────────────────────────────────────
+
+
+def parse_check(repeats: int) -> dict[str, Any]:
+    from rrdsl.checker import check as check_modules
+    from rrdsl.compiler import compile_contract
+    from rrdsl.loader import load_modules
+
+    path = ROOT / CONTRACT
+    t = time.perf_counter()
+    first_modules = load_modules(path)  # builds the Lark parser (from its cache) once
+    first_parse = time.perf_counter() - t
+    check_modules(first_modules)
+    parse, check, comp = [], [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        modules = load_modules(path)
+        t1 = time.perf_counter()
+        contract = check_modules(modules)
+        t2 = time.perf_counter()
+        compile_contract(contract)
+        t3 = time.perf_counter()
+        parse.append(t1 - t0)
+        check.append(t2 - t1)
+        comp.append(t3 - t2)
+    both = [a + b for a, b in zip(parse, check)]
+    return {"first_parse_s": first_parse, "parse_median_s": statistics.median(parse),
+            "check_median_s": statistics.median(check),
+            "parse_check_median_s": statistics.median(both),
+            "compile_median_s": statistics.median(comp), "repeats": repeats}
+
+
+# ── the report ───────────────────────────────────────────────────────────────
+
+
+def _rate(n: int, seconds: list[float]) -> float:
+    return n / statistics.median(seconds)
+
+
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: C901 - one report
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--fact-sets", type=int, default=10_000)
+    ap.add_argument("--passes", type=int, default=5, help="timed passes over the fact sets")
+    ap.add_argument("--runs", type=int, default=15, help="warm start-up runs (>= 11)")
+    ap.add_argument("--cold-runs", type=int, default=5, help="cold start-up runs")
+    ap.add_argument("--quick", action="store_true", help="2,000 fact sets, 3 passes, 11 runs")
+    ap.add_argument("--no-startup", action="store_true", help="skip (a)")
+    ap.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.fact_sets, args.passes, args.runs, args.cold_runs = 2_000, 3, 11, 3
+    args.runs = max(args.runs, 11)
+    n = args.fact_sets
+    res: dict[str, Any] = {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "implementation":
+                    platform.python_implementation(), "platform": platform.platform(),
+                    "cpus": os.cpu_count(), "load_average": os.getloadavg()},
+        "fact_sets": n, "seed": SEED, "passes": args.passes}
+    say = print
+    m = res["machine"]
+    say(f"rrdsl benchmark · {m['implementation']} {m['python']} · {m['cpus']} CPUs · load "
+        f"{m['load_average'][0]:.2f} · {res['date']}")
+
+    if not args.no_startup:
+        a = res["startup"] = startup(args.runs, args.cold_runs)
+        say(f"\n(a) start-up: `{a['command']}`")
+        say(f"    Lark cache cold : {a['cold_median_s']:.3f} s  (median of {a['cold_runs']}, "
+            "each with an empty cache)")
+        say(f"    Lark cache warm : {a['warm_median_s']:.3f} s  (median of {a['warm_runs']}; "
+            f"min {a['warm_min_s']:.3f}, max {a['warm_max_s']:.3f}; cache "
+            f"{', '.join(a['lark_cache_written']) or 'NOT written'})")
+        say(f"    warm, no bytecode cache for rrdsl: {a['no_bytecode_warm_median_s']:.3f} s "
+            f"(median of {a['no_bytecode_runs']})")
+
+    b = res["parse_check"] = parse_check(repeats=21)
+    say(f"\n(b) in process: parse {1e3 * b['parse_median_s']:.1f} ms + check "
+        f"{1e3 * b['check_median_s']:.1f} ms = {1e3 * b['parse_check_median_s']:.1f} ms "
+        f"(median of {b['repeats']}); compile {1e3 * b['compile_median_s']:.1f} ms; the first "
+        f"parse in a process (Lark parser from its cache) {1e3 * b['first_parse_s']:.1f} ms")
+
+    contract = load_contract()
+    t = time.perf_counter()
+    data = generate(n, SEED)
+    gen_s = time.perf_counter() - t
+    from rrdsl.facts import parse_facts
+
+    fact_sets: list[Any] = []
+
+    def validate() -> None:
+        fact_sets[:] = [parse_facts(contract.ir, d, f"generated#{k}")
+                        for k, d in enumerate(data)]
+
+    validation = timed(validate, args.passes)
+    with_values = timed(lambda: evaluate_all(contract, fact_sets, True), args.passes)
+    without_values = timed(lambda: evaluate_all(contract, fact_sets, False), args.passes)
+    base = timed(lambda: baseline_all(fact_sets), args.passes)
+    subset = timed(lambda: clause_subset_all(contract, fact_sets), args.passes)
+    agree, answers, problems = agreement(contract, fact_sets)
+    instances = sum(len(o.norms) for o in evaluate_all(contract, fact_sets[:1000], False))
+    c = res["evaluation"] = {
+        "generate_s": gen_s,
+        "validate_per_s": _rate(n, validation),
+        "evals_per_s_values": _rate(n, with_values),
+        "evals_per_s_no_values": _rate(n, without_values),
+        "clause_instances_per_fact_set": instances / min(n, 1000),
+        "median_s": {"validate": statistics.median(validation),
+                     "values": statistics.median(with_values),
+                     "no_values": statistics.median(without_values),
+                     "baseline": statistics.median(base),
+                     "engine_four_clauses": statistics.median(subset)}}
+    say(f"\n(c) evaluation of {n:,} generated fact sets (seed {SEED}; "
+        f"{c['clause_instances_per_fact_set']:.1f} clause answers per fact set), "
+        f"median of {args.passes} passes:")
+    say(f"    evaluate(values=True)  : {c['evals_per_s_values']:8,.0f} fact sets/s "
+        f"({1e6 / c['evals_per_s_values']:.0f} µs each) — every clause and every derived value")
+    say(f"    evaluate(values=False) : {c['evals_per_s_no_values']:8,.0f} fact sets/s "
+        f"({1e6 / c['evals_per_s_no_values']:.0f} µs each) — every clause")
+    say(f"    fact validation        : {c['validate_per_s']:8,.0f} fact sets/s "
+        f"(parse_facts; generating the data took {gen_s:.2f} s, not counted)")
+
+    d = res["baseline"] = {
+        "decisions_per_s": _rate(n, base),
+        "ratio_values": statistics.median(with_values) / statistics.median(base),
+        "ratio_no_values": statistics.median(without_values) / statistics.median(base),
+        "ratio_four_clauses": statistics.median(subset) / statistics.median(base),
+        "agreeing_fact_sets": agree, "answers_compared": answers,
+        "disagreements": problems[:20]}
+    say("\n(d) hand-written plain Python (bench/baseline.py: §3(a).further_notice, §3(a).register, "
+        "§3(b).register, §3(c)(iii).cutback_right):")
+    say(f"    baseline               : {d['decisions_per_s']:8,.0f} fact sets/s")
+    say(f"    engine time / baseline : {d['ratio_values']:.2f}× (values=True), "
+        f"{d['ratio_no_values']:.2f}× (values=False) — the engine decides all "
+        f"{len(contract.ir.norms)} clauses")
+    say(f"    like for like          : {d['ratio_four_clauses']:.2f}× (the engine deciding only "
+        "the same four clauses)")
+    say(f"    agreement              : {agree:,} of {n:,} fact sets agree "
+        f"({answers:,} answers compared: status, shares or cutback allocation, and the "
+        "exceptions applied)")
+    for p in problems[:10]:
+        say(f"      DISAGREES {p}")
+
+    say("\ntargets:")
+    checks = []
+    if "startup" in res:
+        checks.append(("(a) warm start-up ≤ 0.5 s", res["startup"]["warm_median_s"]
+                       <= TARGETS["startup_s"]))
+    checks += [
+        ("(c) ≥ 5,000 fact sets/s, values=False", c["evals_per_s_no_values"]
+         >= TARGETS["evals_per_s"]),
+        ("(c) ≥ 5,000 fact sets/s, values=True", c["evals_per_s_values"]
+         >= TARGETS["evals_per_s"]),
+        ("(d) within 5× of the baseline, values=False", d["ratio_no_values"] <= TARGETS["ratio"]),
+        ("(d) within 5× of the baseline, values=True", d["ratio_values"] <= TARGETS["ratio"]),
+        ("engine and baseline agree on every fact set", agree == n)]
+    for label, ok in checks:
+        say(f"    {'met ' if ok else 'MISSED'}  {label}")
+    res["targets"] = {label: ok for label, ok in checks}
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=2, default=str) + "\n", encoding="utf-8")
+    return 0 if agree == n else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
