@@ -87,6 +87,17 @@ def add_duration(day: datetime.date, d: Duration, sign: int, ctx: Ctx) -> dateti
     return add_months(day, 12 * n)
 
 
+def _date_step(anchor: Fn, n: int, unit: str) -> Fn:
+    """`anchor + n units` (none stays none), as add_duration computes it."""
+    if unit == "days":
+        step = datetime.timedelta(days=n)
+        return lambda ctx, env: None if (a := anchor(ctx, env)) is None else a + step
+    if unit == "business_days":
+        return lambda ctx, env: None if (a := anchor(ctx, env)) is None else ctx.calendar.add(a, n)
+    months = n if unit == "months" else 12 * n
+    return lambda ctx, env: None if (a := anchor(ctx, env)) is None else add_months(a, months)
+
+
 _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
@@ -176,6 +187,11 @@ _PLAIN = frozenset({"int", "shares", "money", "date", "text", "enum", "party", "
 
 def _plain(t: Any) -> bool:
     return t.inner.kind in _PLAIN
+
+
+def _eventish(t: Any) -> bool:
+    """Values of this type are events or none (for which `_eq` is `is`)."""
+    return t.kind == "none" or t.inner.kind == "event"
 
 
 class _Compiler:
@@ -328,9 +344,10 @@ class _Compiler:
             return read0
         if len(args) == 1:
             a0 = args[0]
+            v0 = e.args[0].data if e.args[0].op == "local" else None
 
             def read1(ctx: Ctx, env: dict[str, Any]) -> Any:
-                key = (a0(ctx, env),)
+                key = (env[v0] if v0 is not None else a0(ctx, env),)
                 table = ctx.facts.values.get(name)
                 if table is None or ctx.trace is not None:
                     return slow(ctx, key)
@@ -425,9 +442,10 @@ class _Compiler:
             return call0
         if len(args) == 1:
             a0, p0 = args[0], params[0]
+            v0 = e.args[0].data if e.args[0].op == "local" else None
 
             def call1(ctx: Ctx, env: dict[str, Any]) -> Any:
-                x = a0(ctx, env)
+                x = env[v0] if v0 is not None else a0(ctx, env)
                 if ctx.trace is not None:
                     return traced(ctx, (x,))
                 key = (name, x)
@@ -451,9 +469,12 @@ class _Compiler:
         if len(args) == 2:
             a0, a1 = args
             p0, p1 = params
+            v0 = e.args[0].data if e.args[0].op == "local" else None
+            v1 = e.args[1].data if e.args[1].op == "local" else None
 
             def call2(ctx: Ctx, env: dict[str, Any]) -> Any:
-                x, y = a0(ctx, env), a1(ctx, env)
+                x = env[v0] if v0 is not None else a0(ctx, env)
+                y = env[v1] if v1 is not None else a1(ctx, env)
                 if ctx.trace is not None:
                     return traced(ctx, (x, y))
                 key = (name, x, y)
@@ -687,6 +708,8 @@ class _Compiler:
         span = e.span
         if kind == "date":
             sign = 1 if op == "+" else -1
+            if e.args[1].op == "duration":  # `d + 30 days`: the step is known
+                return _date_step(left, e.args[1].data[0] * sign, e.args[1].data[1])
 
             def date_arith(ctx: Ctx, env: dict[str, Any]) -> Any:
                 a, b = left(ctx, env), right(ctx, env)
@@ -752,6 +775,11 @@ class _Compiler:
         left, right = self.compile(e.args[0]), self.compile(e.args[1])
         op = e.data
         plain = _plain(e.args[0].type) and _plain(e.args[1].type)
+        if op in ("==", "!=") and _eventish(e.args[0].type) and _eventish(e.args[1].type):
+            # events (or none) on both sides: the engine's == is identity
+            if op == "==":
+                return lambda ctx, env: left(ctx, env) is right(ctx, env)
+            return lambda ctx, env: left(ctx, env) is not right(ctx, env)
         if op in ("==", "!="):
             if plain:  # no events, fractions or durations: Python's == is the engine's
                 if op == "==":
@@ -838,9 +866,7 @@ class _Compiler:
         return lambda ctx, env: a(ctx, env) if c(ctx, env) else b(ctx, env)
 
     def op_nth(self, e: ir.E) -> Fn:
-        anchor = self.compile(e.args[0])
-        d = Duration(*e.data)
-        return lambda ctx, env: None if (a := anchor(ctx, env)) is None else add_duration(a, d, 1, ctx)
+        return _date_step(self.compile(e.args[0]), e.data[0], e.data[1])
 
     def op_builtin(self, e: ir.E) -> Fn:  # noqa: C901
         name, extra = e.data

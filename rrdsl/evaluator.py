@@ -125,8 +125,11 @@ class Evaluator:
         """The events of these types as of the as-of date, in order (computed once)."""
         found = self._triggers.get(names)
         if found is None:
-            found = self._triggers[names] = sorted(
-                e for name in names for e in self.ctx.events(name))
+            if len(names) == 1:  # one type: already in (date, sequence) order
+                found = self._triggers[names] = list(self.ctx.events(names[0]))
+            else:
+                found = self._triggers[names] = sorted(
+                    e for name in names for e in self.ctx.events(name))
         return found
 
     def run(self) -> Outcome:
@@ -559,9 +562,11 @@ class Evaluator:
         # 3. exceptions: excused, suspended now, or suspended before
         suspended_now: Applied | None = None
         excused: Applied | None = None
-        for xp in np.exceptions:
-            for applied in self.fast_exception(xp, missing, event, res.bearer):
-                res.exceptions.append(applied)
+        if np.exceptions:
+            applies = res.exceptions
+            for xp in np.exceptions:
+                self.fast_exception(xp, missing, event, res.bearer, applies)
+            for applied in applies:
                 if applied.effect == "excuses":
                     excused = excused or applied
                 elif applied.active:
@@ -669,7 +674,8 @@ class Evaluator:
         return None
 
     def fast_exception(self, xp: _ExceptionPlan, missing: set[str], event: EventValue | None,
-                       bearer: str | None) -> Iterator[Applied]:
+                       bearer: str | None, out: list[Applied]) -> None:
+        """Append to `out` each application of the exception to this clause instance."""
         x = xp.exception
         ctx = self.ctx
         env: dict[str, Any] = {}
@@ -720,7 +726,7 @@ class Evaluator:
                     last is None or self.as_of <= last)
                 if x.end is not None and end is None:
                     last = None  # an end that has not been fixed yet (e.g. no effective date)
-            yield Applied(x.id, x.effect, x.because, start, last, active, x.cite)
+            out.append(Applied(x.id, x.effect, x.because, start, last, active, x.cite))
 
     # ── derived values ──────────────────────────────────────────────────────
 

@@ -89,8 +89,9 @@ class Ctx:
         root = self.root
         sub = root._at.get(day)
         if sub is None:
-            sub = Ctx(self.facts, self.as_of, self.calendar, cutoff=day, root=root)
-            root._at[day] = sub
+            sub = root._at[day] = Ctx.__new__(Ctx)  # a sub-context: no qualitative set of its own
+            sub.facts, sub.as_of, sub.cutoff, sub.memo = self.facts, self.as_of, day, {}
+            sub._events, sub.calendar, sub._at, sub.root = {}, self.calendar, {}, root
         sub.trace = self.trace
         sub.qualitative = self.qualitative
         return sub
