@@ -850,7 +850,9 @@ class Checker:
                 if ka == "shares" and kb == "shares":
                     return self.err_e("E301", "shares times shares has no meaning", sp)
                 return out(T.SHARES if "shares" in kinds else T.INT, "num")
-            if kinds <= {"money", "int"} and "money" in kinds and not ("money" == ka == kb):
+            # a price times a number of shares is an amount of money
+            if (kinds <= {"money", "int", "shares"} and "money" in kinds
+                    and not ("money" == ka == kb)):
                 return out(T.unrounded("money") if unr else T.MONEY, "num")
             if "ratio" in kinds and kinds <= {"ratio", "int"}:
                 return out(T.RATIO, "num")

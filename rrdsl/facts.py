@@ -574,6 +574,11 @@ class _Loader:
         if k == "money":
             return self.money(raw, t, path, what)
         if k == "ratio":
+            if isinstance(raw, str) and re.fullmatch(r"\s*\d{1,18}\s*/\s*\d{1,18}\s*", raw):
+                num, den = (int(x) for x in raw.split("/"))
+                if den == 0:
+                    return self.bad(raw, t, path, what, "a ratio cannot divide by zero")
+                return Fraction(num, den)  # "1/15": exact, where a decimal would not be
             if isinstance(raw, str) and raw.endswith("%"):
                 m = self.money(raw[:-1], t, path, what)
                 return m if m is _BAD else Fraction(m) / 100

@@ -319,3 +319,16 @@ def test_compile_once_evaluate_many(tmp_path: Path) -> None:
         facts = {"events": {"Request": [{"id": "r1", "date": "2020-03-01", "amount": amount}]}}
         assert answer(run(c, facts, D(2020, 3, 2)), "1.answer[r1]").status == status
     assert c.plan is plan
+
+
+def test_price_times_shares_is_money_and_ratios_can_be_exact_fractions(tmp_path: Path) -> None:
+    c = contract(tmp_path, '''
+section 1 "Prices"
+  fact price: money "price per share"
+  fact sold: shares "shares sold"
+  fact split: ratio "shares after a change per share before"
+  define proceeds: money = price * sold
+  define adjusted: shares = round(sold * split, down)
+''')
+    o = run(c, {"facts": {"price": "2.50", "sold": 10, "split": "1/3"}}, D(2020, 1, 1))
+    assert value(o, "proceeds") == Decimal("25.00") and value(o, "adjusted") == 3
