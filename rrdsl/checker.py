@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import attrs
+
 from . import ast, ir
 from . import types as T
 from .diagnostics import SOURCES, CheckErrors, Diagnostic, Label, Span, did_you_mean
@@ -473,6 +475,10 @@ class Checker:
         if isinstance(e, ast.IfThenElse):
             cond = self.boolean(e.cond, scope, "the condition of 'if'")
             a, b = self.expr(e.then, scope), self.expr(e.otherwise, scope)
+            if (cond.op == "builtin" and cond.data[0] == "exists" and cond.args[0] == a
+                    and a.type.optional):
+                # `if exists(x) then x else y`: in the `then` branch x is not none
+                a = attrs.evolve(a, type=a.type.inner)
             joined = None if _ok(a.type) or _ok(b.type) else T.join(a.type, b.type)
             if joined is None and not (_ok(a.type) or _ok(b.type)):
                 self.err("E301", f"'then' gives {a.type} but 'else' gives {b.type}", sp)

@@ -332,3 +332,14 @@ section 1 "Prices"
 ''')
     o = run(c, {"facts": {"price": "2.50", "sold": 10, "split": "1/3"}}, D(2020, 1, 1))
     assert value(o, "proceeds") == Decimal("25.00") and value(o, "adjusted") == 3
+
+
+def test_if_exists_then_the_value_is_not_optional(tmp_path: Path) -> None:
+    c = contract(tmp_path, '''
+section 1 "S"
+  fact disclosed: date? "disclosed"
+  define ends: date = if exists(disclosed) then disclosed else 2020-12-31
+''')
+    assert value(run(c, {"facts": {"disclosed": "none"}}, D(2020, 1, 1)), "ends") == D(2020, 12, 31)
+    assert value(run(c, {"facts": {"disclosed": "2020-05-01"}}, D(2020, 1, 1)), "ends") == D(
+        2020, 5, 1)
