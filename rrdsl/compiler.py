@@ -414,8 +414,11 @@ class _Compiler:
                 ctx.memo[key] = (v, node)
             return v
 
-        # Untraced runs memoise the value itself, or the Missing raised (a context is traced
-        # or not for its whole life, so the two layouts never meet in one memo).
+        # Untraced runs memoise the value itself, or the facts it was missing (a context is
+        # traced or not for its whole life, so the two layouts never meet in one memo).  The
+        # memo keeps a Missing of its own and a hit raises a new one: an exception that was
+        # raised holds its traceback, whose frames hold the memo, a cycle only the garbage
+        # collector could free.
         def untraced(ctx: Ctx, key: Any, local: dict[str, Any]) -> Any:
             memo = ctx.memo
             try:
@@ -424,12 +427,12 @@ class _Compiler:
                 return defs[name](ctx, local)
             if hit is not _NOTHING:
                 if type(hit) is Missing:
-                    raise hit
+                    raise Missing(hit.needs)
                 return hit
             try:
                 v = defs[name](ctx, local)
             except Missing as m:
-                memo[key] = m
+                memo[key] = Missing(m.needs)
                 raise
             memo[key] = v
             return v
@@ -456,12 +459,12 @@ class _Compiler:
                     return defs[name](ctx, {p0: x})
                 if hit is not _NOTHING:
                     if type(hit) is Missing:
-                        raise hit
+                        raise Missing(hit.needs)
                     return hit
                 try:
                     v = defs[name](ctx, {p0: x})
                 except Missing as m:
-                    memo[key] = m
+                    memo[key] = Missing(m.needs)
                     raise
                 memo[key] = v
                 return v
@@ -485,12 +488,12 @@ class _Compiler:
                     return defs[name](ctx, {p0: x, p1: y})
                 if hit is not _NOTHING:
                     if type(hit) is Missing:
-                        raise hit
+                        raise Missing(hit.needs)
                     return hit
                 try:
                     v = defs[name](ctx, {p0: x, p1: y})
                 except Missing as m:
-                    memo[key] = m
+                    memo[key] = Missing(m.needs)
                     raise
                 memo[key] = v
                 return v

@@ -149,6 +149,8 @@ class Evaluator:
                 raise EvaluationError(Diagnostic(
                     "E602", "the evaluation went too deep", None,
                     hints=("simplify nested definitions",))) from None
+            finally:
+                self.ctx.release()
         return Outcome(self.c, self.as_of, norms, values, self.facts)
 
     # ── helpers ─────────────────────────────────────────────────────────────
