@@ -44,6 +44,7 @@ class Plan:
         self.defs: dict[str, Fn] = {}
         self.fns: dict[int, Fn] = {}  # id(ir.E) → closure, for the evaluator's lookups
         self.cache: dict[str, Any] = {}  # what the evaluator derives once per plan
+        self.qual_defs = _qualitative_definitions(contract)
         self._compiler = _Compiler(self)
         for name, d in contract.definitions.items():
             self.defs[name] = self._compiler.compile(d.body)
@@ -65,6 +66,34 @@ class Plan:
             f = self._compiler.compile(e)
             self.fns[id(e)] = f
         return f
+
+
+def _qualitative_definitions(c: ir.Contract) -> frozenset[str]:
+    """Definitions that read a qualitative fact or event, directly or through another: their
+    memo entries keep the assumptions they rest on, so a reused value still reports them."""
+    direct: dict[str, bool] = {}
+    calls: dict[str, set[str]] = {}
+    for name, d in c.definitions.items():
+        hit, called, todo = False, set(), [d.body]
+        while todo:
+            e = todo.pop()
+            if e.op == "fact" and c.facts[e.data].qualitative:
+                hit = True
+            elif e.op == "events" and any(c.events[n].qualitative for n in e.data):
+                hit = True
+            elif e.op == "call":
+                called.add(e.data)
+            todo.extend(e.args)
+        direct[name], calls[name] = hit, called
+    found = {n for n, h in direct.items() if h}
+    changed = True
+    while changed:
+        changed = False
+        for n, called in calls.items():
+            if n not in found and called & found:
+                found.add(n)
+                changed = True
+    return frozenset(found)
 
 
 def _norm_exprs(n: ir.Norm) -> list[ir.E]:
@@ -282,9 +311,12 @@ class _Compiler:
         if len(names) == 1:
             name = names[0]
             if qualitative:
+                # every qualitative event read is an assumption, named by its id (none if the
+                # fact set has none of them)
                 def qual_events(ctx: Ctx, env: dict[str, Any]) -> Any:
-                    ctx.qualitative.update(qualitative)
-                    return ctx.events(name)
+                    found = ctx.events(name)
+                    ctx.qualitative.update(f"{ev.type} {ev.id}" for ev in found)
+                    return found
                 return qual_events
 
             def events(ctx: Ctx, env: dict[str, Any]) -> Any:
@@ -293,8 +325,10 @@ class _Compiler:
             return events
 
         def union(ctx: Ctx, env: dict[str, Any]) -> Any:
-            ctx.qualitative.update(qualitative)
-            return tuple(sorted(x for n in names for x in ctx.events(n)))
+            found = tuple(sorted(x for n in names for x in ctx.events(n)))
+            ctx.qualitative.update(f"{ev.type} {ev.id}" for ev in found
+                                   if ev.type in qualitative)
+            return found
         return union
 
     def op_fact(self, e: ir.E) -> Fn:
@@ -383,7 +417,8 @@ class _Compiler:
             except TypeError:  # an unhashable argument (a map): no memo
                 key, hit = None, _NOTHING
             if hit is not _NOTHING:
-                v, node = hit
+                v, node, used = hit
+                ctx.qualitative.update(used)
                 if node is not None:
                     ctx.trace.append(node)  # type: ignore[union-attr]
                 if isinstance(v, Missing):
@@ -396,6 +431,9 @@ class _Compiler:
             assert saved is not None
             kids: list[Node] = []
             ctx.trace = kids
+            outer = ctx.qualitative
+            used: set[str] = set()
+            ctx.qualitative = used
             try:
                 v = body(ctx, local)
             except Missing as m:
@@ -403,15 +441,17 @@ class _Compiler:
                             note="undetermined: needs " + ", ".join(sorted(m.needs)))
                 saved.append(node)
                 if key is not None:
-                    ctx.memo[key] = (m, node)
+                    ctx.memo[key] = (m, node, frozenset(used))
                 raise
             finally:
                 ctx.trace = saved
+                ctx.qualitative = outer
+                outer |= used
             node = Node("definition", label, show(v, rtype), cite.section, file, line, kids,
                         note=d.title)
             saved.append(node)
             if key is not None:
-                ctx.memo[key] = (v, node)
+                ctx.memo[key] = (v, node, frozenset(used))
             return v
 
         # Untraced runs memoise the value itself, or the facts it was missing (a context is
@@ -436,6 +476,41 @@ class _Compiler:
                 raise
             memo[key] = v
             return v
+
+        if name in self.plan.qual_defs:
+            def untraced_q(ctx: Ctx, key: Any, local: dict[str, Any]) -> Any:
+                """Memo entries are (value or Missing, the assumptions it rests on)."""
+                memo = ctx.memo
+                try:
+                    hit = memo.get(key, _NOTHING)
+                except TypeError:
+                    return defs[name](ctx, local)
+                if hit is not _NOTHING:
+                    v, used = hit
+                    ctx.qualitative.update(used)
+                    if type(v) is Missing:
+                        raise Missing(v.needs)
+                    return v
+                outer = ctx.qualitative
+                inner: set[str] = set()
+                ctx.qualitative = inner
+                try:
+                    v = defs[name](ctx, local)
+                except Missing as m:
+                    memo[key] = (Missing(m.needs), frozenset(inner))
+                    raise
+                finally:
+                    ctx.qualitative = outer
+                    outer |= inner
+                memo[key] = (v, frozenset(inner))
+                return v
+
+            def call_q(ctx: Ctx, env: dict[str, Any]) -> Any:
+                vals = tuple(a(ctx, env) for a in args)
+                if ctx.trace is not None:
+                    return traced(ctx, vals)
+                return untraced_q(ctx, (name, vals), dict(zip(params, vals, strict=True)))
+            return call_q
 
         if not args:
             def call0(ctx: Ctx, env: dict[str, Any]) -> Any:
@@ -566,42 +641,55 @@ class _Compiler:
             def total(ctx: Ctx, env: dict[str, Any]) -> Any:
                 acc = zero
                 env2 = dict(env)
+                needs: frozenset[str] = frozenset()
                 for x in src(ctx, env):
                     env2[var] = x
-                    if where is None or where(ctx, env2):
-                        acc = acc + val(ctx, env2)
+                    try:
+                        if where is None or where(ctx, env2):
+                            acc = acc + val(ctx, env2)
+                    except Missing as m:  # every missing fact is named, whatever the order
+                        needs |= m.needs
+                if needs:
+                    raise Missing(needs)
                 return acc
             return total
         if func == "count":
             def count(ctx: Ctx, env: dict[str, Any]) -> Any:
                 n = 0
                 env2 = dict(env)
+                needs: frozenset[str] = frozenset()
                 for x in src(ctx, env):
                     env2[var] = x
-                    if where is None or where(ctx, env2):
-                        if not trivial:
-                            val(ctx, env2)
-                        n += 1
+                    try:
+                        if where is None or where(ctx, env2):
+                            if not trivial:
+                                val(ctx, env2)
+                            n += 1
+                    except Missing as m:
+                        needs |= m.needs
+                if needs:
+                    raise Missing(needs)
                 return n
             return count
-        if func == "all":
-            def all_(ctx: Ctx, env: dict[str, Any]) -> Any:
+        if func in ("all", "any"):
+            # three-valued, like `and`/`or`: one false (all) or one true (any) decides even
+            # when other elements need missing facts; otherwise every missing fact is named
+            decisive = func == "any"
+
+            def quantifier(ctx: Ctx, env: dict[str, Any]) -> Any:
                 env2 = dict(env)
+                needs: frozenset[str] = frozenset()
                 for x in src(ctx, env):
                     env2[var] = x
-                    if (where is None or where(ctx, env2)) and not val(ctx, env2):
-                        return False
-                return True
-            return all_
-        if func == "any":
-            def any_(ctx: Ctx, env: dict[str, Any]) -> Any:
-                env2 = dict(env)
-                for x in src(ctx, env):
-                    env2[var] = x
-                    if (where is None or where(ctx, env2)) and val(ctx, env2):
-                        return True
-                return False
-            return any_
+                    try:
+                        if (where is None or where(ctx, env2)) and bool(val(ctx, env2)) is decisive:
+                            return decisive
+                    except Missing as m:
+                        needs |= m.needs
+                if needs:
+                    raise Missing(needs)
+                return not decisive
+            return quantifier
         pick = min if func in ("min", "earliest") else max
         src_t = e.args[1].type
         if (where is not None and e.args[0].op == "local" and e.args[0].data == var

@@ -301,7 +301,8 @@ class Evaluator:
             for applied in self.exception(x, n, inst, event, res.bearer):
                 res.exceptions.append(applied)
                 if applied.effect == "excuses":
-                    excused = excused or applied
+                    if applied.active:
+                        excused = excused or applied
                 elif applied.active:
                     if suspended_now is None or _later(applied.end, suspended_now.end):
                         suspended_now = applied
@@ -318,6 +319,8 @@ class Evaluator:
                     if ok is True and (res.performed_on is None or e.date < res.performed_on):
                         res.performed_on = e.date
                         performed = True
+                        if self.c.events[e.type].qualitative:  # performance taken as given
+                            self.ctx.qualitative.add(f"{e.type} {e.id}")
             inst.env.pop(ft.var, None)
         elif n.fulfilled_kind == "when":
             ok = self.try_ev(inst, n.fulfilled, "fulfilled when")
@@ -337,6 +340,8 @@ class Evaluator:
                     if ok is True and (res.breached_on is None or e.date < res.breached_on):
                         res.breached_on = e.date
                         res.reason = f"{e.type} {e.id} on {e.date.isoformat()}"
+                        if self.c.events[e.type].qualitative:
+                            self.ctx.qualitative.add(f"{e.type} {e.id}")
             inst.env.pop(bt.var, None)
         if inst.missing and not performed and res.breached_on is None:
             return self.undetermined(res, inst)
@@ -363,6 +368,9 @@ class Evaluator:
             res.status = "not_triggered"
             res.reason = f"the period begins on {start.isoformat()}"
             return None
+        if suspended_now is not None and deadline is not None and as_of > deadline and (
+                suspended_now.start is not None and suspended_now.start > deadline):
+            suspended_now = None  # the deadline had passed before the suspension began
         if suspended_now is not None:
             res.status = "suspended"
             until = (f"through {suspended_now.end.isoformat()}" if suspended_now.end
@@ -423,7 +431,7 @@ class Evaluator:
                 continue
             last = None if end is None else (end if x.end_inclusive else end - ONE_DAY)
             if x.effect == "excuses":
-                active = True
+                active = start is None or start <= self.as_of  # an excuse from a later date
             else:
                 active = (start is None or start <= self.as_of) and (
                     last is None or self.as_of <= last)
@@ -570,7 +578,8 @@ class Evaluator:
                 self.fast_exception(xp, missing, event, res.bearer, applies)
             for applied in applies:
                 if applied.effect == "excuses":
-                    excused = excused or applied
+                    if applied.active:
+                        excused = excused or applied
                 elif applied.active:
                     if suspended_now is None or _later(applied.end, suspended_now.end):
                         suspended_now = applied
@@ -594,6 +603,8 @@ class Evaluator:
                     if ok is True and (res.performed_on is None or e.date < res.performed_on):
                         res.performed_on = e.date
                         performed = True
+                        if self.c.events[e.type].qualitative:  # performance taken as given
+                            self.ctx.qualitative.add(f"{e.type} {e.id}")
             env.pop(var, None)
         elif np.fulfilled_when is not None:
             try:
@@ -626,6 +637,8 @@ class Evaluator:
                     if ok is True and (res.breached_on is None or e.date < res.breached_on):
                         res.breached_on = e.date
                         res.reason = f"{e.type} {e.id} on {e.date.isoformat()}"
+                        if self.c.events[e.type].qualitative:
+                            self.ctx.qualitative.add(f"{e.type} {e.id}")
             env.pop(var, None)
         if missing and not performed and res.breached_on is None:
             return _undetermined(res, missing)
@@ -652,6 +665,9 @@ class Evaluator:
             res.status = "not_triggered"
             res.reason = f"the period begins on {start.isoformat()}"
             return None
+        if suspended_now is not None and deadline is not None and as_of > deadline and (
+                suspended_now.start is not None and suspended_now.start > deadline):
+            suspended_now = None  # the deadline had passed before the suspension began
         if suspended_now is not None:
             res.status = "suspended"
             until = (f"through {suspended_now.end.isoformat()}" if suspended_now.end
@@ -722,7 +738,7 @@ class Evaluator:
                 continue
             last = None if end is None else (end if x.end_inclusive else end - ONE_DAY)
             if x.effect == "excuses":
-                active = True
+                active = start is None or start <= self.as_of  # an excuse from a later date
             else:
                 active = (start is None or start <= self.as_of) and (
                     last is None or self.as_of <= last)

@@ -343,3 +343,70 @@ section 1 "S"
     assert value(run(c, {"facts": {"disclosed": "none"}}, D(2020, 1, 1)), "ends") == D(2020, 12, 31)
     assert value(run(c, {"facts": {"disclosed": "2020-05-01"}}, D(2020, 1, 1)), "ends") == D(
         2020, 5, 1)
+
+
+def test_all_and_any_are_three_valued_and_name_every_missing_fact(tmp_path: Path) -> None:
+    c = contract(tmp_path, '''
+role Member
+section 1 "S"
+  fact ok(m: Member): bool "ok"
+  define everyone: bool = all(ok(m) for m in Member)
+  define someone: bool = any(ok(m) for m in Member)
+''')
+    parties = {p: "Member" for p in ("A", "B", "C", "D")}
+    o = run(c, {"parties": parties, "facts": {"ok": {"A": False}}}, D(2020, 1, 1))
+    assert value(o, "everyone") is False  # one false decides, whatever the others
+    v = next(v for v in o.values if v.label == "someone")
+    assert v.missing == ["ok(B)", "ok(C)", "ok(D)"]
+    o = run(c, {"parties": parties, "facts": {"ok": {"C": True}}}, D(2020, 1, 1))
+    assert value(o, "someone") is True
+
+
+def test_a_reused_definition_still_reports_the_assumptions_it_rests_on(tmp_path: Path) -> None:
+    c = contract(tmp_path, '''
+party Company
+section 1 "S"
+  qualitative fact good_faith: bool "determined in good faith"
+  define ok: bool = good_faith
+  clause first: Company may "act" when ok
+  clause second: Company may "act again" when ok
+''')
+    o = run(c, {"facts": {"good_faith": True}}, D(2020, 1, 1))
+    assert answer(o, "1.first").assumptions == answer(o, "1.second").assumptions == ["good_faith"]
+
+
+def test_an_excuse_from_a_later_date_does_not_excuse_before_it(tmp_path: Path) -> None:
+    c = contract(tmp_path, '''
+party Company
+section 1 "Duty"
+  event Request "request"
+  clause act: Company shall "act" upon Request r deadline "promptly"
+  exception later: excuses act for Request r from 2002-01-01 because "excused from 2002"
+''')
+    facts = {"events": {"Request": [{"id": "r1", "date": "2001-06-01"}]}}
+    assert answer(run(c, facts, D(2001, 12, 31)), "1.act[r1]").status == "pending"
+    assert answer(run(c, facts, D(2002, 1, 1)), "1.act[r1]").status == "excused"
+
+
+def test_a_suspension_that_begins_after_the_deadline_does_not_hide_the_breach(
+        tmp_path: Path) -> None:
+    c = contract(tmp_path, SUSPENSION.replace('deadline "as soon as practicable"',
+                                              "within 2 days after r.date"))
+    facts = {"events": {"Request": [{"id": "r1", "date": "2020-01-01"}],
+                        "Deferral": [{"id": "x1", "date": "2020-01-05"}]}}
+    assert answer(run(c, facts, D(2020, 1, 10)), "1.act[r1]").status == "breached"
+
+
+def test_a_qualitative_event_that_performs_a_duty_is_an_assumption(tmp_path: Path) -> None:
+    c = contract(tmp_path, '''
+party Company
+section 1 "S"
+  event Request "request"
+  qualitative event BestEfforts "the company used its reasonable best efforts" (request: Request)
+  clause act: Company shall "use its reasonable best efforts" upon Request r
+    deadline "promptly" fulfilled by BestEfforts b where b.request == r
+''')
+    facts = {"events": {"Request": [{"id": "r1", "date": "2020-01-01"}],
+                        "BestEfforts": [{"id": "b1", "date": "2020-01-03", "request": "r1"}]}}
+    r = answer(run(c, facts, D(2020, 2, 1)), "1.act[r1]")
+    assert (r.status, r.assumptions) == ("fulfilled", ["BestEfforts b1"])
