@@ -20,6 +20,7 @@ from .values import Duration, EventValue, show
 Fn = Callable[[Ctx, dict[str, Any]], Any]
 
 _NOTHING = object()
+_NO_NOTES: frozenset[str] = frozenset()
 MAX_DATES = 3660  # dates(a, b) lists at most ten years of days
 
 
@@ -114,6 +115,12 @@ def add_duration(day: datetime.date, d: Duration, sign: int, ctx: Ctx) -> dateti
     if d.unit == "months":
         return add_months(day, n)
     return add_months(day, 12 * n)
+
+
+def _noted_all(ctx: Ctx, types: frozenset[str]) -> bool:
+    """Has the run noted, as assumptions, every event of these (qualitative) types it sees?"""
+    noted = ctx.qualitative
+    return all(f"{ev.type} {ev.id}" in noted for t in types for ev in ctx.events(t))
 
 
 def _date_step(anchor: Fn, n: int, unit: str) -> Fn:
@@ -487,7 +494,8 @@ class _Compiler:
                     return defs[name](ctx, local)
                 if hit is not _NOTHING:
                     v, used = hit
-                    ctx.qualitative.update(used)
+                    if used:
+                        ctx.qualitative.update(used)
                     if type(v) is Missing:
                         raise Missing(v.needs)
                     return v
@@ -497,13 +505,35 @@ class _Compiler:
                 try:
                     v = defs[name](ctx, local)
                 except Missing as m:
-                    memo[key] = (Missing(m.needs), frozenset(inner))
+                    memo[key] = (Missing(m.needs), frozenset(inner) if inner else _NO_NOTES)
                     raise
                 finally:
                     ctx.qualitative = outer
-                    outer |= inner
-                memo[key] = (v, frozenset(inner))
+                    if inner:
+                        outer |= inner
+                memo[key] = (v, frozenset(inner) if inner else _NO_NOTES)
                 return v
+
+            if len(args) == 1:
+                a0, p0 = args[0], params[0]
+                v0 = e.args[0].data if e.args[0].op == "local" else None
+
+                def call_q1(ctx: Ctx, env: dict[str, Any]) -> Any:
+                    x = env[v0] if v0 is not None else a0(ctx, env)
+                    if ctx.trace is not None:
+                        return traced(ctx, (x,))
+                    return untraced_q(ctx, (name, (x,)), {p0: x})
+                return call_q1
+            if len(args) == 2:
+                a0, a1 = args
+                p0, p1 = params
+
+                def call_q2(ctx: Ctx, env: dict[str, Any]) -> Any:
+                    x, y = a0(ctx, env), a1(ctx, env)
+                    if ctx.trace is not None:
+                        return traced(ctx, (x, y))
+                    return untraced_q(ctx, (name, (x, y)), {p0: x, p1: y})
+                return call_q2
 
             def call_q(ctx: Ctx, env: dict[str, Any]) -> Any:
                 vals = tuple(a(ctx, env) for a in args)
@@ -697,9 +727,9 @@ class _Compiler:
                 and self.infallible(e.args[2])):
             # `latest(d for d in S where P(d))` with a P that cannot fail: try the elements
             # from the extreme end and stop at the first that meets P.  The elements not tried
-            # could only have noted assumptions (qualitative events read): if the run has not
-            # noted all P may note, P is tried on the rest too, as a full scan would.  (A traced
-            # run looks at every element: the derivation shows each.)
+            # could only have noted assumptions (the qualitative events read, by id): if the
+            # run has not yet noted every event P could read, P is tried on the rest too, as a
+            # full scan would.  (A traced run looks at every element: the derivation shows each.)
             backwards = pick is max
             may_note = self.notes(e.args[2])
             if e.args[1].op == "builtin" and e.args[1].data[0] == "dates":
@@ -729,7 +759,7 @@ class _Compiler:
                         continue
                     env2[var] = x
                     if where(ctx, env2):
-                        if may_note and not may_note <= ctx.qualitative:
+                        if may_note and not _noted_all(ctx, may_note):
                             for y in elems:  # the rest, as a full scan would
                                 if y is not None:
                                     env2[var] = y
