@@ -20,6 +20,17 @@ def _holidays() -> Any:
 
 @lru_cache(maxsize=1)
 def calendar_names() -> tuple[str, ...]:
+    """Every calendar name the pinned `holidays` release knows, read from a list shipped with
+    rrdsl: importing `holidays` to list them costs ~0.2 s, too much for `rrdsl check`.
+    tests/test_calendars.py checks the list against the library itself."""
+    from importlib import resources
+
+    text = (resources.files("rrdsl") / "calendar_names.txt").read_text(encoding="utf-8")
+    return tuple(line for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def library_calendar_names() -> tuple[str, ...]:
+    """The same list, asked of the `holidays` library (slow; for the test)."""
     h = _holidays()
     markets = list(h.list_supported_financial())
     countries = []
