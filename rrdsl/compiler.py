@@ -1001,6 +1001,19 @@ class _Compiler:
         if name in ("earlier", "later"):
             pick = min if name == "earlier" else max
 
+            if len(args) == 2:  # earlier(a, b): the one that is not none, or the min (max)
+                g1, g2 = args
+                first = name == "earlier"
+
+                def pick_two(ctx: Ctx, env: dict[str, Any]) -> Any:
+                    a, b = g1(ctx, env), g2(ctx, env)
+                    if a is None:
+                        return b
+                    if b is None:
+                        return a
+                    return (a if a <= b else b) if first else (a if a >= b else b)
+                return pick_two
+
             def pick_date(ctx: Ctx, env: dict[str, Any]) -> Any:
                 vals = [v for a in args if (v := a(ctx, env)) is not None]
                 return pick(vals) if vals else None
@@ -1026,11 +1039,14 @@ class _Compiler:
                 return frozenset(a + datetime.timedelta(days=i) for i in range(max(n, 0)))
             return dates
         if name == "overlap_days":
+            f1, f2, f3, f4 = args
+
             def overlap(ctx: Ctx, env: dict[str, Any]) -> Any:
-                a1, a2, b1, b2 = (f(ctx, env) for f in args)
-                if None in (a1, a2, b1, b2):
+                a1, a2, b1, b2 = f1(ctx, env), f2(ctx, env), f3(ctx, env), f4(ctx, env)
+                if a1 is None or a2 is None or b1 is None or b2 is None:
                     return None
-                return max(0, (min(a2, b2) - max(a1, b1)).days)
+                days = ((a2 if a2 < b2 else b2) - (a1 if a1 > b1 else b1)).days
+                return days if days > 0 else 0
             return overlap
         if name == "round":
             result = e.type.kind

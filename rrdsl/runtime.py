@@ -14,6 +14,10 @@ from .facts import FactSet
 from .values import EventValue
 
 
+def _event_date(e: EventValue) -> datetime.date:
+    return e.date
+
+
 class Missing(Exception):
     """A fact the answer needs is not in the fact set."""
 
@@ -91,7 +95,10 @@ class Ctx:
         found = self._events.get(name)
         if found is None:
             evs = self.facts.events.get(name, [])
-            n = bisect.bisect_right([e.date for e in evs], self.cutoff) if evs and evs[-1].date > self.cutoff else len(evs)
+            if evs and evs[-1].date > self.cutoff:
+                n = bisect.bisect_right(evs, self.cutoff, key=_event_date)
+            else:
+                n = len(evs)
             found = tuple(evs[:n])
             self._events[name] = found
         return found
