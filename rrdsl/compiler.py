@@ -78,9 +78,8 @@ def _qualitative_definitions(c: ir.Contract) -> frozenset[str]:
         hit, called, todo = False, set(), [d.body]
         while todo:
             e = todo.pop()
-            if e.op == "fact" and c.facts[e.data].qualitative:
-                hit = True
-            elif e.op == "events" and any(c.events[n].qualitative for n in e.data):
+            if (e.op == "fact" and c.facts[e.data].qualitative) or (
+                    e.op == "events" and any(c.events[n].qualitative for n in e.data)):
                 hit = True
             elif e.op == "call":
                 called.add(e.data)
@@ -247,7 +246,7 @@ class _Compiler:
             out |= self.notes(a, seen)
         return frozenset(out)
 
-    def infallible(self, e: ir.E) -> bool:  # noqa: C901 - one case per op
+    def infallible(self, e: ir.E) -> bool:
         """Can evaluating `e` neither need a fact (Missing) nor fail (EvalFailure)?  Then an
         evaluation that is skipped changes nothing but the memo and, perhaps, the assumptions
         noted (`notes`), and a search may stop early.  Conservative: False when unsure."""
@@ -258,15 +257,13 @@ class _Compiler:
         self._infallible[key] = False  # a definition that reaches itself: unsure
         op, args = e.op, e.args
         ok: bool
-        if op in ("lit", "local", "party", "role", "duration"):
-            ok = True
-        elif op == "events":
+        if op in ("lit", "local", "party", "role", "duration") or op == "events":
             ok = True
         elif op == "call":
             ok = self.infallible(self.contract.definitions[e.data].body)
         elif op == "arith":
             kind = e.data[1]
-            ok = kind in ("date", "num") and e.data[0] != "/" or (
+            ok = (kind in ("date", "num") and e.data[0] != "/") or (
                 kind in ("set", "duration") and not any(a.type.optional for a in args))
         elif op == "member":
             ok = not args[1].type.optional
@@ -284,7 +281,7 @@ class _Compiler:
         self._infallible[key] = ok
         return ok
 
-    def compile(self, e: ir.E) -> Fn:  # noqa: C901 - one dispatch over ops
+    def compile(self, e: ir.E) -> Fn:
         op = e.op
         method = getattr(self, "op_" + op, None)
         if method is None:  # pragma: no cover - the checker rejects programs with errors
@@ -405,7 +402,7 @@ class _Compiler:
             return slow(ctx, key) if v is _NOTHING else v
         return read
 
-    def op_call(self, e: ir.E) -> Fn:  # noqa: C901 - a fast path per arity
+    def op_call(self, e: ir.E) -> Fn:
         name = e.data
         d = self.contract.definitions[name]
         params = [p for p, _ in d.params]
@@ -432,7 +429,7 @@ class _Compiler:
                     raise v
                 return v
             body = defs[name]
-            local = dict(zip(params, vals))
+            local = dict(zip(params, vals, strict=True))
             label = f"{name}({_label_args(vals)})" if params else name
             saved = ctx.trace
             assert saved is not None
@@ -608,7 +605,7 @@ class _Compiler:
             vals = tuple(a(ctx, env) for a in args)
             if ctx.trace is not None:
                 return traced(ctx, vals)
-            return untraced(ctx, (name, *vals), dict(zip(params, vals)))
+            return untraced(ctx, (name, *vals), dict(zip(params, vals, strict=True)))
         return call
 
     def op_field(self, e: ir.E) -> Fn:
@@ -639,7 +636,7 @@ class _Compiler:
             return m[k]
         return index
 
-    def op_agg(self, e: ir.E) -> Fn:  # noqa: C901 - one loop per aggregate
+    def op_agg(self, e: ir.E) -> Fn:
         func, var = e.data
         val = self.compile(e.args[0])
         src = self.compile(e.args[1])
@@ -905,7 +902,7 @@ class _Compiler:
             if plain:  # no events, fractions or durations: Python's == is the engine's
                 if op == "==":
                     return lambda ctx, env: bool(left(ctx, env) == right(ctx, env))
-                return lambda ctx, env: not (left(ctx, env) == right(ctx, env))
+                return lambda ctx, env: left(ctx, env) != right(ctx, env)
             if op == "==":
                 return lambda ctx, env: _eq(left(ctx, env), right(ctx, env))
             return lambda ctx, env: not _eq(left(ctx, env), right(ctx, env))
@@ -989,7 +986,7 @@ class _Compiler:
     def op_nth(self, e: ir.E) -> Fn:
         return _date_step(self.compile(e.args[0]), e.data[0], e.data[1])
 
-    def op_builtin(self, e: ir.E) -> Fn:  # noqa: C901
+    def op_builtin(self, e: ir.E) -> Fn:
         name, extra = e.data
         args = [self.compile(a) for a in e.args]
         if name == "keys":

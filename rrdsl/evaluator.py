@@ -257,7 +257,7 @@ class Evaluator:
             res.explanation = node
         return res
 
-    def decide(self, n: ir.Norm, inst: _Instance, res: NormResult,  # noqa: C901
+    def decide(self, n: ir.Norm, inst: _Instance, res: NormResult,
                event: EventValue | None) -> None:
         as_of = self.as_of
         # 1. the trigger's condition is judged on the facts as they stood on the event's day
@@ -295,17 +295,9 @@ class Evaluator:
         last = None if end is None else (end if n.end_inclusive else end - ONE_DAY)
         res.period_end = last
         # 3. exceptions: excused, suspended now, or suspended before
-        suspended_now: Applied | None = None
-        excused: Applied | None = None
         for x in self.plan.exceptions_for.get(n.id, ()):
-            for applied in self.exception(x, n, inst, event, res.bearer):
-                res.exceptions.append(applied)
-                if applied.effect == "excuses":
-                    if applied.active:
-                        excused = excused or applied
-                elif applied.active:
-                    if suspended_now is None or _later(applied.end, suspended_now.end):
-                        suspended_now = applied
+            res.exceptions.extend(self.exception(x, n, inst, event, res.bearer))
+        excused, suspended_now = _in_effect(res.exceptions)
         if inst.missing:
             return self.undetermined(res, inst)
         # 4. performance
@@ -333,7 +325,8 @@ class Evaluator:
             bt = n.breached_trigger
             for name in bt.events:
                 for e in self.ctx.events(name):
-                    if (start is not None and e.date < start) or (last is not None and e.date > last):
+                    if (start is not None and e.date < start) or (
+                            last is not None and e.date > last):
                         continue
                     inst.env[bt.var] = e
                     ok = self.try_ev(inst, bt.where, "breached by") if bt.where else True
@@ -346,52 +339,7 @@ class Evaluator:
         if inst.missing and not performed and res.breached_on is None:
             return self.undetermined(res, inst)
         # 5. status
-        if performed:
-            if deadline is not None and res.performed_on is not None and res.performed_on > deadline:
-                res.status = "breached"
-                res.reason = (f"performed on {res.performed_on.isoformat()}, after the deadline "
-                              f"{deadline.isoformat()}")
-            else:
-                res.status = "fulfilled"
-                res.reason = f"performed on {res.performed_on.isoformat()}" if res.performed_on \
-                    else "the fulfilment condition holds"
-            return None
-        if excused is not None:
-            res.status = "excused"
-            res.reason = f"{excused.because} (§{excused.cite.section})"
-            return None
-        if res.breached_on is not None:
-            res.status = "breached"
-            res.reason = f"prohibited act: {res.reason}"
-            return None
-        if start is not None and start > as_of:
-            res.status = "not_triggered"
-            res.reason = f"the period begins on {start.isoformat()}"
-            return None
-        if suspended_now is not None and deadline is not None and as_of > deadline and (
-                suspended_now.start is not None and suspended_now.start > deadline):
-            suspended_now = None  # the deadline had passed before the suspension began
-        if suspended_now is not None:
-            res.status = "suspended"
-            until = (f"through {suspended_now.end.isoformat()}" if suspended_now.end
-                     else "with no fixed end yet")
-            res.reason = f"{suspended_now.because} (§{suspended_now.cite.section}); {until}"
-            return None
-        if n.modality == "obligation" and deadline is not None and as_of > deadline:
-            res.status = "breached"
-            res.reason = f"not performed by the deadline {deadline.isoformat()}"
-            return None
-        if last is not None and as_of > last:
-            res.status = "expired"
-            res.reason = f"the period ended on {last.isoformat()}"
-            return None
-        if n.modality == "obligation" and (n.fulfilled_kind or n.deadline_kind):
-            res.status = "pending"
-            res.reason = (f"due by {deadline.isoformat()}" if deadline else
-                          (n.deadline_text or "not yet performed"))
-        else:
-            res.status = "in_force"
-            res.reason = f"through {last.isoformat()}" if last else ""
+        _settle(n, res, as_of, deadline, start, last, performed, excused, suspended_now)
         return None
 
     def undetermined(self, res: NormResult, inst: _Instance) -> None:
@@ -500,7 +448,7 @@ class Evaluator:
             res.assumptions = sorted(qualitative)
         return res
 
-    def fast_decide(self, np: _NormPlan, env: dict[str, Any], missing: set[str],  # noqa: C901
+    def fast_decide(self, np: _NormPlan, env: dict[str, Any], missing: set[str],
                     res: NormResult, event: EventValue | None) -> None:
         n = np.norm
         ctx = self.ctx
@@ -576,13 +524,7 @@ class Evaluator:
             applies = res.exceptions
             for xp in np.exceptions:
                 self.fast_exception(xp, missing, event, res.bearer, applies)
-            for applied in applies:
-                if applied.effect == "excuses":
-                    if applied.active:
-                        excused = excused or applied
-                elif applied.active:
-                    if suspended_now is None or _later(applied.end, suspended_now.end):
-                        suspended_now = applied
+            excused, suspended_now = _in_effect(applies)
         if missing:
             return _undetermined(res, missing)
         # 4. performance
@@ -623,7 +565,8 @@ class Evaluator:
             var, names, where = np.breached_by
             for name in names:
                 for e in ctx.events(name):
-                    if (start is not None and e.date < start) or (last is not None and e.date > last):
+                    if (start is not None and e.date < start) or (
+                            last is not None and e.date > last):
                         continue
                     env[var] = e
                     if where is None:
@@ -643,52 +586,7 @@ class Evaluator:
         if missing and not performed and res.breached_on is None:
             return _undetermined(res, missing)
         # 5. status
-        if performed:
-            if deadline is not None and res.performed_on is not None and res.performed_on > deadline:
-                res.status = "breached"
-                res.reason = (f"performed on {res.performed_on.isoformat()}, after the deadline "
-                              f"{deadline.isoformat()}")
-            else:
-                res.status = "fulfilled"
-                res.reason = f"performed on {res.performed_on.isoformat()}" if res.performed_on \
-                    else "the fulfilment condition holds"
-            return None
-        if excused is not None:
-            res.status = "excused"
-            res.reason = f"{excused.because} (§{excused.cite.section})"
-            return None
-        if res.breached_on is not None:
-            res.status = "breached"
-            res.reason = f"prohibited act: {res.reason}"
-            return None
-        if start is not None and start > as_of:
-            res.status = "not_triggered"
-            res.reason = f"the period begins on {start.isoformat()}"
-            return None
-        if suspended_now is not None and deadline is not None and as_of > deadline and (
-                suspended_now.start is not None and suspended_now.start > deadline):
-            suspended_now = None  # the deadline had passed before the suspension began
-        if suspended_now is not None:
-            res.status = "suspended"
-            until = (f"through {suspended_now.end.isoformat()}" if suspended_now.end
-                     else "with no fixed end yet")
-            res.reason = f"{suspended_now.because} (§{suspended_now.cite.section}); {until}"
-            return None
-        if np.obligation and deadline is not None and as_of > deadline:
-            res.status = "breached"
-            res.reason = f"not performed by the deadline {deadline.isoformat()}"
-            return None
-        if last is not None and as_of > last:
-            res.status = "expired"
-            res.reason = f"the period ended on {last.isoformat()}"
-            return None
-        if np.obligation and (n.fulfilled_kind or n.deadline_kind):
-            res.status = "pending"
-            res.reason = (f"due by {deadline.isoformat()}" if deadline else
-                          (n.deadline_text or "not yet performed"))
-        else:
-            res.status = "in_force"
-            res.reason = f"through {last.isoformat()}" if last else ""
+        _settle(n, res, as_of, deadline, start, last, performed, excused, suspended_now)
         return None
 
     def fast_exception(self, xp: _ExceptionPlan, missing: set[str], event: EventValue | None,
@@ -777,9 +675,9 @@ class Evaluator:
                 v = memo.get(key, _NOTHING)
                 if v is _NOTHING:
                     try:
-                        v = memo[key] = fn(ctx, dict(zip(params, combo)))
-                    except Missing as m:
-                        v = memo[key] = m
+                        v = memo[key] = fn(ctx, dict(zip(params, combo, strict=True)))
+                    except Missing as m:  # kept without its traceback (no reference cycle)
+                        v = memo[key] = Missing(m.needs)
                 if type(v) is Missing:
                     out.append(ValueResult(d, label, None, sorted(v.needs), None))
                 else:
@@ -810,8 +708,9 @@ class Evaluator:
                 continue
             fn = self.plan.defs[d.name]
             for combo in itertools.islice(itertools.product(*domains), MAX_VALUE_INSTANCES):
-                env = {p: v for (p, _), v in zip(d.params, combo)}
-                label = d.name + (f"({', '.join(v.id if isinstance(v, EventValue) else show(v) for v in combo)})" if combo else "")
+                env = {p: v for (p, _), v in zip(d.params, combo, strict=True)}
+                shown = [v.id if isinstance(v, EventValue) else show(v) for v in combo]
+                label = d.name + (f"({', '.join(shown)})" if combo else "")
                 saved = self.ctx.trace
                 kids: list[Node] = []
                 self.ctx.trace = kids
@@ -841,6 +740,75 @@ def _qualitative_events(plan: Plan) -> frozenset[str]:
     return found  # type: ignore[no-any-return]
 
 
+def _in_effect(applied: list[Applied]) -> tuple[Applied | None, Applied | None]:
+    """The first active excuse, and the active suspension that lasts longest."""
+    excused: Applied | None = None
+    suspended: Applied | None = None
+    for a in applied:
+        if not a.active:
+            continue
+        if a.effect == "excuses":
+            excused = excused or a
+        elif suspended is None or _later(a.end, suspended.end):
+            suspended = a
+    return excused, suspended
+
+
+def _settle(n: ir.Norm, res: NormResult, as_of: datetime.date,
+            deadline: datetime.date | None, start: datetime.date | None,
+            last: datetime.date | None, performed: bool, excused: Applied | None,
+            suspended_now: Applied | None) -> None:
+    """Step 5 of deciding a clause instance, shared by the traced and the fast path: the
+    first status that applies (docs/language.md §11)."""
+    if performed:
+        if deadline is not None and res.performed_on is not None and res.performed_on > deadline:
+            res.status = "breached"
+            res.reason = (f"performed on {res.performed_on.isoformat()}, after the deadline "
+                          f"{deadline.isoformat()}")
+        else:
+            res.status = "fulfilled"
+            res.reason = f"performed on {res.performed_on.isoformat()}" if res.performed_on \
+                else "the fulfilment condition holds"
+        return
+    if excused is not None:
+        res.status = "excused"
+        res.reason = f"{excused.because} (§{excused.cite.section})"
+        return
+    if res.breached_on is not None:
+        res.status = "breached"
+        res.reason = f"prohibited act: {res.reason}"
+        return
+    if start is not None and start > as_of:
+        res.status = "not_triggered"
+        res.reason = f"the period begins on {start.isoformat()}"
+        return
+    if suspended_now is not None and deadline is not None and as_of > deadline and (
+            suspended_now.start is not None and suspended_now.start > deadline):
+        suspended_now = None  # the deadline had passed before the suspension began
+    if suspended_now is not None:
+        res.status = "suspended"
+        until = (f"through {suspended_now.end.isoformat()}" if suspended_now.end
+                 else "with no fixed end yet")
+        res.reason = f"{suspended_now.because} (§{suspended_now.cite.section}); {until}"
+        return
+    if n.modality == "obligation" and deadline is not None and as_of > deadline:
+        res.status = "breached"
+        res.reason = f"not performed by the deadline {deadline.isoformat()}"
+        return
+    if last is not None and as_of > last:
+        res.status = "expired"
+        res.reason = f"the period ended on {last.isoformat()}"
+        return
+    if n.modality == "obligation" and (n.fulfilled_kind or n.deadline_kind):
+        res.status = "pending"
+        res.reason = (f"due by {deadline.isoformat()}" if deadline else
+                      (n.deadline_text or "not yet performed"))
+    else:
+        res.status = "in_force"
+        res.reason = f"through {last.isoformat()}" if last else ""
+    return
+
+
 def _undetermined(res: NormResult, missing: set[str]) -> None:
     res.status = "undetermined"
     res.reason = "needs " + ", ".join(sorted(missing))
@@ -849,7 +817,7 @@ def _undetermined(res: NormResult, missing: set[str]) -> None:
 class _ExceptionPlan:
     """An exception's closures, looked up once per plan."""
 
-    __slots__ = ("exception", "trigger_events", "trigger_var", "where", "when", "start", "end")
+    __slots__ = ("end", "exception", "start", "trigger_events", "trigger_var", "when", "where")
 
     def __init__(self, plan: Plan, x: ir.Exception_):
         fn = plan.fn
@@ -865,9 +833,26 @@ class _ExceptionPlan:
 class _NormPlan:
     """A clause's closures, texts and exceptions, looked up once per plan."""
 
-    __slots__ = ("norm", "kinds", "trigger_var", "where", "where_text", "when", "when_text",
-                 "ben", "deadline", "start", "end", "withs", "exceptions", "fulfilled_by",
-                 "fulfilled_when", "fulfilled_on", "breached_by", "obligation")
+    __slots__ = (
+        "ben",
+        "breached_by",
+        "deadline",
+        "end",
+        "exceptions",
+        "fulfilled_by",
+        "fulfilled_on",
+        "fulfilled_when",
+        "kinds",
+        "norm",
+        "obligation",
+        "start",
+        "trigger_var",
+        "when",
+        "when_text",
+        "where",
+        "where_text",
+        "withs",
+    )
 
     def __init__(self, plan: Plan, n: ir.Norm, exceptions: dict[str, _ExceptionPlan]):
         fn = plan.fn

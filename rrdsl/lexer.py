@@ -27,9 +27,10 @@ KEYWORDS = (
     "breached", "business", "by", "calendar", "clause", "contrary", "count", "dated", "day",
     "days", "deadline", "define", "each", "earliest", "else", "enum", "event", "except",
     "exception", "excuses", "fact", "false", "following", "for", "from", "fulfilled", "if",
-    "import", "in", "latest", "map", "max", "may", "min", "month", "months", "none", "nonoperative", "not",
-    "notwithstanding", "of", "on", "or", "party", "provided", "qualitative", "reading",
-    "role", "rounding", "section", "set", "shall", "source", "subject", "sum", "suspends", "the", "then",
+    "import", "in", "latest", "map", "max", "may", "min", "month", "months", "none",
+    "nonoperative", "not", "notwithstanding", "of", "on", "or", "party", "provided",
+    "qualitative", "reading", "role", "rounding", "section", "set", "shall", "source",
+    "subject", "sum", "suspends", "the", "then",
     "through", "to", "true", "until", "upon", "when", "where", "will", "with",
     "within", "year", "years",
 )

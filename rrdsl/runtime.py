@@ -42,7 +42,7 @@ class EvalFailure(Exception):
 class Node:
     """One step of a derivation: a fact, a definition, a condition, an exception, a clause."""
 
-    __slots__ = ("kind", "label", "value", "section", "file", "line", "children", "note")
+    __slots__ = ("children", "file", "kind", "label", "line", "note", "section", "value")
 
     def __init__(self, kind: str, label: str, value: Any = None, section: str | None = None,
                  file: str | None = None, line: int | None = None,
@@ -60,8 +60,18 @@ class Node:
 class Ctx:
     """Evaluation context at one cut-off date."""
 
-    __slots__ = ("facts", "as_of", "cutoff", "memo", "_events", "calendar", "trace",
-                 "qualitative", "_at", "root")
+    __slots__ = (
+        "_at",
+        "_events",
+        "as_of",
+        "calendar",
+        "cutoff",
+        "facts",
+        "memo",
+        "qualitative",
+        "root",
+        "trace",
+    )
 
     def __init__(self, facts: FactSet, as_of: datetime.date, calendar: Any,
                  trace: bool = False, cutoff: datetime.date | None = None,
