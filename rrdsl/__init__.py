@@ -9,5 +9,5 @@ from .diagnostics import Diagnostic, RrdslError
 
 __version__ = "0.1.0"
 
-__all__ = ["Contract", "FactSet", "NormResult", "Outcome", "ValueResult", "check", "load",
-           "Diagnostic", "RrdslError", "__version__"]
+__all__ = ["Contract", "Diagnostic", "FactSet", "NormResult", "Outcome", "RrdslError",
+           "ValueResult", "__version__", "check", "load"]

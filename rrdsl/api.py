@@ -77,4 +77,4 @@ def check(path: str | Path) -> list[Diagnostic]:
     return []
 
 
-__all__ = ["Contract", "load", "check", "Outcome", "NormResult", "ValueResult", "FactSet"]
+__all__ = ["Contract", "FactSet", "NormResult", "Outcome", "ValueResult", "check", "load"]
