@@ -1,6 +1,6 @@
 """The rrdsl benchmark: one command, four figures.
 
-    python bench/run.py                 # the full run (about two minutes on 2 cores)
+    python bench/run.py                 # the full run (4–8 minutes on 2 cores)
     python bench/run.py --quick         # fewer runs and fact sets, for a first look
     python bench/run.py --json out.json # also write the figures as JSON
 
