@@ -17,10 +17,11 @@ from typing import Any
 from . import ir
 from .checker import check as check_modules
 from .compiler import Plan, compile_contract
-from .diagnostics import Diagnostic, RrdslError, UsageError
+from .diagnostics import CheckErrors, Diagnostic, RrdslError, UsageError
 from .evaluator import NormResult, Outcome, ValueResult, evaluate
 from .facts import FactSet, load_facts, parse_fact_text, parse_facts
-from .loader import display_path, load_modules
+from .family import decide_amendment, missing_targets, resolve_references
+from .loader import display_path, load_composition
 
 
 class Contract:
@@ -30,6 +31,19 @@ class Contract:
         self.ir = contract
         self.path = path
         self.plan: Plan = compile_contract(contract)
+        # an amendment: the agreement it amends, evaluated when the amendment is not effective
+        self.base: Contract | None = None
+        if contract.amendment is not None:
+            assert contract.base_file is not None
+            self.base = load(contract.base_file)
+
+    @property
+    def fact_names(self) -> frozenset[str]:
+        """The facts and event types this agreement reads (for several agreements, one file)."""
+        names = set(self.ir.facts) | set(self.ir.events)
+        if self.base is not None:
+            names |= self.base.fact_names
+        return frozenset(names)
 
     @property
     def name(self) -> str:
@@ -39,16 +53,23 @@ class Contract:
     def title(self) -> str:
         return self.ir.title
 
-    def read_facts(self, path: str | Path) -> FactSet:
-        """Read and validate a TOML or JSON fact file (raises FactErrors)."""
+    def read_facts(self, path: str | Path, foreign: frozenset[str] = frozenset()) -> FactSet:
+        """Read and validate a TOML or JSON fact file (raises FactErrors). Facts and event
+        types in `foreign` belong to other agreements evaluated with the same file."""
         p = Path(path)
-        return load_facts(self.ir, p, display_path(p))
+        return load_facts(self.ir, p, display_path(p), self._foreign(foreign))
 
-    def facts_from_text(self, text: str, kind: str = "toml", name: str = "<facts>") -> FactSet:
-        return parse_fact_text(self.ir, text, name, kind)
+    def facts_from_text(self, text: str, kind: str = "toml", name: str = "<facts>",
+                        foreign: frozenset[str] = frozenset()) -> FactSet:
+        return parse_fact_text(self.ir, text, name, kind, self._foreign(foreign))
 
-    def facts_from_mapping(self, data: Mapping[str, Any], name: str = "<facts>") -> FactSet:
-        return parse_facts(self.ir, data, name)
+    def facts_from_mapping(self, data: Mapping[str, Any], name: str = "<facts>",
+                           foreign: frozenset[str] = frozenset()) -> FactSet:
+        return parse_facts(self.ir, data, name, foreign=self._foreign(foreign))
+
+    def _foreign(self, foreign: frozenset[str]) -> frozenset[str]:
+        # an amendment's facts also serve the agreement it amends
+        return foreign | self.base.fact_names if self.base is not None else foreign
 
     def evaluate(self, facts: FactSet, as_of: datetime.date | None = None,
                  explain: bool = False, values: bool = True) -> Outcome:
@@ -59,13 +80,54 @@ class Contract:
             raise UsageError(Diagnostic(
                 "E702", "no as-of date: the fact file has no as_of and none was given",
                 hints=("pass --as-of YYYY-MM-DD, or add as_of = YYYY-MM-DD to the fact file",)))
-        return evaluate(self.plan, facts, day, explain=explain, values=values)
+        if self.base is not None:
+            decision = decide_amendment(self.ir, self.base, facts, day, explain)
+            if decision.applied:
+                outcome = evaluate(self.plan, facts, day, explain=explain, values=values)
+            else:
+                outcome = self.base.evaluate(facts, day, explain=explain, values=values)
+            outcome.amendments = [decision, *outcome.amendments]
+            return outcome
+        outcome = evaluate(self.plan, facts, day, explain=explain, values=values)
+        resolve_references(outcome, {})
+        return outcome
+
+
+def evaluate_family(contracts: list[Contract], facts_path: str | Path,
+                    as_of: datetime.date | None = None, explain: bool = False,
+                    values: bool = True) -> list[Outcome]:
+    """Evaluate several agreements against one fact file; a clause of one that is governed by
+    another is answered from it. Each agreement validates the facts it reads; facts read only
+    by another of the agreements are passed over."""
+    problems = missing_targets(contracts)
+    if problems:
+        raise CheckErrors(problems)
+    names = [c.fact_names for c in contracts]
+    outcomes = []
+    for i, c in enumerate(contracts):
+        others = frozenset().union(*(n for j, n in enumerate(names) if j != i))
+        facts = c.read_facts(facts_path, foreign=others - c.fact_names)
+        outcomes.append(c.evaluate(facts, as_of, explain=explain, values=values))
+    resolve_family(outcomes)
+    return outcomes
+
+
+def resolve_family(outcomes: list[Outcome]) -> None:
+    """Answer the references of each outcome from the others."""
+    loaded: dict[str, Outcome] = {}
+    for o in outcomes:  # an amendment answers for the agreement it amends
+        loaded.update(dict.fromkeys((o.contract.name, *o.contract.based_on[:1]), o)
+                      if o.contract.amendment else {o.contract.name: o})
+    for o in outcomes:
+        resolve_references(o, loaded)
 
 
 def load(path: str | Path) -> Contract:
-    """Parse, check and compile a clause file and its imports (raises RrdslError)."""
+    """Parse, check and compile a clause file and its imports (raises RrdslError). A variant
+    is loaded with the agreement it is based on, as one agreement."""
     p = Path(path)
-    return Contract(check_modules(load_modules(p)), p)
+    comp = load_composition(p)
+    return Contract(check_modules(list(comp.modules), comp), p)
 
 
 def check(path: str | Path) -> list[Diagnostic]:
@@ -77,4 +139,5 @@ def check(path: str | Path) -> list[Diagnostic]:
     return []
 
 
-__all__ = ["Contract", "FactSet", "NormResult", "Outcome", "ValueResult", "check", "load"]
+__all__ = ["Contract", "FactSet", "NormResult", "Outcome", "ValueResult", "check",
+           "evaluate_family", "load", "resolve_family"]

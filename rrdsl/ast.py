@@ -286,8 +286,19 @@ Expr = (
 
 
 @attrs.frozen
+class AgreementRef:
+    """`refers to original_2000 "the Original Registration Rights Agreement"` (header)."""
+
+    name: str
+    title: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class Header:
-    """`agreement NAME "Title" dated DATE calendar "XFED" source "text/agreement.txt"`"""
+    """`agreement NAME "Title" dated DATE calendar "XFED" source "text/agreement.txt"`, with,
+    for a variant, `variant of "base.rrd"` and `inherited terms assumed "why"`; or
+    `amendment NAME "Title" amends "agreement.rrd" writing "id"` for an amendment."""
 
     name: str
     title: str
@@ -297,6 +308,14 @@ class Header:
     calendar_span: Span | None = _span()
     source: str | None = None  # the agreement's filed text, relative to the clause file
     source_span: Span | None = _span()
+    kind: str = "agreement"  # agreement | amendment
+    base: str | None = None  # `variant of` / `amends`: the base clause file, relative
+    base_span: Span | None = _span()
+    writing: str | None = None  # an amendment's writing: an event id in the fact file
+    writing_span: Span | None = _span()
+    inherited_assumed: str | None = None  # `inherited terms assumed "why"`
+    inherited_span: Span | None = _span()
+    refers: tuple[AgreementRef, ...] = ()
 
 
 @attrs.frozen
@@ -661,6 +680,63 @@ class Priority:
     ref_spans: tuple[Span, ...] = attrs.field(default=(), eq=False, repr=False)
 
 
+@attrs.frozen
+class Governed:
+    """`clause NAME: governed by AGREEMENT.CLAUSE "the matter"` — a matter this agreement sends
+    to another agreement; answered from that agreement when it is loaded."""
+
+    name: str
+    agreement: str
+    target: str
+    matter: str
+    span: Span | None = _span()
+    name_span: Span | None = _span()
+    target_span: Span | None = _span()
+
+
+@attrs.frozen
+class AmendedBy:
+    """`amended by EventType from DEFINITION` — how an amendment of this agreement
+    takes effect: the definition gives the day a writing (an event) takes effect, if any."""
+
+    event: str
+    definition: str
+    span: Span | None = _span()
+    event_span: Span | None = _span()
+    definition_span: Span | None = _span()
+
+
+@attrs.frozen
+class Replace:
+    """`replace <declaration>` (variants and amendments): the base's declaration of that name
+    is replaced by this one."""
+
+    decl: PartyDecl | RoleDecl | EnumDecl | FactDecl | EventDecl | Define | Clause | ExceptionDecl
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Remove:
+    """`remove NAME, ... [because "why"]` (variants and amendments)."""
+
+    names: tuple[str, ...]
+    because: str | None
+    span: Span | None = _span()
+    name_spans: tuple[Span, ...] = attrs.field(default=(), eq=False, repr=False)
+
+
+@attrs.frozen
+class TermMark:
+    """`known NAME, ...: "where it is known from"` / `assumed NAME, ...: "why"` — the standing
+    of a variant's terms."""
+
+    status: str  # known | assumed
+    names: tuple[str, ...]
+    text: str
+    span: Span | None = _span()
+    name_spans: tuple[Span, ...] = attrs.field(default=(), eq=False, repr=False)
+
+
 Decl = (
     PartyDecl
     | RoleDecl
@@ -672,6 +748,11 @@ Decl = (
     | ExceptionDecl
     | Reading
     | NonOperative
+    | Governed
+    | AmendedBy
+    | Replace
+    | Remove
+    | TermMark
 )
 
 

@@ -20,6 +20,7 @@ from . import types as T
 from .diagnostics import SOURCES, CheckErrors, Diagnostic, Label, Span, did_you_mean
 from .parser import keywords
 from .types import Type
+from .variants import Composition, assumed_terms
 
 ERROR = Type("error")
 ROUNDING_MODES = ("half_up", "half_even", "down", "up", "floor", "ceiling")
@@ -62,9 +63,12 @@ class _Scope:
 
 
 class Checker:
-    def __init__(self, modules: Sequence[ast.Module]):
+    def __init__(self, modules: Sequence[ast.Module], composition: Composition | None = None):
         self.modules = list(modules)
-        self.diags: list[Diagnostic] = []
+        self.composition = composition
+        self.diags: list[Diagnostic] = list(composition.diagnostics) if composition else []
+        self.governed: list[tuple[ast.Governed, str, str]] = []
+        self.amended_by: list[tuple[ast.AmendedBy, str]] = []
         self.decl_spans: dict[str, Span | None] = {}
         self.parties: dict[str, str | None] = {}
         self.roles: dict[str, str | None] = {}
@@ -96,6 +100,12 @@ class Checker:
 
     def unknown(self, kind: str, name: str, span: Span | None, candidates: Iterable[str],
                 code: str = "E201") -> Type:
+        removed = self.composition.removed if self.composition else {}
+        if name in removed:
+            return self.err("E214", f"'{name}' is removed, but the agreement still uses it",
+                            removed[name],
+                            "replace the declarations that use it as well, or keep it",
+                            labels=(Label(span, "still used here"),) if span else ())
         guess = did_you_mean(name, candidates)
         hints = (f"did you mean '{guess}'?",) if guess else ()
         return self.err(code, f"unknown {kind} '{name}'", span, *hints)
@@ -120,7 +130,15 @@ class Checker:
         norms = self.check_clauses()
         prevails = self.check_priorities()
         exceptions = self.check_exceptions(norms, prevails)
+        amendment_rule = self.check_amendment_rule()
         header = main.header
+        references = self.check_references(header) if header is not None else []
+        if header is not None and header.kind == "amendment" and amendment_rule is None \
+                and not self.diags:
+            self.err("E217", f"the agreement {header.base!r} does not say how it may be "
+                     "amended", header.base_span,
+                     "in the section of the agreement that says how it may be amended, add "
+                     "`amended by EventType from definition`")
         calendar = DEFAULT_CALENDAR
         if header is None:
             empty = not (main.imports or main.preamble or main.sections)
@@ -166,7 +184,26 @@ class Checker:
             provisions=tuple(ir.Provision(f"{sec}.{p.name}", sec, head, p.name, p.text,
                                           ir.Cite(sec, p.span))
                              for p, sec, head in self.provisions),
-            source=header.source)
+            source=header.source,
+            **self.family_fields(header, tuple(references), amendment_rule))
+
+    def family_fields(self, header: ast.Header, references: tuple[ir.Reference, ...],
+                      rule: ir.AmendmentRule | None) -> dict[str, Any]:
+        comp = self.composition
+        amendment = None
+        if header.kind == "amendment" and comp is not None and comp.base_file is not None:
+            amendment = ir.Amendment(header.name, header.title, comp.base_file,
+                                     header.writing or "", header.dated,
+                                     ir.Cite(None, header.span))
+        return {
+            "base_file": comp.base_file if comp else None,
+            "based_on": comp.chain if comp else (),
+            "amendment": amendment,
+            "refers": {r.name: r.title for r in header.refers},
+            "references": references,
+            "amendment_rule": rule,
+            "standing": dict(comp.standing) if comp else {},
+        }
 
     def check_source(self, file: str, source: str, span: Span | None) -> None:
         """The agreement's text must exist inside the contract's own directory tree."""
@@ -241,7 +278,19 @@ class Checker:
         elif isinstance(d, ast.Define):
             if self.declare("definition", d.name, d.span):
                 self.def_decls[d.name] = (d, section)
-        elif isinstance(d, (ast.Clause, ast.ExceptionDecl, ast.NonOperative)):
+        elif isinstance(d, (ast.Replace, ast.Remove, ast.TermMark)):
+            word = {ast.Replace: "replace", ast.Remove: "remove"}.get(type(d)) or \
+                getattr(d, "status", "known")
+            self.err("E214", f"`{word}` belongs in a variant or an amendment", d.span,
+                     "write it in the file whose header says `variant of` or `amends`, not in "
+                     "a file it imports")
+        elif isinstance(d, ast.AmendedBy):
+            if section is None:
+                self.err("E210", "`amended by` is not inside a section", d.span,
+                         "put it in the section that says how the agreement may be amended")
+                return
+            self.amended_by.append((d, section))
+        elif isinstance(d, (ast.Clause, ast.ExceptionDecl, ast.NonOperative, ast.Governed)):
             if section is None:
                 what = "exception" if isinstance(d, ast.ExceptionDecl) else "clause"
                 self.err("E210", f"{what} '{d.name}' is not inside a section", d.span,
@@ -249,6 +298,8 @@ class Checker:
                 return
             if isinstance(d, ast.Clause):
                 self.clauses.append((d, section, heading))
+            elif isinstance(d, ast.Governed):
+                self.governed.append((d, section, heading))
             elif isinstance(d, ast.NonOperative):
                 self.provisions.append((d, section, heading))
             else:
@@ -899,7 +950,59 @@ class Checker:
             if nid in seen:
                 self.err("E202", f"section {section} has two clauses named '{p.name}'", p.span)
             seen[nid] = p.span
+        for g, section, _ in self.governed:
+            nid = f"{section}.{g.name}"
+            if nid in seen:
+                self.err("E202", f"section {section} has two clauses named '{g.name}'", g.span)
+            seen[nid] = g.span
         return norms
+
+    # ── other agreements: references and amendments ─────────────────────────
+
+    def check_references(self, header: ast.Header) -> list[ir.Reference]:
+        refers = {r.name: r for r in header.refers}
+        for r in header.refers:
+            if r.name == header.name:
+                self.err("E216", f"'{r.name}' is this agreement's own name", r.span)
+        out = []
+        for g, section, heading in self.governed:
+            ref = refers.get(g.agreement)
+            if ref is None:
+                guess = did_you_mean(g.agreement, list(refers))
+                self.err("E216", f"unknown agreement '{g.agreement}'", g.span,
+                         *((f"did you mean '{guess}'?",) if guess else
+                           (f'name it in the header: refers to {g.agreement} "its title"',)))
+                continue
+            out.append(ir.Reference(f"{section}.{g.name}", section, heading, g.name,
+                                    g.agreement, ref.title, g.target, g.matter,
+                                    ir.Cite(section, g.span)))
+        return out
+
+    def check_amendment_rule(self) -> ir.AmendmentRule | None:
+        rule = None
+        for a, section in self.amended_by:
+            if rule is not None:
+                self.err("E217", "the agreement says twice how it may be amended", a.span,
+                         labels=(Label(rule.cite.span, "first here"),) if rule.cite.span
+                         else ())
+                continue
+            if a.event not in self.events:
+                self.unknown("event type", a.event, a.event_span, self.events)
+                continue
+            sig = self.def_sigs.get(a.definition)
+            if sig is None:
+                self.unknown("definition", a.definition, a.definition_span, self.def_sigs)
+                continue
+            params, rtype = sig
+            if (len(params) != 1 or params[0][1].kind != "event"
+                    or a.event not in (params[0][1].names or ())
+                    or rtype.inner != T.DATE):
+                self.err("E217", f"'{a.definition}' must take one {a.event} and give the date "
+                         f"the amendment takes effect (date?)", a.definition_span,
+                         f"define {a.definition}(w: {a.event}): date? = ...")
+                continue
+            rule = ir.AmendmentRule(a.event, a.definition, ir.Cite(section, a.span))
+        return rule
 
     def once(self, parts: Sequence[Any], groups: dict[str, tuple[type, ...]]) -> dict[str, Any]:
         found: dict[str, Any] = {}
@@ -1227,6 +1330,13 @@ def _diag_key(d: Diagnostic) -> tuple[str, int, int]:
     return (d.span.file, d.span.line, d.span.col)
 
 
-def check(modules: Sequence[ast.Module]) -> ir.Contract:
-    """Check parsed modules (main first) and return the IR contract, or raise CheckErrors."""
-    return Checker(modules).check()
+def check(modules: Sequence[ast.Module], composition: Composition | None = None
+          ) -> ir.Contract:
+    """Check parsed modules (main first) and return the IR contract, or raise CheckErrors.
+    For a variant or amendment, `composition` carries its term standings and the problems
+    found while applying it to its base."""
+    c = Checker(modules, composition).check()
+    if c.standing:
+        by_norm, by_def = assumed_terms(c)
+        c = attrs.evolve(c, assumed_by_norm=by_norm, assumed_by_definition=by_def)
+    return c

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from .diagnostics import RrdslError, UsageError, render_all
+from .diagnostics import Diagnostic, RrdslError, UsageError, render_all
 
 EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
 
@@ -43,9 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="parse and check clause files; report every diagnostic")
     c.add_argument("files", nargs="+", metavar="FILE", type=Path)
 
-    e = sub.add_parser("eval", help="evaluate a contract against a fact file")
-    e.add_argument("contract", type=Path, metavar="CONTRACT")
-    e.add_argument("facts", type=Path, metavar="FACTS")
+    e = sub.add_parser("eval", help="evaluate one or several agreements against a fact file",
+                       usage="rrdsl eval [-h] CONTRACT [CONTRACT ...] FACTS [options]")
+    e.add_argument("files", nargs="+", type=Path, metavar="CONTRACT... FACTS",
+                   help="clause files (an agreement, a variant, an amendment), then the fact "
+                   "file; several agreements are evaluated with one fact set and reported one "
+                   "by one, and a matter one sends to another is answered from it")
     e.add_argument("--as-of", type=_date, metavar="DATE",
                    help="evaluate as of this date (default: the fact file's as_of)")
     e.add_argument("--format", choices=("text", "json"), default="text")
@@ -124,6 +127,14 @@ def _evaluate(args: argparse.Namespace, explain: bool, values: bool = True):  # 
 def cmd_eval(args: argparse.Namespace) -> int:
     from .report import dumps, outcome_json, outcome_text
 
+    if len(args.files) < 2:
+        raise UsageError(Diagnostic(
+            "E701", "eval needs a clause file and a fact file",
+            hints=("rrdsl eval CONTRACT.rrd [CONTRACT.rrd ...] FACTS.toml",)))
+    *contracts, args.facts = args.files
+    if len(contracts) > 1:
+        return _eval_family(args, contracts)
+    args.contract = contracts[0]
     outcome = _evaluate(args, explain=args.explain, values=not args.no_values)
     if args.format == "json":
         sys.stdout.write(dumps(outcome_json(outcome)))
@@ -135,6 +146,33 @@ def cmd_eval(args: argparse.Namespace) -> int:
         sys.stdout.write("\nDerivations\n\n")
         sys.stdout.write("\n".join(explanation_text(r.explanation) for r in outcome.norms
                                    if r.explanation is not None))
+    return EXIT_OK
+
+
+def _eval_family(args: argparse.Namespace, paths: list[Path]) -> int:
+    from .api import evaluate_family, load
+    from .report import dumps, explanation_text, family_json, family_text
+
+    names: dict[str, Path] = {}
+    contracts = []
+    for p in paths:
+        c = load(p)
+        if c.name in names:
+            raise UsageError(Diagnostic(
+                "E706", f"{p} and {names[c.name]} are both the agreement '{c.name}'",
+                hints=("give each agreement once",)))
+        names[c.name] = p
+        contracts.append(c)
+    outcomes = evaluate_family(contracts, args.facts, args.as_of, explain=args.explain,
+                               values=not args.no_values)
+    if args.format == "json":
+        sys.stdout.write(dumps(family_json(outcomes)))
+        return EXIT_OK
+    sys.stdout.write(family_text(outcomes, show_values=not args.no_values))
+    if args.explain:
+        sys.stdout.write("\nDerivations\n\n")
+        sys.stdout.write("\n".join(explanation_text(r.explanation) for o in outcomes
+                                   for r in o.norms if r.explanation is not None))
     return EXIT_OK
 
 

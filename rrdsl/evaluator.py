@@ -85,6 +85,8 @@ class Outcome:
     norms: list[NormResult]
     values: list[ValueResult]
     facts: FactSet
+    references: list[Any] = attrs.field(factory=list)  # family.ReferenceResult
+    amendments: list[Any] = attrs.field(factory=list)  # family.AmendmentDecision
 
 
 _CALENDARS: dict[str, BusinessCalendar] = {}

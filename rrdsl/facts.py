@@ -288,8 +288,9 @@ def offsets_span(file: str, text: str, start: int, end: int) -> Span:
 
 class _Loader:
     def __init__(self, contract: ir.Contract, file: str, text: str, kind: str,
-                 prefix: PathT = ()):
+                 prefix: PathT = (), foreign: frozenset[str] = frozenset()):
         self.c = contract
+        self.foreign = foreign  # facts and event types other loaded agreements read
         self.prefix = prefix
         self.file = file
         self.kind = kind
@@ -392,6 +393,8 @@ class _Loader:
         seq = 0
         for etype, entries in events.items():
             if etype not in self.c.events:
+                if etype in self.foreign:
+                    continue
                 guess = did_you_mean(etype, self.c.events)
                 self.err("E505", f"unknown event type '{etype}'", ("events", etype, KEY),
                          *((f"did you mean '{guess}'?",) if guess else ()))
@@ -463,6 +466,8 @@ class _Loader:
         for name, raw in facts.items():
             path: PathT = ("facts", name)
             if name not in self.c.facts:
+                if name in self.foreign:
+                    continue
                 guess = did_you_mean(name, self.c.facts)
                 self.err("E502", f"unknown fact '{name}'", path + (KEY,),
                          *((f"did you mean '{guess}'?",) if guess else ()),
@@ -740,18 +745,22 @@ def _finish_all(fs: FactSet) -> None:
 
 
 def parse_facts(contract: ir.Contract, data: Mapping[str, Any], file: str = "<facts>",
-                text: str = "", kind: str = "toml", prefix: PathT = ()) -> FactSet:
+                text: str = "", kind: str = "toml", prefix: PathT = (),
+                foreign: frozenset[str] = frozenset()) -> FactSet:
     """Validate already-decoded fact data (a TOML/JSON-shaped mapping) against the contract.
-    `text` and `prefix` let errors point at the place in the file the data came from."""
+    `text` and `prefix` let errors point at the place in the file the data came from; facts
+    and event types named in `foreign` (read by other agreements evaluated with the same
+    facts) are passed over."""
     if not isinstance(data, Mapping):
         raise FactErrors(Diagnostic("E503", "the facts must be a table", Span.point(file, 1, 1)))
-    loader = _Loader(contract, file, text, kind, prefix)
+    loader = _Loader(contract, file, text, kind, prefix, foreign)
     fs = loader.load(data)
     _finish_all(fs)
     return fs
 
 
-def load_facts(contract: ir.Contract, path: Path, display: str | None = None) -> FactSet:
+def load_facts(contract: ir.Contract, path: Path, display: str | None = None,
+               foreign: frozenset[str] = frozenset()) -> FactSet:
     """Read a .toml or .json fact file and validate it against the contract."""
     name = display or str(path)
     try:
@@ -771,10 +780,11 @@ def load_facts(contract: ir.Contract, path: Path, display: str | None = None) ->
                                     hints=("save the file as UTF-8",))) from None
     SOURCES.add(name, text)
     kind = "json" if path.suffix.lower() == ".json" else "toml"
-    return parse_fact_text(contract, text, name, kind)
+    return parse_fact_text(contract, text, name, kind, foreign)
 
 
-def parse_fact_text(contract: ir.Contract, text: str, name: str, kind: str) -> FactSet:
+def parse_fact_text(contract: ir.Contract, text: str, name: str, kind: str,
+                    foreign: frozenset[str] = frozenset()) -> FactSet:
     text = text.removeprefix("\ufeff")  # a byte order mark is not part of the first line
     SOURCES.add(name, text)
     duplicates: list[str] = []
@@ -823,7 +833,7 @@ def parse_fact_text(contract: ir.Contract, text: str, name: str, kind: str) -> F
                                     offsets_span(name, text, start, start + 1),
                                     hints=('write { "as_of": ..., "parties": {...}, '
                                            '"facts": {...}, "events": {...} }',)))
-    return parse_facts(contract, raw, name, text, kind)
+    return parse_facts(contract, raw, name, text, kind, foreign=foreign)
 
 
 def _object(pairs: list[tuple[str, Any]], duplicates: list[str]) -> dict[str, Any]:

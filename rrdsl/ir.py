@@ -177,6 +177,53 @@ class Reading:
 
 
 @attrs.frozen
+class Standing:
+    """Whether a term of a variant is *known* (from a text we have) or *assumed* (carried over
+    as a modelling assumption), and why."""
+
+    status: str  # known | assumed
+    text: str
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen
+class Reference:
+    """`clause NAME: governed by AGREEMENT.CLAUSE "matter"` — answered from another agreement."""
+
+    id: str
+    section: str
+    heading: str
+    name: str
+    agreement: str  # the other agreement's name
+    agreement_title: str  # as `refers to` describes it
+    target: str  # the other agreement's clause name
+    matter: str
+    cite: Cite
+
+
+@attrs.frozen
+class AmendmentRule:
+    """`amended by EventType from DEFINITION`: how amendments of this agreement take
+    effect. The definition takes one writing (an event of that type) and gives a date or none."""
+
+    event: str
+    definition: str
+    cite: Cite
+
+
+@attrs.frozen
+class Amendment:
+    """What an amendment file is: the agreement it amends and its writing in the facts."""
+
+    name: str
+    title: str
+    base_file: str  # display path of the amended clause file
+    writing: str  # the event id of the writing
+    dated: datetime.date | None
+    cite: Cite
+
+
+@attrs.frozen
 class Contract:
     """A checked agreement, ready to compile."""
 
@@ -198,3 +245,13 @@ class Contract:
     prevails: frozenset[tuple[str, str]]
     provisions: tuple[Provision, ...] = ()
     source: str | None = None  # path of the agreement's filed text, as the header gives it
+    # variants and amendments
+    base_file: str | None = None  # `variant of` / `amends`: the base clause file
+    based_on: tuple[str, ...] = ()  # the agreements it is based on, nearest first
+    amendment: Amendment | None = None  # set when the file is an amendment
+    refers: dict[str, str] = attrs.field(factory=dict)  # other agreements: name → title
+    references: tuple[Reference, ...] = ()
+    amendment_rule: AmendmentRule | None = None
+    standing: dict[str, Standing] = attrs.field(factory=dict)  # term key → known/assumed
+    assumed_by_norm: dict[str, tuple[str, ...]] = attrs.field(factory=dict)
+    assumed_by_definition: dict[str, tuple[str, ...]] = attrs.field(factory=dict)

@@ -23,20 +23,23 @@ from pygments.token import (
 
 #: Every word of the grammar used as a keyword (tests/test_lexer.py checks it against the grammar).
 KEYWORDS = (
-    "after", "agreement", "all", "allocate", "among", "and", "any", "anything", "as", "because",
+    "after", "agreement", "all", "allocate", "amended", "amendment", "amends", "among", "and",
+    "any", "anything", "as", "assumed", "because",
     "breached", "business", "by", "calendar", "clause", "contrary", "count", "dated", "day",
     "days", "deadline", "define", "each", "earliest", "else", "enum", "event", "except",
-    "exception", "excuses", "fact", "false", "following", "for", "from", "fulfilled", "if",
-    "import", "in", "latest", "map", "max", "may", "min", "month", "months", "none",
+    "exception", "excuses", "fact", "false", "following", "for", "from", "fulfilled",
+    "governed", "if", "import", "in", "inherited", "known", "latest", "map", "max", "may",
+    "min", "month", "months", "none",
     "nonoperative", "not", "notwithstanding", "of", "on", "or", "party", "provided",
-    "qualitative", "reading", "role", "rounding", "section", "set", "shall", "source",
-    "subject", "sum", "suspends", "the", "then",
-    "through", "to", "true", "until", "upon", "when", "where", "will", "with",
-    "within", "year", "years",
+    "qualitative", "reading", "refers", "remove", "replace", "role", "rounding", "section",
+    "set", "shall", "source", "subject", "sum", "suspends", "terms", "the", "then",
+    "through", "to", "true", "until", "upon", "variant", "when", "where", "will", "with",
+    "within", "writing", "year", "years",
 )
 _MODALS = ("shall", "will", "may")
-_DECLARATIONS = ("agreement", "section", "clause", "exception", "define", "fact", "event",
-                 "party", "role", "enum", "reading", "import", "qualitative", "nonoperative")
+_DECLARATIONS = ("agreement", "amendment", "section", "clause", "exception", "define", "fact",
+                 "event", "party", "role", "enum", "reading", "import", "qualitative",
+                 "nonoperative", "replace", "remove", "known", "assumed", "governed")
 _CONSTANTS = ("true", "false", "none")
 _OTHER = tuple(k for k in KEYWORDS if k not in _MODALS + _DECLARATIONS + _CONSTANTS
                and k not in ("and", "or", "not", "in"))

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
+
 from . import ast
 from .diagnostics import Diagnostic, SyntaxErrors
 from .parser import read_and_parse
+from .variants import MAX_VARIANT_DEPTH, Composition, compose
 
 MAX_IMPORTS = 64
 
@@ -61,3 +64,54 @@ def load_modules(path: Path) -> list[ast.Module]:
     if errors:
         raise SyntaxErrors(errors)
     return order
+
+
+def load_composition(path: Path, _root: Path | None = None,
+                     _chain: tuple[Path, ...] = ()) -> Composition:
+    """Parse `path` and its imports; for a variant or an amendment, load the base it names
+    (relative to the file, inside the main file's directory tree) and apply the file to it."""
+    path = Path(path)
+    modules = load_modules(path)
+    main = modules[0]
+    header = main.header
+    if header is None or header.base is None:
+        if header is not None and header.kind == "amendment":
+            raise SyntaxErrors(Diagnostic(
+                "E111", "an amendment names the agreement it amends", header.span,
+                hints=('add: amends "agreement.rrd"',)))
+        return Composition(tuple(modules), {}, ())
+    if header.kind == "amendment" and header.writing is None:
+        raise SyntaxErrors(Diagnostic(
+            "E111", "an amendment names its writing: the id of the signed writing in the facts",
+            header.span, hints=('add: writing "amendment-1"',)))
+    root = _root or path.resolve().parent
+    real = path.resolve()
+    target = (real.parent / header.base).resolve()
+    what = "variant of" if header.kind == "agreement" else "amends"
+    if not target.is_relative_to(root):
+        raise SyntaxErrors(Diagnostic(
+            "E213", f"{what} {header.base!r} leaves the contract's directory tree",
+            header.base_span, hints=(f"keep the base inside {display_path(root)}",)))
+    if not target.is_file():
+        raise SyntaxErrors(Diagnostic(
+            "E213", f"{what} {header.base!r}: no such file", header.base_span,
+            hints=("the path is relative to this clause file",)))
+    if target == real or target in _chain:
+        raise SyntaxErrors(Diagnostic(
+            "E213", f"{what} {header.base!r}: the agreements are based on each other in a "
+            "circle", header.base_span))
+    if len(_chain) >= MAX_VARIANT_DEPTH:
+        raise SyntaxErrors(Diagnostic(
+            "E213", f"more than {MAX_VARIANT_DEPTH} agreements based one on another",
+            header.base_span))
+    base = load_composition(target, root, (*_chain, real))
+    base_header = base.modules[0].header
+    if base_header is not None and base_header.kind == "amendment":
+        raise SyntaxErrors(Diagnostic(
+            "E213", f"{header.base!r} is an amendment; name the agreement itself",
+            header.base_span, hints=("an amendment is applied by loading it, not as a base",)))
+    composed = compose(main, base, base_header)
+    # imports of the variant itself come after the base's modules
+    files = {Path(m.file).resolve() for m in composed.modules}
+    extra = tuple(m for m in modules[1:] if Path(m.file).resolve() not in files)
+    return attrs.evolve(composed, modules=(*composed.modules, *extra))

@@ -159,6 +159,7 @@ _UNITS = {"DAY", "DAYS", "BUSINESS", "MONTH", "MONTHS", "YEAR", "YEARS"}
 _STATEMENT_START = {
     "CLAUSE", "DEFINE", "ENUM", "EVENT", "EXCEPTION", "FACT", "PARTY", "QUALITATIVE", "READING",
     "REMOVE", "ROLE", "SECTION", "IMPORT", "SUBJECT", "NOTWITHSTANDING", "EXCEPT", "$END",
+    "AMENDED", "ASSUMED", "KNOWN", "REPLACE",
 }
 
 
@@ -393,6 +394,9 @@ def _check_depth(tree: Tree[Token], file: str) -> None:
 # ── tree → AST ───────────────────────────────────────────────────────────────
 
 
+_HEADER_WORDS = {"variant_of": "variant of", "amends": "amends"}
+
+
 class _Builder:
     """Turns the Lark tree into AST nodes. Recursive, guarded by `_check_depth`."""
 
@@ -435,11 +439,15 @@ class _Builder:
         return ast.Module(self.file, header, tuple(imports), tuple(preamble), tuple(sections))
 
     def header(self, tree: Tree[Token]) -> ast.Header:
-        name = str(tree.children[0])
-        title = self.text(tree.children[1])
-        dated = calendar = source = None
-        cal_span = source_span = None
-        for part in tree.children[2:]:
+        kind_t = tree.children[0]
+        assert isinstance(kind_t, Tree)
+        kind = str(kind_t.children[0])
+        name = str(tree.children[1])
+        title = self.text(tree.children[2])
+        dated = calendar = source = base = writing = inherited = None
+        cal_span = source_span = base_span = writing_span = inherited_span = None
+        refers: list[ast.AgreementRef] = []
+        for part in tree.children[3:]:
             assert isinstance(part, Tree)
             if part.data == "dated":
                 dated = self.date(part.children[0])
@@ -449,8 +457,26 @@ class _Builder:
             elif part.data == "source":
                 source = self.string(part.children[0])
                 source_span = self.span(part)
+            elif part.data in ("variant_of", "amends"):
+                if base is not None or (part.data == "variant_of") != (kind == "agreement"):
+                    what = ("an agreement is a `variant of` another file; an amendment `amends` "
+                            "one")
+                    raise self.error(part, "E111", f"`{_HEADER_WORDS[str(part.data)]}` "
+                                     f"does not fit here: {what}, once")
+                base = self.string(part.children[0])
+                base_span = self.span(part)
+            elif part.data == "writing":
+                writing = self.string(part.children[0])
+                writing_span = self.span(part)
+            elif part.data == "inherited":
+                inherited = self.text(part.children[0])
+                inherited_span = self.span(part)
+            elif part.data == "refers":
+                refers.append(ast.AgreementRef(str(part.children[0]),
+                                               self.text(part.children[1]), self.span(part)))
         return ast.Header(name, title, dated, calendar, self.span(tree), cal_span, source,
-                          source_span)
+                          source_span, kind, base, base_span, writing, writing_span, inherited,
+                          inherited_span, tuple(refers))
 
     def section(self, tree: Tree[Token]) -> ast.Section:
         number = str(tree.children[0])
@@ -572,6 +598,45 @@ class _Builder:
         name_tok = t.children[0]
         return ast.NonOperative(str(name_tok), self.text(t.children[1]), self.span(t),
                                 self.span(name_tok))
+
+    def d_governed(self, t: Tree[Token]) -> ast.Governed:
+        name_tok, agreement, target = t.children[0], t.children[1], t.children[2]
+        assert isinstance(target, Token)
+        return ast.Governed(str(name_tok), str(agreement), str(target),
+                            self.text(t.children[3]), self.span(t), self.span(name_tok),
+                            self.span(target))
+
+    def d_amended_by(self, t: Tree[Token]) -> ast.AmendedBy:
+        ev, df = t.children[0], t.children[1]
+        return ast.AmendedBy(str(ev), str(df), self.span(t), self.span(ev), self.span(df))
+
+    def d_replace(self, t: Tree[Token]) -> ast.Replace:
+        inner = t.children[0]
+        assert isinstance(inner, Tree)
+        decl = self.decl(inner)
+        assert not isinstance(decl, (ast.Reading, ast.NonOperative, ast.Governed,
+                                     ast.AmendedBy, ast.Replace, ast.Remove, ast.TermMark))
+        return ast.Replace(decl, self.span(t))
+
+    def _names(self, lst: Any) -> tuple[tuple[str, ...], tuple[Span, ...]]:
+        return (tuple(str(n) for n in lst.children), tuple(self.span(n) for n in lst.children))
+
+    def d_remove(self, t: Tree[Token]) -> ast.Remove:
+        names, spans = self._names(t.children[0])
+        because = None
+        if len(t.children) > 1:
+            b = t.children[1]
+            assert isinstance(b, Tree)
+            because = self.text(b.children[0])
+        return ast.Remove(names, because, self.span(t), spans)
+
+    def d_known_terms(self, t: Tree[Token]) -> ast.TermMark:
+        names, spans = self._names(t.children[0])
+        return ast.TermMark("known", names, self.text(t.children[1]), self.span(t), spans)
+
+    def d_assumed_terms(self, t: Tree[Token]) -> ast.TermMark:
+        names, spans = self._names(t.children[0])
+        return ast.TermMark("assumed", names, self.text(t.children[1]), self.span(t), spans)
 
     def d_exception(self, t: Tree[Token]) -> ast.ExceptionDecl:
         name_tok = t.children[0]

@@ -8,11 +8,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from . import ir
 from .evaluator import NormResult, Outcome
+from .family import AmendmentDecision, ReferenceResult
 from .runtime import Node
 from .values import show, to_json
 
 SCHEMA = "rrdsl.result/1"
+FAMILY_SCHEMA = "rrdsl.results/1"
 EXPLAIN_SCHEMA = "rrdsl.explanation/1"
 
 _ACTIVE = ("pending", "in_force", "breached", "suspended", "undetermined")
@@ -24,7 +27,13 @@ def _cite(section: str | None, file: str | None, line: int | None) -> str:
     return " ".join(x for x in (sec, f"({where})" if where else "") if x)
 
 
-def norm_json(r: NormResult) -> dict[str, Any]:
+def _assumed(c: ir.Contract | None, keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    if c is None:
+        return []
+    return [{"term": k, "because": c.standing[k].text} for k in keys if k in c.standing]
+
+
+def norm_json(r: NormResult, c: ir.Contract | None = None) -> dict[str, Any]:
     n = r.norm
     out: dict[str, Any] = {
         "id": r.instance,
@@ -52,6 +61,7 @@ def norm_json(r: NormResult) -> dict[str, Any]:
                        for a in r.exceptions],
         "missing_facts": r.missing,
         "assumptions": r.assumptions,
+        "assumed_terms": _assumed(c, c.assumed_by_norm.get(n.id, ()) if c else ()),
         "citation": n.cite.to_json(),
     }
     if r.explanation is not None:
@@ -84,15 +94,24 @@ def outcome_json(o: Outcome) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "agreement": {"name": c.name, "title": c.title, "file": c.file,
-                      "dated": to_json(c.dated), "calendar": c.calendar},
+                      "dated": to_json(c.dated), "calendar": c.calendar,
+                      "based_on": list(c.based_on),
+                      "assumed_terms": sum(1 for x in c.standing.values()
+                                           if x.status == "assumed"),
+                      "known_terms": sum(1 for x in c.standing.values()
+                                         if x.status == "known")},
         "as_of": o.as_of.isoformat(),
         "facts_file": o.facts.file,
-        "norms": [norm_json(r) for r in o.norms],
+        "norms": [norm_json(r, c) for r in o.norms],
         "values": [{"name": v.definition.name, "label": v.label, "term": v.definition.title,
                     "type": str(v.definition.type), "value": to_json(v.value),
                     "display": "undetermined" if v.missing else show(v.value, v.definition.type),
-                    "missing_facts": v.missing, "citation": v.definition.cite.to_json()}
+                    "missing_facts": v.missing, "citation": v.definition.cite.to_json(),
+                    "assumed_terms": _assumed(c, c.assumed_by_definition.get(
+                        v.definition.name, ()))}
                    for v in o.values],
+        "references": [reference_json(x, c) for x in o.references],
+        "amendments": [amendment_json(a) for a in o.amendments],
         "assumptions": assumptions,
         "missing_facts": missing,
         "summary": {s: sum(1 for r in o.norms if r.status == s) for s in
@@ -101,10 +120,58 @@ def outcome_json(o: Outcome) -> dict[str, Any]:
     }
 
 
+def reference_json(x: ReferenceResult, c: ir.Contract) -> dict[str, Any]:
+    ref = x.reference
+    return {"clause": ref.id, "section": ref.section, "heading": ref.heading,
+            "matter": ref.matter, "governed_by": {"agreement": ref.agreement,
+                                                   "title": ref.agreement_title,
+                                                   "clause": ref.target},
+            "loaded": x.loaded, "status": x.status, "note": x.note,
+            "answers": [norm_json(r, x.answered_by) for r in x.answers],
+            "citation": ref.cite.to_json()}
+
+
+def amendment_json(a: AmendmentDecision) -> dict[str, Any]:
+    m = a.amendment
+    out: dict[str, Any] = {
+        "name": m.name, "title": m.title, "amends": m.base_file, "writing": m.writing,
+        "effective": a.effective, "effective_on": to_json(a.effective_on),
+        "applied": a.applied, "reason": a.reason, "missing_facts": a.missing,
+        "rule": ({"definition": a.rule.definition, "citation": a.rule.cite.to_json()}
+                 if a.rule else None)}
+    if a.explanation is not None:
+        out["explanation"] = node_json(a.explanation)
+    return out
+
+
+def family_json(outcomes: list[Outcome]) -> dict[str, Any]:
+    return {"schema": FAMILY_SCHEMA, "results": [outcome_json(o) for o in outcomes]}
+
+
+def family_text(outcomes: list[Outcome], show_values: bool = True) -> str:
+    rule = "═" * 78 + "\n"
+    return rule.join(outcome_text(o, show_values) for o in outcomes)
+
+
 def outcome_text(o: Outcome, show_values: bool = True) -> str:
     c = o.contract
     lines = [f"{c.title} ({c.name})",
-             f"as of {o.as_of.isoformat()} · facts: {o.facts.file}", ""]
+             f"as of {o.as_of.isoformat()} · facts: {o.facts.file}"]
+    if c.based_on:
+        lines.append("a variant of " + " ← ".join(c.based_on))
+    assumed = sorted(k for k, x in c.standing.items() if x.status == "assumed")
+    if c.standing:
+        known = sum(1 for x in c.standing.values() if x.status == "known")
+        lines.append(f"terms: {known} known, {len(assumed)} assumed — answers resting on an "
+                     "assumed term say so (⚠ assumed)")
+        if assumed:
+            lines.append(f"assumed unless stated otherwise: {_default_assumption(c)}")
+    for a in o.amendments:
+        verdict = ("evaluated WITH the amendment" if a.applied
+                   else "evaluated WITHOUT the amendment")
+        lines.append(f"amendment {a.amendment.name} (\"{a.amendment.title}\"): {a.reason}; "
+                     f"{verdict}")
+    lines.append("")
     parties: dict[str, list[NormResult]] = {}
     quiet: list[NormResult] = []
     for r in o.norms:
@@ -115,7 +182,17 @@ def outcome_text(o: Outcome, show_values: bool = True) -> str:
     for party in sorted(parties, key=lambda p: (p not in c.parties, p)):
         lines.append(party)
         for r in parties[party]:
-            lines.extend(_norm_lines(r))
+            lines.extend(_norm_lines(r, c))
+        lines.append("")
+    if o.references:
+        lines.append("Governed by other agreements")
+        for x in o.references:
+            ref = x.reference
+            lines.append(f"  §{ref.id} — {ref.matter}")
+            lines.append(f"            {x.note}")
+            for r in x.answers:
+                lines.extend("    " + ln for ln in _norm_lines(r, x.answered_by))
+            lines.append(f"            cites §{ref.section} {ref.heading} ({_loc(ref.cite)})")
         lines.append("")
     if quiet:
         lines.append(f"Not triggered ({len(quiet)})")
@@ -128,7 +205,8 @@ def outcome_text(o: Outcome, show_values: bool = True) -> str:
             shown = ("undetermined: needs " + ", ".join(v.missing)) if v.missing \
                 else show(v.value, v.definition.type)
             term = f'  "{v.definition.title}"' if v.definition.title else ""
-            lines.append(f"  §{v.definition.cite.section or '-'} {v.label} = {shown}{term}")
+            flag = "  ⚠ assumed" if c.assumed_by_definition.get(v.definition.name) else ""
+            lines.append(f"  §{v.definition.cite.section or '-'} {v.label} = {shown}{term}{flag}")
         lines.append("")
     assumptions = sorted({a for r in o.norms for a in r.assumptions})
     if assumptions:
@@ -145,7 +223,7 @@ def outcome_text(o: Outcome, show_values: bool = True) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _norm_lines(r: NormResult) -> list[str]:
+def _norm_lines(r: NormResult, c: ir.Contract | None = None) -> list[str]:
     n = r.norm
     head = f"  {n.modal.upper():9} §{r.instance} — {r.status.replace('_', ' ')}"
     if r.reason:
@@ -173,8 +251,22 @@ def _norm_lines(r: NormResult) -> list[str]:
         out.append(f"            exception §{a.exception} {a.effect} ({state}{span})")
     if r.assumptions:
         out.append("            assumes: " + ", ".join(r.assumptions))
+    terms = c.assumed_by_norm.get(n.id, ()) if c is not None else ()
+    if c is not None and terms:
+        out.append(f"            ⚠ assumed: rests on assumed terms of {c.name}: "
+                   + ", ".join(terms))
+        default = _default_assumption(c)
+        for k in terms:
+            if c.standing[k].text != default:
+                out.append(f"              {k}: {c.standing[k].text}")
     out.append(f"            cites §{n.section} {n.heading} ({_loc(n.cite)})")
     return out
+
+
+def _default_assumption(c: ir.Contract) -> str | None:
+    """The reason most assumed terms share (a variant's `inherited terms assumed`)."""
+    texts = [x.text for x in c.standing.values() if x.status == "assumed"]
+    return max(set(texts), key=texts.count) if texts else None
 
 
 def _loc(cite: Any) -> str:

@@ -16,9 +16,10 @@ from typing import Any
 import attrs
 
 from .api import Contract, load
-from .diagnostics import SOURCES, Diagnostic, RrdslError, ScenarioError, Span
+from .diagnostics import SOURCES, CheckErrors, Diagnostic, RrdslError, ScenarioError, Span
 from .evaluator import Outcome
-from .facts import _Loader
+from .facts import _Loader, parse_facts
+from .family import missing_targets
 from .loader import display_path
 from .values import show, to_json
 
@@ -26,7 +27,8 @@ SUFFIX = ".scenario.toml"
 _EXPECT_KEYS = {"clause", "bearer", "trigger", "status", "deadline", "period_from",
                 "period_through", "reason_contains", "beneficiaries", "missing", "with",
                 "performed_on", "breached_on", "assumptions", "value", "equals", "count",
-                "exceptions"}
+                "exceptions", "agreement", "assumed_terms", "assumed_includes", "loaded", "amendment", "effective",
+                "effective_on", "applied"}
 
 
 @attrs.frozen
@@ -79,13 +81,23 @@ def run(path: Path) -> Result:
         return Result(name, path.name, (), f"{name}: not valid TOML: {exc}")
     title = str(data.get("title", path.name))
     try:
-        outcome, contract = _evaluate(path, name, text, data)
+        results = _evaluate(path, name, text, data)
     except RrdslError as e:
         from .diagnostics import render_all
 
         return Result(name, title, (), render_all(e.diagnostics))
     failures: list[str] = []
     for i, exp in enumerate(data.get("expect", [])):
+        outcome, contract = results[0]
+        if "agreement" in exp:  # an expectation of one agreement of several
+            found = [(o, c) for o, c in results if exp["agreement"] in (o.contract.name,
+                                                                        c.name)]
+            if not found:
+                names = ", ".join(c.name for _, c in results)
+                failures.append(f"expect #{i + 1}: no agreement {exp['agreement']!r} among "
+                                f"those evaluated ({names})")
+                continue
+            outcome, contract = found[0]
         failures.extend(f"expect #{i + 1}: {msg}" for msg in check_expectation(exp, outcome,
                                                                                contract))
     if not data.get("expect"):
@@ -93,7 +105,10 @@ def run(path: Path) -> Result:
     return Result(name, title, tuple(failures))
 
 
-def _evaluate(path: Path, name: str, text: str, data: dict[str, Any]) -> tuple[Outcome, Contract]:
+def _evaluate(path: Path, name: str, text: str, data: dict[str, Any]
+              ) -> list[tuple[Outcome, Contract]]:
+    """Evaluate the scenario's agreement, or its agreements (`contract` may be a list: they
+    are evaluated with the one fact set, and references between them are followed)."""
     for key in ("contract", "section", "cites", "as_of"):
         if key not in data:
             raise _err(name, f"the scenario has no '{key}'",
@@ -103,19 +118,33 @@ def _evaluate(path: Path, name: str, text: str, data: dict[str, Any]) -> tuple[O
                            "expect", "note"}
     if unknown:
         raise _err(name, f"unknown key(s): {', '.join(sorted(unknown))}")
-    contract = _contract(path.parent / str(data["contract"]))
-    if "facts" in data:
-        facts = contract.read_facts(path.parent / str(data["facts"]))
-    else:
-        from .facts import parse_facts
-
-        # positions of problems inside [given] are found in the scenario file itself
-        facts = parse_facts(contract.ir, data.get("given", {}), name, text, "toml",
-                            prefix=("given",))
+    targets = data["contract"] if isinstance(data["contract"], list) else [data["contract"]]
+    if not targets or not all(isinstance(t, str) for t in targets):
+        raise _err(name, "contract is a clause file, or a list of clause files")
+    contracts = [_contract(path.parent / t) for t in targets]
     as_of = data["as_of"]
     if not isinstance(as_of, datetime.date):
         raise _err(name, "as_of must be a date (YYYY-MM-DD)")
-    return contract.evaluate(facts, as_of), contract
+    names = [c.fact_names for c in contracts]
+    outcomes = []
+    for i, contract in enumerate(contracts):
+        foreign = frozenset().union(*(n for j, n in enumerate(names) if j != i))
+        foreign -= contract.fact_names
+        if "facts" in data:
+            facts = contract.read_facts(path.parent / str(data["facts"]), foreign=foreign)
+        else:
+            # positions of problems inside [given] are found in the scenario file itself
+            facts = parse_facts(contract.ir, data.get("given", {}), name, text, "toml",
+                                prefix=("given",), foreign=contract._foreign(foreign))
+        outcomes.append(contract.evaluate(facts, as_of))
+    if len(contracts) > 1:
+        from .api import resolve_family
+
+        problems = missing_targets(contracts)
+        if problems:
+            raise CheckErrors(problems)
+        resolve_family(outcomes)
+    return list(zip(outcomes, contracts, strict=True))
 
 
 def check_expectation(exp: dict[str, Any], o: Outcome, contract: Contract) -> Iterator[str]:
@@ -123,13 +152,21 @@ def check_expectation(exp: dict[str, Any], o: Outcome, contract: Contract) -> It
     if unknown:
         yield f"unknown key(s) {', '.join(sorted(unknown))}"
         return
+    if "amendment" in exp:
+        yield from _check_amendment(exp, o)
+        return
     if "value" in exp:
         yield from _check_value(exp, o, contract)
         return
     if "clause" not in exp:
-        yield "an expectation names a clause (clause = \"3(a).register\") or a value"
+        yield ("an expectation names a clause (clause = \"3(a).register\"), a value or an "
+               "amendment")
         return
     cid = str(exp["clause"]).lstrip("§")
+    refs = [x for x in o.references if x.reference.id == cid]
+    if refs:
+        yield from _check_reference(exp, refs[0], o, contract)
+        return
     matches = [r for r in o.norms if r.norm.id == cid or r.instance == cid]
     if not matches and not any(n.id == cid for n in contract.ir.norms):
         ids = sorted({n.id for n in contract.ir.norms})
@@ -148,6 +185,11 @@ def check_expectation(exp: dict[str, Any], o: Outcome, contract: Contract) -> It
         yield f"{cid}: no answer matches bearer/trigger " + str(
             {k: exp[k] for k in ("bearer", "trigger") if k in exp})
         return
+    yield from _check_answers(exp, matches, o, contract)
+
+
+def _check_answers(exp: dict[str, Any], matches: list[Any], o: Outcome,
+                   contract: Contract) -> Iterator[str]:
     for r in matches:
         who = r.instance
         if "status" in exp and r.status != exp["status"]:
@@ -168,6 +210,16 @@ def check_expectation(exp: dict[str, Any], o: Outcome, contract: Contract) -> It
             yield f"{who}: missing facts are {r.missing}, expected {sorted(exp['missing'])}"
         if "assumptions" in exp and r.assumptions != sorted(exp["assumptions"]):
             yield f"{who}: assumptions are {r.assumptions}, expected {sorted(exp['assumptions'])}"
+        if "assumed_terms" in exp:
+            got_terms = sorted(contract.ir.assumed_by_norm.get(r.norm.id, ()))
+            want_terms = sorted(str(t) for t in exp["assumed_terms"])
+            if got_terms != want_terms:
+                yield f"{who}: assumed terms are {got_terms}, expected {want_terms}"
+        if "assumed_includes" in exp:
+            got_terms = sorted(contract.ir.assumed_by_norm.get(r.norm.id, ()))
+            lacking = sorted(set(map(str, exp["assumed_includes"])) - set(got_terms))
+            if lacking:
+                yield f"{who}: assumed terms {got_terms} do not include {lacking}"
         if "exceptions" in exp:
             got = sorted(a.exception for a in r.exceptions)
             if got != sorted(exp["exceptions"]):
@@ -183,6 +235,58 @@ def check_expectation(exp: dict[str, Any], o: Outcome, contract: Contract) -> It
                 yield f"{who}: {label} is {show(v, t)}, expected {shown}"
 
 
+def _check_reference(exp: dict[str, Any], x: Any, o: Outcome,
+                     contract: Contract) -> Iterator[str]:
+    """A clause `governed by` another agreement: `loaded` says whether that agreement was
+    evaluated alongside; the other keys are checked on its answers."""
+    ref = x.reference
+    if "loaded" in exp and bool(exp["loaded"]) != x.loaded:
+        yield (f"{ref.id}: {ref.agreement} is {'' if x.loaded else 'not '}loaded, expected "
+               f"loaded = {str(exp['loaded']).lower()}")
+        return
+    if "status" in exp and not x.loaded:
+        if exp["status"] != x.status:
+            yield f"{ref.id}: status is {x.status} ({x.note}), expected {exp['status']}"
+        return
+    checks = {k: v for k, v in exp.items() if k not in ("clause", "loaded", "agreement")}
+    if not checks:
+        return
+    answers = x.answers
+    if "trigger" in exp:
+        answers = [r for r in answers if r.trigger is not None and r.trigger.id == exp["trigger"]]
+    if "count" in exp and len(answers) != exp["count"]:
+        yield f"{ref.id}: {len(answers)} answers from {ref.agreement}, expected {exp['count']}"
+    if not answers:
+        yield f"{ref.id}: {ref.agreement} gave no answer ({x.note})"
+        return
+    answered_by = _contract(Path(x.answered_by.file)) if x.answered_by is not None else contract
+    yield from _check_answers(exp, answers, o, answered_by)
+
+
+def _check_amendment(exp: dict[str, Any], o: Outcome) -> Iterator[str]:
+    name = str(exp["amendment"])
+    found = [a for a in o.amendments if a.amendment.name == name]
+    if not found:
+        yield f"no amendment {name} was evaluated"
+        return
+    a = found[0]
+    if "effective" in exp:
+        want = exp["effective"]
+        got: Any = "undetermined" if a.effective is None else a.effective
+        if got != want:
+            yield f"{name}: effective is {str(got).lower()} ({a.reason}), expected {want}"
+    if "applied" in exp and a.applied != exp["applied"]:
+        yield f"{name}: applied is {str(a.applied).lower()} ({a.reason}), expected {exp['applied']}"
+    if "effective_on" in exp:
+        want_day = None if exp["effective_on"] == "none" else exp["effective_on"]
+        if a.effective_on != want_day:
+            yield f"{name}: effective_on is {show(a.effective_on)}, expected {show(want_day)}"
+    if "missing" in exp and a.missing != sorted(exp["missing"]):
+        yield f"{name}: missing facts are {a.missing}, expected {sorted(exp['missing'])}"
+    if "reason_contains" in exp and str(exp["reason_contains"]) not in a.reason:
+        yield f"{name}: reason {a.reason!r} does not contain {exp['reason_contains']!r}"
+
+
 def _check_value(exp: dict[str, Any], o: Outcome, contract: Contract) -> Iterator[str]:
     label = str(exp["value"])
     found = [v for v in o.values if v.label == label]
@@ -196,6 +300,11 @@ def _check_value(exp: dict[str, Any], o: Outcome, contract: Contract) -> Iterato
     v = found[0]
     if "missing" in exp and v.missing != sorted(exp["missing"]):
         yield f"{label}: missing facts are {v.missing}, expected {sorted(exp['missing'])}"
+    if "assumed_terms" in exp:
+        got_terms = sorted(contract.ir.assumed_by_definition.get(v.definition.name, ()))
+        if got_terms != sorted(map(str, exp["assumed_terms"])):
+            yield (f"{label}: assumed terms are {got_terms}, expected "
+                   f"{sorted(map(str, exp['assumed_terms']))}")
     if "equals" in exp:
         if v.missing:
             yield f"{label} is undetermined (needs {', '.join(v.missing)})"
