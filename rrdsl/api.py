@@ -72,14 +72,21 @@ class Contract:
         return foreign | self.base.fact_names if self.base is not None else foreign
 
     def evaluate(self, facts: FactSet, as_of: datetime.date | None = None,
-                 explain: bool = False, values: bool = True) -> Outcome:
+                 explain: bool = False, values: bool = True,
+                 apply_amendment: bool | None = None) -> Outcome:
         """Every obligation, permission and prohibition as of the date (the fact file's
-        `as_of` when not given), with derived values; `explain` records derivation trees."""
+        `as_of` when not given), with derived values; `explain` records derivation trees.
+        For an amendment, whether it applies is decided under the amended agreement's own
+        rule, unless `apply_amendment` is True (evaluate as amended regardless)."""
         day = as_of or facts.as_of
         if day is None:
             raise UsageError(Diagnostic(
                 "E702", "no as-of date: the fact file has no as_of and none was given",
                 hints=("pass --as-of YYYY-MM-DD, or add as_of = YYYY-MM-DD to the fact file",)))
+        if self.base is not None and apply_amendment:  # as if effective (rrdsl diff)
+            outcome = evaluate(self.plan, facts, day, explain=explain, values=values)
+            resolve_references(outcome, {})
+            return outcome
         if self.base is not None:
             decision = decide_amendment(self.ir, self.base, facts, day, explain)
             if decision.applied:

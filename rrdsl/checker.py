@@ -193,7 +193,7 @@ class Checker:
         amendment = None
         if header.kind == "amendment" and comp is not None and comp.base_file is not None:
             amendment = ir.Amendment(header.name, header.title, comp.base_file,
-                                     header.writing or "", header.dated,
+                                     header.writing or "", comp.own_dated,
                                      ir.Cite(None, header.span))
         return {
             "base_file": comp.base_file if comp else None,

@@ -71,6 +71,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="scenario folder (default: contracts/scenarios)")
     v.add_argument("--format", choices=("text", "json"), default="text")
 
+    d = sub.add_parser("diff", help="how two agreements differ: declarations, and answers over "
+                       "the same fact sets")
+    d.add_argument("a", type=Path, metavar="A", help="clause file of the first agreement")
+    d.add_argument("b", type=Path, metavar="B",
+                   help="clause file of the second (a variant, an amendment, another agreement)")
+    d.add_argument("--scenarios", type=Path, metavar="DIR",
+                   help="run both agreements over the [given] facts of the scenario files in "
+                   "DIR and list every answer that differs")
+    d.add_argument("--format", choices=("text", "json"), default="text")
+
     t = sub.add_parser("test", help="run scenario files (*.scenario.toml)")
     t.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                    help="scenario files or folders (default: contracts/scenarios)")
@@ -176,6 +186,19 @@ def _eval_family(args: argparse.Namespace, paths: list[Path]) -> int:
     return EXIT_OK
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    from .diff import diff, diff_json, diff_text
+    from .report import dumps
+
+    if args.scenarios is not None and not args.scenarios.is_dir():
+        raise UsageError(Diagnostic(
+            "E704", f"no scenario folder {args.scenarios}",
+            hints=("pass a folder of *.scenario.toml files, e.g. contracts/scenarios",)))
+    d = diff(args.a, args.b, args.scenarios)
+    sys.stdout.write(dumps(diff_json(d)) if args.format == "json" else diff_text(d))
+    return EXIT_OK
+
+
 def cmd_explain(args: argparse.Namespace) -> int:
     from .diagnostics import Diagnostic, did_you_mean
     from .report import dumps, explanation_text, node_json
@@ -242,7 +265,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"check": cmd_check, "eval": cmd_eval, "explain": cmd_explain, "test": cmd_test,
-            "coverage": cmd_coverage}
+            "coverage": cmd_coverage, "diff": cmd_diff}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,6 +18,7 @@ too, and `assumed_terms` tells which assumed terms each answer rests on.
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -55,6 +56,7 @@ class Composition:
     base_file: str | None = None  # the base clause file (display path), for a variant
     chain: tuple[str, ...] = ()  # names of the agreements this one is based on, nearest first
     removed: dict[str, Span | None] = attrs.field(factory=dict)  # name → its `remove`
+    own_dated: datetime.date | None = None  # an amendment's own date
 
 
 CLAUSE_KINDS = (ast.Clause, ast.ExceptionDecl, ast.NonOperative, ast.Governed)
@@ -260,7 +262,7 @@ def compose(main: ast.Module, base: Composition, base_header: ast.Header | None)
                            f"`assumed {name}: \"why it is assumed\"`",)))
     return Composition(tuple(all_modules), standing, tuple(diags), base.modules[0].file,
                        ((base_header.name,) if base_header else ()) + base.chain,
-                       {**base.removed, **removed})
+                       {**base.removed, **removed}, header.dated)
 
 
 def _merge_header(main: ast.Module, header: ast.Header, base_header: ast.Header | None,
@@ -268,8 +270,8 @@ def _merge_header(main: ast.Module, header: ast.Header, base_header: ast.Header 
     if base_header is None:
         return header
     h = header
-    if h.dated is None:
-        h = attrs.evolve(h, dated=base_header.dated)
+    if h.dated is None or h.kind == "amendment":  # an amendment has a date of its own,
+        h = attrs.evolve(h, dated=base_header.dated)  # the agreement keeps its date
     if h.calendar is None and base_header.calendar is not None:
         h = attrs.evolve(h, calendar=base_header.calendar, calendar_span=base_header.calendar_span)
     if h.source is None and h.kind == "amendment" and base_header.source is not None:
