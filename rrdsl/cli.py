@@ -142,6 +142,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
             "E701", "eval needs a clause file and a fact file",
             hints=("rrdsl eval CONTRACT.rrd [CONTRACT.rrd ...] FACTS.toml",)))
     *contracts, args.facts = args.files
+    if args.facts.suffix == ".rrd":
+        raise UsageError(Diagnostic(
+            "E701", f"the last file, {args.facts}, is a clause file: give the fact file last",
+            hints=("rrdsl eval CONTRACT.rrd [CONTRACT.rrd ...] FACTS.toml",)))
     if len(contracts) > 1:
         return _eval_family(args, contracts)
     args.contract = contracts[0]
@@ -169,7 +173,7 @@ def _eval_family(args: argparse.Namespace, paths: list[Path]) -> int:
         c = load(p)
         if c.name in names:
             raise UsageError(Diagnostic(
-                "E706", f"{p} and {names[c.name]} are both the agreement '{c.name}'",
+                "E708", f"{p} and {names[c.name]} are both the agreement '{c.name}'",
                 hints=("give each agreement once",)))
         names[c.name] = p
         contracts.append(c)

@@ -32,3 +32,33 @@ def test_the_schema_rejects_a_wrong_status() -> None:
     data = json.loads(json.dumps(outcome_json(c.evaluate(facts))))
     data["norms"][0]["status"] = "maybe"
     assert list(jsonschema.Draft202012Validator(SCHEMA).iter_errors(data))
+
+
+def test_family_and_amendment_json_validate(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rrdsl.api import evaluate_family
+    from rrdsl.report import family_json
+
+    monkeypatch.chdir(ROOT)
+    contracts = [rrdsl.load("contracts/savvis_2001.rrd"),
+                 rrdsl.load("contracts/original_2000.rrd")]
+    outcomes = evaluate_family(contracts, "contracts/facts/family-2001.toml", explain=True)
+    data = json.loads(json.dumps(family_json(outcomes)))
+    jsonschema.Draft202012Validator(SCHEMA).validate(data)
+    assert data["results"][0]["references"][0]["loaded"] is True
+    amended = rrdsl.load("contracts/savvis_2001_amendment_1.rrd")
+    facts = amended.read_facts("contracts/facts/demand-2001.toml")
+    data = json.loads(json.dumps(outcome_json(amended.evaluate(facts))))
+    jsonschema.Draft202012Validator(SCHEMA).validate(data)
+    assert data["amendments"][0]["applied"] is False
+
+
+def test_diff_json_validates(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rrdsl.diff import diff, diff_json
+
+    monkeypatch.chdir(ROOT)
+    d = diff(Path("contracts/savvis_2001.rrd"), Path("contracts/savvis_2001_amendment_1.rrd"),
+             Path("contracts/scenarios/amendment_1"))
+    data = json.loads(json.dumps(diff_json(d)))
+    jsonschema.Draft202012Validator(SCHEMA).validate(data)
+    assert any(a["kind"] == "norm" for a in data["answers"])
+    assert any(a["kind"] == "value" for a in data["answers"])
