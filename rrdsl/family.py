@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 import attrs
 
 from . import ir
-from .evaluator import NormResult, Outcome
 from .diagnostics import Diagnostic, did_you_mean
+from .evaluator import NormResult, Outcome
 from .runtime import Node
 
 if TYPE_CHECKING:
@@ -90,9 +90,10 @@ def decide_amendment(amended: ir.Contract, base: Contract, facts: FactSet,
             list(v.missing), v.explanation)
     day = v.value
     if day is None:
+        term = base.ir.definitions[rule.definition].title or rule.definition
         return AmendmentDecision(a, rule, False, None, False,
-                                 f"not effective: {base.ir.definitions[rule.definition].title or rule.definition} "
-                                 f"— no such day as of {as_of} ({cite})", [], v.explanation)
+                                 f"not effective: {term} — no such day as of {as_of} ({cite})",
+                                 [], v.explanation)
     if day > as_of:
         return AmendmentDecision(a, rule, False, day, False,
                                  f"not yet effective as of {as_of}: takes effect {day} ({cite})",

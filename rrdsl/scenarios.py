@@ -27,8 +27,8 @@ SUFFIX = ".scenario.toml"
 _EXPECT_KEYS = {"clause", "bearer", "trigger", "status", "deadline", "period_from",
                 "period_through", "reason_contains", "beneficiaries", "missing", "with",
                 "performed_on", "breached_on", "assumptions", "value", "equals", "count",
-                "exceptions", "agreement", "assumed_terms", "assumed_includes", "loaded", "amendment", "effective",
-                "effective_on", "applied"}
+                "exceptions", "agreement", "assumed_terms", "assumed_includes", "loaded",
+                "amendment", "effective", "effective_on", "applied"}
 
 
 @attrs.frozen
