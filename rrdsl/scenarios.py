@@ -67,33 +67,40 @@ def _err(path: str, msg: str, *hints: str) -> ScenarioError:
 
 def run(path: Path) -> Result:
     """Run one scenario file."""
+    return run_outcome(path)[0]
+
+
+def run_outcome(path: Path, explain: bool = False) -> tuple[Result, Outcome | None]:
+    """Run one scenario file; also the outcome it was judged on (with derivation trees when
+    `explain`), or None when it could not be evaluated."""
     name = display_path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return Result(name, path.name, (), f"cannot read {name}: {exc}")
+        return Result(name, path.name, (), f"cannot read {name}: {exc}"), None
     SOURCES.add(name, text)
     try:
         data = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
-        return Result(name, path.name, (), f"{name}: not valid TOML: {exc}")
+        return Result(name, path.name, (), f"{name}: not valid TOML: {exc}"), None
     title = str(data.get("title", path.name))
     try:
-        outcome, contract = _evaluate(path, name, text, data)
+        outcome, contract = _evaluate(path, name, text, data, explain)
     except RrdslError as e:
         from .diagnostics import render_all
 
-        return Result(name, title, (), render_all(e.diagnostics))
+        return Result(name, title, (), render_all(e.diagnostics)), None
     failures: list[str] = []
     for i, exp in enumerate(data.get("expect", [])):
         failures.extend(f"expect #{i + 1}: {msg}" for msg in check_expectation(exp, outcome,
                                                                                contract))
     if not data.get("expect"):
         failures.append("the scenario expects nothing; add [[expect]] entries")
-    return Result(name, title, tuple(failures))
+    return Result(name, title, tuple(failures)), outcome
 
 
-def _evaluate(path: Path, name: str, text: str, data: dict[str, Any]) -> tuple[Outcome, Contract]:
+def _evaluate(path: Path, name: str, text: str, data: dict[str, Any],
+              explain: bool = False) -> tuple[Outcome, Contract]:
     for key in ("contract", "section", "cites", "as_of"):
         if key not in data:
             raise _err(name, f"the scenario has no '{key}'",
@@ -115,7 +122,7 @@ def _evaluate(path: Path, name: str, text: str, data: dict[str, Any]) -> tuple[O
     as_of = data["as_of"]
     if not isinstance(as_of, datetime.date):
         raise _err(name, "as_of must be a date (YYYY-MM-DD)")
-    return contract.evaluate(facts, as_of), contract
+    return contract.evaluate(facts, as_of, explain=explain), contract
 
 
 def check_expectation(exp: dict[str, Any], o: Outcome, contract: Contract) -> Iterator[str]:
