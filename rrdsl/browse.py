@@ -209,6 +209,7 @@ class Browse:
         self.items: dict[tuple[str, str], Item] = {}
         self.refs: list[Ref] = []
         self.source_path: Path | None = None
+        self.source_display = ""
         self.paragraphs: list[Paragraph] = []
         self._exception_decls: dict[str, ast.ExceptionDecl] = {}
         if contract.source is not None:
@@ -220,6 +221,7 @@ class Browse:
                     "E705", f"cannot read the agreement's text {self.source_path}: {exc}")
                 ) from None
             self.paragraphs = parse_agreement_text(text)
+            self.source_display = display_path(self.source_path)
         self._collect()
         self.units = self._units()
 

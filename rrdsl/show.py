@@ -54,7 +54,7 @@ def show_unit(b: Browse, unit: Unit, item: Item | None = None, color: bool = Fal
         lines.append(f"not encoded in {b.contract.file}")
     lines.append("")
     if unit.paragraphs:
-        src = b.source_path.as_posix() if b.source_path else "?"
+        src = b.source_display
         lines.append(head(f"The agreement ({src}, lines {unit.paragraphs[0].first_line}-"
                           f"{unit.paragraphs[-1].last_line}):"))
         for p in unit.paragraphs:

@@ -362,7 +362,7 @@ def section_page(cp: ContractPages, unit: Unit, here: str, prev: str | None,
                      f"encoded in {esc(b.contract.file)}.</p></section>")
     parts.append('<section class="agreement"><h2>The agreement</h2>')
     if unit.paragraphs:
-        src = b.source_path.as_posix() if b.source_path else ""
+        src = b.source_display
         for p in unit.paragraphs:
             parts.append(f'<p id="P-{p.first_line}"><span class="lines">§{esc(p.section)} · '
                          f"{esc(src)} lines {p.first_line}–{p.last_line}</span><br>"
