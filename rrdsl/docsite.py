@@ -6,6 +6,7 @@ by its `pygments.lexers` entry point like any other lexer. Used by `rrdsl html -
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
@@ -34,8 +35,15 @@ class _MdLinksExtension(Extension):
         md.treeprocessors.register(_MdLinks(md), "rrdsl_md_links", 5)
 
 
+_INDENTED_FENCE = re.compile(r"^( {1,3})(```[\w-]*\n.*?^\1```)[ \t]*$", re.S | re.M)
+
+
 def render_markdown(text: str) -> str:
-    """One Markdown document → HTML (user text escaped by Markdown; raw HTML is escaped too)."""
+    """One Markdown document → HTML (user text escaped by Markdown; raw HTML is escaped too).
+
+    A fenced example indented under a list item is taken out of the list (Python-Markdown
+    reads fences only at the margin), so it is highlighted like every other."""
+    text = _INDENTED_FENCE.sub(lambda m: textwrap.dedent(m.group(1) + m.group(2)), text)
     md = markdown.Markdown(extensions=[*EXTENSIONS, _MdLinksExtension()],
                            extension_configs=CONFIG)
     md.preprocessors.deregister("html_block")  # the docs are Markdown, not HTML

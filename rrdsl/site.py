@@ -19,6 +19,7 @@ import html
 import json
 import posixpath
 import re
+import shutil
 import tomllib
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -163,6 +164,7 @@ class Site:
 
     out: Path
     pages: dict[str, str] = attrs.field(factory=dict)
+    copies: list[tuple[Path, str]] = attrs.field(factory=list)  # folders copied as they are
 
     def add(self, path: str, title: str, body: str, extra: str = "") -> str:
         root = "../" * path.count("/")
@@ -170,6 +172,10 @@ class Site:
         return path
 
     def write(self) -> list[Path]:
+        """Write the pages; copy the files the docs link to (their .md files become pages)."""
+        for src, dest in self.copies:
+            shutil.copytree(src, self.out / dest, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns("*.md", "__pycache__"))
         written = []
         for rel, text in self.pages.items():
             p = self.out / rel
@@ -699,6 +705,7 @@ def build_site(contracts: Iterable[Path], out: Path, scenarios: Sequence[Path] |
         for rel_path, title, body in render_docs(docs):
             site.add(f"docs/{rel_path}", title, body)
             doc_links.append((f"docs/{rel_path}", title))
+        site.copies.append((docs, "docs"))
     index = ["<h1>Contents</h1>",
              '<p><input id="search" type="search" placeholder="Search clauses, section numbers, '
              'defined terms" aria-label="Search clauses, section numbers and defined terms" '
