@@ -21,7 +21,7 @@ from . import ast, ir
 from .agreement_text import Paragraph, parse_agreement_text
 from .checker import check as check_modules
 from .checker import section_ancestors
-from .diagnostics import Diagnostic, RrdslError, Span, did_you_mean
+from .diagnostics import Diagnostic, RrdslError, Span, UsageError, did_you_mean
 from .loader import display_path, load_modules
 
 PRIORITY_WORDS = {
@@ -217,7 +217,7 @@ class Browse:
             try:
                 text = self.source_path.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
-                raise RrdslError(Diagnostic(
+                raise UsageError(Diagnostic(
                     "E705", f"cannot read the agreement's text {self.source_path}: {exc}")
                 ) from None
             self.paragraphs = parse_agreement_text(text)
@@ -473,9 +473,11 @@ class Browse:
 
 
 def _unique(refs: list[Ref]) -> list[Ref]:
+    """Each reference once (at its first place), in the order they are written."""
     seen: set[tuple[str, str, str, str]] = set()
     out = []
-    for r in refs:
+    for r in sorted(refs, key=lambda r: (r.span.file, r.span.line, r.span.col) if r.span
+                    else ("", 0, 0)):
         key = (r.kind, r.source, r.target_kind, r.target)
         if key not in seen:
             seen.add(key)
