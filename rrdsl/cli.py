@@ -34,6 +34,16 @@ def _date(text: str) -> datetime.date:
             f"{text!r} is not a date; write YYYY-MM-DD, e.g. 2001-06-15") from None
 
 
+def _section(text: str) -> str:
+    from .browse import normalize_section
+
+    if normalize_section(text) is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a section number; write 3(c)(viii), §3(c)(viii) or a clause "
+            "as 3(a).register")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="rrdsl", description="Evaluate registration rights agreements written "
                 "as clause files (.rrd) against fact sets.")
@@ -80,6 +90,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run both agreements over the [given] facts of the scenario files in "
                    "DIR and list every answer that differs")
     d.add_argument("--format", choices=("text", "json"), default="text")
+
+    w = sub.add_parser("show", help="print a section's clauses, highlighted, with the "
+                       "agreement's text and the cross-references")
+    w.add_argument("contract", type=Path, metavar="CONTRACT")
+    w.add_argument("section", type=_section, nargs="?", metavar="SECTION",
+                   help="3(c)(viii), §3(c)(viii) or a clause 3(a).register (default: all)")
+    w.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                   help="colour: auto (when standard output is a terminal), always, never")
+
+    h = sub.add_parser("html", help="build a static HTML site of contracts (and the docs)")
+    h.add_argument("contracts", nargs="*", type=Path, metavar="CONTRACT")
+    h.add_argument("-o", "--output", type=Path, metavar="DIR", required=True,
+                   help="the folder to write the site to (created if missing)")
+    h.add_argument("--scenarios", type=Path, metavar="DIR", action="append",
+                   help="scenario folder or file (repeatable; default: each contract's "
+                   "scenarios/ folder)")
+    h.add_argument("--docs", type=Path, metavar="DIR",
+                   help="also render the Markdown docs in DIR (e.g. docs) with highlighting")
 
     t = sub.add_parser("test", help="run scenario files (*.scenario.toml)")
     t.add_argument("paths", nargs="*", type=Path, metavar="PATH",
@@ -268,8 +296,26 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_show(args: argparse.Namespace) -> int:
+    from .browse import load_browse
+    from .show import show
+
+    color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
+    sys.stdout.write(show(load_browse(args.contract), args.section, color=color))
+    return EXIT_OK
+
+
+def cmd_html(args: argparse.Namespace) -> int:
+    from .site import build_site
+
+    written = build_site(args.contracts, args.output, scenarios=args.scenarios, docs=args.docs)
+    sys.stdout.write(f"wrote {len(written)} pages to {args.output}; open "
+                     f"{args.output / 'index.html'}\n")
+    return EXIT_OK
+
+
 COMMANDS = {"check": cmd_check, "eval": cmd_eval, "explain": cmd_explain, "test": cmd_test,
-            "coverage": cmd_coverage, "diff": cmd_diff}
+            "coverage": cmd_coverage, "diff": cmd_diff, "show": cmd_show, "html": cmd_html}
 
 
 if __name__ == "__main__":  # pragma: no cover

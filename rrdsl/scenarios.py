@@ -69,23 +69,29 @@ def _err(path: str, msg: str, *hints: str) -> ScenarioError:
 
 def run(path: Path) -> Result:
     """Run one scenario file."""
+    return run_outcome(path)[0]
+
+
+def run_outcome(path: Path, explain: bool = False) -> tuple[Result, Outcome | None]:
+    """Run one scenario file; also the outcome it was judged on (with derivation trees when
+    `explain`), or None when it could not be evaluated."""
     name = display_path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return Result(name, path.name, (), f"cannot read {name}: {exc}")
+        return Result(name, path.name, (), f"cannot read {name}: {exc}"), None
     SOURCES.add(name, text)
     try:
         data = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
-        return Result(name, path.name, (), f"{name}: not valid TOML: {exc}")
+        return Result(name, path.name, (), f"{name}: not valid TOML: {exc}"), None
     title = str(data.get("title", path.name))
     try:
-        results = _evaluate(path, name, text, data)
+        results = _evaluate(path, name, text, data, explain)
     except RrdslError as e:
         from .diagnostics import render_all
 
-        return Result(name, title, (), render_all(e.diagnostics))
+        return Result(name, title, (), render_all(e.diagnostics)), None
     failures: list[str] = []
     for i, exp in enumerate(data.get("expect", [])):
         outcome, contract = results[0]
@@ -102,11 +108,11 @@ def run(path: Path) -> Result:
                                                                                contract))
     if not data.get("expect"):
         failures.append("the scenario expects nothing; add [[expect]] entries")
-    return Result(name, title, tuple(failures))
+    return Result(name, title, tuple(failures)), results[0][0]
 
 
-def _evaluate(path: Path, name: str, text: str, data: dict[str, Any]
-              ) -> list[tuple[Outcome, Contract]]:
+def _evaluate(path: Path, name: str, text: str, data: dict[str, Any],
+              explain: bool = False) -> list[tuple[Outcome, Contract]]:
     """Evaluate the scenario's agreement, or its agreements (`contract` may be a list: they
     are evaluated with the one fact set, and references between them are followed)."""
     for key in ("contract", "section", "cites", "as_of"):
@@ -136,7 +142,7 @@ def _evaluate(path: Path, name: str, text: str, data: dict[str, Any]
             # positions of problems inside [given] are found in the scenario file itself
             facts = parse_facts(contract.ir, data.get("given", {}), name, text, "toml",
                                 prefix=("given",), foreign=contract._foreign(foreign))
-        outcomes.append(contract.evaluate(facts, as_of))
+        outcomes.append(contract.evaluate(facts, as_of, explain=explain))
     if len(contracts) > 1:
         from .api import resolve_family
 

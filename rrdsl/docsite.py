@@ -1,0 +1,62 @@
+"""The docs as HTML: `docs/*.md` rendered with Python-Markdown (fenced code, tables, heading
+ids) and highlighted by pygments, so every ```rrd example goes through the rrdsl lexer, found
+by its `pygments.lexers` entry point like any other lexer. Used by `rrdsl html --docs DIR`.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+from xml.etree.ElementTree import Element
+
+import markdown
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
+
+EXTENSIONS = ["fenced_code", "codehilite", "tables", "toc"]
+CONFIG = {"codehilite": {"guess_lang": False, "css_class": "highlight"},
+          "toc": {"permalink": False}}
+
+
+class _MdLinks(Treeprocessor):
+    """Links between docs follow them into HTML: `cli.md#exit-status` → `cli.html#exit-status`."""
+
+    def run(self, root: Element) -> None:
+        for a in root.iter("a"):
+            href = a.get("href", "")
+            if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", href) or href.startswith("#"):
+                continue
+            a.set("href", re.sub(r"\.md(?=$|#)", ".html", href))
+
+
+class _MdLinksExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.treeprocessors.register(_MdLinks(md), "rrdsl_md_links", 5)
+
+
+_INDENTED_FENCE = re.compile(r"^( {1,3})(```[\w-]*\n.*?^\1```)[ \t]*$", re.S | re.M)
+
+
+def render_markdown(text: str) -> str:
+    """One Markdown document → HTML (user text escaped by Markdown; raw HTML is escaped too).
+
+    A fenced example indented under a list item is taken out of the list (Python-Markdown
+    reads fences only at the margin), so it is highlighted like every other."""
+    text = _INDENTED_FENCE.sub(lambda m: textwrap.dedent(m.group(1) + m.group(2)), text)
+    md = markdown.Markdown(extensions=[*EXTENSIONS, _MdLinksExtension()],
+                           extension_configs=CONFIG)
+    md.preprocessors.deregister("html_block")  # the docs are Markdown, not HTML
+    md.inlinePatterns.deregister("html")
+    return md.convert(text)
+
+
+def render_docs(folder: Path) -> list[tuple[str, str, str]]:
+    """(page path relative to the docs' folder, title, body) for every `*.md` in `folder`."""
+    out = []
+    for path in sorted(folder.glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        m = re.search(r"^#\s+(.+)$", text, re.M)
+        title = m.group(1).strip() if m else path.stem
+        out.append((path.with_suffix(".html").name, title, render_markdown(text)))
+    return out

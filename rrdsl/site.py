@@ -1,0 +1,721 @@
+"""`rrdsl html`: a static site for reading contracts, offline from `file://`.
+
+Every page is one self-contained file: CSS and JavaScript inline, no external asset, no
+network. The site has a table of contents with a search box (clause names, section numbers,
+defined terms; the index is JSON embedded in the page); a page per section with the clause
+file's lines highlighted by the rrdsl lexer (line anchors `#L-<n>`) beside the agreement's own
+text, every reference a link; a page per clause file; a page per scenario with its report and
+derivation trees linking to the clauses used; and, with `--docs`, the Markdown docs rendered
+with the same lexer (docsite.py).
+
+Adding a page is one function taking data and returning the escaped HTML of its body, and one
+`Site.add(path, title, body)` call in `build_site` (variant diffs plug in the same way: see
+`diff_page_hook` below). All user text passes through `esc` (html.escape).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import posixpath
+import re
+import shutil
+import tomllib
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+from pygments import format as pygments_format
+from pygments.formatters import HtmlFormatter
+from pygments.token import Token, _TokenType
+
+from .browse import VERBS, Browse, Item, Ref, Unit, load_browse
+from .diagnostics import Diagnostic, UsageError
+from .evaluator import NormResult, Outcome
+from .lexer import RrdslLexer
+from .runtime import Node
+from .values import show as show_value
+
+
+def esc(text: object) -> str:
+    """Escape any user text for HTML content and attribute values."""
+    return html.escape(str(text), quote=True)
+
+
+def embed_json(data: Any) -> str:
+    """JSON safe inside a <script> element: no `</script>`, `<!--` or `]]>` can appear."""
+    text = json.dumps(data, ensure_ascii=True, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "x"
+
+
+# ── page frame ───────────────────────────────────────────────────────────────
+
+CSS = """
+:root { --fg: #1b1b1b; --muted: #666; --line: #ddd; --accent: #0b57d0; --bg2: #f6f6f4; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 15px/1.5 Georgia, "Times New Roman", serif; color: var(--fg); }
+header.top { position: sticky; top: 0; z-index: 2; background: #fff; border-bottom: 1px solid
+  var(--line); padding: .4rem 1rem; font-family: system-ui, sans-serif; font-size: 14px; }
+header.top a { margin-right: 1rem; }
+main { padding: 1rem 1.5rem 3rem; max-width: 110rem; margin: 0 auto; }
+a { color: var(--accent); text-decoration: none; } a:hover { text-decoration: underline; }
+h1 { font-size: 1.5rem; margin: .5rem 0; } h2 { font-size: 1.15rem; margin-top: 1.5rem; }
+.muted, .kind { color: var(--muted); font-size: 90%; }
+.cols { display: grid; grid-template-columns: minmax(0, 1.1fr) minmax(0, 1fr); gap: 1.5rem; }
+@media (max-width: 70rem) { .cols { grid-template-columns: minmax(0, 1fr); } }
+.agreement p { margin: 0 0 .8rem; text-align: justify; }
+.agreement .lines { font-family: system-ui, sans-serif; font-size: 12px; color: var(--muted); }
+.highlight { background: var(--bg2); border: 1px solid var(--line); border-radius: 4px;
+  overflow-x: auto; }
+.highlight pre { margin: 0; padding: .5rem .75rem; font: 13px/1.45 ui-monospace, "DejaVu Sans Mono",
+  Menlo, monospace; }
+.highlight .linenos { color: #999; padding-right: .8rem; user-select: none; }
+.highlight a:target + a .linenos { background: #ffe58a; color: #000; }
+.highlight code a:not([id]) { text-decoration: underline dotted; }
+ul.refs { padding-left: 1.2rem; } ul.refs li { margin: .15rem 0; }
+#search { width: min(40rem, 100%); font-size: 16px; padding: .35rem .5rem; }
+#results { list-style: none; padding: 0; margin: .3rem 0 1rem; }
+#results li { padding: .1rem 0; }
+table.toc { border-collapse: collapse; } table.toc td { padding: .1rem .8rem .1rem 0;
+  vertical-align: top; }
+.toc .d1 { padding-left: 1.2rem; } .toc .d2 { padding-left: 2.4rem; }
+.toc .d3 { padding-left: 3.6rem; }
+.status-ok { color: #137333; font-weight: bold; }
+.status-fail { color: #b3261e; font-weight: bold; }
+.answer { margin: .4rem 0 .8rem; } .answer .modal { font-family: system-ui, sans-serif;
+  font-weight: bold; font-size: 12px; }
+ul.tree, ul.tree ul { list-style: none; padding-left: 1.2rem; margin: 0; }
+ul.tree { font: 13px/1.5 ui-monospace, "DejaVu Sans Mono", monospace; padding-left: 0; }
+ul.tree li { border-left: 1px solid var(--line); padding-left: .5rem; }
+pre.plain { background: var(--bg2); padding: .5rem .75rem; white-space: pre-wrap; }
+"""
+
+SEARCH_JS = """
+(function () {
+  var box = document.getElementById("search");
+  var holder = document.getElementById("search-index");
+  if (!box || !holder) { return; }
+  var root = document.body.getAttribute("data-root") || "";
+  var data = JSON.parse(holder.textContent);
+  var out = document.getElementById("results");
+  function norm(s) { return s.toLowerCase().replace(/\\u00a7/g, "").replace(/\\s+/g, " "); }
+  data.forEach(function (e) { e.n = norm(e.t + " " + (e.d || "")); });
+  function search() {
+    var q = norm(box.value.trim());
+    out.textContent = "";
+    if (!q) { return; }
+    var hits = data.filter(function (e) { return e.n.indexOf(q) >= 0; });
+    hits.sort(function (a, b) {
+      return (norm(a.t).indexOf(q) === 0 ? 0 : 1) - (norm(b.t).indexOf(q) === 0 ? 0 : 1);
+    });
+    hits.slice(0, 40).forEach(function (e) {
+      var li = document.createElement("li");
+      var a = document.createElement("a");
+      a.href = root + e.h;
+      a.textContent = e.t;
+      var k = document.createElement("span");
+      k.className = "kind";
+      k.textContent = " " + e.k + (e.d ? " \\u2014 " + e.d : "");
+      li.appendChild(a);
+      li.appendChild(k);
+      out.appendChild(li);
+    });
+    if (!hits.length) {
+      var li = document.createElement("li");
+      li.textContent = "No match";
+      out.appendChild(li);
+    }
+  }
+  box.addEventListener("input", search);
+  box.addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter") {
+      var first = out.querySelector("a");
+      if (first) { window.location.href = first.href; }
+    }
+  });
+  search();
+})();
+"""
+
+
+def _frame(title: str, body: str, root: str, extra: str = "") -> str:
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        "<link rel=\"icon\" href=\"data:,\">\n"
+        f"<title>{esc(title)}</title>\n<style>{CSS}{_PYGMENTS_CSS}</style>\n</head>\n"
+        f"<body data-root=\"{esc(root)}\">\n<header class=\"top\">"
+        f"<a href=\"{esc(root)}index.html\">Contents &amp; search</a></header>\n"
+        f"<main>\n{body}\n</main>\n{extra}</body>\n</html>\n")
+
+
+_PYGMENTS_CSS = HtmlFormatter(style="default").get_style_defs(".highlight")
+
+
+@attrs.define
+class Site:
+    """The pages being built: path relative to the site's root → HTML."""
+
+    out: Path
+    pages: dict[str, str] = attrs.field(factory=dict)
+    copies: list[tuple[Path, str]] = attrs.field(factory=list)  # folders copied as they are
+
+    def add(self, path: str, title: str, body: str, extra: str = "") -> str:
+        root = "../" * path.count("/")
+        self.pages[path] = _frame(title, body, root, extra)
+        return path
+
+    def write(self) -> list[Path]:
+        """Write the pages; copy the files the docs link to (their .md files become pages)."""
+        for src, dest in self.copies:
+            shutil.copytree(src, self.out / dest, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns("*.md", "__pycache__"))
+        written = []
+        for rel, text in self.pages.items():
+            p = self.out / rel
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text(text, encoding="utf-8")
+            written.append(p)
+        return written
+
+
+# ── highlighted code with links ──────────────────────────────────────────────
+
+_OPEN, _SEP, _CLOSE = "\ue000", "\ue001", "\ue002"
+_MARK = re.compile(f"{_OPEN}(\\d+){_SEP}|{_CLOSE}")
+
+
+def highlight_html(text: str, first_line: int,
+                   links: Sequence[tuple[int, int, int, str]] = ()) -> str:
+    """`text` (lines from `first_line` on) highlighted by the rrdsl lexer with pygments'
+    HtmlFormatter, every line anchored `#L-<n>`; each link (line, start col, end col, href)
+    wraps the characters it covers (1-based columns, end exclusive)."""
+    starts = [0]
+    for text_line in text.split("\n")[:-1]:
+        starts.append(starts[-1] + len(text_line) + 1)
+    ranges: list[tuple[int, int, str]] = []
+    if not any(ch in text for ch in (_OPEN, _SEP, _CLOSE)):
+        for line, col, end, href in sorted(links):
+            k = line - first_line
+            if 0 <= k < len(starts) and end > col:
+                a, b = starts[k] + col - 1, starts[k] + end - 1
+                if not ranges or a >= ranges[-1][1]:
+                    ranges.append((a, b, href))
+    tokens: list[tuple[_TokenType, str]] = []
+    r = 0
+    for off, ttype, value in RrdslLexer().get_tokens_unprocessed(text):
+        pos, end = off, off + len(value)
+        while pos < end:
+            while r < len(ranges) and ranges[r][1] <= pos:
+                r += 1
+            if r < len(ranges) and ranges[r][0] <= pos:  # inside a link
+                a, b, _ = ranges[r]
+                if pos == a:
+                    tokens.append((Token, f"{_OPEN}{r}{_SEP}"))
+                cut = min(end, b)
+                tokens.append((ttype, value[pos - off:cut - off]))
+                if cut == b:
+                    tokens.append((Token, _CLOSE))
+                pos = cut
+            else:
+                cut = min(end, ranges[r][0]) if r < len(ranges) else end
+                tokens.append((ttype, value[pos - off:cut - off]))
+                pos = cut
+    formatter = HtmlFormatter(linenos="inline", linenostart=first_line, anchorlinenos=True,
+                              lineanchors="L", wrapcode=True, cssclass="highlight")
+    out = pygments_format(tokens, formatter)
+
+    def mark(m: re.Match[str]) -> str:
+        if m.group(1) is None:
+            return "</a>"
+        return f'<a href="{esc(ranges[int(m.group(1))][2])}">'
+
+    return _MARK.sub(mark, out)
+
+
+# ── one contract ─────────────────────────────────────────────────────────────
+
+
+class ContractPages:
+    """Where every section, item, file and line of one contract lives in the site."""
+
+    def __init__(self, b: Browse, folder: str):
+        self.b = b
+        self.folder = folder
+        self.unit_page = {n: f"{folder}/s-{slug(n)}.html" for n in b.units}
+        self.file_page: dict[str, str] = {}
+        used: set[str] = set()
+        base = b.path.resolve().parent
+        for m in b.modules:
+            try:
+                rel = Path(m.file).resolve().relative_to(base).as_posix()
+            except ValueError:
+                rel = Path(m.file).name
+            name = f"{folder}/f-{slug(rel)}.html"
+            while name in used:
+                name = name.replace(".html", "-2.html")
+            used.add(name)
+            self.file_page[m.file] = name
+
+    def location(self, file: str | None, line: int | None) -> str | None:
+        """The page (and line anchor) showing `file:line`: its section's page if a section
+        holds the line, else the page of the whole file."""
+        if file is None or file not in self.file_page:
+            return None
+        anchor = f"#L-{line}" if line else ""
+        for n, u in self.b.units.items():
+            if u.file == file and line and u.first_line and u.last_line and \
+                    u.first_line <= line <= u.last_line:
+                return self.unit_page[n] + anchor
+        return self.file_page[file] + anchor
+
+    def item_href(self, item: Item) -> str | None:
+        return self.location(item.span.file, item.span.line)
+
+    def target_href(self, ref: Ref) -> str | None:
+        if ref.target_kind == "section":
+            return self.unit_page.get(ref.target)
+        if ref.target_kind == "file":
+            return self.file_page.get(ref.target)
+        it = self.b.item(ref.target_kind, ref.target)
+        return self.item_href(it) if it else None
+
+    def clause_href(self, clause_id: str) -> str | None:
+        it = self.b.item("clause", clause_id) or self.b.item("exception", clause_id)
+        return self.item_href(it) if it else None
+
+    def links_in(self, file: str, first: int, last: int, here: str
+                 ) -> list[tuple[int, int, int, str]]:
+        out = []
+        for r in self.b.refs:
+            sp = r.span
+            if sp is None or sp.file != file or not first <= sp.line <= last \
+                    or sp.end_line != sp.line:
+                continue
+            href = self.target_href(r)
+            if href:
+                out.append((sp.line, sp.col, sp.end_col, rel(here, href)))
+        return out
+
+
+def rel(here: str, target: str) -> str:
+    """A link from page `here` to `target` (both relative to the site's root)."""
+    path, _, anchor = target.partition("#")
+    if path == here:
+        return f"#{anchor}" if anchor else "#"
+    link = posixpath.relpath(path, posixpath.dirname(here) or ".")
+    return link + (f"#{anchor}" if anchor else "")
+
+
+def _a(href: str | None, text: str) -> str:
+    return f'<a href="{esc(href)}">{esc(text)}</a>' if href else esc(text)
+
+
+def _ref_made(cp: ContractPages, here: str, r: Ref) -> str:
+    b = cp.b
+    src = _a(rel(here, h) if (h := _source_href(cp, r)) else None, b.describe_source(r))
+    if r.target_kind == "all":
+        return f"{src} applies notwithstanding anything to the contrary"
+    tgt = _a(rel(here, h) if (h := cp.target_href(r)) else None, b.describe(r))
+    return f"{src} {esc(VERBS[r.kind][0])} {tgt}"
+
+
+def _ref_received(cp: ContractPages, here: str, r: Ref) -> str:
+    src = _a(rel(here, h) if (h := _source_href(cp, r)) else None, cp.b.describe_source(r))
+    tgt = _a(rel(here, h) if (h := cp.target_href(r)) else None, cp.b.describe(r))
+    return f"{src} {esc(VERBS[r.kind][1])} {tgt}"
+
+
+def _source_href(cp: ContractPages, r: Ref) -> str | None:
+    if r.span is not None:
+        return cp.location(r.span.file, r.span.line)
+    return cp.unit_page.get(r.source_section or "")
+
+
+def section_page(cp: ContractPages, unit: Unit, here: str, prev: str | None,
+                 nxt: str | None, scenarios: list[tuple[str, str]]) -> str:
+    """The body of a section's page: the clause file's lines beside the agreement's text."""
+    b = cp.b
+    nav = [f'<a href="{esc(rel(here, cp.folder + "/index.html"))}">{esc(b.contract.title)}</a>']
+    from .checker import section_ancestors
+
+    for anc in reversed(section_ancestors(unit.number)[1:]):
+        if anc in cp.unit_page:
+            nav.append(_a(rel(here, cp.unit_page[anc]), f"§{anc}"))
+    if prev:
+        nav.append(_a(rel(here, cp.unit_page[prev]), f"← §{prev}"))
+    if nxt:
+        nav.append(_a(rel(here, cp.unit_page[nxt]), f"§{nxt} →"))
+    title = f"§{unit.number}" if unit.number not in ("preamble", "signatures") \
+        else unit.number.capitalize()
+    parts = [f'<p class="muted">{" · ".join(nav)}</p>',
+             f"<h1>{esc(title)} {esc(unit.heading or '')}</h1>", '<div class="cols">']
+    if unit.file is not None and unit.first_line and unit.last_line:
+        lines = b.lines(unit.file, unit.first_line, unit.last_line)
+        code = highlight_html("\n".join(lines) + "\n", unit.first_line,
+                              cp.links_in(unit.file, unit.first_line, unit.last_line, here))
+        file_link = _a(rel(here, cp.file_page[unit.file]), unit.file)
+        parts.append(f'<section class="clauses"><h2>Clause file</h2><p class="muted">'
+                     f"{file_link}, lines {unit.first_line}–{unit.last_line}</p>{code}</section>")
+    else:
+        parts.append(f'<section class="clauses"><h2>Clause file</h2><p class="muted">Not '
+                     f"encoded in {esc(b.contract.file)}.</p></section>")
+    parts.append('<section class="agreement"><h2>The agreement</h2>')
+    if unit.paragraphs:
+        src = b.source_display
+        for p in unit.paragraphs:
+            parts.append(f'<p id="P-{p.first_line}"><span class="lines">§{esc(p.section)} · '
+                         f"{esc(src)} lines {p.first_line}–{p.last_line}</span><br>"
+                         f"{esc(p.words)}</p>")
+    elif b.source_path is None:
+        parts.append('<p class="muted">The contract names no agreement text (add '
+                     '<code>source "text/FILE.txt"</code> to its header).</p>')
+    else:
+        parts.append(f'<p class="muted">The agreement\'s text has no paragraph numbered '
+                     f"{esc(unit.number)}.</p>")
+    parts.append("</section></div>")
+    if unit.encoded:
+        made, received = b.refs_made(unit), b.refs_received(unit)
+        parts.append("<h2>References made</h2>")
+        parts.append(_ref_list([_ref_made(cp, here, r) for r in made]))
+        parts.append("<h2>References received</h2>")
+        parts.append(_ref_list([_ref_received(cp, here, r) for r in received]))
+    if scenarios:
+        parts.append("<h2>Scenarios</h2>")
+        parts.append(_ref_list([_a(rel(here, h), t) for h, t in scenarios]))
+    return "\n".join(parts)
+
+
+def _ref_list(items: list[str]) -> str:
+    if not items:
+        return '<p class="muted">None.</p>'
+    return '<ul class="refs">' + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
+
+
+def file_page(cp: ContractPages, file: str, here: str) -> str:
+    """The body of a clause file's page: the whole file, highlighted, every line anchored."""
+    b = cp.b
+    lines = b.texts.get(file, [])
+    code = highlight_html("\n".join(lines) + "\n", 1, cp.links_in(file, 1, len(lines), here))
+    imports = [r for r in b.refs if r.kind == "imports" and r.source == file]
+    importers = [r for r in b.refs if r.kind == "imports" and r.target == file]
+    parts = [f'<p class="muted">{_a(rel(here, cp.folder + "/index.html"), b.contract.title)}'
+             "</p>", f"<h1>{esc(file)}</h1>"]
+    if imports:
+        parts.append("<p>Imports: " + ", ".join(
+            _a(rel(here, cp.file_page[r.target]) if r.target in cp.file_page else None,
+               r.target) for r in imports) + "</p>")
+    if importers:
+        parts.append("<p>Imported by: " + ", ".join(
+            _a(rel(here, cp.file_page[r.source]), r.source) for r in importers) + "</p>")
+    parts.append(code)
+    return "\n".join(parts)
+
+
+def toc(cp: ContractPages, here: str, scenario_links: list[tuple[str, str, bool]]) -> str:
+    """The table of contents of one contract: sections in reading order, files, scenarios."""
+    b = cp.b
+    rows = []
+    for n, u in b.units.items():
+        depth = n.count("(")
+        label = f"§{n}" if n not in ("preamble", "signatures") else n.capitalize()
+        what = ", ".join(f"{sum(1 for i in u.items if i.kind == k)} {k}(s)"
+                         for k in ("clause", "exception", "definition")
+                         if any(i.kind == k for i in u.items))
+        state = what if u.encoded else "not encoded"
+        rows.append(f'<tr><td class="d{min(depth, 3)}">{_a(rel(here, cp.unit_page[n]), label)}'
+                    f"</td><td>{esc(u.heading or '')}</td>"
+                    f'<td class="muted">{esc(state)}</td></tr>')
+    parts = [f"<h2 id=\"{esc(cp.folder)}\">{esc(b.contract.title)}</h2>",
+             f'<p class="muted">{esc(b.contract.name)} · {esc(b.contract.file)}'
+             + (f" · dated {esc(b.contract.dated.isoformat())}" if b.contract.dated else "")
+             + "</p>",
+             "<h3>Sections</h3>", '<table class="toc">', *rows, "</table>",
+             "<h3>Clause files</h3>", _ref_list(
+                 [_a(rel(here, p), f) for f, p in cp.file_page.items()])]
+    parts.append(f"<h3>Scenarios ({len(scenario_links)})</h3>")
+    parts.append(_ref_list([
+        f'{_a(rel(here, h), t)} <span class="{"status-ok" if ok else "status-fail"}">'
+        f'{"passed" if ok else "FAILED"}</span>' for h, t, ok in scenario_links]))
+    return "\n".join(parts)
+
+
+def search_entries(cp: ContractPages) -> list[dict[str, str]]:
+    """Clause names, section numbers and defined terms, each with its page."""
+    b = cp.b
+    out = []
+    for n, u in b.units.items():
+        if n not in ("preamble", "signatures"):
+            out.append({"t": f"§{n}", "k": "section", "d": u.heading or "",
+                        "h": cp.unit_page[n]})
+    for it in b.items.values():
+        href = cp.item_href(it)
+        if href is None or it.kind in ("reading", "party", "role", "enum"):
+            continue
+        label = f"§{it.id}" if it.kind in ("clause", "exception", "provision") else it.name
+        kind = "defined term" if it.kind == "definition" and it.title else it.kind
+        out.append({"t": label, "k": kind, "d": it.title or "", "h": href})
+        if it.kind == "definition" and it.title:
+            out.append({"t": it.title, "k": "defined term", "d": it.name, "h": href})
+    return out
+
+
+# ── scenarios ────────────────────────────────────────────────────────────────
+
+
+def scenario_files(contract: Path, dirs: Sequence[Path] | None) -> list[Path]:
+    """The scenario files that name `contract` (default folder: scenarios/ beside it)."""
+    from .scenarios import find
+
+    roots = list(dirs) if dirs else [contract.parent / "scenarios"]
+    target = contract.resolve()
+    out = []
+    for f in find([r for r in roots if r.exists()]):
+        try:
+            data = tomllib.loads(f.read_text(encoding="utf-8"), parse_float=Decimal)
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue
+        named = data.get("contract")
+        if isinstance(named, str) and (f.parent / named).resolve() == target:
+            out.append(f)
+    return out
+
+
+def _tree_html(cp: ContractPages, here: str, node: Node, seen: set[int]) -> str:
+    value = node.value if isinstance(node.value, str) else show_value(node.value)
+    kind = {"fact": "fact ", "qualitative": "fact ", "missing": "MISSING ", "event": "event ",
+            "exception": "exception "}.get(node.kind, "")
+    text = esc(kind + node.label)
+    if node.kind != "missing" and (value not in ("", "none") or node.kind != "clause"):
+        text += f" = <b>{esc(value)}</b>"
+    if node.kind == "qualitative":
+        text += ' <span class="muted">[assumption]</span>'
+    href = cp.location(node.file, node.line)
+    where = f"§{node.section} " if node.section else ""
+    if node.file:
+        where += f"({node.file}:{node.line})"
+    if where:
+        text += " " + _a(rel(here, href) if href else None, where.strip())
+    repeated = id(node) in seen and bool(node.children)
+    seen.add(id(node))
+    if repeated:
+        return f'<li>{text} <span class="muted">(as above)</span></li>'
+    note = (f' <span class="muted">({esc(node.note)})</span>'
+            if node.note and node.kind != "definition" else "")
+    kids = "".join(_tree_html(cp, here, c, seen) for c in node.children)
+    return f"<li>{text}{note}" + (f"<ul>{kids}</ul>" if kids else "") + "</li>"
+
+
+def _answer_html(cp: ContractPages, here: str, r: NormResult) -> str:
+    n = r.norm
+    href = cp.clause_href(n.id)
+    details = []
+    if r.beneficiaries:
+        details.append("to " + ", ".join(r.beneficiaries))
+    if r.trigger is not None:
+        details.append(f"upon {r.trigger.type} {r.trigger.id} of {r.trigger.date.isoformat()}")
+    if r.deadline is not None:
+        details.append(f"deadline {r.deadline.isoformat()}")
+    elif n.deadline_text:
+        details.append(f"deadline: {n.deadline_text}")
+    if r.period_start or r.period_end:
+        details.append(f"period {r.period_start or '…'} through "
+                       f"{r.period_end or 'no fixed end'}")
+    lines = [f'<span class="modal">{esc(n.modal.upper())}</span> '
+             f"{_a(rel(here, href) if href else None, '§' + r.instance)} — "
+             f"<b>{esc(r.status.replace('_', ' '))}</b>"
+             + (f": {esc(r.reason)}" if r.reason else ""),
+             esc(n.action)]
+    if details:
+        lines.append(esc(" · ".join(details)))
+    lines += [f"{esc(label)}: {esc(show_value(v, t))}" for label, v, t in r.withs]
+    for x in r.exceptions:
+        xh = cp.clause_href(x.exception)
+        state = "applies" if x.active else "applied"
+        lines.append(f"exception {_a(rel(here, xh) if xh else None, '§' + x.exception)} "
+                     f"{esc(x.effect)} ({state})")
+    if r.assumptions:
+        lines.append("assumes: " + esc(", ".join(r.assumptions)))
+    return '<div class="answer">' + "<br>".join(lines) + "</div>"
+
+
+def report_html(cp: ContractPages, here: str, o: Outcome) -> str:
+    """An outcome as HTML: answers by party, not-triggered ones, derived values."""
+    parties: dict[str, list[NormResult]] = {}
+    quiet = []
+    for r in o.norms:
+        if r.status == "not_triggered":
+            quiet.append(r)
+        else:
+            parties.setdefault(r.bearer or "?", []).append(r)
+    parts = []
+    for party in sorted(parties, key=lambda p: (p not in o.contract.parties, p)):
+        parts.append(f"<h3>{esc(party)}</h3>")
+        parts += [_answer_html(cp, here, r) for r in parties[party]]
+    if quiet:
+        parts.append(f"<details><summary>Not triggered ({len(quiet)})</summary><ul "
+                     'class="refs">')
+        for r in quiet:
+            h = cp.clause_href(r.norm.id)
+            parts.append(f"<li>{_a(rel(here, h) if h else None, '§' + r.instance)}: "
+                         f"{esc(r.reason)}</li>")
+        parts.append("</ul></details>")
+    statuses = sorted({r.status for r in o.norms})
+    parts.append('<p class="muted">Summary: ' + esc(", ".join(
+        f"{sum(1 for r in o.norms if r.status == s)} {s.replace('_', ' ')}"
+        for s in statuses)) + "</p>")
+    return "\n".join(parts)
+
+
+def scenario_page(cp: ContractPages, here: str, path: Path) -> tuple[str, str, bool]:
+    """(title, body, passed) of a scenario's page: what it checks, its verdict, the report of
+    the outcome it was judged on, and the derivation of every answer it names."""
+    from .scenarios import run_outcome
+
+    result, outcome = run_outcome(path, explain=True)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        data = {}
+    section = str(data.get("section", "")).lstrip("§")
+    sec_href = cp.unit_page.get(section)
+    parts = [f'<p class="muted">{_a(rel(here, cp.folder + "/index.html"), cp.b.contract.title)}'
+             f" · scenario {esc(result.path)}</p>", f"<h1>{esc(result.title)}</h1>"]
+    verdict = ('<span class="status-ok">passed</span>' if result.passed
+               else '<span class="status-fail">FAILED</span>')
+    sec_link = _a(rel(here, sec_href) if sec_href else None, "§" + section)
+    parts.append(f"<p>{verdict} · section {sec_link}"
+                 f" · as of {esc(data.get('as_of', ''))}</p>")
+    if data.get("cites"):
+        parts.append(f'<h2>The sentence it checks</h2><pre class="plain">{esc(data["cites"])}'
+                     "</pre>")
+    if data.get("note"):
+        parts.append(f"<p>{esc(data['note'])}</p>")
+    if result.failures or result.error:
+        parts.append('<h2>Failures</h2><pre class="plain">' + esc(
+            "\n".join(result.failures) + ("\n" + result.error if result.error else "")) + "</pre>")
+    expects = [e for e in data.get("expect", []) if isinstance(e, dict)]
+    if expects:
+        parts.append("<h2>Expected</h2><ul class=\"refs\">")
+        for e in expects:
+            what = str(e.get("clause") or e.get("value") or "")
+            cid = what.lstrip("§").split("[", 1)[0]
+            h = cp.clause_href(cid)
+            rest = ", ".join(f"{k} = {v}" for k, v in e.items() if k not in ("clause", "value"))
+            parts.append(f"<li>{_a(rel(here, h) if h else None, what)} {esc(rest)}</li>")
+        parts.append("</ul>")
+    if outcome is not None:
+        parts.append("<h2>Report</h2>")
+        parts.append(report_html(cp, here, outcome))
+        named = {str(e["clause"]).lstrip("§") for e in expects if "clause" in e}
+        values = {str(e["value"]) for e in expects if "value" in e}
+        trees = [r.explanation for r in outcome.norms
+                 if (r.instance in named or r.norm.id in named) and r.explanation]
+        trees += [v.explanation for v in outcome.values if v.label in values and v.explanation]
+        if trees:
+            parts.append("<h2>Derivations</h2>")
+            for t in trees:
+                parts.append('<ul class="tree">' + _tree_html(cp, here, t, set()) + "</ul>")
+    return result.title, "\n".join(parts), result.passed
+
+
+# ── the site ─────────────────────────────────────────────────────────────────
+
+
+def contract_pages(site: Site, b: Browse, folder: str, scenarios: Sequence[Path] | None
+                   ) -> tuple[ContractPages, list[tuple[str, str, bool]]]:
+    cp = ContractPages(b, folder)
+    numbers = list(b.units)
+    scen_links: list[tuple[str, str, bool]] = []
+    by_section: dict[str, list[tuple[str, str]]] = {}
+    used: set[str] = set()
+    for f in scenario_files(b.path, scenarios):
+        name = f"{folder}/scenario-{slug(f.name.removesuffix('.scenario.toml'))}.html"
+        while name in used:
+            name = name.replace(".html", "-2.html")
+        used.add(name)
+        title, body, passed = scenario_page(cp, name, f)
+        site.add(name, title, body)
+        scen_links.append((name, title, passed))
+        try:
+            data = tomllib.loads(f.read_text(encoding="utf-8"), parse_float=Decimal)
+            by_section.setdefault(str(data.get("section", "")).lstrip("§"), []).append(
+                (name, title))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            pass
+    for k, n in enumerate(numbers):
+        here = cp.unit_page[n]
+        unit = b.units[n]
+        prev = numbers[k - 1] if k else None
+        nxt = numbers[k + 1] if k + 1 < len(numbers) else None
+        site.add(here, f"§{n} {unit.heading or ''} — {b.contract.title}",
+                 section_page(cp, unit, here, prev, nxt, by_section.get(n, [])))
+    for file, here in cp.file_page.items():
+        site.add(here, f"{file} — {b.contract.title}", file_page(cp, file, here))
+    here = f"{folder}/index.html"
+    site.add(here, b.contract.title, toc(cp, here, scen_links))
+    return cp, scen_links
+
+
+def diff_page_hook(site: Site, contracts: Sequence[ContractPages]) -> list[tuple[str, str]]:
+    """Where variant diff pages plug in: for each pair of variants, build the page with
+    `site.add(path, title, body)` and return (path, title) for the table of contents.
+    Variants are not in this branch's language yet, so there is none to build."""
+    return []
+
+
+def build_site(contracts: Iterable[Path], out: Path, scenarios: Sequence[Path] | None = None,
+               docs: Path | None = None) -> list[Path]:
+    """Build the site for the contracts (and the docs in `docs`) into `out`."""
+    contracts = list(contracts)
+    if not contracts and docs is None:
+        raise UsageError(Diagnostic("E707", "nothing to build: name a contract or --docs DIR",
+                                    hints=("rrdsl html contracts/savvis_2001.rrd -o site",)))
+    if out.exists() and not out.is_dir():
+        raise UsageError(Diagnostic("E707", f"{out} exists and is not a folder",
+                                    hints=("name a new or existing folder with -o",)))
+    if docs is not None and not docs.is_dir():
+        raise UsageError(Diagnostic("E707", f"--docs {docs}: no such folder"))
+    site = Site(out)
+    entries: list[dict[str, str]] = []
+    sections = []
+    done: list[ContractPages] = []
+    folders: set[str] = set()
+    for path in contracts:
+        b = load_browse(path)
+        folder = slug(b.contract.name).replace("-", "_")
+        while folder in folders:
+            folder += "_2"
+        folders.add(folder)
+        cp, scen_links = contract_pages(site, b, folder, scenarios)
+        done.append(cp)
+        entries += search_entries(cp)
+        sections.append(toc(cp, "index.html", scen_links))
+    extra_pages = diff_page_hook(site, done)
+    doc_links: list[tuple[str, str]] = []
+    if docs is not None:
+        from .docsite import render_docs
+
+        for rel_path, title, body in render_docs(docs):
+            site.add(f"docs/{rel_path}", title, body)
+            doc_links.append((f"docs/{rel_path}", title))
+        site.copies.append((docs, "docs"))
+    index = ["<h1>Contents</h1>",
+             '<p><input id="search" type="search" placeholder="Search clauses, section numbers, '
+             'defined terms" aria-label="Search clauses, section numbers and defined terms" '
+             'autocomplete="off"></p><ul id="results"></ul>']
+    if doc_links:
+        index.append("<h2>Documentation</h2>" + _ref_list([_a(h, t) for h, t in doc_links]))
+    if extra_pages:
+        index.append("<h2>Variants</h2>" + _ref_list([_a(h, t) for h, t in extra_pages]))
+    index += sections
+    script = (f'<script type="application/json" id="search-index">{embed_json(entries)}'
+              f"</script>\n<script>{SEARCH_JS}</script>\n")
+    site.add("index.html", "Contents", "\n".join(index), extra=script)
+    return site.write()

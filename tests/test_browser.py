@@ -1,0 +1,89 @@
+"""The built site in a real browser: headless Chromium (Debian's), driven by Playwright.
+
+Opens the index from file://, goes to §3(c)(viii), follows a cross-reference, uses the search,
+and finds no console error, no page error and no request leaving the machine. The screenshot
+is saved to test-artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def test_browse_the_site_in_chromium(chromium: str, savvis_site: Path, tmp_path: Path) -> None:
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+
+            def on_console(msg: Any) -> None:
+                if msg.type in ("error", "warning"):
+                    problems.append(f"console {msg.type}: {msg.text}")
+
+            def on_request(req: Any) -> None:
+                if not req.url.startswith(("file:", "data:")):
+                    problems.append(f"request leaves the machine: {req.url}")
+
+            page.on("console", on_console)
+            page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+            page.on("requestfailed", lambda req: problems.append(f"request failed: {req.url}"))
+            page.on("request", on_request)
+
+            index = (savvis_site / "index.html").as_uri()
+            page.goto(index)
+            assert page.title() == "Contents"
+
+            # the table of contents → §3(c)(viii)
+            page.locator("table.toc a", has_text=re.compile(r"^§3\(c\)\(viii\)$")).first.click()
+            page.wait_for_load_state()
+            assert page.url.endswith("/savvis_2001/s-3-c-viii.html")
+            assert "Deferral for material information" in page.locator("h1").inner_text()
+            assert page.locator(".agreement").inner_text().count("material information") >= 1
+            assert page.locator("#L-427").count() == 1  # `clause defer` has its line anchor
+
+            # follow a cross-reference: the exception suspends §3(a).register
+            page.locator(".clauses code a", has_text="§3(a).register").first.click()
+            page.wait_for_load_state()
+            assert re.search(r"/s-3-a\.html#L-\d+$", page.url), page.url
+            anchor = page.url.rsplit("#", 1)[1]
+            assert page.locator(f"[id='{anchor}']").count() == 1
+            assert "clause register" in page.locator(".clauses").inner_text()
+
+            # the search box finds a defined term and leads to its definition
+            page.goto(index)
+            page.fill("#search", "restricted stock then")
+            hits = page.locator("#results a")
+            hits.first.wait_for()
+            texts = hits.all_inner_texts()
+            assert "Restricted Stock then outstanding" in texts, texts
+            page.locator("#results").get_by_role(
+                "link", name="Restricted Stock then outstanding", exact=True).click()
+            page.wait_for_load_state()
+            assert re.search(r"/s-1\.html#L-\d+$", page.url), page.url
+
+            # and a section number
+            page.goto(index)
+            page.fill("#search", "§3(c)(viii)")
+            hits.first.wait_for()
+            assert hits.first.inner_text() == "§3(c)(viii)"
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+            assert page.url.endswith("/s-3-c-viii.html")
+
+            ARTIFACTS.mkdir(exist_ok=True)
+            shot = ARTIFACTS / "site-3c-viii.png"
+            page.screenshot(path=str(shot))
+            assert shot.stat().st_size > 10_000
+        finally:
+            browser.close()
+    assert problems == []
