@@ -43,7 +43,10 @@ def test_show_a_section_clauses_text_and_references(capsys: pytest.CaptureFixtur
 def test_references_received_priorities_and_uses(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = _show(capsys, "3(j)")
     received = out.split("References received:", 1)[1]
-    assert "§3(a) is subject to §3(j)   (contracts/savvis_2001.rrd:59)" in received
+    lines = (ROOT / CONTRACT).read_text(encoding="utf-8").splitlines()
+    sec = next(i for i, ln in enumerate(lines) if ln.startswith("section 3(a)"))
+    at = next(i for i, ln in enumerate(lines) if i > sec and "subject to §3(j)" in ln) + 1
+    assert f"§3(a) is subject to §3(j)   (contracts/savvis_2001.rrd:{at})" in received
     assert "§3(d) is subject to §3(j)   (contracts/savvis_2001/piggyback.rrd:" in received
     assert "§3(a).register uses definition entitled (§3(j))" in received
     _, out, _ = _show(capsys, "3(c)(v)")
