@@ -68,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="scenario folder (default: contracts/scenarios)")
     v.add_argument("--format", choices=("text", "json"), default="text")
 
+    f = sub.add_parser("fmt", help="rewrite clause files in the canonical layout")
+    f.add_argument("files", nargs="+", metavar="FILE", type=Path,
+                   help="clause files, or folders (every .rrd file under them)")
+    f.add_argument("--check", action="store_true",
+                   help="change nothing; list the files that would change (exit 1 if any)")
+    f.add_argument("--diff", action="store_true", help="change nothing; print the changes")
+
     t = sub.add_parser("test", help="run scenario files (*.scenario.toml)")
     t.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                    help="scenario files or folders (default: contracts/scenarios)")
@@ -203,8 +210,18 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_fmt(args: argparse.Namespace) -> int:
+    from .diagnostics import Diagnostic
+    from .fmt import run
+
+    for p in args.files:
+        if not p.exists():
+            raise UsageError(Diagnostic("E704", f"no such file or folder: {p}"))
+    return run(args.files, check=args.check, diff=args.diff)
+
+
 COMMANDS = {"check": cmd_check, "eval": cmd_eval, "explain": cmd_explain, "test": cmd_test,
-            "coverage": cmd_coverage}
+            "coverage": cmd_coverage, "fmt": cmd_fmt}
 
 
 if __name__ == "__main__":  # pragma: no cover
