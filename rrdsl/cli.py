@@ -41,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     c = sub.add_parser("check", help="parse and check clause files; report every diagnostic")
-    c.add_argument("files", nargs="+", metavar="FILE", type=Path)
+    c.add_argument("files", nargs="+", metavar="FILE", type=Path,
+                   help="clause files; scenario files or folders of them (*.scenario.toml)")
+    c.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
     e = sub.add_parser("eval", help="evaluate a contract against a fact file")
     e.add_argument("contract", type=Path, metavar="CONTRACT")
@@ -105,18 +107,30 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .api import check
+    import attrs
+
+    from .diagnostics import Diagnostic, Severity
+    from .lints import check_path, scenario_files
 
     status = EXIT_OK
-    for f in args.files:
-        diags = check(f)
+    for p in args.files:
+        if p.is_dir() and not scenario_files([p]):
+            raise UsageError(Diagnostic("E704", f"no scenario files (*.scenario.toml) under {p}",
+                                        hints=("name clause files one by one",)))
+    for f in scenario_files(args.files):
+        diags = check_path(f)
+        if args.strict:
+            diags = [attrs.evolve(d, severity=Severity.ERROR) for d in diags]
+        errors = [d for d in diags if d.severity is Severity.ERROR]
         if diags:
             sys.stderr.write(render_all(diags) + "\n")
-            n = len(diags)
+        n, w = len(errors), len(diags) - len(errors)
+        if errors:
             sys.stderr.write(f"{f}: {n} error{'s' if n != 1 else ''}\n")
             status = EXIT_USER
         else:
-            sys.stdout.write(f"{f}: ok\n")
+            sys.stdout.write(f"{f}: ok" + (f", {w} warning{'s' if w != 1 else ''}" if w else "")
+                             + "\n")
     return status
 
 
