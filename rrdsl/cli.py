@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="change nothing; list the files that would change (exit 1 if any)")
     f.add_argument("--diff", action="store_true", help="change nothing; print the changes")
 
+    sub.add_parser("lsp", help="run the language server on standard input and output")
+
     t = sub.add_parser("test", help="run scenario files (*.scenario.toml)")
     t.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                    help="scenario files or folders (default: contracts/scenarios)")
@@ -234,8 +236,19 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     return run(args.files, check=args.check, diff=args.diff)
 
 
+def cmd_lsp(args: argparse.Namespace) -> int:
+    from .diagnostics import Diagnostic
+    from .lsp import available, main
+
+    if not available():
+        raise UsageError(Diagnostic(
+            "E706", "the language server needs pygls, which is not installed",
+            hints=("install it with: pip install 'rrdsl[lsp]'",)))
+    return main()
+
+
 COMMANDS = {"check": cmd_check, "eval": cmd_eval, "explain": cmd_explain, "test": cmd_test,
-            "coverage": cmd_coverage, "fmt": cmd_fmt}
+            "coverage": cmd_coverage, "fmt": cmd_fmt, "lsp": cmd_lsp}
 
 
 if __name__ == "__main__":  # pragma: no cover
