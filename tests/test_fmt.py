@@ -150,3 +150,9 @@ def test_fmt_leaves_a_file_with_a_syntax_error_alone(tmp_path: Path) -> None:
     assert "bad.rrd:2:9: error[E103]" in r.stderr and "not formatted" in r.stderr
     assert bad.read_text() == 'section 1 "x"\n  clause\n'
     assert _rrdsl("fmt", "nowhere.rrd", cwd=tmp_path).returncode == 2
+
+
+@pytest.mark.parametrize("path", CONTRACT_FILES, ids=lambda p: p.name)
+def test_contract_files_are_formatted(path: Path) -> None:
+    text = path.read_text("utf-8")
+    assert format_text(text, str(path)) == text, f"run: rrdsl fmt {path.relative_to(ROOT)}"
