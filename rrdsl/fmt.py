@@ -116,7 +116,7 @@ _IF, _OR, _AND, _NOT, _CMP, _SUM, _PROD, _UNARY, _POSTFIX, _ATOM = range(1, 11)
 
 class _Printer:
     def __init__(self, source: str, comments: Iterable[Comment]):
-        self.src = source.removeprefix("\ufeff").splitlines()
+        self.src = source.removeprefix("\ufeff").split("\n")
         self.pending: list[Comment] = sorted(comments, key=lambda c: (c.line, c.col))
         self.out: list[str] = []
         self.commented: set[int] = set()  # indexes of output lines ending in a comment

@@ -376,7 +376,7 @@ def parse_with_comments(text: str, file: str = "<input>") -> tuple[ast.Module, t
         tokens: list[Token] = _STATE.comments
     finally:
         _STATE.comments = None
-    lines = text.removeprefix("\ufeff").splitlines()
+    lines = text.removeprefix("\ufeff").split("\n")
     out = []
     for tok in tokens:
         line, col = tok.line or 1, tok.column or 1
