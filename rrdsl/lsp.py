@@ -137,6 +137,11 @@ _KINDS = {ast.Clause: "clause", ast.ExceptionDecl: "exception", ast.NonOperative
           ast.Reading: "reading"}
 
 
+def _kind(d: Any) -> str:
+    """What a declaration is, in words (a class added later shows its own name)."""
+    return _KINDS.get(type(d), type(d).__name__.lower())
+
+
 def _index(modules: list[ast.Module]) -> tuple[list[Decl], list[tuple[str, Span]]]:
     from .lints import _walk
 
@@ -149,7 +154,7 @@ def _index(modules: list[ast.Module]) -> tuple[list[Decl], list[tuple[str, Span]
             for d in items:
                 sp = _name_span(d, d.name)
                 if sp is not None:
-                    decls.append(Decl(d.name, _KINDS[type(d)], number, heading, d, sp))
+                    decls.append(Decl(d.name, _kind(d), number, heading, d, sp))
                 if isinstance(d, ast.EnumDecl):
                     for mem in d.members:
                         if mem.span is not None:
@@ -362,8 +367,9 @@ def build_server() -> Any:
         def symbol(d: Any) -> Any:
             sp = d.span or Span.point(name, 1, 1)
             name_sp = _name_span(d, d.name) or sp
-            return lsp.DocumentSymbol(name=d.name, detail=_KINDS[type(d)],
-                                      kind=_SYMBOL_KINDS[_KINDS[type(d)]], range=_range(sp),
+            return lsp.DocumentSymbol(name=d.name, detail=_kind(d),
+                                      kind=_SYMBOL_KINDS.get(_kind(d), lsp.SymbolKind.Object),
+                                      range=_range(sp),
                                       selection_range=_range(name_sp))
 
         for m in a.modules:
