@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -25,6 +25,10 @@ class ScenarioFile(pytest.File):  # type: ignore[misc]
 
 
 class ScenarioItem(pytest.Item):  # type: ignore[misc]
+    # pytest-lsp's pytest_runtest_call hook fails on items without `funcargs` (it returns
+    # before yielding); scenario items take no fixtures
+    funcargs: ClassVar[dict[str, Any]] = {}
+
     def runtest(self) -> None:
         from rrdsl.scenarios import run
 

@@ -191,6 +191,7 @@ class NthAfter:
     unit: str
     anchor: Expr
     span: Span | None = _span()
+    word: str = attrs.field(default="after", eq=False, repr=False)  # "after" or "following"
 
 
 @attrs.frozen
@@ -472,6 +473,7 @@ class Within:
     duration: Expr
     anchor: Expr
     span: Span | None = _span()
+    word: str = attrs.field(default="after", eq=False, repr=False)  # "after" or "following"
 
 
 @attrs.frozen

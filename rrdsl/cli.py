@@ -51,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     c = sub.add_parser("check", help="parse and check clause files; report every diagnostic")
-    c.add_argument("files", nargs="+", metavar="FILE", type=Path)
+    c.add_argument("files", nargs="+", metavar="FILE", type=Path,
+                   help="clause files; scenario files or folders of them (*.scenario.toml)")
+    c.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
     e = sub.add_parser("eval", help="evaluate one or several agreements against a fact file",
                        usage="rrdsl eval [-h] CONTRACT [CONTRACT ...] FACTS [options]")
@@ -109,6 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--docs", type=Path, metavar="DIR",
                    help="also render the Markdown docs in DIR (e.g. docs) with highlighting")
 
+    f = sub.add_parser("fmt", help="rewrite clause files in the canonical layout")
+    f.add_argument("files", nargs="+", metavar="FILE", type=Path,
+                   help="clause files, or folders (every .rrd file under them)")
+    f.add_argument("--check", action="store_true",
+                   help="change nothing; list the files that would change (exit 1 if any)")
+    f.add_argument("--diff", action="store_true", help="change nothing; print the changes")
+
+    sub.add_parser("lsp", help="run the language server on standard input and output")
+
     t = sub.add_parser("test", help="run scenario files (*.scenario.toml)")
     t.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                    help="scenario files or folders (default: contracts/scenarios)")
@@ -139,18 +150,30 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .api import check
+    import attrs
+
+    from .diagnostics import Diagnostic, Severity
+    from .lints import check_path, scenario_files
 
     status = EXIT_OK
-    for f in args.files:
-        diags = check(f)
+    for p in args.files:
+        if p.is_dir() and not scenario_files([p]):
+            raise UsageError(Diagnostic("E704", f"no scenario files (*.scenario.toml) under {p}",
+                                        hints=("name clause files one by one",)))
+    for f in scenario_files(args.files):
+        diags = check_path(f)
+        if args.strict:
+            diags = [attrs.evolve(d, severity=Severity.ERROR) for d in diags]
+        errors = [d for d in diags if d.severity is Severity.ERROR]
         if diags:
             sys.stderr.write(render_all(diags) + "\n")
-            n = len(diags)
+        n, w = len(errors), len(diags) - len(errors)
+        if errors:
             sys.stderr.write(f"{f}: {n} error{'s' if n != 1 else ''}\n")
             status = EXIT_USER
         else:
-            sys.stdout.write(f"{f}: ok\n")
+            sys.stdout.write(f"{f}: ok" + (f", {w} warning{'s' if w != 1 else ''}" if w else "")
+                             + "\n")
     return status
 
 
@@ -314,8 +337,30 @@ def cmd_html(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_fmt(args: argparse.Namespace) -> int:
+    from .diagnostics import Diagnostic
+    from .fmt import run
+
+    for p in args.files:
+        if not p.exists():
+            raise UsageError(Diagnostic("E704", f"no such file or folder: {p}"))
+    return run(args.files, check=args.check, diff=args.diff)
+
+
+def cmd_lsp(args: argparse.Namespace) -> int:
+    from .diagnostics import Diagnostic
+    from .lsp import available, main
+
+    if not available():
+        raise UsageError(Diagnostic(
+            "E709", "the language server needs pygls, which is not installed",
+            hints=("install it with: pip install 'rrdsl[lsp]'",)))
+    return main()
+
+
 COMMANDS = {"check": cmd_check, "eval": cmd_eval, "explain": cmd_explain, "test": cmd_test,
-            "coverage": cmd_coverage, "diff": cmd_diff, "show": cmd_show, "html": cmd_html}
+            "coverage": cmd_coverage, "diff": cmd_diff, "show": cmd_show, "html": cmd_html,
+            "fmt": cmd_fmt, "lsp": cmd_lsp}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,13 +6,14 @@ main contract; each file is read once.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import attrs
 
 from . import ast
 from .diagnostics import Diagnostic, SyntaxErrors
-from .parser import read_and_parse
+from .parser import parse, read_and_parse
 from .variants import MAX_VARIANT_DEPTH, Composition, compose
 
 MAX_IMPORTS = 64
@@ -25,10 +26,12 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def load_modules(path: Path) -> list[ast.Module]:
-    """Parse `path` and every file it imports, main module first."""
+def load_modules(path: Path, texts: Mapping[Path, str] | None = None) -> list[ast.Module]:
+    """Parse `path` and every file it imports, main module first. `texts` gives the text of
+    files being edited (by resolved path) in place of what is on disk (the language server)."""
     path = Path(path)
-    if not path.is_file():
+    texts = texts or {}
+    if not path.is_file() and path.resolve() not in texts:
         raise SyntaxErrors(Diagnostic("E110", f"no clause file at {path}",
                                       hints=("check the path; clause files end in .rrd",)))
     root = path.resolve().parent
@@ -40,7 +43,8 @@ def load_modules(path: Path) -> list[ast.Module]:
         real = p.resolve()
         if real in seen:
             return
-        module = read_and_parse(p, display_path(p))
+        module = (parse(texts[real], display_path(p)) if real in texts
+                  else read_and_parse(p, display_path(p)))
         seen[real] = module
         order.append(module)
         for imp in module.imports:
@@ -50,7 +54,7 @@ def load_modules(path: Path) -> list[ast.Module]:
                     "E205", f"import {imp.path!r} leaves the contract's directory tree", imp.span,
                     hints=(f"imports must stay inside {display_path(root)}",)))
                 continue
-            if not target.is_file():
+            if not target.is_file() and target not in texts:
                 errors.append(Diagnostic("E205", f"import {imp.path!r}: no such file", imp.span,
                                          hints=("paths are relative to the importing file",)))
                 continue

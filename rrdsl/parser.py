@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import attrs
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
@@ -87,6 +88,24 @@ class _KeywordPostLex:
             yield tok
 
 
+@attrs.frozen
+class Comment:
+    """A `# comment` of the source (the grammar ignores them; the formatter keeps them)."""
+
+    line: int
+    col: int
+    text: str  # from the '#' to the end of the line, trailing blanks removed
+    own_line: bool  # nothing but blanks before it on its line
+
+
+def _collect_comment(tok: Token) -> Token:
+    # one Lark object serves every parse: the list is per thread and reset by each parse
+    found = getattr(_STATE, "comments", None)
+    if found is not None:
+        found.append(tok)
+    return tok
+
+
 def _cache_path(text: str) -> str | None:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -109,6 +128,7 @@ def lark_parser() -> Lark:
         propagate_positions=True,
         postlex=_KeywordPostLex(),
         maybe_placeholders=True,
+        lexer_callbacks={"COMMENT": _collect_comment},
     )
     path = _cache_path(text)
     if path is not None:
@@ -346,6 +366,27 @@ def decode_source(data: bytes, file: str) -> str:
 
 def parse(text: str, file: str = "<input>") -> ast.Module:
     """Parse one clause file's text into an `ast.Module`."""
+    return _parse(text, file)
+
+
+def parse_with_comments(text: str, file: str = "<input>") -> tuple[ast.Module, tuple[Comment, ...]]:
+    """Parse like `parse`, and also return the file's comments in order (for the formatter)."""
+    _STATE.comments = []
+    try:
+        module = _parse(text.removeprefix("\ufeff"), file)
+        tokens: list[Token] = _STATE.comments
+    finally:
+        _STATE.comments = None
+    lines = text.removeprefix("\ufeff").split("\n")
+    out = []
+    for tok in tokens:
+        line, col = tok.line or 1, tok.column or 1
+        before = lines[line - 1][: col - 1] if line <= len(lines) else ""
+        out.append(Comment(line, col, str(tok).rstrip(), not before.strip()))
+    return module, tuple(out)
+
+
+def _parse(text: str, file: str) -> ast.Module:
     text = text.removeprefix("\ufeff")  # a byte order mark is not part of the first line
     SOURCES.add(file, text)
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
@@ -362,7 +403,7 @@ def parse(text: str, file: str = "<input>") -> ast.Module:
             Span.point(file, tok.line or 1, tok.column or 1),
             hints=("name an inner part with `define` and use the name",))) from None
     _check_depth(tree, file)
-    return _Builder(file).module(tree)
+    return _Builder(file, text).module(tree)
 
 
 _EXPR_NODES = frozenset({
@@ -400,8 +441,9 @@ _HEADER_WORDS = {"variant_of": "variant of", "amends": "amends"}
 class _Builder:
     """Turns the Lark tree into AST nodes. Recursive, guarded by `_check_depth`."""
 
-    def __init__(self, file: str):
+    def __init__(self, file: str, text: str = ""):
         self.file = file
+        self.source = text
 
     def span(self, node: Tree[Token] | Token) -> Span:
         if isinstance(node, Token):
@@ -676,7 +718,7 @@ class _Builder:
         if d == "when":
             return ast.When(self.expr(k[0]), sp)
         if d == "within":
-            return ast.Within(self.expr(k[0]), self.expr(k[1]), sp)
+            return ast.Within(self.expr(k[0]), self.expr(k[-1]), sp, self.after_word(p))
         if d == "by_date":
             return ast.ByDate(self.expr(k[0]), sp)
         if d == "deadline_text":
@@ -818,7 +860,7 @@ class _Builder:
             return ast.DurationLit(self.int_value(k[0]), self.unit(k[1]), sp)
         if d == "nth_after":
             amount = self.int_value(re.match(r"\d+", str(k[0])).group())  # type: ignore[union-attr]
-            return ast.NthAfter(amount, self.unit(k[1]), self.expr(k[2]), sp)
+            return ast.NthAfter(amount, self.unit(k[1]), self.expr(k[-1]), sp, self.after_word(t))
         if d == "arith":
             return ast.BinOp(str(k[1]), self.expr(k[0]), self.expr(k[2]), sp)
         if d == "compare":
@@ -837,6 +879,18 @@ class _Builder:
             return ast.IfThenElse(self.expr(k[0]), self.expr(k[1]), self.expr(k[2]), sp)
         raise AssertionError(d)
 
+    def after_word(self, t: Tree[Token]) -> str:
+        """`after` or `following`, as written (the grammar drops the anonymous keyword)."""
+
+        def pos(node: Any, attr: str) -> int | None:
+            return getattr(node if isinstance(node, Token) else getattr(node, "meta", None),
+                           attr, None)
+
+        start, end = pos(t.children[-2], "end_pos"), pos(t.children[-1], "start_pos")
+        if start is None or end is None:
+            return "after"
+        return "following" if "following" in self.source[start:end] else "after"
+
     def unit(self, t: Any) -> str:
         words = [str(x) for x in t.children]
         base = words[-1].rstrip("s")
@@ -853,4 +907,5 @@ def read_and_parse(path: Path, display: str | None = None) -> ast.Module:
     return parse(decode_source(data, name), name)
 
 
-__all__ = ["grammar_text", "keywords", "parse", "read_and_parse"]
+__all__ = ["Comment", "grammar_text", "keywords", "parse", "parse_with_comments",
+           "read_and_parse"]

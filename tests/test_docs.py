@@ -27,6 +27,6 @@ def test_every_diagnostic_code_in_the_source_is_catalogued() -> None:
     doc = (ROOT / "docs" / "diagnostics.md").read_text(encoding="utf-8")
     codes = set()
     for path in (ROOT / "rrdsl").glob("*.py"):
-        codes |= set(re.findall(r'"(E\d{3})"', path.read_text(encoding="utf-8")))
+        codes |= set(re.findall(r'"([EW]\d{3})"', path.read_text(encoding="utf-8")))
     missing = sorted(c for c in codes if f"## {c}" not in doc)
     assert not missing, f"diagnostics.md lacks {missing}"
