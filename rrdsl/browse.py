@@ -22,7 +22,7 @@ from .agreement_text import Paragraph, parse_agreement_text
 from .checker import check as check_modules
 from .checker import section_ancestors
 from .diagnostics import Diagnostic, RrdslError, Span, UsageError, did_you_mean
-from .loader import display_path, load_modules
+from .loader import display_path, load_composition
 
 PRIORITY_WORDS = {
     "subject_to": "subject to",
@@ -488,5 +488,6 @@ def _unique(refs: list[Ref]) -> list[Ref]:
 def load_browse(path: str | Path) -> Browse:
     """Parse and check a contract (raises RrdslError) and lay it out for browsing."""
     p = Path(path)
-    modules = load_modules(p)
-    return Browse(p, check_modules(modules), modules)
+    comp = load_composition(p)
+    modules = list(comp.modules)
+    return Browse(p, check_modules(modules, comp), modules)

@@ -231,6 +231,16 @@ def _compare(oa: Outcome, ob: Outcome, name: str) -> Iterator[AnswerDiff]:
             yield AnswerDiff(name, oa.as_of, label, "value", x, y, (f"{sx} → {sy}",))
 
 
+def _facts(c: Contract, path: Path, data: dict[str, Any], text: str,
+           names: frozenset[str]) -> Any:
+    """A scenario's fact set as one agreement reads it: its `facts` file, or `[given]`."""
+    foreign = names - c.fact_names
+    if "facts" in data:
+        return c.read_facts(path.parent / str(data["facts"]), foreign=foreign)
+    return parse_facts(c.ir, data.get("given", {}), display_path(path), text, "toml",
+                       prefix=("given",), foreign=c._foreign(foreign))
+
+
 def behavioural(a: Contract, b: Contract, folder: Path
                 ) -> tuple[list[AnswerDiff], list[str], list[str]]:
     answers: list[AnswerDiff] = []
@@ -240,16 +250,15 @@ def behavioural(a: Contract, b: Contract, folder: Path
     for path, data, text in _fact_sets(folder):
         name = display_path(path)
         as_of = data.get("as_of")
-        if not isinstance(as_of, datetime.date) or "facts" in data:
-            skipped.append(f"{name}: no [given] facts with an as_of date")
+        if not isinstance(as_of, datetime.date):
+            skipped.append(f"{name}: no as_of date")
             continue
         SOURCES.add(name, text)
         outs: list[Outcome] = []
         try:
             for c in (a, b):
-                fs = parse_facts(c.ir, data.get("given", {}), name, text, "toml",
-                                 prefix=("given",), foreign=c._foreign(names - c.fact_names))
-                outs.append(c.evaluate(fs, as_of, apply_amendment=True))
+                outs.append(c.evaluate(_facts(c, path, data, text, names), as_of,
+                                       apply_amendment=True))
         except RrdslError as e:
             first = e.diagnostics[0] if e.diagnostics else None
             skipped.append(f"{name}: {first.message if first else 'not usable'}")
@@ -259,9 +268,8 @@ def behavioural(a: Contract, b: Contract, folder: Path
         if found:  # derivations only where something differs
             explained = []
             for c in (a, b):
-                fs = parse_facts(c.ir, data.get("given", {}), name, text, "toml",
-                                 prefix=("given",), foreign=c._foreign(names - c.fact_names))
-                explained.append(c.evaluate(fs, as_of, explain=True, apply_amendment=True))
+                explained.append(c.evaluate(_facts(c, path, data, text, names), as_of,
+                                            explain=True, apply_amendment=True))
             found = list(_compare(explained[0], explained[1], name))
         answers.extend(found)
     return _group_values(answers), used, skipped

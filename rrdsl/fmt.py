@@ -235,13 +235,26 @@ class _Printer:
 
     @_rule(ast.Header)
     def header(self, h: ast.Header) -> None:
-        self.text_after(f"agreement {h.name}", h.title, "")
+        self.text_after(f"{h.kind} {h.name}", h.title, "")
+        if h.base is not None:
+            word = "variant of" if h.kind == "agreement" else "amends"
+            self.out.append(f"{STEP}{word} {quote(h.base)}")
+        if h.writing is not None:
+            self.out.append(f"{STEP}writing {quote(h.writing)}")
         if h.dated is not None:
             self.out.append(f"{STEP}dated {h.dated.isoformat()}")
         if h.calendar is not None:
             self.text_after("calendar", h.calendar, STEP)
         if h.source is not None:
             self.out.append(f"{STEP}source {quote(h.source)}")
+        if h.inherited_assumed is not None:
+            self.text_after("inherited terms assumed", h.inherited_assumed, STEP)
+        for r in h.refers:
+            self.agreement_ref(r, STEP)
+
+    @_rule(ast.AgreementRef)
+    def agreement_ref(self, r: ast.AgreementRef, indent: str) -> None:
+        self.text_after(f"refers to {r.name}", r.title, indent)
 
     @_rule(ast.Section)
     def section(self, s: ast.Section) -> None:
@@ -363,6 +376,33 @@ class _Printer:
         self.text_after("", d.action, inner)
         for p in d.parts:
             self.item(p.span, inner, functools.partial(self.part, p, inner), keep_blank=False)
+
+    @_rule(ast.Governed)
+    def governed(self, d: ast.Governed, indent: str) -> None:
+        self.out.append(f"{indent}clause {d.name}: governed by {d.agreement}.{d.target}")
+        self.text_after("", d.matter, indent + STEP)
+
+    @_rule(ast.AmendedBy)
+    def amended_by(self, d: ast.AmendedBy, indent: str) -> None:
+        self.out.append(f"{indent}amended by {d.event} from {d.definition}")
+
+    @_rule(ast.Replace)
+    def replace(self, d: ast.Replace, indent: str) -> None:
+        start = len(self.out)
+        self.decl(d.decl, indent)
+        self.out[start] = indent + "replace " + self.out[start][len(indent):]
+
+    @_rule(ast.Remove)
+    def remove(self, d: ast.Remove, indent: str) -> None:
+        names = ", ".join(d.names)
+        if d.because is None:
+            self.out.append(f"{indent}remove {names}")
+        else:
+            self.text_after(f"remove {names} because", d.because, indent)
+
+    @_rule(ast.TermMark)
+    def term_mark(self, d: ast.TermMark, indent: str) -> None:
+        self.text_after(f"{d.status} {', '.join(d.names)}:", d.text, indent)
 
     @_rule(ast.BearerParty, ast.BearerEach)
     def bearer(self, b: ast.BearerParty | ast.BearerEach) -> str:

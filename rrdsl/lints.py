@@ -36,7 +36,8 @@ import attrs
 from . import ast
 from .checker import check as check_modules
 from .diagnostics import Diagnostic, Label, RrdslError, Severity, Span
-from .loader import display_path, load_modules
+from .loader import display_path, load_composition
+from .variants import Composition
 from .parser import parse_with_comments
 
 CODES = ("W101", "W102", "W103", "W104", "W105")
@@ -55,11 +56,22 @@ def check_path(path: Path) -> list[Diagnostic]:
     if path.name.endswith(".toml"):
         return lint_scenario(path)
     try:
-        modules = load_modules(path)
-        check_modules(modules)
+        comp = load_composition(path)
+        modules = list(comp.modules)
+        check_modules(modules, comp)
     except RrdslError as e:
         return list(e.diagnostics)
-    return lint_modules(modules)
+    return lint_composition(comp)
+
+
+def lint_composition(comp: Composition) -> list[Diagnostic]:
+    """The warnings of a contract; for a variant or amendment, those in its own files (its
+    base's are reported when the base is checked)."""
+    warnings = lint_modules(list(comp.modules))
+    if comp.base_file is None:
+        return warnings
+    own = {m.file for m in comp.modules if m.file not in comp.base_files}
+    return [w for w in warnings if w.span is None or w.span.file in own]
 
 
 # ── contracts ────────────────────────────────────────────────────────────────
@@ -108,7 +120,7 @@ def _unused(decls: list[tuple[Any, str | None]]) -> list[Diagnostic]:
     for d, _ in decls:
         for n in _walk(d):
             name = n.name if isinstance(n, ast.Name) else n.func if isinstance(n, ast.Call) \
-                else None
+                else n.definition if isinstance(n, ast.AmendedBy) else None
             if name is not None and not (isinstance(d, ast.Define) and d.name == name):
                 used[name] = used.get(name, 0) + 1
     out = []

@@ -70,12 +70,13 @@ def load_modules(path: Path, texts: Mapping[Path, str] | None = None) -> list[as
     return order
 
 
-def load_composition(path: Path, _root: Path | None = None,
-                     _chain: tuple[Path, ...] = ()) -> Composition:
+def load_composition(path: Path, texts: Mapping[Path, str] | None = None,
+                     _root: Path | None = None, _chain: tuple[Path, ...] = ()) -> Composition:
     """Parse `path` and its imports; for a variant or an amendment, load the base it names
-    (relative to the file, inside the main file's directory tree) and apply the file to it."""
+    (relative to the file, inside the main file's directory tree) and apply the file to it.
+    `texts` gives unsaved texts of files, as for `load_modules`."""
     path = Path(path)
-    modules = load_modules(path)
+    modules = load_modules(path, texts)
     main = modules[0]
     header = main.header
     if header is None or header.base is None:
@@ -108,7 +109,7 @@ def load_composition(path: Path, _root: Path | None = None,
         raise SyntaxErrors(Diagnostic(
             "E213", f"more than {MAX_VARIANT_DEPTH} agreements based one on another",
             header.base_span))
-    base = load_composition(target, root, (*_chain, real))
+    base = load_composition(target, texts, root, (*_chain, real))
     base_header = base.modules[0].header
     if base_header is not None and base_header.kind == "amendment":
         raise SyntaxErrors(Diagnostic(

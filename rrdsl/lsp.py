@@ -18,7 +18,7 @@ import attrs
 
 from . import ast
 from .diagnostics import Diagnostic, RrdslError, Severity, Span
-from .loader import display_path, load_modules
+from .loader import display_path, load_composition, load_modules
 from .parser import keywords
 
 try:
@@ -87,15 +87,16 @@ def _root_for(path: Path, texts: dict[Path, str]) -> Path:
 
 def analyse(path: Path, texts: dict[Path, str]) -> Analysis:
     from .checker import check
-    from .lints import lint_modules
+    from .lints import lint_composition
 
     root = _root_for(path, texts)
     modules: list[ast.Module] = []
     diags: list[Diagnostic] = []
     try:
-        modules = load_modules(root, texts)
-        check(modules)
-        diags = lint_modules(modules)
+        comp = load_composition(root, texts)
+        modules = list(comp.modules)
+        check(modules, comp)
+        diags = lint_composition(comp)
     except RrdslError as e:
         diags = list(e.diagnostics)
         if not modules:  # a syntax error: still index the files that parse
@@ -134,7 +135,7 @@ def _find_word(sp: Span, word: str) -> Span:
 _KINDS = {ast.Clause: "clause", ast.ExceptionDecl: "exception", ast.NonOperative: "provision",
           ast.Define: "definition", ast.FactDecl: "fact", ast.EventDecl: "event",
           ast.PartyDecl: "party", ast.RoleDecl: "role", ast.EnumDecl: "enumeration",
-          ast.Reading: "reading"}
+          ast.Reading: "reading", ast.Governed: "clause"}
 
 
 def _kind(d: Any) -> str:
@@ -152,6 +153,14 @@ def _index(modules: list[ast.Module]) -> tuple[list[Decl], list[tuple[str, Span]
         groups += [(s.number, s.heading, s.items) for s in m.sections]
         for number, heading, items in groups:
             for d in items:
+                if isinstance(d, ast.Replace):  # a variant's replacement declares the name
+                    d = d.decl
+                if isinstance(d, ast.AmendedBy):
+                    refs += [(d.event, d.event_span), (d.definition, d.definition_span)]
+                    continue
+                if isinstance(d, ast.Remove | ast.TermMark):
+                    refs += list(zip(d.names, d.name_spans, strict=False))
+                    continue
                 sp = _name_span(d, d.name)
                 if sp is not None:
                     decls.append(Decl(d.name, _kind(d), number, heading, d, sp))

@@ -57,6 +57,7 @@ class Composition:
     chain: tuple[str, ...] = ()  # names of the agreements this one is based on, nearest first
     removed: dict[str, Span | None] = attrs.field(factory=dict)  # name → its `remove`
     own_dated: datetime.date | None = None  # an amendment's own date
+    base_files: frozenset[str] = frozenset()  # the files the base consists of
 
 
 CLAUSE_KINDS = (ast.Clause, ast.ExceptionDecl, ast.NonOperative, ast.Governed)
@@ -262,7 +263,8 @@ def compose(main: ast.Module, base: Composition, base_header: ast.Header | None)
                            f"`assumed {name}: \"why it is assumed\"`",)))
     return Composition(tuple(all_modules), standing, tuple(diags), base.modules[0].file,
                        ((base_header.name,) if base_header else ()) + base.chain,
-                       {**base.removed, **removed}, header.dated)
+                       {**base.removed, **removed}, header.dated,
+                       frozenset(m.file for m in base.modules))
 
 
 def _merge_header(main: ast.Module, header: ast.Header, base_header: ast.Header | None,

@@ -126,3 +126,17 @@ def test_the_shipped_contract_and_scenarios_are_lint_clean() -> None:
     r = _rrdsl("check", "--strict", "contracts/savvis_2001.rrd", "contracts/scenarios")
     assert r.returncode == 0, r.stderr
     assert "warning" not in r.stdout + r.stderr
+
+
+def test_the_definition_an_amendment_rule_names_is_used(tmp_path: Path) -> None:
+    from rrdsl.lints import check_path
+
+    p = tmp_path / "x.rrd"
+    p.write_text('''agreement x "X"
+party Co "Co"
+section 8 "Amendment"
+  event Writing "a writing" (terms: text)
+  define in_effect(w: Writing): date? "the day it takes effect" = w.date
+  amended by Writing from in_effect
+''', encoding="utf-8")
+    assert [d.code for d in check_path(p)] == []
