@@ -57,6 +57,8 @@ def slug(text: str) -> str:
 # ── page frame ───────────────────────────────────────────────────────────────
 
 CSS = """
+.sides { display: grid; grid-template-columns: 1fr 1fr; gap: 1em; }
+.sides pre { overflow-x: auto; }
 :root { --fg: #1b1b1b; --muted: #666; --line: #ddd; --accent: #0b57d0; --bg2: #f6f6f4; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 Georgia, "Times New Roman", serif; color: var(--fg); }
@@ -664,10 +666,72 @@ def contract_pages(site: Site, b: Browse, folder: str, scenarios: Sequence[Path]
 
 
 def diff_page_hook(site: Site, contracts: Sequence[ContractPages]) -> list[tuple[str, str]]:
-    """Where variant diff pages plug in: for each pair of variants, build the page with
-    `site.add(path, title, body)` and return (path, title) for the table of contents.
-    Variants are not in this branch's language yet, so there is none to build."""
-    return []
+    """A diff page for each contract built with a variant or amendment of it: the structural
+    diff, and the behavioural diff over the scenarios in `scenarios/<variant name>/` beside
+    the base's clause file, when that folder exists. Returns (path, title) for the contents."""
+    from .diff import diff
+
+    pages = []
+    for a in contracts:
+        for b in contracts:
+            based_on = b.b.contract.based_on
+            if a is b or not based_on or based_on[0] != a.b.contract.name:
+                continue
+            folder = a.b.path.parent / "scenarios" / b.b.contract.name
+            d = diff(a.b.path, b.b.path, folder if folder.is_dir() else None)
+            here = f"diff-{slug(a.b.contract.name)}-{slug(b.b.contract.name)}.html"
+            title = f"Diff: {a.b.contract.name} → {b.b.contract.name}"
+            site.add(here, title, diff_page(d, a, b, here))
+            pages.append((here, title))
+    return pages
+
+
+def _loc_link(cp: ContractPages, loc: str | None, here: str) -> str:
+    if loc is None:
+        return ""
+    file, _, line = loc.rpartition(":")
+    href = cp.location(file, int(line)) if line.isdigit() else None
+    return _a(rel(here, href) if href else None, loc)
+
+
+def diff_page(d: Any, a: ContractPages, b: ContractPages, here: str) -> str:
+    """The page of `rrdsl diff A B`: declarations added, removed, changed (with links to both
+    sides), then every answer that differs with both derivations side by side."""
+    from .diff import _derivation
+
+    an, bn = a.b.contract.name, b.b.contract.name
+    out = [f"<h1>{esc(an)} → {esc(bn)}</h1>",
+           f"<p>{esc(b.b.contract.title)} is based on {esc(a.b.contract.title)}. "
+           "Declarations are matched by name (clauses by section and name).</p>"]
+    if d.header:
+        out.append("<h2>Header</h2>" + _ref_list([esc(h) for h in d.header]))
+    rows = []
+    for c in d.changes:
+        name = c.key.removeprefix("reading ")
+        where = f"§{c.section} " if c.section and c.what != "reading" else ""
+        details = "<br>".join(esc(x) for x in c.details)
+        rows.append(f"<tr><td>{esc(c.kind)}</td><td>{esc(where + c.what)}</td>"
+                    f"<td><code>{esc(name)}</code></td><td>{_loc_link(a, c.a_loc, here)}</td>"
+                    f"<td>{_loc_link(b, c.b_loc, here)}</td><td>{details}</td></tr>")
+    out.append("<h2>Declarations</h2>")
+    out.append("<table><thead><tr><th>change</th><th>what</th><th>name</th>"
+               f"<th>{esc(an)}</th><th>{esc(bn)}</th><th>details</th></tr></thead><tbody>"
+               + "".join(rows) + "</tbody></table>" if rows else "<p>No declaration differs.</p>")
+    out.append("<h2>Answers</h2>")
+    if not d.fact_sets:
+        out.append("<p>No scenarios to compare the answers over.</p>")
+    else:
+        out.append(f"<p>Both agreements evaluated over the facts of {len(d.fact_sets)} "
+                   f"scenario(s); {len(d.answers)} answer(s) differ.</p>")
+    for x in d.answers:
+        diffs = _ref_list([esc(t) for t in x.differences])
+        left = esc("\n".join(_derivation(x.a, an)))
+        right = esc("\n".join(_derivation(x.b, bn)))
+        out.append(f"<h3>{esc(x.answer)}</h3><p>{esc(x.fact_set)}, as of {esc(x.as_of)}</p>"
+                   f"{diffs}<div class=\"sides\"><div><h4>{esc(an)}</h4><pre class=\"tree\">"
+                   f"{left}</pre></div><div><h4>{esc(bn)}</h4><pre class=\"tree\">{right}"
+                   "</pre></div></div>")
+    return "\n".join(out)
 
 
 def build_site(contracts: Iterable[Path], out: Path, scenarios: Sequence[Path] | None = None,
@@ -695,7 +759,11 @@ def build_site(contracts: Iterable[Path], out: Path, scenarios: Sequence[Path] |
         folders.add(folder)
         cp, scen_links = contract_pages(site, b, folder, scenarios)
         done.append(cp)
-        entries += search_entries(cp)
+        found = search_entries(cp)
+        if len(contracts) > 1:  # the same term in several agreements: say which
+            for e in found:
+                e["k"] = f"{e['k']} in {b.contract.name}"
+        entries += found
         sections.append(toc(cp, "index.html", scen_links))
     extra_pages = diff_page_hook(site, done)
     doc_links: list[tuple[str, str]] = []

@@ -49,9 +49,12 @@ def chromium() -> str:
 
 @pytest.fixture(scope="session")
 def savvis_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The site `rrdsl html contracts/savvis_2001.rrd --docs docs` builds (once per run)."""
+    """The site `rrdsl html contracts/savvis_2001.rrd contracts/original_2000.rrd
+    contracts/savvis_2001_amendment_1.rrd --docs docs` builds (once per run)."""
     from rrdsl.site import build_site
 
     out = tmp_path_factory.mktemp("site")
-    build_site([ROOT / "contracts" / "savvis_2001.rrd"], out, docs=ROOT / "docs")
+    build_site([ROOT / "contracts" / name for name in
+                ("savvis_2001.rrd", "original_2000.rrd", "savvis_2001_amendment_1.rrd")],
+               out, docs=ROOT / "docs")
     return out

@@ -49,7 +49,9 @@ def test_browse_the_site_in_chromium(chromium: str, savvis_site: Path, tmp_path:
             assert page.url.endswith("/savvis_2001/s-3-c-viii.html")
             assert "Deferral for material information" in page.locator("h1").inner_text()
             assert page.locator(".agreement").inner_text().count("material information") >= 1
-            assert page.locator("#L-427").count() == 1  # `clause defer` has its line anchor
+            lines = (ROOT / "contracts" / "savvis_2001.rrd").read_text("utf-8").splitlines()
+            defer = next(i for i, ln in enumerate(lines, 1) if "clause defer:" in ln)
+            assert page.locator(f"#L-{defer}").count() == 1  # `clause defer` has its anchor
 
             # follow a cross-reference: the exception suspends §3(a).register
             page.locator(".clauses code a", has_text="§3(a).register").first.click()
@@ -66,8 +68,8 @@ def test_browse_the_site_in_chromium(chromium: str, savvis_site: Path, tmp_path:
             hits.first.wait_for()
             texts = hits.all_inner_texts()
             assert "Restricted Stock then outstanding" in texts, texts
-            page.locator("#results").get_by_role(
-                "link", name="Restricted Stock then outstanding", exact=True).click()
+            page.locator("#results").get_by_role(  # the 2001 agreement's comes first
+                "link", name="Restricted Stock then outstanding", exact=True).first.click()
             page.wait_for_load_state()
             assert re.search(r"/s-1\.html#L-\d+$", page.url), page.url
 
@@ -79,6 +81,19 @@ def test_browse_the_site_in_chromium(chromium: str, savvis_site: Path, tmp_path:
             with page.expect_navigation():
                 page.keyboard.press("Enter")
             assert page.url.endswith("/s-3-c-viii.html")
+
+            # the diff page of the amendment: the changed definition links to both sides
+            page.goto(index)
+            page.get_by_role("link", name="Diff: savvis_2001 → savvis_2001_amendment_1").click()
+            page.wait_for_load_state()
+            assert "savvis_2001 → savvis_2001_amendment_1" in page.locator("h1").inner_text()
+            row = page.locator("tr", has_text="demand_registration_limit")
+            assert "2 → 3" in row.inner_text()
+            row.locator("a").last.click()
+            page.wait_for_load_state()
+            assert re.search(r"/savvis_2001_amendment_1/[a-z0-9-]+\.html#L-\d+$", page.url), page.url
+            page.go_back()
+            assert page.locator(".sides pre").count() >= 2  # derivations side by side
 
             ARTIFACTS.mkdir(exist_ok=True)
             shot = ARTIFACTS / "site-3c-viii.png"

@@ -57,7 +57,7 @@ def test_diff_json_validates(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.chdir(ROOT)
     d = diff(Path("contracts/savvis_2001.rrd"), Path("contracts/savvis_2001_amendment_1.rrd"),
-             Path("contracts/scenarios/amendment_1"))
+             Path("contracts/scenarios/savvis_2001_amendment_1"))
     data = json.loads(json.dumps(diff_json(d)))
     jsonschema.Draft202012Validator(SCHEMA).validate(data)
     assert any(a["kind"] == "norm" for a in data["answers"])

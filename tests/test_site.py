@@ -246,3 +246,17 @@ def test_the_language_reference_highlights_every_example(savvis_site: Path) -> N
     opening = fences[0::2]
     assert all(lang for lang in opening), "every example says its language"
     assert page.count('<div class="highlight">') == len(opening)
+
+
+def test_diff_pages_of_the_variant_and_the_amendment(savvis_site: Path) -> None:
+    index = (savvis_site / "index.html").read_text(encoding="utf-8")
+    assert '<a href="diff-savvis-2001-original-2000.html">Diff: savvis_2001 → original_2000' in index
+    page = (savvis_site / "diff-savvis-2001-savvis-2001-amendment-1.html").read_text("utf-8")
+    row = re.search(r"<tr><td>changed</td>.*?demand_registration_limit.*?</tr>", page)
+    assert row and "2 → 3" in row.group()
+    # both sides link to the line of the definition in their own pages
+    assert re.search(r'href="savvis_2001/s-3-a\.html#L-\d+"', row.group())
+    assert re.search(r'href="savvis_2001_amendment_1/[a-z0-9-]+\.html#L-\d+"', row.group())
+    assert "3(a).register[dn3]" in page and 'class="sides"' in page
+    original = (savvis_site / "diff-savvis-2001-original-2000.html").read_text("utf-8")
+    assert "assumed terms: 0 → " in original and "<code>Bridge</code>" in original
