@@ -37,8 +37,8 @@ from . import ast
 from .checker import check as check_modules
 from .diagnostics import Diagnostic, Label, RrdslError, Severity, Span
 from .loader import display_path, load_composition
-from .variants import Composition
 from .parser import parse_with_comments
+from .variants import Composition
 
 CODES = ("W101", "W102", "W103", "W104", "W105")
 _ALLOW = re.compile(r"#\s*rrdsl:\s*allow\s+([A-Z0-9 ,]+)")

@@ -72,9 +72,11 @@ def run(path: Path) -> Result:
     return run_outcome(path)[0]
 
 
-def run_outcome(path: Path, explain: bool = False) -> tuple[Result, Outcome | None]:
+def run_outcome(path: Path, explain: bool = False, agreement: str | None = None
+                ) -> tuple[Result, Outcome | None]:
     """Run one scenario file; also the outcome it was judged on (with derivation trees when
-    `explain`), or None when it could not be evaluated."""
+    `explain`) — of the named `agreement` when the scenario evaluates several — or None when
+    it could not be evaluated."""
     name = display_path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -108,7 +110,8 @@ def run_outcome(path: Path, explain: bool = False) -> tuple[Result, Outcome | No
                                                                                contract))
     if not data.get("expect"):
         failures.append("the scenario expects nothing; add [[expect]] entries")
-    return Result(name, title, tuple(failures)), results[0][0]
+    chosen = [o for o, c in results if agreement in (o.contract.name, c.name)]
+    return Result(name, title, tuple(failures)), (chosen or [results[0][0]])[0]
 
 
 def _evaluate(path: Path, name: str, text: str, data: dict[str, Any],

@@ -484,7 +484,8 @@ def scenario_files(contract: Path, dirs: Sequence[Path] | None) -> list[Path]:
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
             continue
         named = data.get("contract")
-        if isinstance(named, str) and (f.parent / named).resolve() == target:
+        names = [named] if isinstance(named, str) else named if isinstance(named, list) else []
+        if any(isinstance(n, str) and (f.parent / n).resolve() == target for n in names):
             out.append(f)
     return out
 
@@ -580,7 +581,7 @@ def scenario_page(cp: ContractPages, here: str, path: Path) -> tuple[str, str, b
     the outcome it was judged on, and the derivation of every answer it names."""
     from .scenarios import run_outcome
 
-    result, outcome = run_outcome(path, explain=True)
+    result, outcome = run_outcome(path, explain=True, agreement=cp.b.contract.name)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):

@@ -30,3 +30,34 @@ def test_every_diagnostic_code_in_the_source_is_catalogued() -> None:
         codes |= set(re.findall(r'"([EW]\d{3})"', path.read_text(encoding="utf-8")))
     missing = sorted(c for c in codes if f"## {c}" not in doc)
     assert not missing, f"diagnostics.md lacks {missing}"
+
+
+def test_line_numbers_in_the_readings_doc_point_at_their_declarations() -> None:
+    """Every `NAME` (…, line N) and *Written in … line N* of readings.md names the line the
+    declaration is on, in one of the contract's clause files (the files are kept formatted, so
+    a change of layout shows up here)."""
+    doc = (ROOT / "docs" / "readings.md").read_text(encoding="utf-8")
+    lines: dict[str, set[int]] = {}
+    for path in sorted((ROOT / "contracts").rglob("*.rrd")):
+        for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            m = re.match(r"\s*(?:replace\s+)?(?:qualitative\s+)?(?:define|clause|exception|"
+                         r"reading|fact|event|enum)\s+(\w+)", text)
+            if m:
+                lines.setdefault(m.group(1), set()).add(n)
+            if re.match(r"\s*calendar ", text):
+                lines.setdefault("calendar", set()).add(n)
+    wrong = []
+    current = ""
+    for text in doc.splitlines():
+        if text.startswith("### `"):
+            current = text[5:].rstrip("`")
+        m = re.match(r"\*Written in .*, `[^`]+` line (\d+)\.\*", text)
+        if m and int(m.group(1)) not in lines.get(current, set()):
+            wrong.append(f"reading {current}: line {m.group(1)}")
+        for ident, num in re.findall(r"`((?:define |calendar )?§?[\w().\" ]+)` "
+                                     r"\((?:§[^,]+, )?line (\d+)", text):
+            name = ident.split()[-1] if ident.startswith(("define ", "calendar ")) else ident
+            name = "calendar" if ident.startswith("calendar ") else name.rsplit(".", 1)[-1]
+            if int(num) not in lines.get(name, set()):
+                wrong.append(f"{ident}: line {num}")
+    assert not wrong, "readings.md names stale lines: " + "; ".join(wrong[:10])

@@ -66,7 +66,8 @@ def test_within_n_days_includes_the_last_day_and_breach_comes_after(tmp_path: Pa
     assert answer(late, "1.answer[r1]").deadline == D(2020, 3, 11)
 
 
-def test_performance_after_the_deadline_is_a_breach_and_on_time_is_fulfilment(tmp_path: Path) -> None:
+def test_performance_after_the_deadline_is_a_breach_and_on_time_is_fulfilment(
+        tmp_path: Path) -> None:
     c = contract(tmp_path, NOTICE)
     for day, status in (("2020-03-11", "fulfilled"), ("2020-03-12", "breached")):
         facts = {"events": {"Request": [{"id": "r1", "date": "2020-03-01", "amount": 500}],

@@ -250,7 +250,8 @@ def test_the_language_reference_highlights_every_example(savvis_site: Path) -> N
 
 def test_diff_pages_of_the_variant_and_the_amendment(savvis_site: Path) -> None:
     index = (savvis_site / "index.html").read_text(encoding="utf-8")
-    assert '<a href="diff-savvis-2001-original-2000.html">Diff: savvis_2001 → original_2000' in index
+    link = '<a href="diff-savvis-2001-original-2000.html">Diff: savvis_2001 → original_2000'
+    assert link in index
     page = (savvis_site / "diff-savvis-2001-savvis-2001-amendment-1.html").read_text("utf-8")
     row = re.search(r"<tr><td>changed</td>.*?demand_registration_limit.*?</tr>", page)
     assert row and "2 → 3" in row.group()
