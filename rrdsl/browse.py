@@ -84,6 +84,10 @@ class Unit:
     last_line: int | None = None
     items: tuple[Item, ...] = ()
     paragraphs: tuple[Paragraph, ...] = ()
+    # a variant's or amendment's own text of a section it merges into its base's: (file,
+    # first line, last line) of each; and the base's declarations it replaced or removed
+    also: tuple[tuple[str, int, int], ...] = ()
+    dropped: tuple[str, ...] = ()
 
     @property
     def encoded(self) -> bool:
@@ -196,10 +200,14 @@ def _type_names(t: ast.TypeExpr | None) -> Iterator[tuple[str, Span | None]]:
 class Browse:
     """A contract ready to browse: units in reading order, items, references."""
 
-    def __init__(self, path: Path, contract: ir.Contract, modules: list[ast.Module]):
+    def __init__(self, path: Path, contract: ir.Contract, modules: list[ast.Module],
+                 overlays: dict[str, tuple[Span, ...]] | None = None,
+                 dropped: frozenset[str] = frozenset()):
         self.path = Path(path)
         self.contract = contract
         self.modules = modules
+        self.overlays = overlays or {}
+        self.dropped = dropped
         self.texts: dict[str, list[str]] = {}
         for m in modules:
             try:
@@ -351,8 +359,12 @@ class Browse:
                 assert s.span is not None
                 sec_items = tuple(i for i in self.items.values() if i.section == s.number)
                 sec_items = tuple(sorted(sec_items, key=lambda i: i.span.line))
+                also = tuple((sp.file, sp.line, sp.end_line)
+                             for sp in self.overlays.get(s.number, ()))
+                gone = tuple(sorted(k.rsplit(".", 1)[-1] for k in self.dropped
+                                    if k.startswith(s.number + ".")))
                 units[s.number] = Unit(s.number, s.heading, m.file, s.span.line,
-                                       s.span.end_line, sec_items)
+                                       s.span.end_line, sec_items, also=also, dropped=gone)
         # each paragraph of the agreement goes to the most specific section that has it
         by_unit: dict[str, list[Paragraph]] = {}
         headings: dict[str, str | None] = {}
@@ -490,4 +502,4 @@ def load_browse(path: str | Path) -> Browse:
     p = Path(path)
     comp = load_composition(p)
     modules = list(comp.modules)
-    return Browse(p, check_modules(modules, comp), modules)
+    return Browse(p, check_modules(modules, comp), modules, comp.overlays, comp.dropped)

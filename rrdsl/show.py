@@ -50,6 +50,12 @@ def show_unit(b: Browse, unit: Unit, item: Item | None = None, color: bool = Fal
         lines.append(f"{unit.file}, lines {first}-{last}")
         lines.append("")
         lines += _code(b.lines(unit.file, first, last), first, color)
+        if unit.dropped and item is None:
+            lines += ["", "Replaced or removed by " + b.contract.name + ": "
+                      + ", ".join(unit.dropped)]
+        for file, a, z in (unit.also if item is None else ()):
+            lines += ["", f"{file}, lines {a}-{z}", ""]
+            lines += _code(b.lines(file, a, z), a, color)
     else:
         lines.append(f"not encoded in {b.contract.file}")
     lines.append("")

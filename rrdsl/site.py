@@ -194,7 +194,7 @@ _MARK = re.compile(f"{_OPEN}(\\d+){_SEP}|{_CLOSE}")
 
 
 def highlight_html(text: str, first_line: int,
-                   links: Sequence[tuple[int, int, int, str]] = ()) -> str:
+                   links: Sequence[tuple[int, int, int, str]] = (), anchors: str = "L") -> str:
     """`text` (lines from `first_line` on) highlighted by the rrdsl lexer with pygments'
     HtmlFormatter, every line anchored `#L-<n>`; each link (line, start col, end col, href)
     wraps the characters it covers (1-based columns, end exclusive)."""
@@ -230,7 +230,7 @@ def highlight_html(text: str, first_line: int,
                 tokens.append((ttype, value[pos - off:cut - off]))
                 pos = cut
     formatter = HtmlFormatter(linenos="inline", linenostart=first_line, anchorlinenos=True,
-                              lineanchors="L", wrapcode=True, cssclass="highlight")
+                              lineanchors=anchors, wrapcode=True, cssclass="highlight")
     out = pygments_format(tokens, formatter)
 
     def mark(m: re.Match[str]) -> str:
@@ -275,6 +275,9 @@ class ContractPages:
             if u.file == file and line and u.first_line and u.last_line and \
                     u.first_line <= line <= u.last_line:
                 return self.unit_page[n] + anchor
+            for i, (f, a, z) in enumerate(u.also):  # a variant's own text of the section
+                if f == file and line and a <= line <= z:
+                    return f"{self.unit_page[n]}#V{i + 1}-{line}"
         return self.file_page[file] + anchor
 
     def item_href(self, item: Item) -> str | None:
@@ -363,8 +366,18 @@ def section_page(cp: ContractPages, unit: Unit, here: str, prev: str | None,
         code = highlight_html("\n".join(lines) + "\n", unit.first_line,
                               cp.links_in(unit.file, unit.first_line, unit.last_line, here))
         file_link = _a(rel(here, cp.file_page[unit.file]), unit.file)
+        more = ""
+        if unit.dropped:
+            more += (f'<p class="muted">Replaced or removed by {esc(b.contract.name)}: '
+                     f"{esc(', '.join(unit.dropped))}</p>")
+        for i, (file, a, z) in enumerate(unit.also):  # a variant's own text of the section
+            extra = highlight_html("\n".join(b.lines(file, a, z)) + "\n", a,
+                                   cp.links_in(file, a, z, here), anchors=f"V{i + 1}")
+            more += (f'<p class="muted">{_a(rel(here, cp.file_page[file]), file)}, lines '
+                     f"{a}–{z}</p>{extra}")
         parts.append(f'<section class="clauses"><h2>Clause file</h2><p class="muted">'
-                     f"{file_link}, lines {unit.first_line}–{unit.last_line}</p>{code}</section>")
+                     f"{file_link}, lines {unit.first_line}–{unit.last_line}</p>{code}{more}"
+                     "</section>")
     else:
         parts.append(f'<section class="clauses"><h2>Clause file</h2><p class="muted">Not '
                      f"encoded in {esc(b.contract.file)}.</p></section>")

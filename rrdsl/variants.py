@@ -58,6 +58,10 @@ class Composition:
     removed: dict[str, Span | None] = attrs.field(factory=dict)  # name → its `remove`
     own_dated: datetime.date | None = None  # an amendment's own date
     base_files: frozenset[str] = frozenset()  # the files the base consists of
+    # for browsing: the variant's own text of a section merged into the base's, by number,
+    # and the base declarations the variant replaced or removed ("3(i).pay_fees", "limit")
+    overlays: dict[str, tuple[Span, ...]] = attrs.field(factory=dict)
+    dropped: frozenset[str] = frozenset()
 
 
 CLAUSE_KINDS = (ast.Clause, ast.ExceptionDecl, ast.NonOperative, ast.Governed)
@@ -264,7 +268,18 @@ def compose(main: ast.Module, base: Composition, base_header: ast.Header | None)
     return Composition(tuple(all_modules), standing, tuple(diags), base.modules[0].file,
                        ((base_header.name,) if base_header else ()) + base.chain,
                        {**base.removed, **removed}, header.dated,
-                       frozenset(m.file for m in base.modules))
+                       frozenset(m.file for m in base.modules),
+                       _overlays(base.overlays, main.sections, base_sections),
+                       base.dropped | dropped)
+
+
+def _overlays(inherited: dict[str, tuple[Span, ...]], sections: tuple[ast.Section, ...],
+              base_sections: set[str]) -> dict[str, tuple[Span, ...]]:
+    out = dict(inherited)
+    for s in sections:
+        if s.number in base_sections and s.span is not None:
+            out[s.number] = (*out.get(s.number, ()), s.span)
+    return out
 
 
 def _merge_header(main: ast.Module, header: ast.Header, base_header: ast.Header | None,

@@ -91,7 +91,7 @@ def test_browse_the_site_in_chromium(chromium: str, savvis_site: Path, tmp_path:
             assert "2 → 3" in row.inner_text()
             row.locator("a").last.click()
             page.wait_for_load_state()
-            amended = r"/savvis_2001_amendment_1/[a-z0-9-]+\.html#L-\d+$"
+            amended = r"/savvis_2001_amendment_1/[a-z0-9-]+\.html#[LV]\d*-\d+$"
             assert re.search(amended, page.url), page.url
             page.go_back()
             assert page.locator(".sides pre").count() >= 2  # derivations side by side

@@ -163,3 +163,15 @@ def test_references_come_from_the_checked_contract_not_the_text() -> None:
         line = b.line(r.span.file, r.span.line)
         written = line[r.span.col - 1:r.span.end_col - 1]
         assert written.lstrip("§").split(".")[-1] in (r.target, r.target.split(".")[-1]), r
+
+
+def test_a_variant_section_shows_its_own_text_and_what_it_replaced(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["show", "contracts/original_2000.rrd", "3(i)", "--color", "never"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("§3(i) Expenses\ncontracts/savvis_2001/indemnity.rrd, lines ")
+    assert ("Replaced or removed by original_2000: february_2000_expenses, "
+            "pay_registration_expenses") in out
+    own = out.split("contracts/original_2000.rrd, lines ", 1)[1]
+    assert "│   replace clause pay_registration_expenses: Savvis will" in own
+    assert "│   remove february_2000_expenses because" in own
