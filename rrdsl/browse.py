@@ -42,6 +42,7 @@ VERBS = {
     "uses fact": ("uses", "uses"),
     "uses event": ("uses", "uses"),
     "imports": ("imports", "imports"),
+    "governed by": ("is governed by", "governs"),
 }
 
 
@@ -298,6 +299,16 @@ class Browse:
                     self._event_ref(xid, "exception", sec, xpart.type, xpart.span)
         elif isinstance(d, ast.NonOperative):
             self._add(Item("provision", qualified(d.name), d.name, sec, d.span, d.text))
+        elif isinstance(d, ast.Governed):  # a matter sent to another agreement
+            self._add(Item("clause", qualified(d.name), d.name, sec, d.span, d.matter))
+            self.refs.append(Ref("governed by", qualified(d.name), "clause", sec,
+                                 f"{d.agreement}.{d.target}", "agreement",
+                                 d.target_span or d.span))
+        elif isinstance(d, ast.AmendedBy) and sec is not None:  # how it may be amended
+            self.refs.append(Ref("uses event", sec, "section", sec, d.event, "event",
+                                 d.event_span))
+            self.refs.append(Ref("uses definition", sec, "section", sec, d.definition,
+                                 "definition", d.definition_span))
         elif isinstance(d, ast.Define):
             self._add(Item("definition", d.name, d.name, sec, d.span, d.title))
             for p in d.params:
@@ -403,6 +414,8 @@ class Browse:
         """The section a reference's target sits in (None for a preamble declaration)."""
         if ref.target_kind == "section":
             return ref.target
+        if ref.target_kind == "agreement":
+            return None
         it = self.item(ref.target_kind, ref.target)
         return it.section if it else None
 
@@ -470,6 +483,9 @@ class Browse:
             return "anything to the contrary"
         if ref.target_kind == "file":
             return ref.target
+        if ref.target_kind == "agreement":
+            agreement, _, clause = ref.target.partition(".")
+            return f"clause {clause} of {agreement}"
         word = ref.target_kind
         sec = self.target_section(ref)
         return f"{word} {ref.target}" + (f" (§{sec})" if sec else "")

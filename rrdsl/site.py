@@ -247,9 +247,11 @@ def highlight_html(text: str, first_line: int,
 class ContractPages:
     """Where every section, item, file and line of one contract lives in the site."""
 
-    def __init__(self, b: Browse, folder: str):
+    def __init__(self, b: Browse, folder: str,
+                 others: dict[str, ContractPages] | None = None):
         self.b = b
         self.folder = folder
+        self.others = others if others is not None else {}  # agreements in the same site
         self.unit_page = {n: f"{folder}/s-{slug(n)}.html" for n in b.units}
         self.file_page: dict[str, str] = {}
         used: set[str] = set()
@@ -288,6 +290,14 @@ class ContractPages:
             return self.unit_page.get(ref.target)
         if ref.target_kind == "file":
             return self.file_page.get(ref.target)
+        if ref.target_kind == "agreement":  # a clause of another agreement built alongside
+            agreement, _, name = ref.target.partition(".")
+            other = self.others.get(agreement)
+            if other is None:
+                return None
+            found = [it for it in other.b.items.values()
+                     if it.kind == "clause" and it.name == name]
+            return other.item_href(found[0]) if found else other.folder + "/index.html"
         it = self.b.item(ref.target_kind, ref.target)
         return self.item_href(it) if it else None
 
@@ -644,9 +654,9 @@ def scenario_page(cp: ContractPages, here: str, path: Path) -> tuple[str, str, b
 # ── the site ─────────────────────────────────────────────────────────────────
 
 
-def contract_pages(site: Site, b: Browse, folder: str, scenarios: Sequence[Path] | None
-                   ) -> tuple[ContractPages, list[tuple[str, str, bool]]]:
-    cp = ContractPages(b, folder)
+def contract_pages(site: Site, cp: ContractPages, scenarios: Sequence[Path] | None
+                   ) -> list[tuple[str, str, bool]]:
+    b, folder = cp.b, cp.folder
     numbers = list(b.units)
     scen_links: list[tuple[str, str, bool]] = []
     by_section: dict[str, list[tuple[str, str]]] = {}
@@ -676,7 +686,7 @@ def contract_pages(site: Site, b: Browse, folder: str, scenarios: Sequence[Path]
         site.add(here, f"{file} — {b.contract.title}", file_page(cp, file, here))
     here = f"{folder}/index.html"
     site.add(here, b.contract.title, toc(cp, here, scen_links))
-    return cp, scen_links
+    return scen_links
 
 
 def diff_page_hook(site: Site, contracts: Sequence[ContractPages]) -> list[tuple[str, str]]:
@@ -765,14 +775,18 @@ def build_site(contracts: Iterable[Path], out: Path, scenarios: Sequence[Path] |
     sections = []
     done: list[ContractPages] = []
     folders: set[str] = set()
+    others: dict[str, ContractPages] = {}  # each agreement's pages, for links between them
     for path in contracts:
         b = load_browse(path)
         folder = slug(b.contract.name).replace("-", "_")
         while folder in folders:
             folder += "_2"
         folders.add(folder)
-        cp, scen_links = contract_pages(site, b, folder, scenarios)
-        done.append(cp)
+        done.append(ContractPages(b, folder, others))
+        others.setdefault(b.contract.name, done[-1])
+    for cp in done:
+        b = cp.b
+        scen_links = contract_pages(site, cp, scenarios)
         found = search_entries(cp)
         if len(contracts) > 1:  # the same term in several agreements: say which
             for e in found:

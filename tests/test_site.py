@@ -261,3 +261,15 @@ def test_diff_pages_of_the_variant_and_the_amendment(savvis_site: Path) -> None:
     assert "3(a).register[dn3]" in page and 'class="sides"' in page
     original = (savvis_site / "diff-savvis-2001-original-2000.html").read_text("utf-8")
     assert "assumed terms: 0 → " in original and "<code>Bridge</code>" in original
+
+
+def test_a_reference_to_another_agreement_links_to_its_clause(savvis_site: Path) -> None:
+    page = (savvis_site / "savvis_2001" / "s-3-i.html").read_text(encoding="utf-8")
+    # in the code and in "References made": the Original agreement's clause, built alongside
+    link = re.search(r'<a href="\.\./original_2000/s-3-i\.html#V1-(\d+)"><span class="n">'
+                     r"pay_registration_expenses", page)
+    assert link
+    assert (f'<a href="../original_2000/s-3-i.html#V1-{link.group(1)}">clause '
+            "pay_registration_expenses of original_2000</a>") in page
+    target = (savvis_site / "original_2000" / "s-3-i.html").read_text(encoding="utf-8")
+    assert f'id="V1-{link.group(1)}"' in target
