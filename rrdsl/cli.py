@@ -11,7 +11,7 @@ import datetime
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from .diagnostics import Diagnostic, RrdslError, UsageError, render_all
 
@@ -186,7 +186,14 @@ def _evaluate(args: argparse.Namespace, explain: bool, values: bool = True):  # 
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .report import dumps, outcome_json, outcome_text
+    from .report import (
+        dumps,
+        explanation_text,
+        family_json,
+        family_text,
+        outcome_json,
+        outcome_text,
+    )
 
     if len(args.files) < 2:
         raise UsageError(Diagnostic(
@@ -197,26 +204,31 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise UsageError(Diagnostic(
             "E701", f"the last file, {args.facts}, is a clause file: give the fact file last",
             hints=("rrdsl eval CONTRACT.rrd [CONTRACT.rrd ...] FACTS.toml",)))
-    if len(contracts) > 1:
-        return _eval_family(args, contracts)
-    args.contract = contracts[0]
-    outcome = _evaluate(args, explain=args.explain, values=not args.no_values)
-    if args.format == "json":
-        sys.stdout.write(dumps(outcome_json(outcome)))
-        return EXIT_OK
-    sys.stdout.write(outcome_text(outcome, show_values=not args.no_values))
-    if args.explain:
-        from .report import explanation_text
+    values = not args.no_values
+    if len(contracts) == 1:
+        args.contract = contracts[0]
+        outcomes = [_evaluate(args, explain=args.explain, values=values)]
+    else:
+        from .api import evaluate_family
 
+        outcomes = evaluate_family(_load_distinct(contracts), args.facts, args.as_of,
+                                   explain=args.explain, values=values)
+    if args.format == "json":  # one agreement: rrdsl.result/1; several: rrdsl.results/1
+        data = outcome_json(outcomes[0]) if len(outcomes) == 1 else family_json(outcomes)
+        sys.stdout.write(dumps(data))
+        return EXIT_OK
+    sys.stdout.write(outcome_text(outcomes[0], show_values=values) if len(outcomes) == 1
+                     else family_text(outcomes, show_values=values))
+    if args.explain:
         sys.stdout.write("\nDerivations\n\n")
-        sys.stdout.write("\n".join(explanation_text(r.explanation) for r in outcome.norms
-                                   if r.explanation is not None))
+        sys.stdout.write("\n".join(explanation_text(r.explanation) for o in outcomes
+                                   for r in o.norms if r.explanation is not None))
     return EXIT_OK
 
 
-def _eval_family(args: argparse.Namespace, paths: list[Path]) -> int:
-    from .api import evaluate_family, load
-    from .report import dumps, explanation_text, family_json, family_text
+def _load_distinct(paths: list[Path]) -> list[Any]:
+    """Load several agreements; the same agreement twice is a usage error."""
+    from .api import load
 
     names: dict[str, Path] = {}
     contracts = []
@@ -228,17 +240,7 @@ def _eval_family(args: argparse.Namespace, paths: list[Path]) -> int:
                 hints=("give each agreement once",)))
         names[c.name] = p
         contracts.append(c)
-    outcomes = evaluate_family(contracts, args.facts, args.as_of, explain=args.explain,
-                               values=not args.no_values)
-    if args.format == "json":
-        sys.stdout.write(dumps(family_json(outcomes)))
-        return EXIT_OK
-    sys.stdout.write(family_text(outcomes, show_values=not args.no_values))
-    if args.explain:
-        sys.stdout.write("\nDerivations\n\n")
-        sys.stdout.write("\n".join(explanation_text(r.explanation) for o in outcomes
-                                   for r in o.norms if r.explanation is not None))
-    return EXIT_OK
+    return contracts
 
 
 def cmd_diff(args: argparse.Namespace) -> int:

@@ -223,12 +223,8 @@ def outcome_text(o: Outcome, show_values: bool = True) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _norm_lines(r: NormResult, c: ir.Contract | None = None) -> list[str]:
-    n = r.norm
-    head = f"  {n.modal.upper():9} §{r.instance} — {r.status.replace('_', ' ')}"
-    if r.reason:
-        head += f": {r.reason}"
-    out = [head, f"            {n.action}"]
+def norm_details(r: NormResult) -> list[str]:
+    """Beneficiaries, trigger, deadline and period of an answer, each a short phrase."""
     details = []
     if r.beneficiaries:
         details.append("to " + ", ".join(r.beneficiaries))
@@ -236,10 +232,20 @@ def _norm_lines(r: NormResult, c: ir.Contract | None = None) -> list[str]:
         details.append(f"upon {r.trigger.type} {r.trigger.id} of {r.trigger.date.isoformat()}")
     if r.deadline is not None:
         details.append(f"deadline {r.deadline.isoformat()}")
-    elif n.deadline_text:
-        details.append(f"deadline: {n.deadline_text}")
+    elif r.norm.deadline_text:
+        details.append(f"deadline: {r.norm.deadline_text}")
     if r.period_start or r.period_end:
         details.append(f"period {r.period_start or '…'} through {r.period_end or 'no fixed end'}")
+    return details
+
+
+def _norm_lines(r: NormResult, c: ir.Contract | None = None) -> list[str]:
+    n = r.norm
+    head = f"  {n.modal.upper():9} §{r.instance} — {r.status.replace('_', ' ')}"
+    if r.reason:
+        head += f": {r.reason}"
+    out = [head, f"            {n.action}"]
+    details = norm_details(r)
     if details:
         out.append("            " + " · ".join(details))
     for label, v, t in r.withs:

@@ -35,6 +35,7 @@ from .browse import VERBS, Browse, Item, Ref, Unit, load_browse
 from .diagnostics import Diagnostic, UsageError
 from .evaluator import NormResult, Outcome
 from .lexer import RrdslLexer
+from .report import norm_details
 from .runtime import Node
 from .values import show as show_value
 
@@ -541,18 +542,7 @@ def _tree_html(cp: ContractPages, here: str, node: Node, seen: set[int]) -> str:
 def _answer_html(cp: ContractPages, here: str, r: NormResult) -> str:
     n = r.norm
     href = cp.clause_href(n.id)
-    details = []
-    if r.beneficiaries:
-        details.append("to " + ", ".join(r.beneficiaries))
-    if r.trigger is not None:
-        details.append(f"upon {r.trigger.type} {r.trigger.id} of {r.trigger.date.isoformat()}")
-    if r.deadline is not None:
-        details.append(f"deadline {r.deadline.isoformat()}")
-    elif n.deadline_text:
-        details.append(f"deadline: {n.deadline_text}")
-    if r.period_start or r.period_end:
-        details.append(f"period {r.period_start or '…'} through "
-                       f"{r.period_end or 'no fixed end'}")
+    details = norm_details(r)
     lines = [f'<span class="modal">{esc(n.modal.upper())}</span> '
              f"{_a(rel(here, href) if href else None, '§' + r.instance)} — "
              f"<b>{esc(r.status.replace('_', ' '))}</b>"
