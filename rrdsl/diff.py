@@ -105,7 +105,7 @@ def _leaf_changes(a: object, b: object, path: str) -> Iterator[tuple[str, object
         yield path, a, b, False
         return
     if attrs.has(type(a)):
-        for f in attrs.fields(type(a)):
+        for f in attrs.fields(type(a)):  # type: ignore[arg-type]
             if not f.eq:
                 continue
             yield from _leaf_changes(getattr(a, f.name), getattr(b, f.name),
@@ -358,9 +358,10 @@ def diff_text(d: Diff) -> str:
             lines.append(f"             {det}")
     lines.append("")
     lines.append(f"Behavioural diff over {len(d.fact_sets)} fact set(s)")
-    for c in (d.a, d.b):
-        if c.ir.amendment is not None:
-            lines.append(f"  {c.ir.name} is an amendment: evaluated as if it had taken effect")
+    for side in (d.a, d.b):
+        if side.ir.amendment is not None:
+            lines.append(f"  {side.ir.name} is an amendment: evaluated as if it had taken "
+                         "effect")
     if not d.fact_sets:
         lines.append("  no fact sets: pass --scenarios DIR to run both agreements over the "
                      "scenarios' facts")

@@ -229,42 +229,42 @@ def compose(main: ast.Module, base: Composition, base_header: ast.Header | None)
     for mark, section in marks:
         for name, sp in zip(mark.names, mark.name_spans or (mark.span,) * len(mark.names),
                             strict=False):
-            k = None
+            key: str | None = None
             if section is not None and f"{section}.{name}" in effective:
-                k = f"{section}.{name}"
+                key = f"{section}.{name}"
             elif name in effective:
-                k = name
+                key = name
             else:
                 ks = [x for x in effective if x.endswith("." + name)]
-                k = ks[0] if len(ks) == 1 else None
-            d = effective.get(k) if k else None
-            if k is None or d is None or not isinstance(d, TERM_KINDS):
+                key = ks[0] if len(ks) == 1 else None
+            found = effective.get(key) if key else None
+            if key is None or found is None or not isinstance(found, TERM_KINDS):
                 what = ("it is not a term (only parties, roles, definitions and clauses "
-                        "are)" if d is not None else "no such name")
+                        "are)" if found is not None else "no such name")
                 guess = did_you_mean(name, sorted({x.rsplit(".", 1)[-1]
                                                    for x, y in effective.items()
                                                    if isinstance(y, TERM_KINDS)}))
                 diags.append(Diagnostic(
                     "E215", f"cannot mark '{name}' {mark.status}: {what}", sp,
-                    hints=(f"did you mean '{guess}'?",) if guess and d is None else ()))
+                    hints=(f"did you mean '{guess}'?",) if guess and found is None else ()))
                 continue
-            if k in marked:
-                first = marked[k]
+            if key in marked:
+                first = marked[key]
                 diags.append(Diagnostic("E215", f"'{name}' is marked twice", sp,
                                         labels=(Label(first, "first marked here"),)
                                         if first else ()))
                 continue
-            marked[k] = sp
-            standing[k] = ir.Standing(mark.status, mark.text, mark.span)
+            marked[key] = sp
+            standing[key] = ir.Standing(mark.status, mark.text, mark.span)
     if header.inherited_assumed is not None:
-        for k, d in own_terms.items():
+        for k, term in own_terms.items():
             if k not in marked:
-                name = getattr(d, "name", k)
+                label = str(getattr(term, "name", k))
                 diags.append(Diagnostic(
-                    "E215", f"the {kind_word(d)} '{name}' is neither known nor assumed",
-                    getattr(d, "name_span", None) or d.span,
-                    hints=(f"add `known {name}: \"where the text says so\"` or "
-                           f"`assumed {name}: \"why it is assumed\"`",)))
+                    "E215", f"the {kind_word(term)} '{label}' is neither known nor assumed",
+                    getattr(term, "name_span", None) or term.span,
+                    hints=(f"add `known {label}: \"where the text says so\"` or "
+                           f"`assumed {label}: \"why it is assumed\"`",)))
     return Composition(tuple(all_modules), standing, tuple(diags), base.modules[0].file,
                        ((base_header.name,) if base_header else ()) + base.chain,
                        {**base.removed, **removed}, header.dated,
