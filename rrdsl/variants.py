@@ -90,6 +90,18 @@ def _decls(modules: Iterable[ast.Module]) -> Iterator[tuple[str, int, ast.Decl]]
                     yield k, mi, d
 
 
+def _resolve(name: str, section: str | None, table: dict[str, ast.Decl]) -> str | None:
+    """The key a name written in a variant means: this section's clause of that name, a plain
+    name, or the only clause of that name in any section."""
+    if section is not None and f"{section}.{name}" in table:
+        return f"{section}.{name}"
+    if name in table:
+        return name
+    clauses = [k for k, d in table.items() if k.endswith("." + name)
+               and isinstance(d, CLAUSE_KINDS)]
+    return clauses[0] if len(clauses) == 1 else None
+
+
 def _rel_source(base_file: str, source: str, main_file: str) -> str:
     """The base's `source` (relative to the base file) relative to the main file."""
     target = Path(base_file).resolve().parent / source
@@ -113,15 +125,7 @@ def compose(main: ast.Module, base: Composition, base_header: ast.Header | None)
         return k in where and k not in dropped
 
     def resolve(name: str, section: str | None) -> str | None:
-        """A name written in a variant: this section's clause, a plain name, or the only
-        clause of that name."""
-        if section is not None and live(f"{section}.{name}"):
-            return f"{section}.{name}"
-        if live(name):
-            return name
-        clauses = [k for k in where if live(k) and k.endswith("." + name)
-                   and isinstance(where[k], CLAUSE_KINDS)]
-        return clauses[0] if len(clauses) == 1 else None
+        return _resolve(name, section, {k: d for k, d in where.items() if live(k)})
 
     def candidates() -> list[str]:
         return sorted({k.rsplit(".", 1)[-1] for k in where if live(k)})
@@ -229,14 +233,7 @@ def compose(main: ast.Module, base: Composition, base_header: ast.Header | None)
     for mark, section in marks:
         for name, sp in zip(mark.names, mark.name_spans or (mark.span,) * len(mark.names),
                             strict=False):
-            key: str | None = None
-            if section is not None and f"{section}.{name}" in effective:
-                key = f"{section}.{name}"
-            elif name in effective:
-                key = name
-            else:
-                ks = [x for x in effective if x.endswith("." + name)]
-                key = ks[0] if len(ks) == 1 else None
+            key = _resolve(name, section, effective)
             found = effective.get(key) if key else None
             if key is None or found is None or not isinstance(found, TERM_KINDS):
                 what = ("it is not a term (only parties, roles, definitions and clauses "
