@@ -160,6 +160,10 @@ def structural(a_path: Path, b_path: Path) -> tuple[list[Change], list[str]]:
             x, y = getattr(ha, field), getattr(hb, field)
             if x != y:
                 header.append(f"{field}: {x} → {y}")
+        ra, rb = ({r.name for r in h.refers} for h in (ha, hb))
+        if ra != rb:
+            header.append(f"refers to: {', '.join(sorted(ra)) or 'none'} → "
+                          f"{', '.join(sorted(rb)) or 'none'}")
     na = sum(1 for s in ca.standing.values() if s.status == "assumed")
     nb = sum(1 for s in cb.standing.values() if s.status == "assumed")
     if na != nb:
