@@ -46,6 +46,7 @@ class Plan:
         self.fns: dict[int, Fn] = {}  # id(ir.E) → closure, for the evaluator's lookups
         self.cache: dict[str, Any] = {}  # what the evaluator derives once per plan
         self.qual_defs = _qualitative_definitions(contract)
+        self.event_reads = _event_reads(contract)
         self._compiler = _Compiler(self)
         for name, d in contract.definitions.items():
             self.defs[name] = self._compiler.compile(d.body)
@@ -94,6 +95,34 @@ def _qualitative_definitions(c: ir.Contract) -> frozenset[str]:
                 found.add(n)
                 changed = True
     return frozenset(found)
+
+
+def _event_reads(c: ir.Contract) -> dict[str, frozenset[str]]:
+    """The event types each definition reads, directly or through another.  Nothing else a
+    definition reads depends on the context's cut-off date (facts, roles and the calendar are
+    the same in every context), so a context that sees the same events of these types as the
+    root gets the same answer from it."""
+    reads: dict[str, set[str]] = {}
+    calls: dict[str, set[str]] = {}
+    for name, d in c.definitions.items():
+        found, called, todo = set(), set(), [d.body]
+        while todo:
+            e = todo.pop()
+            if e.op == "events":
+                found.update(e.data)
+            elif e.op == "call":
+                called.add(e.data)
+            todo.extend(e.args)
+        reads[name], calls[name] = found, called
+    changed = True
+    while changed:
+        changed = False
+        for name, called in calls.items():
+            for other in called:
+                if not reads[other] <= reads[name]:
+                    reads[name] |= reads[other]
+                    changed = True
+    return {name: frozenset(r) for name, r in reads.items()}
 
 
 def _norm_exprs(n: ir.Norm) -> list[ir.E]:
@@ -458,11 +487,45 @@ class _Compiler:
                 ctx.memo[key] = (v, node, frozenset(used))
             return v
 
+        # A sub-context (the facts as of an earlier day) that sees the same events of every
+        # type the definition reads as the root context gets the same answer as the root:
+        # the call is answered by the root, and memoised in both (`shared` below).
+        reads = self.plan.event_reads[name]
+
+        def shareable(ctx: Ctx) -> bool:
+            root = ctx.root
+            return root is not ctx and (not reads or ctx.same_as_root(name, reads))
+
         # Untraced runs memoise the value itself, or the facts it was missing (a context is
         # traced or not for its whole life, so the two layouts never meet in one memo).  The
         # memo keeps a Missing of its own and a hit raises a new one: an exception that was
         # raised holds its traceback, whose frames hold the memo, a cycle only the garbage
         # collector could free.
+        def fresh(ctx: Ctx, key: Any, local: dict[str, Any]) -> Any:
+            """A memo miss: evaluate (in the root context when it answers the same)."""
+            if shareable(ctx):
+                root = ctx.root
+                hit = root.memo.get(key, _NOTHING)
+                if hit is _NOTHING:
+                    try:
+                        v = defs[name](root, local)
+                    except Missing as m:
+                        ctx.memo[key] = root.memo[key] = Missing(m.needs)
+                        raise
+                    ctx.memo[key] = root.memo[key] = v
+                    return v
+                ctx.memo[key] = hit
+                if type(hit) is Missing:
+                    raise Missing(hit.needs)
+                return hit
+            try:
+                v = defs[name](ctx, local)
+            except Missing as m:
+                ctx.memo[key] = Missing(m.needs)
+                raise
+            ctx.memo[key] = v
+            return v
+
         def untraced(ctx: Ctx, key: Any, local: dict[str, Any]) -> Any:
             memo = ctx.memo
             try:
@@ -473,13 +536,7 @@ class _Compiler:
                 if type(hit) is Missing:
                     raise Missing(hit.needs)
                 return hit
-            try:
-                v = defs[name](ctx, local)
-            except Missing as m:
-                memo[key] = Missing(m.needs)
-                raise
-            memo[key] = v
-            return v
+            return fresh(ctx, key, local)
 
         if name in self.plan.qual_defs:
             def untraced_q(ctx: Ctx, key: Any, local: dict[str, Any]) -> Any:
@@ -496,6 +553,17 @@ class _Compiler:
                     if type(v) is Missing:
                         raise Missing(v.needs)
                     return v
+                if shareable(ctx):  # answered by the root, noting into this run's set
+                    root = ctx.root
+                    saved = root.qualitative
+                    root.qualitative = ctx.qualitative
+                    try:
+                        return untraced_q(root, key, local)
+                    finally:
+                        root.qualitative = saved
+                        entry = root.memo.get(key, _NOTHING)
+                        if entry is not _NOTHING:
+                            memo[key] = entry
                 outer = ctx.qualitative
                 inner: set[str] = set()
                 ctx.qualitative = inner
@@ -563,13 +631,7 @@ class _Compiler:
                     if type(hit) is Missing:
                         raise Missing(hit.needs)
                     return hit
-                try:
-                    v = defs[name](ctx, {p0: x})
-                except Missing as m:
-                    memo[key] = Missing(m.needs)
-                    raise
-                memo[key] = v
-                return v
+                return fresh(ctx, key, {p0: x})
             return call1
         if len(args) == 2:
             a0, a1 = args
@@ -592,13 +654,7 @@ class _Compiler:
                     if type(hit) is Missing:
                         raise Missing(hit.needs)
                     return hit
-                try:
-                    v = defs[name](ctx, {p0: x, p1: y})
-                except Missing as m:
-                    memo[key] = Missing(m.needs)
-                    raise
-                memo[key] = v
-                return v
+                return fresh(ctx, key, {p0: x, p1: y})
             return call2
 
         def call(ctx: Ctx, env: dict[str, Any]) -> Any:
