@@ -692,39 +692,68 @@ class Evaluator:
     def values(self) -> list[ValueResult]:
         if self.trace:
             return self.traced_values()
-        out = []
+        out: list[ValueResult] = []
+        append = out.append
         ctx = self.ctx
         memo = ctx.memo
+        get = memo.get
         domains_of: dict[tuple[str, Any], list[Any]] = {}
-        for d, name, fn, params, kinds in _value_specs(self.plan):
+        for d, name, fn, params, kinds, qual in _value_specs(self.plan):
             domains = []
-            for kind, what in kinds:
-                dom = domains_of.get((kind, what))
+            for kind_what in kinds:
+                dom = domains_of.get(kind_what)
                 if dom is None:
-                    dom = domains_of[(kind, what)] = self.domain(kind, what)
+                    dom = domains_of[kind_what] = self.domain(*kind_what)
                 domains.append(dom)
+            if len(params) == 1:  # the common case, without the general path's tuples
+                p0 = params[0]
+                events = kinds[0][0] == "events"
+                prefix = name + "("
+                for x in domains[0][:MAX_VALUE_INSTANCES]:
+                    # party values are names (show(name) is the name), events show their id
+                    label = prefix + (x.id if events else x) + ")"
+                    # what the clauses already asked for is in the memo (the compiler's key;
+                    # a definition resting on assumptions keeps them beside its value)
+                    if qual:
+                        hit = get((name, (x,)), _NOTHING)
+                        v = _NOTHING if hit is _NOTHING else hit[0]
+                    else:
+                        v = get((name, x), _NOTHING)
+                    if v is _NOTHING:
+                        try:
+                            v = fn(ctx, {p0: x})
+                        except Missing as m:  # kept without its traceback (no cycle)
+                            v = Missing(m.needs)
+                        if not qual:
+                            memo[(name, x)] = v
+                    if type(v) is Missing:
+                        append(ValueResult(d, label, None, sorted(v.needs), None))
+                    else:
+                        append(ValueResult(d, label, v, [], None))
+                continue
             if not params:
                 combos: Any = ((),)
-            elif len(params) == 1:
-                combos = [(x,) for x in domains[0][:MAX_VALUE_INSTANCES]]
             else:
                 combos = itertools.islice(itertools.product(*domains), MAX_VALUE_INSTANCES)
             for combo in combos:
-                # party values are names (show(name) is the name), events show their id
                 label = name + ("(" + ", ".join([v.id if type(v) is EventValue else v
                                                  for v in combo]) + ")" if combo else "")
-                # what the clauses already asked for is in the memo (the compiler's key)
-                key = (name, *combo) if combo else name
-                v = memo.get(key, _NOTHING)
+                if qual:
+                    hit = get((name, combo), _NOTHING)
+                    v = _NOTHING if hit is _NOTHING else hit[0]
+                else:
+                    v = get((name, *combo) if combo else name, _NOTHING)
                 if v is _NOTHING:
                     try:
-                        v = memo[key] = fn(ctx, dict(zip(params, combo, strict=True)))
-                    except Missing as m:  # kept without its traceback (no reference cycle)
-                        v = memo[key] = Missing(m.needs)
+                        v = fn(ctx, dict(zip(params, combo, strict=True)))
+                    except Missing as m:
+                        v = Missing(m.needs)
+                    if not qual:
+                        memo[(name, *combo) if combo else name] = v
                 if type(v) is Missing:
-                    out.append(ValueResult(d, label, None, sorted(v.needs), None))
+                    append(ValueResult(d, label, None, sorted(v.needs), None))
                 else:
-                    out.append(ValueResult(d, label, v, [], None))
+                    append(ValueResult(d, label, v, [], None))
         return out
 
     def domain(self, kind: str, what: Any) -> list[Any]:
@@ -940,7 +969,7 @@ def _norm_plans(plan: Plan) -> list[_NormPlan]:
 
 
 def _value_specs(plan: Plan) -> list[tuple[ir.Definition, str, Any, list[str],
-                                           list[tuple[str, Any]]]]:
+                                           list[tuple[str, Any]], bool]]:
     """The definitions reported as derived values (every parameter a party or an event of
     named types) with how to enumerate their arguments; computed once per plan."""
     specs = plan.cache.get("value_specs")
@@ -956,7 +985,8 @@ def _value_specs(plan: Plan) -> list[tuple[ir.Definition, str, Any, list[str],
                 else:
                     break
             else:
-                specs.append((d, d.name, plan.defs[d.name], [p for p, _ in d.params], kinds))
+                specs.append((d, d.name, plan.defs[d.name], [p for p, _ in d.params], kinds,
+                              d.name in plan.qual_defs))
         plan.cache["value_specs"] = specs
     return specs  # type: ignore[no-any-return]
 
