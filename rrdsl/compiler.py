@@ -488,36 +488,36 @@ class _Compiler:
             return v
 
         # A sub-context (the facts as of an earlier day) that sees the same events of every
-        # type the definition reads as the root context gets the same answer as the root:
-        # the call is answered by the root, and memoised in both (`shared` below).
+        # type the definition reads as the root context gets the same answer as the root: on
+        # a memo miss there, the root answers (`shared`) and both memoise the answer.
         reads = self.plan.event_reads[name]
-
-        def shareable(ctx: Ctx) -> bool:
-            root = ctx.root
-            return root is not ctx and (not reads or ctx.same_as_root(name, reads))
+        free = not reads  # reads no event: the same answer in every context
 
         # Untraced runs memoise the value itself, or the facts it was missing (a context is
         # traced or not for its whole life, so the two layouts never meet in one memo).  The
         # memo keeps a Missing of its own and a hit raises a new one: an exception that was
         # raised holds its traceback, whose frames hold the memo, a cycle only the garbage
         # collector could free.
+        def shared(ctx: Ctx, root: Ctx, key: Any, local: dict[str, Any]) -> Any:
+            hit = root.memo.get(key, _NOTHING)
+            if hit is _NOTHING:
+                try:
+                    v = defs[name](root, local)
+                except Missing as m:
+                    ctx.memo[key] = root.memo[key] = Missing(m.needs)
+                    raise
+                ctx.memo[key] = root.memo[key] = v
+                return v
+            ctx.memo[key] = hit
+            if type(hit) is Missing:
+                raise Missing(hit.needs)
+            return hit
+
         def fresh(ctx: Ctx, key: Any, local: dict[str, Any]) -> Any:
             """A memo miss: evaluate (in the root context when it answers the same)."""
-            if shareable(ctx):
-                root = ctx.root
-                hit = root.memo.get(key, _NOTHING)
-                if hit is _NOTHING:
-                    try:
-                        v = defs[name](root, local)
-                    except Missing as m:
-                        ctx.memo[key] = root.memo[key] = Missing(m.needs)
-                        raise
-                    ctx.memo[key] = root.memo[key] = v
-                    return v
-                ctx.memo[key] = hit
-                if type(hit) is Missing:
-                    raise Missing(hit.needs)
-                return hit
+            root = ctx.root
+            if root is not ctx and (free or ctx.same_as_root(name, reads)):
+                return shared(ctx, root, key, local)
             try:
                 v = defs[name](ctx, local)
             except Missing as m:
@@ -553,8 +553,9 @@ class _Compiler:
                     if type(v) is Missing:
                         raise Missing(v.needs)
                     return v
-                if shareable(ctx):  # answered by the root, noting into this run's set
-                    root = ctx.root
+                root = ctx.root
+                if root is not ctx and (free or ctx.same_as_root(name, reads)):
+                    # answered by the root, noting into this run's set
                     saved = root.qualitative
                     root.qualitative = ctx.qualitative
                     try:
@@ -631,7 +632,16 @@ class _Compiler:
                     if type(hit) is Missing:
                         raise Missing(hit.needs)
                     return hit
-                return fresh(ctx, key, {p0: x})
+                root = ctx.root
+                if root is not ctx and (free or ctx.same_as_root(name, reads)):
+                    return shared(ctx, root, key, {p0: x})
+                try:
+                    v = defs[name](ctx, {p0: x})
+                except Missing as m:
+                    memo[key] = Missing(m.needs)
+                    raise
+                memo[key] = v
+                return v
             return call1
         if len(args) == 2:
             a0, a1 = args
@@ -654,7 +664,16 @@ class _Compiler:
                     if type(hit) is Missing:
                         raise Missing(hit.needs)
                     return hit
-                return fresh(ctx, key, {p0: x, p1: y})
+                root = ctx.root
+                if root is not ctx and (free or ctx.same_as_root(name, reads)):
+                    return shared(ctx, root, key, {p0: x, p1: y})
+                try:
+                    v = defs[name](ctx, {p0: x, p1: y})
+                except Missing as m:
+                    memo[key] = Missing(m.needs)
+                    raise
+                memo[key] = v
+                return v
             return call2
 
         def call(ctx: Ctx, env: dict[str, Any]) -> Any:
