@@ -185,6 +185,8 @@ class Evaluator:
         self.fns = plan.fns
         self.qualitative_events = _qualitative_events(plan)
         self._triggers: dict[tuple[str, ...], list[EventValue]] = {}
+        self._qualitative: set[str] = set()
+        self._missing: set[str] = set()
 
     def triggers(self, names: tuple[str, ...]) -> list[EventValue]:
         """The events of these types as of the as-of date, in order (computed once)."""
@@ -501,11 +503,14 @@ class Evaluator:
             instance_id = f"{n.id}[{event.id}]"
         else:
             instance_id = n.id
-        self.ctx.qualitative = qualitative = set()
+        # one set of each per run, emptied for each instance (each result gets sorted copies)
+        qualitative, missing = self._qualitative, self._missing
+        qualitative.clear()
+        missing.clear()
+        self.ctx.qualitative = qualitative
         res = _result(n, instance_id, bearer, event, "pending", "")
         if event is not None and event.type in self.qualitative_events:
             qualitative.add(f"{event.type} {event.id}")
-        missing: set[str] = set()
         self.fast_decide(np, env, missing, res, event)
         if missing:
             res.missing = sorted(missing)
