@@ -472,51 +472,50 @@ class Evaluator:
 
     def fast_norm(self, np: _NormPlan, out: list[NormResult]) -> None:
         n = np.norm
-        bearers = self.facts.roles.get(n.bearer_role, ()) if n.bearer_role is not None \
-            else (n.bearer,)
-        if n.trigger is None:
-            for b in bearers:
-                out.append(self.fast_instance(np, b, None))
-            return
-        events = self.triggers(n.trigger.events)
-        if not events:
-            out.append(_result(n, n.id, n.bearer, None, "not_triggered",
-                               f"no {np.kinds} as of {self.as_of.isoformat()}"))
-            return
-        for b in bearers:
-            for e in events:
-                out.append(self.fast_instance(np, b, e))
-
-    def fast_instance(self, np: _NormPlan, bearer: str | None,
-                      event: EventValue | None) -> NormResult:
-        n = np.norm
-        env: dict[str, Any] = {}
-        if n.bearer_var is not None:
-            env[n.bearer_var] = bearer
-            if event is not None:
-                env[np.trigger_var] = event
-                instance_id = f"{n.id}[{bearer}, {event.id}]"
-            else:
-                instance_id = f"{n.id}[{bearer}]"
-        elif event is not None:
-            env[np.trigger_var] = event
-            instance_id = f"{n.id}[{event.id}]"
+        if np.bearer_role is not None:
+            bearers: Any = self.facts.roles.get(np.bearer_role, ())
         else:
-            instance_id = n.id
+            bearers = (n.bearer,)
+        if np.trigger_events is None:
+            events: Any = (None,)
+        else:
+            events = self.triggers(np.trigger_events)
+            if not events:
+                out.append(_result(n, n.id, n.bearer, None, "not_triggered",
+                                   f"no {np.kinds} as of {self.as_of.isoformat()}"))
+                return
+        ctx, decide, qualitative_events = self.ctx, self.fast_decide, self.qualitative_events
+        bearer_var, trigger_var, nid = np.bearer_var, np.trigger_var, n.id
         # one set of each per run, emptied for each instance (each result gets sorted copies)
         qualitative, missing = self._qualitative, self._missing
-        qualitative.clear()
-        missing.clear()
-        self.ctx.qualitative = qualitative
-        res = _result(n, instance_id, bearer, event, "pending", "")
-        if event is not None and event.type in self.qualitative_events:
-            qualitative.add(f"{event.type} {event.id}")
-        self.fast_decide(np, env, missing, res, event)
-        if missing:
-            res.missing = sorted(missing)
-        if qualitative:
-            res.assumptions = sorted(qualitative)
-        return res
+        for bearer in bearers:
+            for event in events:
+                # one clause instance: its bindings and its id
+                if bearer_var is not None:
+                    if event is not None:
+                        env: dict[str, Any] = {bearer_var: bearer, trigger_var: event}
+                        instance_id = f"{nid}[{bearer}, {event.id}]"
+                    else:
+                        env = {bearer_var: bearer}
+                        instance_id = f"{nid}[{bearer}]"
+                elif event is not None:
+                    env = {trigger_var: event}
+                    instance_id = f"{nid}[{event.id}]"
+                else:
+                    env = {}
+                    instance_id = nid
+                qualitative.clear()
+                missing.clear()
+                ctx.qualitative = qualitative
+                res = _result(n, instance_id, bearer, event, "pending", "")
+                if event is not None and event.type in qualitative_events:
+                    qualitative.add(f"{event.type} {event.id}")
+                decide(np, env, missing, res, event)
+                if missing:
+                    res.missing = sorted(missing)
+                if qualitative:
+                    res.assumptions = sorted(qualitative)
+                out.append(res)
 
     def fast_decide(self, np: _NormPlan, env: dict[str, Any], missing: set[str],
                     res: NormResult, event: EventValue | None) -> None:
@@ -933,6 +932,8 @@ class _NormPlan:
     """A clause's closures, texts and exceptions, looked up once per plan."""
 
     __slots__ = (
+        "bearer_role",
+        "bearer_var",
         "ben",
         "breached_by",
         "deadline",
@@ -945,6 +946,7 @@ class _NormPlan:
         "norm",
         "obligation",
         "start",
+        "trigger_events",
         "trigger_var",
         "when",
         "when_text",
@@ -961,7 +963,10 @@ class _NormPlan:
 
         self.norm = n
         self.kinds = " or ".join(n.trigger.events) if n.trigger else ""
+        self.trigger_events = n.trigger.events if n.trigger else None
         self.trigger_var = n.trigger.var if n.trigger else None
+        self.bearer_role = n.bearer_role
+        self.bearer_var = n.bearer_var
         where = n.trigger.where if n.trigger else None
         self.where = opt(where)
         self.where_text = snippet(where.span) if where is not None else ""
