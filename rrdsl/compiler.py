@@ -148,7 +148,11 @@ def add_duration(day: datetime.date, d: Duration, sign: int, ctx: Ctx) -> dateti
 def _noted_all(ctx: Ctx, types: frozenset[str]) -> bool:
     """Has the run noted, as assumptions, every event of these (qualitative) types it sees?"""
     noted = ctx.qualitative
-    return all(f"{ev.type} {ev.id}" in noted for t in types for ev in ctx.events(t))
+    for t in types:
+        for ev in ctx.events(t):
+            if f"{ev.type} {ev.id}" not in noted:
+                return False
+    return True
 
 
 def _date_step(anchor: Fn, n: int, unit: str) -> Fn:
@@ -348,7 +352,8 @@ class _Compiler:
                 # fact set has none of them)
                 def qual_events(ctx: Ctx, env: dict[str, Any]) -> Any:
                     found = ctx.events(name)
-                    ctx.qualitative.update(f"{ev.type} {ev.id}" for ev in found)
+                    if found:
+                        ctx.qualitative.update([f"{ev.type} {ev.id}" for ev in found])
                     return found
                 return qual_events
 
@@ -399,7 +404,13 @@ class _Compiler:
         if qual:  # always the general path: it records the assumption
             if not args:
                 return lambda ctx, env: slow(ctx, None)
-            return lambda ctx, env: slow(ctx, tuple(a(ctx, env) for a in args))
+            if len(args) == 1:
+                q0 = args[0]
+                return lambda ctx, env: slow(ctx, (q0(ctx, env),))
+            if len(args) == 2:
+                q0, q1 = args
+                return lambda ctx, env: slow(ctx, (q0(ctx, env), q1(ctx, env)))
+            return lambda ctx, env: slow(ctx, tuple([a(ctx, env) for a in args]))
 
         # the fast path (a plain fact that is there, no trace) labels nothing
         if not args:
@@ -423,7 +434,7 @@ class _Compiler:
             return read1
 
         def read(ctx: Ctx, env: dict[str, Any]) -> Any:
-            key = tuple(a(ctx, env) for a in args)
+            key = tuple([a(ctx, env) for a in args])
             table = ctx.facts.values.get(name)
             if table is None or ctx.trace is not None:
                 return slow(ctx, key)
@@ -602,7 +613,7 @@ class _Compiler:
                 return call_q2
 
             def call_q(ctx: Ctx, env: dict[str, Any]) -> Any:
-                vals = tuple(a(ctx, env) for a in args)
+                vals = tuple([a(ctx, env) for a in args])
                 if ctx.trace is not None:
                     return traced(ctx, vals)
                 return untraced_q(ctx, (name, vals), dict(zip(params, vals, strict=True)))
@@ -677,7 +688,7 @@ class _Compiler:
             return call2
 
         def call(ctx: Ctx, env: dict[str, Any]) -> Any:
-            vals = tuple(a(ctx, env) for a in args)
+            vals = tuple([a(ctx, env) for a in args])
             if ctx.trace is not None:
                 return traced(ctx, vals)
             return untraced(ctx, (name, *vals), dict(zip(params, vals, strict=True)))
@@ -840,11 +851,22 @@ class _Compiler:
                 return None
 
         def extreme(ctx: Ctx, env: dict[str, Any]) -> Any:
-            vals = [v for v in items(ctx, env) if v is not None]
+            # a plain loop (items() without its generator): the first missing fact stops it
+            vals = []
+            env2 = dict(env)
+            for x in src(ctx, env):
+                env2[var] = x
+                if where is None or where(ctx, env2):
+                    v = val(ctx, env2)
+                    if v is not None:
+                        vals.append(v)
             if not vals:
                 return None
-            if any(type(v) is Fraction for v in vals):
-                vals = [Fraction(v) for v in vals]
+            if len(vals) == 1:
+                return vals[0]
+            for v in vals:
+                if type(v) is Fraction:
+                    return pick([Fraction(v) for v in vals])
             return pick(vals)
         if (where is not None and e.args[0].op == "local" and e.args[0].data == var
                 and src_t.kind == "set" and src_t.elem.kind in ("date", "int", "shares")
@@ -892,8 +914,11 @@ class _Compiler:
         return comp
 
     def op_setlit(self, e: ir.E) -> Fn:
+        if all(a.op in ("lit", "party") for a in e.args):  # `{S4, S8, unavailable}`: made once
+            const = frozenset(a.data for a in e.args)
+            return lambda ctx, env: const
         items = [self.compile(a) for a in e.args]
-        return lambda ctx, env: frozenset(i(ctx, env) for i in items)
+        return lambda ctx, env: frozenset([i(ctx, env) for i in items])
 
     def op_arith(self, e: ir.E) -> Fn:
         left, right = self.compile(e.args[0]), self.compile(e.args[1])
