@@ -62,6 +62,17 @@ class Plan:
                 if e is not None:
                     self.fn(e)
 
+    def reads_events(self, e: ir.E) -> bool:
+        """Does evaluating `e` read any event of the fact set (directly or through a
+        definition)?  If not, its value is the same in every context."""
+        todo = [e]
+        while todo:
+            x = todo.pop()
+            if x.op == "events" or (x.op == "call" and self.event_reads[x.data]):
+                return True
+            todo.extend(x.args)
+        return False
+
     def fn(self, e: ir.E) -> Fn:
         f = self.fns.get(id(e))
         if f is None:

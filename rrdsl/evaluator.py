@@ -525,7 +525,8 @@ class Evaluator:
         # 1. the trigger's condition is judged on the facts as they stood on the event's day
         if np.where is not None and event is not None:
             try:
-                ok = np.where(ctx.at(event.date), env)
+                # (a condition that reads no event has the same value in every context)
+                ok = np.where(ctx.at(event.date) if np.where_at else ctx, env)
             except Missing as m:
                 missing |= m.needs
                 return _undetermined(res, missing)
@@ -951,6 +952,7 @@ class _NormPlan:
         "when",
         "when_text",
         "where",
+        "where_at",
         "where_text",
         "withs",
     )
@@ -969,6 +971,7 @@ class _NormPlan:
         self.bearer_var = n.bearer_var
         where = n.trigger.where if n.trigger else None
         self.where = opt(where)
+        self.where_at = where is not None and plan.reads_events(where)
         self.where_text = snippet(where.span) if where is not None else ""
         self.when = opt(n.when)
         self.when_text = snippet(n.when.span) if n.when is not None else ""
