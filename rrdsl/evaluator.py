@@ -758,6 +758,35 @@ class Evaluator:
                     else:
                         append(ValueResult(d, label, v, [], None))
                 continue
+            if len(params) == 2:  # as above, for two parameters (no tuples or joins)
+                p0, p1 = params
+                ev0, ev1 = kinds[0][0] == "events", kinds[1][0] == "events"
+                prefix = name + "("
+                left = MAX_VALUE_INSTANCES
+                for x in domains[0]:
+                    if left <= 0:
+                        break
+                    head = prefix + (x.id if ev0 else x) + ", "
+                    for y in domains[1][:left]:
+                        label = head + (y.id if ev1 else y) + ")"
+                        if qual:
+                            hit = get((name, (x, y)), _NOTHING)
+                            v = _NOTHING if hit is _NOTHING else hit[0]
+                        else:
+                            v = get((name, x, y), _NOTHING)
+                        if v is _NOTHING:
+                            try:
+                                v = fn(ctx, {p0: x, p1: y})
+                            except Missing as m:
+                                v = Missing(m.needs)
+                            if not qual:
+                                memo[(name, x, y)] = v
+                        if type(v) is Missing:
+                            append(ValueResult(d, label, None, sorted(v.needs), None))
+                        else:
+                            append(ValueResult(d, label, v, [], None))
+                    left -= len(domains[1])
+                continue
             if not params:
                 combos: Any = ((),)
             else:
