@@ -546,47 +546,50 @@ class Evaluator:
                 res.reason = f"the condition does not hold: {np.when_text}"
                 return None
         # 2. who benefits, by when, for which period, with which numbers
-        unknown = False
-        if np.ben is not None:
-            try:
-                ben = np.ben(ctx, env)
-            except Missing as m:
-                missing |= m.needs
-                ben = None
-            if ben is not None:
-                res.beneficiaries = sorted(ben) if isinstance(ben, frozenset) else [ben]
-        deadline = start = end = None
-        if np.deadline is not None:
-            try:
-                deadline = np.deadline(ctx, env)
-            except Missing as m:
-                missing |= m.needs
-                unknown = True
-        if np.start is not None:
-            try:
-                start = np.start(ctx, env)
-            except Missing as m:
-                missing |= m.needs
-                unknown = True
-        if np.end is not None:
-            try:
-                end = np.end(ctx, env)
-            except Missing as m:
-                missing |= m.needs
-                unknown = True
-        for label, fn, t in np.withs:
-            try:
-                v = fn(ctx, env)
-            except Missing as m:
-                missing |= m.needs
-                v = None
-            res.withs.append((label, v, t))
-        if unknown:
-            return _undetermined(res, missing)
-        res.deadline = deadline
-        res.period_start = start
-        last = None if end is None else (end if n.end_inclusive else end - ONE_DAY)
-        res.period_end = last
+        if np.values_part:
+            unknown = False
+            if np.ben is not None:
+                try:
+                    ben = np.ben(ctx, env)
+                except Missing as m:
+                    missing |= m.needs
+                    ben = None
+                if ben is not None:
+                    res.beneficiaries = sorted(ben) if isinstance(ben, frozenset) else [ben]
+            deadline = start = end = None
+            if np.deadline is not None:
+                try:
+                    deadline = np.deadline(ctx, env)
+                except Missing as m:
+                    missing |= m.needs
+                    unknown = True
+            if np.start is not None:
+                try:
+                    start = np.start(ctx, env)
+                except Missing as m:
+                    missing |= m.needs
+                    unknown = True
+            if np.end is not None:
+                try:
+                    end = np.end(ctx, env)
+                except Missing as m:
+                    missing |= m.needs
+                    unknown = True
+            for label, fn, t in np.withs:
+                try:
+                    v = fn(ctx, env)
+                except Missing as m:
+                    missing |= m.needs
+                    v = None
+                res.withs.append((label, v, t))
+            if unknown:
+                return _undetermined(res, missing)
+            res.deadline = deadline
+            res.period_start = start
+            last = None if end is None else (end if n.end_inclusive else end - ONE_DAY)
+            res.period_end = last
+        else:
+            deadline = start = last = None
         # 3. exceptions: excused, suspended now, or suspended before
         suspended_now: Applied | None = None
         excused: Applied | None = None
@@ -599,60 +602,61 @@ class Evaluator:
             return _undetermined(res, missing)
         # 4. performance
         performed = False
-        if np.fulfilled_by is not None:
-            var, names, where = np.fulfilled_by
-            for name in names:
-                for e in ctx.events(name):
-                    env[var] = e
-                    if where is None:
-                        ok = True
-                    else:
-                        try:
-                            ok = where(ctx, env)
-                        except Missing as m:
-                            missing |= m.needs
-                            ok = _UNKNOWN
-                    if ok is True and (res.performed_on is None or e.date < res.performed_on):
-                        res.performed_on = e.date
-                        performed = True
-                        if self.c.events[e.type].qualitative:  # performance taken as given
-                            self.ctx.qualitative.add(f"{e.type} {e.id}")
-            env.pop(var, None)
-        elif np.fulfilled_when is not None:
-            try:
-                performed = np.fulfilled_when(ctx, env) is True
-            except Missing as m:
-                missing |= m.needs
-        elif np.fulfilled_on is not None:
-            try:
-                d = np.fulfilled_on(ctx, env)
-            except Missing as m:
-                missing |= m.needs
-                d = None
-            if d is not None and d <= as_of:
-                performed, res.performed_on = True, d
-        if np.breached_by is not None:
-            var, names, where = np.breached_by
-            for name in names:
-                for e in ctx.events(name):
-                    if (start is not None and e.date < start) or (
-                            last is not None and e.date > last):
-                        continue
-                    env[var] = e
-                    if where is None:
-                        ok = True
-                    else:
-                        try:
-                            ok = where(ctx, env)
-                        except Missing as m:
-                            missing |= m.needs
-                            ok = _UNKNOWN
-                    if ok is True and (res.breached_on is None or e.date < res.breached_on):
-                        res.breached_on = e.date
-                        res.reason = f"{e.type} {e.id} on {e.date.isoformat()}"
-                        if self.c.events[e.type].qualitative:
-                            self.ctx.qualitative.add(f"{e.type} {e.id}")
-            env.pop(var, None)
+        if np.performance:
+            if np.fulfilled_by is not None:
+                var, names, where = np.fulfilled_by
+                for name in names:
+                    for e in ctx.events(name):
+                        env[var] = e
+                        if where is None:
+                            ok = True
+                        else:
+                            try:
+                                ok = where(ctx, env)
+                            except Missing as m:
+                                missing |= m.needs
+                                ok = _UNKNOWN
+                        if ok is True and (res.performed_on is None or e.date < res.performed_on):
+                            res.performed_on = e.date
+                            performed = True
+                            if self.c.events[e.type].qualitative:  # performance taken as given
+                                self.ctx.qualitative.add(f"{e.type} {e.id}")
+                env.pop(var, None)
+            elif np.fulfilled_when is not None:
+                try:
+                    performed = np.fulfilled_when(ctx, env) is True
+                except Missing as m:
+                    missing |= m.needs
+            elif np.fulfilled_on is not None:
+                try:
+                    d = np.fulfilled_on(ctx, env)
+                except Missing as m:
+                    missing |= m.needs
+                    d = None
+                if d is not None and d <= as_of:
+                    performed, res.performed_on = True, d
+            if np.breached_by is not None:
+                var, names, where = np.breached_by
+                for name in names:
+                    for e in ctx.events(name):
+                        if (start is not None and e.date < start) or (
+                                last is not None and e.date > last):
+                            continue
+                        env[var] = e
+                        if where is None:
+                            ok = True
+                        else:
+                            try:
+                                ok = where(ctx, env)
+                            except Missing as m:
+                                missing |= m.needs
+                                ok = _UNKNOWN
+                        if ok is True and (res.breached_on is None or e.date < res.breached_on):
+                            res.breached_on = e.date
+                            res.reason = f"{e.type} {e.id} on {e.date.isoformat()}"
+                            if self.c.events[e.type].qualitative:
+                                self.ctx.qualitative.add(f"{e.type} {e.id}")
+                env.pop(var, None)
         if missing and not performed and res.breached_on is None:
             return _undetermined(res, missing)
         # 5. status
@@ -975,9 +979,11 @@ class _NormPlan:
         "kinds",
         "norm",
         "obligation",
+        "performance",
         "start",
         "trigger_events",
         "trigger_var",
+        "values_part",
         "when",
         "when_text",
         "where",
@@ -1020,6 +1026,11 @@ class _NormPlan:
             self.fulfilled_on = fn(n.fulfilled)  # type: ignore[arg-type]
         bt = n.breached_trigger
         self.breached_by = (bt.var, bt.events, opt(bt.where)) if bt is not None else None
+        # whether the clause has any part of step 2 (values) and of step 4 (performance)
+        self.values_part = any(x is not None for x in (
+            self.ben, self.deadline, self.start, self.end)) or bool(self.withs)
+        self.performance = any(x is not None for x in (
+            self.fulfilled_by, self.fulfilled_when, self.fulfilled_on, self.breached_by))
         self.obligation = n.modality == "obligation"
 
 
