@@ -1088,9 +1088,10 @@ class _Compiler:
                 "date", "id"):  # `i in n.recipients`, reading both itself
             v, w, f = a.data, b.args[0].data, b.data
             if e.data:
-                return lambda ctx, env: env[v] not in (
+                return lambda ctx, env: env[v] not in (  # type: ignore[operator]
                     None if (o := env[w]) is None else o.fields[f])
-            return lambda ctx, env: env[v] in (None if (o := env[w]) is None else o.fields[f])
+            return lambda ctx, env: env[v] in (  # type: ignore[operator]
+                None if (o := env[w]) is None else o.fields[f])
         item, coll = self.compile(e.args[0]), self.compile(e.args[1])
         if e.data:
             return lambda ctx, env: item(ctx, env) not in coll(ctx, env)
