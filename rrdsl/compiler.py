@@ -46,6 +46,7 @@ class Plan:
         self.fns: dict[int, Fn] = {}  # id(ir.E) → closure, for the evaluator's lookups
         self.cache: dict[str, Any] = {}  # what the evaluator derives once per plan
         self.qual_defs = _qualitative_definitions(contract)
+        self.event_reads = _event_reads(contract)
         self._compiler = _Compiler(self)
         for name, d in contract.definitions.items():
             self.defs[name] = self._compiler.compile(d.body)
@@ -60,6 +61,17 @@ class Plan:
             for e in (x.trigger.where if x.trigger else None, x.when, x.start, x.end):
                 if e is not None:
                     self.fn(e)
+
+    def reads_events(self, e: ir.E) -> bool:
+        """Does evaluating `e` read any event of the fact set (directly or through a
+        definition)?  If not, its value is the same in every context."""
+        todo = [e]
+        while todo:
+            x = todo.pop()
+            if x.op == "events" or (x.op == "call" and self.event_reads[x.data]):
+                return True
+            todo.extend(x.args)
+        return False
 
     def fn(self, e: ir.E) -> Fn:
         f = self.fns.get(id(e))
@@ -96,6 +108,34 @@ def _qualitative_definitions(c: ir.Contract) -> frozenset[str]:
     return frozenset(found)
 
 
+def _event_reads(c: ir.Contract) -> dict[str, frozenset[str]]:
+    """The event types each definition reads, directly or through another.  Nothing else a
+    definition reads depends on the context's cut-off date (facts, roles and the calendar are
+    the same in every context), so a context that sees the same events of these types as the
+    root gets the same answer from it."""
+    reads: dict[str, set[str]] = {}
+    calls: dict[str, set[str]] = {}
+    for name, d in c.definitions.items():
+        found, called, todo = set(), set(), [d.body]
+        while todo:
+            e = todo.pop()
+            if e.op == "events":
+                found.update(e.data)
+            elif e.op == "call":
+                called.add(e.data)
+            todo.extend(e.args)
+        reads[name], calls[name] = found, called
+    changed = True
+    while changed:
+        changed = False
+        for name, called in calls.items():
+            for other in called:
+                if not reads[other] <= reads[name]:
+                    reads[name] |= reads[other]
+                    changed = True
+    return {name: frozenset(r) for name, r in reads.items()}
+
+
 def _norm_exprs(n: ir.Norm) -> list[ir.E]:
     out = [n.beneficiary, n.when, n.deadline, n.start, n.end, n.fulfilled,
            n.trigger.where if n.trigger else None,
@@ -119,7 +159,11 @@ def add_duration(day: datetime.date, d: Duration, sign: int, ctx: Ctx) -> dateti
 def _noted_all(ctx: Ctx, types: frozenset[str]) -> bool:
     """Has the run noted, as assumptions, every event of these (qualitative) types it sees?"""
     noted = ctx.qualitative
-    return all(f"{ev.type} {ev.id}" in noted for t in types for ev in ctx.events(t))
+    for t in types:
+        for ev in ctx.events(t):
+            if f"{ev.type} {ev.id}" not in noted:
+                return False
+    return True
 
 
 def _date_step(anchor: Fn, n: int, unit: str) -> Fn:
@@ -319,7 +363,8 @@ class _Compiler:
                 # fact set has none of them)
                 def qual_events(ctx: Ctx, env: dict[str, Any]) -> Any:
                     found = ctx.events(name)
-                    ctx.qualitative.update(f"{ev.type} {ev.id}" for ev in found)
+                    if found:
+                        ctx.qualitative.update([f"{ev.type} {ev.id}" for ev in found])
                     return found
                 return qual_events
 
@@ -370,7 +415,13 @@ class _Compiler:
         if qual:  # always the general path: it records the assumption
             if not args:
                 return lambda ctx, env: slow(ctx, None)
-            return lambda ctx, env: slow(ctx, tuple(a(ctx, env) for a in args))
+            if len(args) == 1:
+                q0 = args[0]
+                return lambda ctx, env: slow(ctx, (q0(ctx, env),))
+            if len(args) == 2:
+                q0, q1 = args
+                return lambda ctx, env: slow(ctx, (q0(ctx, env), q1(ctx, env)))
+            return lambda ctx, env: slow(ctx, tuple([a(ctx, env) for a in args]))
 
         # the fast path (a plain fact that is there, no trace) labels nothing
         if not args:
@@ -394,7 +445,7 @@ class _Compiler:
             return read1
 
         def read(ctx: Ctx, env: dict[str, Any]) -> Any:
-            key = tuple(a(ctx, env) for a in args)
+            key = tuple([a(ctx, env) for a in args])
             table = ctx.facts.values.get(name)
             if table is None or ctx.trace is not None:
                 return slow(ctx, key)
@@ -458,11 +509,45 @@ class _Compiler:
                 ctx.memo[key] = (v, node, frozenset(used))
             return v
 
+        # A sub-context (the facts as of an earlier day) that sees the same events of every
+        # type the definition reads as the root context gets the same answer as the root: on
+        # a memo miss there, the root answers (`shared`) and both memoise the answer.
+        reads = self.plan.event_reads[name]
+        free = not reads  # reads no event: the same answer in every context
+
         # Untraced runs memoise the value itself, or the facts it was missing (a context is
         # traced or not for its whole life, so the two layouts never meet in one memo).  The
         # memo keeps a Missing of its own and a hit raises a new one: an exception that was
         # raised holds its traceback, whose frames hold the memo, a cycle only the garbage
         # collector could free.
+        def shared(ctx: Ctx, root: Ctx, key: Any, local: dict[str, Any]) -> Any:
+            hit = root.memo.get(key, _NOTHING)
+            if hit is _NOTHING:
+                try:
+                    v = defs[name](root, local)
+                except Missing as m:
+                    ctx.memo[key] = root.memo[key] = Missing(m.needs)
+                    raise
+                ctx.memo[key] = root.memo[key] = v
+                return v
+            ctx.memo[key] = hit
+            if type(hit) is Missing:
+                raise Missing(hit.needs)
+            return hit
+
+        def fresh(ctx: Ctx, key: Any, local: dict[str, Any]) -> Any:
+            """A memo miss: evaluate (in the root context when it answers the same)."""
+            root = ctx.root
+            if root is not ctx and (free or ctx.same_as_root(name, reads)):
+                return shared(ctx, root, key, local)
+            try:
+                v = defs[name](ctx, local)
+            except Missing as m:
+                ctx.memo[key] = Missing(m.needs)
+                raise
+            ctx.memo[key] = v
+            return v
+
         def untraced(ctx: Ctx, key: Any, local: dict[str, Any]) -> Any:
             memo = ctx.memo
             try:
@@ -473,13 +558,7 @@ class _Compiler:
                 if type(hit) is Missing:
                     raise Missing(hit.needs)
                 return hit
-            try:
-                v = defs[name](ctx, local)
-            except Missing as m:
-                memo[key] = Missing(m.needs)
-                raise
-            memo[key] = v
-            return v
+            return fresh(ctx, key, local)
 
         if name in self.plan.qual_defs:
             def untraced_q(ctx: Ctx, key: Any, local: dict[str, Any]) -> Any:
@@ -496,6 +575,18 @@ class _Compiler:
                     if type(v) is Missing:
                         raise Missing(v.needs)
                     return v
+                root = ctx.root
+                if root is not ctx and (free or ctx.same_as_root(name, reads)):
+                    # answered by the root, noting into this run's set
+                    saved = root.qualitative
+                    root.qualitative = ctx.qualitative
+                    try:
+                        return untraced_q(root, key, local)
+                    finally:
+                        root.qualitative = saved
+                        entry = root.memo.get(key, _NOTHING)
+                        if entry is not _NOTHING:
+                            memo[key] = entry
                 outer = ctx.qualitative
                 inner: set[str] = set()
                 ctx.qualitative = inner
@@ -533,7 +624,7 @@ class _Compiler:
                 return call_q2
 
             def call_q(ctx: Ctx, env: dict[str, Any]) -> Any:
-                vals = tuple(a(ctx, env) for a in args)
+                vals = tuple([a(ctx, env) for a in args])
                 if ctx.trace is not None:
                     return traced(ctx, vals)
                 return untraced_q(ctx, (name, vals), dict(zip(params, vals, strict=True)))
@@ -563,6 +654,9 @@ class _Compiler:
                     if type(hit) is Missing:
                         raise Missing(hit.needs)
                     return hit
+                root = ctx.root
+                if root is not ctx and (free or ctx.same_as_root(name, reads)):
+                    return shared(ctx, root, key, {p0: x})
                 try:
                     v = defs[name](ctx, {p0: x})
                 except Missing as m:
@@ -592,6 +686,9 @@ class _Compiler:
                     if type(hit) is Missing:
                         raise Missing(hit.needs)
                     return hit
+                root = ctx.root
+                if root is not ctx and (free or ctx.same_as_root(name, reads)):
+                    return shared(ctx, root, key, {p0: x, p1: y})
                 try:
                     v = defs[name](ctx, {p0: x, p1: y})
                 except Missing as m:
@@ -602,7 +699,7 @@ class _Compiler:
             return call2
 
         def call(ctx: Ctx, env: dict[str, Any]) -> Any:
-            vals = tuple(a(ctx, env) for a in args)
+            vals = tuple([a(ctx, env) for a in args])
             if ctx.trace is not None:
                 return traced(ctx, vals)
             return untraced(ctx, (name, *vals), dict(zip(params, vals, strict=True)))
@@ -765,11 +862,22 @@ class _Compiler:
                 return None
 
         def extreme(ctx: Ctx, env: dict[str, Any]) -> Any:
-            vals = [v for v in items(ctx, env) if v is not None]
+            # a plain loop (items() without its generator): the first missing fact stops it
+            vals = []
+            env2 = dict(env)
+            for x in src(ctx, env):
+                env2[var] = x
+                if where is None or where(ctx, env2):
+                    v = val(ctx, env2)
+                    if v is not None:
+                        vals.append(v)
             if not vals:
                 return None
-            if any(type(v) is Fraction for v in vals):
-                vals = [Fraction(v) for v in vals]
+            if len(vals) == 1:
+                return vals[0]
+            for v in vals:
+                if type(v) is Fraction:
+                    return pick([Fraction(v) for v in vals])
             return pick(vals)
         if (where is not None and e.args[0].op == "local" and e.args[0].data == var
                 and src_t.kind == "set" and src_t.elem.kind in ("date", "int", "shares")
@@ -817,8 +925,11 @@ class _Compiler:
         return comp
 
     def op_setlit(self, e: ir.E) -> Fn:
+        if all(a.op in ("lit", "party") for a in e.args):  # `{S4, S8, unavailable}`: made once
+            const = frozenset(a.data for a in e.args)
+            return lambda ctx, env: const
         items = [self.compile(a) for a in e.args]
-        return lambda ctx, env: frozenset(i(ctx, env) for i in items)
+        return lambda ctx, env: frozenset([i(ctx, env) for i in items])
 
     def op_arith(self, e: ir.E) -> Fn:
         left, right = self.compile(e.args[0]), self.compile(e.args[1])
@@ -893,7 +1004,11 @@ class _Compiler:
         left, right = self.compile(e.args[0]), self.compile(e.args[1])
         op = e.data
         plain = _plain(e.args[0].type) and _plain(e.args[1].type)
-        if op in ("==", "!=") and _eventish(e.args[0].type) and _eventish(e.args[1].type):
+        eventish = _eventish(e.args[0].type) and _eventish(e.args[1].type)
+        fused = self.fused_eq(e, op, eventish, plain)
+        if fused is not None:
+            return fused
+        if op in ("==", "!=") and eventish:
             # events (or none) on both sides: the engine's == is identity
             if op == "==":
                 return lambda ctx, env: left(ctx, env) is right(ctx, env)
@@ -927,7 +1042,56 @@ class _Compiler:
             return f(a, b)
         return order
 
+    def fused_eq(self, e: ir.E, op: str, eventish: bool, plain: bool) -> Fn | None:
+        """`q.investor == i`, `x != d`, `channel == mail`: the commonest comparisons, reading
+        their operands themselves (the same as the general closures, one call instead of
+        three)."""
+        if op not in ("==", "!=") or not (eventish or plain):
+            return None
+        a, b = e.args
+        if (a.op, b.op) in (("local", "field"), ("lit", "local")):
+            a, b = b, a  # == and != are symmetric
+        if b.op == "local":
+            w = b.data
+            if a.op == "local":
+                v = a.data
+                if eventish:
+                    if op == "==":
+                        return lambda ctx, env: env[v] is env[w]
+                    return lambda ctx, env: env[v] is not env[w]
+                if op == "==":
+                    return lambda ctx, env: bool(env[v] == env[w])
+                return lambda ctx, env: env[v] != env[w]
+            if a.op == "field" and a.args[0].op == "local" and a.data not in ("date", "id"):
+                v, f = a.args[0].data, a.data
+                if eventish:
+                    if op == "==":
+                        return lambda ctx, env: (
+                            None if (o := env[v]) is None else o.fields[f]) is env[w]
+                    return lambda ctx, env: (
+                        None if (o := env[v]) is None else o.fields[f]) is not env[w]
+                if op == "==":
+                    return lambda ctx, env: bool(
+                        (None if (o := env[v]) is None else o.fields[f]) == env[w])
+                return lambda ctx, env: (
+                    None if (o := env[v]) is None else o.fields[f]) != env[w]
+        if a.op == "local" and b.op == "lit" and plain:
+            v, c = a.data, b.data
+            if op == "==":
+                return lambda ctx, env: bool(env[v] == c)
+            return lambda ctx, env: env[v] != c
+        return None
+
     def op_member(self, e: ir.E) -> Fn:
+        a, b = e.args
+        if a.op == "local" and b.op == "field" and b.args[0].op == "local" and b.data not in (
+                "date", "id"):  # `i in n.recipients`, reading both itself
+            v, w, f = a.data, b.args[0].data, b.data
+            if e.data:
+                return lambda ctx, env: env[v] not in (  # type: ignore[operator]
+                    None if (o := env[w]) is None else o.fields[f])
+            return lambda ctx, env: env[v] in (  # type: ignore[operator]
+                None if (o := env[w]) is None else o.fields[f])
         item, coll = self.compile(e.args[0]), self.compile(e.args[1])
         if e.data:
             return lambda ctx, env: item(ctx, env) not in coll(ctx, env)

@@ -69,6 +69,28 @@ class NormResult:
     explanation: Node | None = None
 
 
+_NEW = object.__new__
+#: The fields `_result` sets, in NormResult's order (tests/test_fast_paths.py checks that they
+#: are NormResult's fields: a field added to NormResult must be set in `_result` too).
+_RESULT_FIELDS = ("norm", "instance", "bearer", "beneficiaries", "trigger", "status", "reason",
+                  "deadline", "period_start", "period_end", "performed_on", "breached_on",
+                  "missing", "assumptions", "exceptions", "withs", "explanation")
+
+
+def _result(norm: ir.Norm, instance: str, bearer: str | None, trigger: EventValue | None,
+            status: str, reason: str) -> NormResult:
+    """`NormResult(norm, instance, bearer, None, trigger, status, reason)`, made directly:
+    the attrs constructor's defaults and factories cost about as much again (~6 % of an
+    evaluation, which makes ~30 of them)."""
+    r = _NEW(NormResult)
+    r.norm, r.instance, r.bearer, r.beneficiaries, r.trigger = norm, instance, bearer, None, trigger
+    r.status, r.reason = status, reason
+    r.deadline = r.period_start = r.period_end = r.performed_on = r.breached_on = None
+    r.missing, r.assumptions, r.exceptions, r.withs = [], [], [], []
+    r.explanation = None
+    return r
+
+
 @attrs.define
 class ValueResult:
     definition: ir.Definition
@@ -92,10 +114,53 @@ class Outcome:
 _CALENDARS: dict[str, BusinessCalendar] = {}
 
 
+class _Calendar(BusinessCalendar):
+    """A business-day calendar whose test reads a plain set of the holiday dates the library
+    has computed so far (the library computes a year's holidays when a day of it is first
+    asked for; its own `in` converts the key and checks the year on every call, which was
+    ~5 % of an evaluation).  Exactly the library's answer: a year not yet computed is asked
+    of the library, and the set is taken again whenever the library's table has grown."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self._days: frozenset[datetime.date] = frozenset()
+        self._years: frozenset[int] = frozenset()
+        self._size = -1
+
+    def _sync(self, day: datetime.date | None = None) -> None:
+        table = self._table()
+        if day is not None and day.year not in table.years:
+            day in table  # noqa: B015 - the library computes the year's holidays
+        self._days, self._years, self._size = frozenset(table), frozenset(table.years), len(table)
+
+    def is_business_day(self, day: datetime.date) -> bool:
+        if day.weekday() >= 5:
+            return False
+        if day.year not in self._years or len(self._table()) != self._size:
+            self._sync(day)
+        return day not in self._days
+
+    def add(self, start: datetime.date, count: int) -> datetime.date:
+        """The `count`-th business day following `start` (start itself is never counted)."""
+        if len(self._table()) != self._size:
+            self._sync()
+        step = ONE_DAY if count >= 0 else -ONE_DAY
+        day = start
+        left = abs(count)
+        while left:
+            day += step
+            if day.weekday() < 5:
+                if day.year not in self._years:
+                    self._sync(day)
+                if day not in self._days:
+                    left -= 1
+        return day
+
+
 def calendar_for(name: str) -> BusinessCalendar:
     cal = _CALENDARS.get(name)
     if cal is None:
-        cal = _CALENDARS[name] = BusinessCalendar(name)
+        cal = _CALENDARS[name] = _Calendar(name)
     return cal
 
 
@@ -122,6 +187,8 @@ class Evaluator:
         self.fns = plan.fns
         self.qualitative_events = _qualitative_events(plan)
         self._triggers: dict[tuple[str, ...], list[EventValue]] = {}
+        self._qualitative: set[str] = set()
+        self._missing: set[str] = set()
 
     def triggers(self, names: tuple[str, ...]) -> list[EventValue]:
         """The events of these types as of the as-of date, in order (computed once)."""
@@ -407,48 +474,50 @@ class Evaluator:
 
     def fast_norm(self, np: _NormPlan, out: list[NormResult]) -> None:
         n = np.norm
-        bearers = self.facts.roles.get(n.bearer_role, ()) if n.bearer_role is not None \
-            else (n.bearer,)
-        if n.trigger is None:
-            for b in bearers:
-                out.append(self.fast_instance(np, b, None))
-            return
-        events = self.triggers(n.trigger.events)
-        if not events:
-            out.append(NormResult(n, n.id, n.bearer, None, None, "not_triggered",
-                                  f"no {np.kinds} as of {self.as_of.isoformat()}"))
-            return
-        for b in bearers:
-            for e in events:
-                out.append(self.fast_instance(np, b, e))
-
-    def fast_instance(self, np: _NormPlan, bearer: str | None,
-                      event: EventValue | None) -> NormResult:
-        n = np.norm
-        env: dict[str, Any] = {}
-        if n.bearer_var is not None:
-            env[n.bearer_var] = bearer
-            if event is not None:
-                env[np.trigger_var] = event
-                instance_id = f"{n.id}[{bearer}, {event.id}]"
-            else:
-                instance_id = f"{n.id}[{bearer}]"
-        elif event is not None:
-            env[np.trigger_var] = event
-            instance_id = f"{n.id}[{event.id}]"
+        if np.bearer_role is not None:
+            bearers: Any = self.facts.roles.get(np.bearer_role, ())
         else:
-            instance_id = n.id
-        self.ctx.qualitative = qualitative = set()
-        res = NormResult(n, instance_id, bearer, None, event, "pending", "")
-        if event is not None and event.type in self.qualitative_events:
-            qualitative.add(f"{event.type} {event.id}")
-        missing: set[str] = set()
-        self.fast_decide(np, env, missing, res, event)
-        if missing:
-            res.missing = sorted(missing)
-        if qualitative:
-            res.assumptions = sorted(qualitative)
-        return res
+            bearers = (n.bearer,)
+        if np.trigger_events is None:
+            events: Any = (None,)
+        else:
+            events = self.triggers(np.trigger_events)
+            if not events:
+                out.append(_result(n, n.id, n.bearer, None, "not_triggered",
+                                   f"no {np.kinds} as of {self.as_of.isoformat()}"))
+                return
+        ctx, decide, qualitative_events = self.ctx, self.fast_decide, self.qualitative_events
+        bearer_var, trigger_var, nid = np.bearer_var, np.trigger_var, n.id
+        # one set of each per run, emptied for each instance (each result gets sorted copies)
+        qualitative, missing = self._qualitative, self._missing
+        for bearer in bearers:
+            for event in events:
+                # one clause instance: its bindings and its id
+                if bearer_var is not None:
+                    if event is not None:
+                        env: dict[str, Any] = {bearer_var: bearer, trigger_var: event}
+                        instance_id = f"{nid}[{bearer}, {event.id}]"
+                    else:
+                        env = {bearer_var: bearer}
+                        instance_id = f"{nid}[{bearer}]"
+                elif event is not None:
+                    env = {trigger_var: event}
+                    instance_id = f"{nid}[{event.id}]"
+                else:
+                    env = {}
+                    instance_id = nid
+                qualitative.clear()
+                missing.clear()
+                ctx.qualitative = qualitative
+                res = _result(n, instance_id, bearer, event, "pending", "")
+                if event is not None and event.type in qualitative_events:
+                    qualitative.add(f"{event.type} {event.id}")
+                decide(np, env, missing, res, event)
+                if missing:
+                    res.missing = sorted(missing)
+                if qualitative:
+                    res.assumptions = sorted(qualitative)
+                out.append(res)
 
     def fast_decide(self, np: _NormPlan, env: dict[str, Any], missing: set[str],
                     res: NormResult, event: EventValue | None) -> None:
@@ -458,7 +527,8 @@ class Evaluator:
         # 1. the trigger's condition is judged on the facts as they stood on the event's day
         if np.where is not None and event is not None:
             try:
-                ok = np.where(ctx.at(event.date), env)
+                # (a condition that reads no event has the same value in every context)
+                ok = np.where(ctx.at(event.date) if np.where_at else ctx, env)
             except Missing as m:
                 missing |= m.needs
                 return _undetermined(res, missing)
@@ -478,47 +548,50 @@ class Evaluator:
                 res.reason = f"the condition does not hold: {np.when_text}"
                 return None
         # 2. who benefits, by when, for which period, with which numbers
-        unknown = False
-        if np.ben is not None:
-            try:
-                ben = np.ben(ctx, env)
-            except Missing as m:
-                missing |= m.needs
-                ben = None
-            if ben is not None:
-                res.beneficiaries = sorted(ben) if isinstance(ben, frozenset) else [ben]
-        deadline = start = end = None
-        if np.deadline is not None:
-            try:
-                deadline = np.deadline(ctx, env)
-            except Missing as m:
-                missing |= m.needs
-                unknown = True
-        if np.start is not None:
-            try:
-                start = np.start(ctx, env)
-            except Missing as m:
-                missing |= m.needs
-                unknown = True
-        if np.end is not None:
-            try:
-                end = np.end(ctx, env)
-            except Missing as m:
-                missing |= m.needs
-                unknown = True
-        for label, fn, t in np.withs:
-            try:
-                v = fn(ctx, env)
-            except Missing as m:
-                missing |= m.needs
-                v = None
-            res.withs.append((label, v, t))
-        if unknown:
-            return _undetermined(res, missing)
-        res.deadline = deadline
-        res.period_start = start
-        last = None if end is None else (end if n.end_inclusive else end - ONE_DAY)
-        res.period_end = last
+        if np.values_part:
+            unknown = False
+            if np.ben is not None:
+                try:
+                    ben = np.ben(ctx, env)
+                except Missing as m:
+                    missing |= m.needs
+                    ben = None
+                if ben is not None:
+                    res.beneficiaries = sorted(ben) if isinstance(ben, frozenset) else [ben]
+            deadline = start = end = None
+            if np.deadline is not None:
+                try:
+                    deadline = np.deadline(ctx, env)
+                except Missing as m:
+                    missing |= m.needs
+                    unknown = True
+            if np.start is not None:
+                try:
+                    start = np.start(ctx, env)
+                except Missing as m:
+                    missing |= m.needs
+                    unknown = True
+            if np.end is not None:
+                try:
+                    end = np.end(ctx, env)
+                except Missing as m:
+                    missing |= m.needs
+                    unknown = True
+            for label, fn, t in np.withs:
+                try:
+                    v = fn(ctx, env)
+                except Missing as m:
+                    missing |= m.needs
+                    v = None
+                res.withs.append((label, v, t))
+            if unknown:
+                return _undetermined(res, missing)
+            res.deadline = deadline
+            res.period_start = start
+            last = None if end is None else (end if n.end_inclusive else end - ONE_DAY)
+            res.period_end = last
+        else:
+            deadline = start = last = None
         # 3. exceptions: excused, suspended now, or suspended before
         suspended_now: Applied | None = None
         excused: Applied | None = None
@@ -531,60 +604,61 @@ class Evaluator:
             return _undetermined(res, missing)
         # 4. performance
         performed = False
-        if np.fulfilled_by is not None:
-            var, names, where = np.fulfilled_by
-            for name in names:
-                for e in ctx.events(name):
-                    env[var] = e
-                    if where is None:
-                        ok = True
-                    else:
-                        try:
-                            ok = where(ctx, env)
-                        except Missing as m:
-                            missing |= m.needs
-                            ok = _UNKNOWN
-                    if ok is True and (res.performed_on is None or e.date < res.performed_on):
-                        res.performed_on = e.date
-                        performed = True
-                        if self.c.events[e.type].qualitative:  # performance taken as given
-                            self.ctx.qualitative.add(f"{e.type} {e.id}")
-            env.pop(var, None)
-        elif np.fulfilled_when is not None:
-            try:
-                performed = np.fulfilled_when(ctx, env) is True
-            except Missing as m:
-                missing |= m.needs
-        elif np.fulfilled_on is not None:
-            try:
-                d = np.fulfilled_on(ctx, env)
-            except Missing as m:
-                missing |= m.needs
-                d = None
-            if d is not None and d <= as_of:
-                performed, res.performed_on = True, d
-        if np.breached_by is not None:
-            var, names, where = np.breached_by
-            for name in names:
-                for e in ctx.events(name):
-                    if (start is not None and e.date < start) or (
-                            last is not None and e.date > last):
-                        continue
-                    env[var] = e
-                    if where is None:
-                        ok = True
-                    else:
-                        try:
-                            ok = where(ctx, env)
-                        except Missing as m:
-                            missing |= m.needs
-                            ok = _UNKNOWN
-                    if ok is True and (res.breached_on is None or e.date < res.breached_on):
-                        res.breached_on = e.date
-                        res.reason = f"{e.type} {e.id} on {e.date.isoformat()}"
-                        if self.c.events[e.type].qualitative:
-                            self.ctx.qualitative.add(f"{e.type} {e.id}")
-            env.pop(var, None)
+        if np.performance:
+            if np.fulfilled_by is not None:
+                var, names, where = np.fulfilled_by
+                for name in names:
+                    for e in ctx.events(name):
+                        env[var] = e
+                        if where is None:
+                            ok = True
+                        else:
+                            try:
+                                ok = where(ctx, env)
+                            except Missing as m:
+                                missing |= m.needs
+                                ok = _UNKNOWN
+                        if ok is True and (res.performed_on is None or e.date < res.performed_on):
+                            res.performed_on = e.date
+                            performed = True
+                            if self.c.events[e.type].qualitative:  # performance taken as given
+                                self.ctx.qualitative.add(f"{e.type} {e.id}")
+                env.pop(var, None)
+            elif np.fulfilled_when is not None:
+                try:
+                    performed = np.fulfilled_when(ctx, env) is True
+                except Missing as m:
+                    missing |= m.needs
+            elif np.fulfilled_on is not None:
+                try:
+                    d = np.fulfilled_on(ctx, env)
+                except Missing as m:
+                    missing |= m.needs
+                    d = None
+                if d is not None and d <= as_of:
+                    performed, res.performed_on = True, d
+            if np.breached_by is not None:
+                var, names, where = np.breached_by
+                for name in names:
+                    for e in ctx.events(name):
+                        if (start is not None and e.date < start) or (
+                                last is not None and e.date > last):
+                            continue
+                        env[var] = e
+                        if where is None:
+                            ok = True
+                        else:
+                            try:
+                                ok = where(ctx, env)
+                            except Missing as m:
+                                missing |= m.needs
+                                ok = _UNKNOWN
+                        if ok is True and (res.breached_on is None or e.date < res.breached_on):
+                            res.breached_on = e.date
+                            res.reason = f"{e.type} {e.id} on {e.date.isoformat()}"
+                            if self.c.events[e.type].qualitative:
+                                self.ctx.qualitative.add(f"{e.type} {e.id}")
+                env.pop(var, None)
         if missing and not performed and res.breached_on is None:
             return _undetermined(res, missing)
         # 5. status
@@ -651,39 +725,97 @@ class Evaluator:
     def values(self) -> list[ValueResult]:
         if self.trace:
             return self.traced_values()
-        out = []
+        out: list[ValueResult] = []
+        append = out.append
         ctx = self.ctx
         memo = ctx.memo
+        get = memo.get
         domains_of: dict[tuple[str, Any], list[Any]] = {}
-        for d, name, fn, params, kinds in _value_specs(self.plan):
+        for d, name, fn, params, kinds, qual in _value_specs(self.plan):
             domains = []
-            for kind, what in kinds:
-                dom = domains_of.get((kind, what))
+            for kind_what in kinds:
+                dom = domains_of.get(kind_what)
                 if dom is None:
-                    dom = domains_of[(kind, what)] = self.domain(kind, what)
+                    dom = domains_of[kind_what] = self.domain(*kind_what)
                 domains.append(dom)
+            if len(params) == 1:  # the common case, without the general path's tuples
+                p0 = params[0]
+                events = kinds[0][0] == "events"
+                prefix = name + "("
+                for x in domains[0][:MAX_VALUE_INSTANCES]:
+                    # party values are names (show(name) is the name), events show their id
+                    label = prefix + (x.id if events else x) + ")"
+                    # what the clauses already asked for is in the memo (the compiler's key;
+                    # a definition resting on assumptions keeps them beside its value)
+                    if qual:
+                        hit = get((name, (x,)), _NOTHING)
+                        v = _NOTHING if hit is _NOTHING else hit[0]
+                    else:
+                        v = get((name, x), _NOTHING)
+                    if v is _NOTHING:
+                        try:
+                            v = fn(ctx, {p0: x})
+                        except Missing as m:  # kept without its traceback (no cycle)
+                            v = Missing(m.needs)
+                        if not qual:
+                            memo[(name, x)] = v
+                    if type(v) is Missing:
+                        append(ValueResult(d, label, None, sorted(v.needs), None))
+                    else:
+                        append(ValueResult(d, label, v, [], None))
+                continue
+            if len(params) == 2:  # as above, for two parameters (no tuples or joins)
+                p0, p1 = params
+                ev0, ev1 = kinds[0][0] == "events", kinds[1][0] == "events"
+                prefix = name + "("
+                left = MAX_VALUE_INSTANCES
+                for x in domains[0]:
+                    if left <= 0:
+                        break
+                    head = prefix + (x.id if ev0 else x) + ", "
+                    for y in domains[1][:left]:
+                        label = head + (y.id if ev1 else y) + ")"
+                        if qual:
+                            hit = get((name, (x, y)), _NOTHING)
+                            v = _NOTHING if hit is _NOTHING else hit[0]
+                        else:
+                            v = get((name, x, y), _NOTHING)
+                        if v is _NOTHING:
+                            try:
+                                v = fn(ctx, {p0: x, p1: y})
+                            except Missing as m:
+                                v = Missing(m.needs)
+                            if not qual:
+                                memo[(name, x, y)] = v
+                        if type(v) is Missing:
+                            append(ValueResult(d, label, None, sorted(v.needs), None))
+                        else:
+                            append(ValueResult(d, label, v, [], None))
+                    left -= len(domains[1])
+                continue
             if not params:
                 combos: Any = ((),)
-            elif len(params) == 1:
-                combos = [(x,) for x in domains[0][:MAX_VALUE_INSTANCES]]
             else:
                 combos = itertools.islice(itertools.product(*domains), MAX_VALUE_INSTANCES)
             for combo in combos:
-                # party values are names (show(name) is the name), events show their id
                 label = name + ("(" + ", ".join([v.id if type(v) is EventValue else v
                                                  for v in combo]) + ")" if combo else "")
-                # what the clauses already asked for is in the memo (the compiler's key)
-                key = (name, *combo) if combo else name
-                v = memo.get(key, _NOTHING)
+                if qual:
+                    hit = get((name, combo), _NOTHING)
+                    v = _NOTHING if hit is _NOTHING else hit[0]
+                else:
+                    v = get((name, *combo) if combo else name, _NOTHING)
                 if v is _NOTHING:
                     try:
-                        v = memo[key] = fn(ctx, dict(zip(params, combo, strict=True)))
-                    except Missing as m:  # kept without its traceback (no reference cycle)
-                        v = memo[key] = Missing(m.needs)
+                        v = fn(ctx, dict(zip(params, combo, strict=True)))
+                    except Missing as m:
+                        v = Missing(m.needs)
+                    if not qual:
+                        memo[(name, *combo) if combo else name] = v
                 if type(v) is Missing:
-                    out.append(ValueResult(d, label, None, sorted(v.needs), None))
+                    append(ValueResult(d, label, None, sorted(v.needs), None))
                 else:
-                    out.append(ValueResult(d, label, v, [], None))
+                    append(ValueResult(d, label, v, [], None))
         return out
 
     def domain(self, kind: str, what: Any) -> list[Any]:
@@ -836,6 +968,8 @@ class _NormPlan:
     """A clause's closures, texts and exceptions, looked up once per plan."""
 
     __slots__ = (
+        "bearer_role",
+        "bearer_var",
         "ben",
         "breached_by",
         "deadline",
@@ -847,11 +981,15 @@ class _NormPlan:
         "kinds",
         "norm",
         "obligation",
+        "performance",
         "start",
+        "trigger_events",
         "trigger_var",
+        "values_part",
         "when",
         "when_text",
         "where",
+        "where_at",
         "where_text",
         "withs",
     )
@@ -864,9 +1002,13 @@ class _NormPlan:
 
         self.norm = n
         self.kinds = " or ".join(n.trigger.events) if n.trigger else ""
+        self.trigger_events = n.trigger.events if n.trigger else None
         self.trigger_var = n.trigger.var if n.trigger else None
+        self.bearer_role = n.bearer_role
+        self.bearer_var = n.bearer_var
         where = n.trigger.where if n.trigger else None
         self.where = opt(where)
+        self.where_at = where is not None and plan.reads_events(where)
         self.where_text = snippet(where.span) if where is not None else ""
         self.when = opt(n.when)
         self.when_text = snippet(n.when.span) if n.when is not None else ""
@@ -886,6 +1028,11 @@ class _NormPlan:
             self.fulfilled_on = fn(n.fulfilled)  # type: ignore[arg-type]
         bt = n.breached_trigger
         self.breached_by = (bt.var, bt.events, opt(bt.where)) if bt is not None else None
+        # whether the clause has any part of step 2 (values) and of step 4 (performance)
+        self.values_part = any(x is not None for x in (
+            self.ben, self.deadline, self.start, self.end)) or bool(self.withs)
+        self.performance = any(x is not None for x in (
+            self.fulfilled_by, self.fulfilled_when, self.fulfilled_on, self.breached_by))
         self.obligation = n.modality == "obligation"
 
 
@@ -899,7 +1046,7 @@ def _norm_plans(plan: Plan) -> list[_NormPlan]:
 
 
 def _value_specs(plan: Plan) -> list[tuple[ir.Definition, str, Any, list[str],
-                                           list[tuple[str, Any]]]]:
+                                           list[tuple[str, Any]], bool]]:
     """The definitions reported as derived values (every parameter a party or an event of
     named types) with how to enumerate their arguments; computed once per plan."""
     specs = plan.cache.get("value_specs")
@@ -915,7 +1062,8 @@ def _value_specs(plan: Plan) -> list[tuple[ir.Definition, str, Any, list[str],
                 else:
                     break
             else:
-                specs.append((d, d.name, plan.defs[d.name], [p for p, _ in d.params], kinds))
+                specs.append((d, d.name, plan.defs[d.name], [p for p, _ in d.params], kinds,
+                              d.name in plan.qual_defs))
         plan.cache["value_specs"] = specs
     return specs  # type: ignore[no-any-return]
 

@@ -63,6 +63,7 @@ class Ctx:
     __slots__ = (
         "_at",
         "_events",
+        "_same",
         "as_of",
         "calendar",
         "cutoff",
@@ -85,6 +86,7 @@ class Ctx:
         self.trace: list[Node] | None = [] if trace else None
         self.qualitative: set[str] = set()
         self._at: dict[datetime.date, Ctx] = {}
+        self._same: dict[str, bool] = {}
         self.root = root or self
 
     def release(self) -> None:
@@ -96,6 +98,7 @@ class Ctx:
             sub.memo = {}
             sub._events = {}
             sub.root = None  # type: ignore[assignment]
+            sub._same = {}
         self._at = {}
         self.memo = {}
         self._events = {}
@@ -113,6 +116,16 @@ class Ctx:
             self._events[name] = found
         return found
 
+    def same_as_root(self, name: str, types: frozenset[str]) -> bool:
+        """Does this context see the same events of these types (those definition `name`
+        reads) as the root context?  Then the definition's answers are the root's."""
+        found = self._same.get(name)
+        if found is None:
+            root = self.root
+            found = self._same[name] = all(len(self.events(t)) == len(root.events(t))
+                                           for t in types)
+        return found
+
     def at(self, day: datetime.date) -> Ctx:
         """The context that sees only what had happened by `day` (never past as-of)."""
         if day >= self.cutoff:
@@ -123,6 +136,7 @@ class Ctx:
             sub = root._at[day] = Ctx.__new__(Ctx)  # a sub-context: no qualitative set of its own
             sub.facts, sub.as_of, sub.cutoff, sub.memo = self.facts, self.as_of, day, {}
             sub._events, sub.calendar, sub._at, sub.root = {}, self.calendar, {}, root
+            sub._same = {}
         sub.trace = self.trace
         sub.qualitative = self.qualitative
         return sub
