@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -778,3 +779,6 @@ class Module:
     imports: tuple[Import, ...]
     preamble: tuple[Decl, ...]
     sections: tuple[Section, ...]
+    # the file's `# comments` (parser.Comment), in order: the grammar ignores them; the
+    # formatter keeps them and the lints read `# rrdsl: allow` from them
+    comments: tuple[Any, ...] = attrs.field(default=(), eq=False, repr=False)

@@ -371,19 +371,18 @@ def parse(text: str, file: str = "<input>") -> ast.Module:
 
 def parse_with_comments(text: str, file: str = "<input>") -> tuple[ast.Module, tuple[Comment, ...]]:
     """Parse like `parse`, and also return the file's comments in order (for the formatter)."""
-    _STATE.comments = []
-    try:
-        module = _parse(text.removeprefix("\ufeff"), file)
-        tokens: list[Token] = _STATE.comments
-    finally:
-        _STATE.comments = None
-    lines = text.removeprefix("\ufeff").split("\n")
+    module = _parse(text, file)
+    return module, module.comments
+
+
+def _comments(tokens: list[Token], text: str) -> tuple[Comment, ...]:
+    lines = text.split("\n")
     out = []
     for tok in tokens:
         line, col = tok.line or 1, tok.column or 1
         before = lines[line - 1][: col - 1] if line <= len(lines) else ""
         out.append(Comment(line, col, str(tok).rstrip(), not before.strip()))
-    return module, tuple(out)
+    return tuple(out)
 
 
 def _parse(text: str, file: str) -> ast.Module:
@@ -391,8 +390,10 @@ def _parse(text: str, file: str) -> ast.Module:
     SOURCES.add(file, text)
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
         decode_source(text.encode("utf-8"), file)
+    _STATE.comments = []  # the comments of this parse (the lexer callback appends to it)
     try:
         tree = lark_parser().parse(text)
+        comments: list[Token] = _STATE.comments
     except UnexpectedInput as err:
         history = list(getattr(_STATE, "tokens", []))
         raise SyntaxErrors(_syntax_diagnostic(err, file, text, history)) from None
@@ -402,8 +403,10 @@ def _parse(text: str, file: str) -> ast.Module:
             "E106", f"brackets are nested more than {MAX_NESTING} deep",
             Span.point(file, tok.line or 1, tok.column or 1),
             hints=("name an inner part with `define` and use the name",))) from None
+    finally:
+        _STATE.comments = None
     _check_depth(tree, file)
-    return _Builder(file, text).module(tree)
+    return attrs.evolve(_Builder(file, text).module(tree), comments=_comments(comments, text))
 
 
 _EXPR_NODES = frozenset({
