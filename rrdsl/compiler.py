@@ -24,6 +24,16 @@ _NO_NOTES: frozenset[str] = frozenset()
 MAX_DATES = 3660  # dates(a, b) lists at most ten years of days
 
 
+def _ordered(xs: Any) -> Any:
+    """A set's elements in sorted order, so that what an evaluation reads first (and so which
+    missing fact it names, which assumption it notes, the order of a derivation's steps) does
+    not depend on Python's hash seed; any other collection as it is (lists of events are
+    already in date order)."""
+    if type(xs) is frozenset or type(xs) is set:
+        return sorted(xs) if len(xs) > 1 else xs
+    return xs
+
+
 def snippet(span: Span | None) -> str:
     """The source text an expression was written as (one line, spaces folded)."""
     if span is None:
@@ -766,7 +776,7 @@ class _Compiler:
                 acc = zero
                 env2 = dict(env)
                 needs: frozenset[str] = frozenset()
-                for x in src(ctx, env):
+                for x in (src(ctx, env) if ctx.trace is None else _ordered(src(ctx, env))):
                     env2[var] = x
                     try:
                         if where is None or where(ctx, env2):
@@ -782,7 +792,7 @@ class _Compiler:
                 n = 0
                 env2 = dict(env)
                 needs: frozenset[str] = frozenset()
-                for x in src(ctx, env):
+                for x in (src(ctx, env) if ctx.trace is None else _ordered(src(ctx, env))):
                     env2[var] = x
                     try:
                         if where is None or where(ctx, env2):
@@ -803,7 +813,9 @@ class _Compiler:
             def quantifier(ctx: Ctx, env: dict[str, Any]) -> Any:
                 env2 = dict(env)
                 needs: frozenset[str] = frozenset()
-                for x in src(ctx, env):
+                # in a fixed order: which element decides, and so which qualitative facts the
+                # answer rests on, must not depend on Python's hash seed
+                for x in _ordered(src(ctx, env)):
                     env2[var] = x
                     try:
                         if (where is None or where(ctx, env2)) and bool(val(ctx, env2)) is decisive:
@@ -865,7 +877,7 @@ class _Compiler:
             # a plain loop (items() without its generator): the first missing fact stops it
             vals = []
             env2 = dict(env)
-            for x in src(ctx, env):
+            for x in _ordered(src(ctx, env)):  # which missing fact stops it: a fixed one
                 env2[var] = x
                 if where is None or where(ctx, env2):
                     v = val(ctx, env2)
@@ -917,7 +929,7 @@ class _Compiler:
         def comp(ctx: Ctx, env: dict[str, Any]) -> Any:
             out = set()
             env2 = dict(env)
-            for x in src(ctx, env):
+            for x in _ordered(src(ctx, env)):  # which missing fact stops it: a fixed one
                 env2[var] = x
                 if where is None or where(ctx, env2):
                     out.add(val(ctx, env2))
