@@ -57,18 +57,19 @@ class Contract:
         """Read and validate a TOML or JSON fact file (raises FactErrors). Facts and event
         types in `foreign` belong to other agreements evaluated with the same file."""
         p = Path(path)
-        return load_facts(self.ir, p, display_path(p), self._foreign(foreign))
+        return load_facts(self.ir, p, display_path(p), self.foreign_with_base(foreign))
 
     def facts_from_text(self, text: str, kind: str = "toml", name: str = "<facts>",
                         foreign: frozenset[str] = frozenset()) -> FactSet:
-        return parse_fact_text(self.ir, text, name, kind, self._foreign(foreign))
+        return parse_fact_text(self.ir, text, name, kind, self.foreign_with_base(foreign))
 
     def facts_from_mapping(self, data: Mapping[str, Any], name: str = "<facts>",
                            foreign: frozenset[str] = frozenset()) -> FactSet:
-        return parse_facts(self.ir, data, name, foreign=self._foreign(foreign))
+        return parse_facts(self.ir, data, name, foreign=self.foreign_with_base(foreign))
 
-    def _foreign(self, foreign: frozenset[str]) -> frozenset[str]:
-        # an amendment's facts also serve the agreement it amends
+    def foreign_with_base(self, foreign: frozenset[str]) -> frozenset[str]:
+        """The facts to pass over when validating: `foreign`, and for an amendment those of
+        the agreement it amends (the same facts serve both)."""
         return foreign | self.base.fact_names if self.base is not None else foreign
 
     def evaluate(self, facts: FactSet, as_of: datetime.date | None = None,

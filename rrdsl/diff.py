@@ -242,7 +242,7 @@ def _facts(c: Contract, path: Path, data: dict[str, Any], text: str,
     if "facts" in data:
         return c.read_facts(path.parent / str(data["facts"]), foreign=foreign)
     return parse_facts(c.ir, data.get("given", {}), display_path(path), text, "toml",
-                       prefix=("given",), foreign=c._foreign(foreign))
+                       prefix=("given",), foreign=c.foreign_with_base(foreign))
 
 
 def behavioural(a: Contract, b: Contract, folder: Path

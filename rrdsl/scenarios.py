@@ -144,7 +144,7 @@ def _evaluate(path: Path, name: str, text: str, data: dict[str, Any],
         else:
             # positions of problems inside [given] are found in the scenario file itself
             facts = parse_facts(contract.ir, data.get("given", {}), name, text, "toml",
-                                prefix=("given",), foreign=contract._foreign(foreign))
+                                prefix=("given",), foreign=contract.foreign_with_base(foreign))
         outcomes.append(contract.evaluate(facts, as_of, explain=explain))
     if len(contracts) > 1:
         from .api import resolve_family
