@@ -462,12 +462,7 @@ class Checker:
         if isinstance(e, ast.Allocate):
             return self.allocate(e, scope)
         if isinstance(e, ast.SetComprehension):
-            src = self.expr(e.source, scope)
-            elem_t = self.elem_type(src, e.source.span)
-            self.local_name(e.var, sp, "a variable")
-            inner = scope.bind(e.var, elem_t)
-            where = self.boolean(e.where, inner, "the where condition") if e.where else None
-            val = self.expr(e.expr, inner)
+            val, src, where = self.ranged(e, scope)
             args = (val, src) + ((where,) if where else ())
             return ir.E("setcomp", T.set_t(val.type), args, e.var, sp)
         if isinstance(e, ast.SetLiteral):
@@ -788,16 +783,22 @@ class Checker:
         self.err("E301", f"expected a set to range over; this is {t}", span)
         return ERROR
 
+    def ranged(self, e: ast.Aggregate | ast.SetComprehension, scope: _Scope
+               ) -> tuple[ir.E, ir.E, ir.E | None]:
+        """`EXPR for VAR in SOURCE [where COND]`: the value, the source and the condition,
+        VAR bound to the source's elements in the value and the condition."""
+        src = self.expr(e.source, scope)
+        elem = self.elem_type(src, e.source.span)
+        self.local_name(e.var, e.span, "a variable")
+        inner = scope.bind(e.var, elem)
+        where = self.boolean(e.where, inner, "the where condition") if e.where else None
+        return self.expr(e.expr, inner), src, where
+
     def aggregate(self, e: ast.Aggregate | ast.AggregateSet, scope: _Scope) -> ir.E:
         sp = e.span
         func = e.func
         if isinstance(e, ast.Aggregate):
-            src = self.expr(e.source, scope)
-            elem = self.elem_type(src, e.source.span)
-            self.local_name(e.var, sp, "a variable")
-            inner = scope.bind(e.var, elem)
-            where = self.boolean(e.where, inner, "the where condition") if e.where else None
-            val = self.expr(e.expr, inner)
+            val, src, where = self.ranged(e, scope)
             var = e.var
         else:
             src = self.expr(e.expr, scope)
