@@ -695,6 +695,7 @@ class Governed:
     span: Span | None = _span()
     name_span: Span | None = _span()
     target_span: Span | None = _span()
+    agreement_span: Span | None = _span()
 
 
 @attrs.frozen

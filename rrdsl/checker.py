@@ -970,13 +970,13 @@ class Checker:
             ref = refers.get(g.agreement)
             if ref is None:
                 guess = did_you_mean(g.agreement, list(refers))
-                self.err("E216", f"unknown agreement '{g.agreement}'", g.span,
+                self.err("E216", f"unknown agreement '{g.agreement}'", g.agreement_span or g.span,
                          *((f"did you mean '{guess}'?",) if guess else
                            (f'name it in the header: refers to {g.agreement} "its title"',)))
                 continue
             out.append(ir.Reference(f"{section}.{g.name}", section, heading, g.name,
                                     g.agreement, ref.title, g.target, g.matter,
-                                    ir.Cite(section, g.span)))
+                                    ir.Cite(section, g.span), g.target_span))
         return out
 
     def check_amendment_rule(self) -> ir.AmendmentRule | None:

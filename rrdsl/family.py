@@ -130,6 +130,7 @@ def missing_targets(contracts: list[Contract]) -> list[Diagnostic]:
             if other is not None and not any(n.name == ref.target for n in other.ir.norms):
                 guess = did_you_mean(ref.target, sorted({n.name for n in other.ir.norms}))
                 problems.append(Diagnostic(
-                    "E218", f"{ref.agreement} has no clause '{ref.target}'", ref.cite.span,
+                    "E218", f"{ref.agreement} has no clause '{ref.target}'",
+                    ref.target_span or ref.cite.span,
                     hints=(f"did you mean '{guess}'?",) if guess else ()))
     return problems

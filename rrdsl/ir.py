@@ -199,6 +199,7 @@ class Reference:
     target: str  # the other agreement's clause name
     matter: str
     cite: Cite
+    target_span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
 @attrs.frozen

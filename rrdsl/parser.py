@@ -649,7 +649,7 @@ class _Builder:
         assert isinstance(target, Token)
         return ast.Governed(str(name_tok), str(agreement), str(target),
                             self.text(t.children[3]), self.span(t), self.span(name_tok),
-                            self.span(target))
+                            self.span(target), self.span(agreement))
 
     def d_amended_by(self, t: Tree[Token]) -> ast.AmendedBy:
         ev, df = t.children[0], t.children[1]
