@@ -507,7 +507,10 @@ class _Builder:
                     what = ("an agreement is a `variant of` another file; an amendment `amends` "
                             "one")
                     raise self.error(part, "E111", f"`{_HEADER_WORDS[str(part.data)]}` "
-                                     f"does not fit here: {what}, once")
+                                     f"does not fit here: {what}, once",
+                                     'write: agreement NAME "Title" variant of "base.rrd", or '
+                                     'amendment NAME "Title" amends "agreement.rrd" writing '
+                                     '"id"')
                 base = self.string(part.children[0])
                 base_span = self.span(part)
             elif part.data == "writing":
