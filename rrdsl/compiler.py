@@ -1036,13 +1036,27 @@ class _Compiler:
         import operator
 
         f = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}[op]
-        if plain:
-            def order_plain(ctx: Ctx, env: dict[str, Any]) -> Any:
+        if plain:  # the operator itself, not `f` (a call fewer)
+            if op == "<":
+                def lt_plain(ctx: Ctx, env: dict[str, Any]) -> Any:
+                    a, b = left(ctx, env), right(ctx, env)
+                    return False if a is None or b is None else a < b
+                return lt_plain
+            if op == "<=":
+                def le_plain(ctx: Ctx, env: dict[str, Any]) -> Any:
+                    a, b = left(ctx, env), right(ctx, env)
+                    return False if a is None or b is None else a <= b
+                return le_plain
+            if op == ">":
+                def gt_plain(ctx: Ctx, env: dict[str, Any]) -> Any:
+                    a, b = left(ctx, env), right(ctx, env)
+                    return False if a is None or b is None else a > b
+                return gt_plain
+
+            def ge_plain(ctx: Ctx, env: dict[str, Any]) -> Any:
                 a, b = left(ctx, env), right(ctx, env)
-                if a is None or b is None:
-                    return False
-                return f(a, b)
-            return order_plain
+                return False if a is None or b is None else a >= b
+            return ge_plain
 
         def order(ctx: Ctx, env: dict[str, Any]) -> Any:
             a, b = left(ctx, env), right(ctx, env)

@@ -617,7 +617,8 @@ class Evaluator:
             applies = res.exceptions
             for xp in np.exceptions:
                 self.fast_exception(xp, missing, event, res.bearer, applies)
-            excused, suspended_now = _in_effect(applies)
+            if applies:
+                excused, suspended_now = _in_effect(applies)
         if missing:
             return _undetermined(res, missing)
         # 4. performance
