@@ -176,14 +176,19 @@ def _noted_all(ctx: Ctx, types: frozenset[str]) -> bool:
     return True
 
 
-def _date_step(anchor: Fn, n: int, unit: str) -> Fn:
-    """`anchor + n units` (none stays none), as add_duration computes it."""
+def _date_step(anchor: Fn, n: int, unit: str, var: str | None = None) -> Fn:
+    """`anchor + n units` (none stays none), as add_duration computes it; `var`: the anchor is
+    that bound variable, read directly (a call fewer)."""
     if unit == "days":
         step = datetime.timedelta(days=n)
+        if var is not None:
+            return lambda ctx, env: None if (a := env[var]) is None else a + step
         return lambda ctx, env: None if (a := anchor(ctx, env)) is None else a + step
     if unit == "business_days":
         return lambda ctx, env: None if (a := anchor(ctx, env)) is None else ctx.calendar.add(a, n)
     months = n if unit == "months" else 12 * n
+    if var is not None:
+        return lambda ctx, env: None if (a := env[var]) is None else add_months(a, months)
     return lambda ctx, env: None if (a := anchor(ctx, env)) is None else add_months(a, months)
 
 
@@ -272,6 +277,13 @@ def _label_args(args: tuple[Any, ...]) -> str:
 #: Static kinds whose values are never a Fraction, an event or a duration: `==` and `<` on
 #: them need none of the engine's conversions (the checker types every expression).
 _PLAIN = frozenset({"int", "shares", "money", "date", "text", "enum", "party", "bool"})
+
+
+def _field_of_local(e: ir.E) -> tuple[str, str] | None:
+    """(variable, field) when `e` is a field of a bound variable (`n.date`), else None."""
+    if e.op == "field" and e.args[0].op == "local":
+        return e.args[0].data, e.data
+    return None
 
 
 def _plain(t: Any) -> bool:
@@ -681,6 +693,42 @@ class _Compiler:
             v0 = e.args[0].data if e.args[0].op == "local" else None
             v1 = e.args[1].data if e.args[1].op == "local" else None
 
+            f0, f1 = _field_of_local(e.args[0]), _field_of_local(e.args[1])
+            if f0 is not None and f1 is not None and f0[0] == f1[0]:
+                # `received(n.channel, n.date)`: two fields of one bound variable, read here
+                var, n0, n1 = f0[0], f0[1], f1[1]
+
+                def call2_fields(ctx: Ctx, env: dict[str, Any]) -> Any:
+                    o = env[var]
+                    if o is None:
+                        x = y = None
+                    else:
+                        x = o.date if n0 == "date" else o.id if n0 == "id" else o.fields[n0]
+                        y = o.date if n1 == "date" else o.id if n1 == "id" else o.fields[n1]
+                    if ctx.trace is not None:
+                        return traced(ctx, (x, y))
+                    key = (name, x, y)
+                    memo = ctx.memo
+                    try:
+                        hit = memo.get(key, _NOTHING)
+                    except TypeError:  # an unhashable argument (a map): no memo
+                        return defs[name](ctx, {p0: x, p1: y})
+                    if hit is not _NOTHING:
+                        if type(hit) is Missing:
+                            raise Missing(hit.needs)
+                        return hit
+                    root = ctx.root
+                    if root is not ctx and (free or ctx.same_as_root(name, reads)):
+                        return shared(ctx, root, key, {p0: x, p1: y})
+                    try:
+                        v = defs[name](ctx, {p0: x, p1: y})
+                    except Missing as m:
+                        memo[key] = Missing(m.needs)
+                        raise
+                    memo[key] = v
+                    return v
+                return call2_fields
+
             def call2(ctx: Ctx, env: dict[str, Any]) -> Any:
                 x = env[v0] if v0 is not None else a0(ctx, env)
                 y = env[v1] if v1 is not None else a1(ctx, env)
@@ -950,7 +998,8 @@ class _Compiler:
         if kind == "date":
             sign = 1 if op == "+" else -1
             if e.args[1].op == "duration":  # `d + 30 days`: the step is known
-                return _date_step(left, e.args[1].data[0] * sign, e.args[1].data[1])
+                return _date_step(left, e.args[1].data[0] * sign, e.args[1].data[1],
+                                  e.args[0].data if e.args[0].op == "local" else None)
 
             def date_arith(ctx: Ctx, env: dict[str, Any]) -> Any:
                 a, b = left(ctx, env), right(ctx, env)
@@ -964,6 +1013,11 @@ class _Compiler:
             return lambda ctx, env: Duration(left(ctx, env).amount + right(ctx, env).amount, "days")
         plain = _plain(e.args[0].type) and _plain(e.args[1].type)
         if plain and op in "+-":  # integers or money: never a Fraction to convert
+            if e.args[1].op == "lit" and e.args[1].data is not None:  # `x + 1`: read directly
+                k = e.args[1].data
+                if op == "+":
+                    return lambda ctx, env: None if (a := left(ctx, env)) is None else a + k
+                return lambda ctx, env: None if (a := left(ctx, env)) is None else a - k
             if op == "+":
                 def add_plain(ctx: Ctx, env: dict[str, Any]) -> Any:
                     a, b = left(ctx, env), right(ctx, env)
@@ -1037,6 +1091,15 @@ class _Compiler:
 
         f = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}[op]
         if plain:  # the operator itself, not `f` (a call fewer)
+            if e.args[1].op == "lit" and e.args[1].data is not None:  # `x <= 90`
+                k = e.args[1].data
+                if op == "<":
+                    return lambda ctx, env: False if (a := left(ctx, env)) is None else a < k
+                if op == "<=":
+                    return lambda ctx, env: False if (a := left(ctx, env)) is None else a <= k
+                if op == ">":
+                    return lambda ctx, env: False if (a := left(ctx, env)) is None else a > k
+                return lambda ctx, env: False if (a := left(ctx, env)) is None else a >= k
             if op == "<":
                 def lt_plain(ctx: Ctx, env: dict[str, Any]) -> Any:
                     a, b = left(ctx, env), right(ctx, env)
