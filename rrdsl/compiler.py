@@ -637,9 +637,12 @@ class _Compiler:
             if len(args) == 2:
                 a0, a1 = args
                 p0, p1 = params
+                v0 = e.args[0].data if e.args[0].op == "local" else None
+                v1 = e.args[1].data if e.args[1].op == "local" else None
 
                 def call_q2(ctx: Ctx, env: dict[str, Any]) -> Any:
-                    x, y = a0(ctx, env), a1(ctx, env)
+                    x = env[v0] if v0 is not None else a0(ctx, env)
+                    y = env[v1] if v1 is not None else a1(ctx, env)
                     if ctx.trace is not None:
                         return traced(ctx, (x, y))
                     return untraced_q(ctx, (name, (x, y)), {p0: x, p1: y})
@@ -1269,6 +1272,16 @@ class _Compiler:
                 return pick(vals) if vals else None
             return pick_date
         if name == "days_between":
+            d0 = _field_of_local(e.args[0])
+            if d0 is not None and d0[1] == "date" and e.args[1].op == "local":
+                # `days_between(m.date, d)`: both read here (two calls fewer)
+                v0, v1 = d0[0], e.args[1].data
+
+                def between_read(ctx: Ctx, env: dict[str, Any]) -> Any:
+                    o, b = env[v0], env[v1]
+                    return None if o is None or b is None else (b - o.date).days
+                return between_read
+
             def between(ctx: Ctx, env: dict[str, Any]) -> Any:
                 a, b = args[0](ctx, env), args[1](ctx, env)
                 return None if a is None or b is None else (b - a).days
@@ -1290,6 +1303,22 @@ class _Compiler:
             return dates
         if name == "overlap_days":
             f1, f2, f3, f4 = args
+            d1, d4 = _field_of_local(e.args[0]), _field_of_local(e.args[3])
+            if d1 is not None and d4 is not None and d1[1] == d4[1] == "date":
+                # `overlap_days(x.date, ..., ..., m.date)`: the two dates of events read here
+                v1, v4 = d1[0], d4[0]
+
+                def overlap_read(ctx: Ctx, env: dict[str, Any]) -> Any:
+                    o1 = env[v1]
+                    a1 = None if o1 is None else o1.date
+                    a2, b1 = f2(ctx, env), f3(ctx, env)
+                    o4 = env[v4]
+                    if a1 is None or a2 is None or b1 is None or o4 is None:
+                        return None
+                    b2 = o4.date
+                    days = ((a2 if a2 < b2 else b2) - (a1 if a1 > b1 else b1)).days
+                    return days if days > 0 else 0
+                return overlap_read
 
             def overlap(ctx: Ctx, env: dict[str, Any]) -> Any:
                 a1, a2, b1, b2 = f1(ctx, env), f2(ctx, env), f3(ctx, env), f4(ctx, env)
