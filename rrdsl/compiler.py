@@ -466,6 +466,18 @@ class _Compiler:
                 return slow(ctx, key) if v is _NOTHING else v
             return read1
 
+        if len(args) == 2 and e.args[0].op == e.args[1].op == "local":
+            w0, w1 = e.args[0].data, e.args[1].data
+
+            def read2(ctx: Ctx, env: dict[str, Any]) -> Any:
+                key = (env[w0], env[w1])
+                table = ctx.facts.values.get(name)
+                if table is None or ctx.trace is not None:
+                    return slow(ctx, key)
+                v = table.get(key, _NOTHING)
+                return slow(ctx, key) if v is _NOTHING else v
+            return read2
+
         def read(ctx: Ctx, env: dict[str, Any]) -> Any:
             key = tuple([a(ctx, env) for a in args])
             table = ctx.facts.values.get(name)
@@ -664,6 +676,36 @@ class _Compiler:
         if len(args) == 1:
             a0, p0 = args[0], params[0]
             v0 = e.args[0].data if e.args[0].op == "local" else None
+
+            fa = _field_of_local(e.args[0])
+            if fa is not None and fa[1] not in ("date", "id"):
+                w, f = fa  # `underwritten_offering(q.method)`: the field read here
+
+                def call1_field(ctx: Ctx, env: dict[str, Any]) -> Any:
+                    x = None if (o := env[w]) is None else o.fields[f]
+                    if ctx.trace is not None:
+                        return traced(ctx, (x,))
+                    key = (name, x)
+                    memo = ctx.memo
+                    try:
+                        hit = memo.get(key, _NOTHING)
+                    except TypeError:  # an unhashable argument (a map): no memo
+                        return defs[name](ctx, {p0: x})
+                    if hit is not _NOTHING:
+                        if type(hit) is Missing:
+                            raise Missing(hit.needs)
+                        return hit
+                    root = ctx.root
+                    if root is not ctx and (free or ctx.same_as_root(name, reads)):
+                        return shared(ctx, root, key, {p0: x})
+                    try:
+                        v = defs[name](ctx, {p0: x})
+                    except Missing as m:
+                        memo[key] = Missing(m.needs)
+                        raise
+                    memo[key] = v
+                    return v
+                return call1_field
 
             def call1(ctx: Ctx, env: dict[str, Any]) -> Any:
                 x = env[v0] if v0 is not None else a0(ctx, env)
@@ -976,6 +1018,18 @@ class _Compiler:
         val = self.compile(e.args[0])
         src = self.compile(e.args[1])
         where = self.compile(e.args[2]) if len(e.args) > 2 else None
+
+        if e.args[0].op == "local" and e.args[0].data == var and where is not None:
+            # `{i for i in group where P(i)}`: the element itself, without a call to read it
+            def filtered(ctx: Ctx, env: dict[str, Any]) -> Any:
+                out = set()
+                env2 = dict(env)
+                for x in _ordered(src(ctx, env)):  # which missing fact stops it: a fixed one
+                    env2[var] = x
+                    if where(ctx, env2):
+                        out.add(x)
+                return frozenset(out)
+            return filtered
 
         def comp(ctx: Ctx, env: dict[str, Any]) -> Any:
             out = set()
