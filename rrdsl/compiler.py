@@ -185,6 +185,8 @@ def _date_step(anchor: Fn, n: int, unit: str, var: str | None = None) -> Fn:
             return lambda ctx, env: None if (a := env[var]) is None else a + step
         return lambda ctx, env: None if (a := anchor(ctx, env)) is None else a + step
     if unit == "business_days":
+        if var is not None:
+            return lambda ctx, env: None if (a := env[var]) is None else ctx.calendar.add(a, n)
         return lambda ctx, env: None if (a := anchor(ctx, env)) is None else ctx.calendar.add(a, n)
     months = n if unit == "months" else 12 * n
     if var is not None:
@@ -1291,10 +1293,14 @@ class _Compiler:
 
     def op_if(self, e: ir.E) -> Fn:
         c, a, b = (self.compile(x) for x in e.args)
+        if e.args[2].op == "local":  # `... else sent`: the variable read here
+            var = e.args[2].data
+            return lambda ctx, env: a(ctx, env) if c(ctx, env) else env[var]
         return lambda ctx, env: a(ctx, env) if c(ctx, env) else b(ctx, env)
 
     def op_nth(self, e: ir.E) -> Fn:
-        return _date_step(self.compile(e.args[0]), e.data[0], e.data[1])
+        return _date_step(self.compile(e.args[0]), e.data[0], e.data[1],
+                          e.args[0].data if e.args[0].op == "local" else None)
 
     def op_builtin(self, e: ir.E) -> Fn:
         name, extra = e.data

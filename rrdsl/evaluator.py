@@ -495,6 +495,7 @@ class Evaluator:
         # one set of each per run, emptied for each instance (each result gets sorted copies)
         qualitative, missing = self._qualitative, self._missing
         new = _NEW
+        where, where_at, not_met = np.where, np.where_at, self._not_met
         for bearer in bearers:
             for event in events:
                 # one clause instance: its bindings and its id
@@ -525,7 +526,30 @@ class Evaluator:
                 res.explanation = None
                 if event is not None and event.type in qualitative_events:
                     qualitative.add(f"{event.type} {event.id}")
-                decide(np, env, missing, res, event)
+                # 1. the trigger's condition is judged on the facts as they stood on the
+                # event's day (a condition that reads no event has the same value in every
+                # context); here, so that an instance its event does not trigger (most of a
+                # clause's instances for each party and event) is decided without a call
+                if where is not None and event is not None:
+                    try:
+                        ok = where(ctx.at(event.date) if where_at else ctx, env)
+                    except Missing as m:
+                        missing |= m.needs
+                        _undetermined(res, missing)
+                    else:
+                        if ok:
+                            decide(np, env, missing, res, event)
+                        else:
+                            res.status = "not_triggered"
+                            key = (nid, event)
+                            reason = not_met.get(key)
+                            if reason is None:
+                                reason = not_met[key] = (
+                                    f"{event.type} {event.id} of {event.date.isoformat()} "
+                                    f"does not meet: {np.where_text}")
+                            res.reason = reason
+                else:
+                    decide(np, env, missing, res, event)
                 if missing:
                     res.missing = sorted(missing)
                 if qualitative:
@@ -534,27 +558,10 @@ class Evaluator:
 
     def fast_decide(self, np: _NormPlan, env: dict[str, Any], missing: set[str],
                     res: NormResult, event: EventValue | None) -> None:
+        """Steps 1 (after the trigger's condition, which fast_norm judges) to 5."""
         n = np.norm
         ctx = self.ctx
         as_of = self.as_of
-        # 1. the trigger's condition is judged on the facts as they stood on the event's day
-        if np.where is not None and event is not None:
-            try:
-                # (a condition that reads no event has the same value in every context)
-                ok = np.where(ctx.at(event.date) if np.where_at else ctx, env)
-            except Missing as m:
-                missing |= m.needs
-                return _undetermined(res, missing)
-            if not ok:
-                res.status = "not_triggered"
-                key = (n.id, event)
-                reason = self._not_met.get(key)
-                if reason is None:
-                    reason = self._not_met[key] = (
-                        f"{event.type} {event.id} of {event.date.isoformat()} does not "
-                        f"meet: {np.where_text}")
-                res.reason = reason
-                return None
         if np.when is not None:
             try:
                 ok = np.when(ctx, env)
