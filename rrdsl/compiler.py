@@ -15,7 +15,7 @@ from typing import Any
 from . import ir
 from .diagnostics import SOURCES, Span
 from .runtime import Ctx, EvalFailure, Missing, Node
-from .values import Duration, EventValue, show
+from .values import Duration, EventValue, event_order, show
 
 Fn = Callable[[Ctx, dict[str, Any]], Any]
 
@@ -398,7 +398,7 @@ class _Compiler:
             return events
 
         def union(ctx: Ctx, env: dict[str, Any]) -> Any:
-            found = tuple(sorted(x for n in names for x in ctx.events(n)))
+            found = tuple(sorted([x for n in names for x in ctx.events(n)], key=event_order))
             ctx.qualitative.update(f"{ev.type} {ev.id}" for ev in found
                                    if ev.type in qualitative)
             return found

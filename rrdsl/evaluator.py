@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -22,7 +22,7 @@ from .compiler import Plan, snippet
 from .diagnostics import Diagnostic, EvaluationError
 from .facts import FactSet
 from .runtime import Ctx, EvalFailure, Missing, Node
-from .values import EventValue, show
+from .values import EventValue, event_order, show
 
 STATUSES = ("not_triggered", "pending", "in_force", "fulfilled", "breached", "expired",
             "suspended", "excused", "undetermined")
@@ -186,7 +186,7 @@ class Evaluator:
         self.ctx = Ctx(facts, as_of, calendar_for(self.c.calendar), trace=trace)
         self.fns = plan.fns
         self.qualitative_events = _qualitative_events(plan)
-        self._triggers: dict[tuple[str, ...], list[EventValue]] = {}
+        self._triggers: dict[tuple[str, ...], Sequence[EventValue]] = {}
         self._qualitative: set[str] = set()
         self._missing: set[str] = set()
         # the fast path's texts for a clause instance not triggered by its event (the same for
@@ -194,15 +194,15 @@ class Evaluator:
         self.as_of_text = as_of.isoformat()
         self._not_met: dict[tuple[str, EventValue], str] = {}
 
-    def triggers(self, names: tuple[str, ...]) -> list[EventValue]:
+    def triggers(self, names: tuple[str, ...]) -> Sequence[EventValue]:
         """The events of these types as of the as-of date, in order (computed once)."""
         found = self._triggers.get(names)
         if found is None:
             if len(names) == 1:  # one type: already in (date, sequence) order
-                found = self._triggers[names] = list(self.ctx.events(names[0]))
-            else:
+                found = self._triggers[names] = self.ctx.events(names[0])
+            else:  # in (date, sequence) order: EventValue's order, without calling __lt__
                 found = self._triggers[names] = sorted(
-                    e for name in names for e in self.ctx.events(name))
+                    [e for name in names for e in self.ctx.events(name)], key=event_order)
         return found
 
     def run(self) -> Outcome:
