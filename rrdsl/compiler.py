@@ -867,6 +867,32 @@ class _Compiler:
             if e.type.kind == "duration":
                 return lambda ctx, env: Duration(sum(d.amount for d in items(ctx, env)), "days")
 
+            se = e.args[1]
+            if (se.op == "events" and len(se.data) == 1
+                    and not self.contract.events[se.data[0]].qualitative):
+                # `sum(s.shares for s in SharesSold where ...)`: the events (a tuple, in order,
+                # the same traced or not) read from the context here
+                ename = se.data[0]
+
+                def total_events(ctx: Ctx, env: dict[str, Any]) -> Any:
+                    found = ctx._events.get(ename)
+                    if found is None:
+                        found = ctx.events(ename)
+                    acc = zero
+                    env2 = dict(env)
+                    needs: frozenset[str] | None = None
+                    for x in found:
+                        env2[var] = x
+                        try:
+                            if where is None or where(ctx, env2):
+                                acc = acc + val(ctx, env2)
+                        except Missing as m:  # every missing fact is named, whatever the order
+                            needs = m.needs if needs is None else needs | m.needs
+                    if needs:
+                        raise Missing(needs)
+                    return acc
+                return total_events
+
             def total(ctx: Ctx, env: dict[str, Any]) -> Any:
                 acc = zero
                 env2 = dict(env)
