@@ -1273,6 +1273,31 @@ class _Compiler:
 
     def op_and(self, e: ir.E) -> Fn:
         left, right = self.compile(e.args[0]), self.compile(e.args[1])
+        c = e.args[0]
+        if c.op == "cmp" and c.data == "==":
+            a, b = c.args
+            if a.op == "local" and b.op == "field":
+                a, b = b, a
+            eventish = _eventish(a.type) and _eventish(b.type)
+            if (b.op == "local" and a.op == "field" and a.args[0].op == "local"
+                    and a.data not in ("date", "id") and (eventish or (
+                        _plain(a.type) and _plain(b.type)))):
+                # `q.request == d and ...`: the comparison (which reads only bindings, so
+                # cannot be missing a fact) made here, as fused_eq makes it
+                v, f, w = a.args[0].data, a.data, b.data
+                if eventish:
+                    def and_is(ctx: Ctx, env: dict[str, Any]) -> Any:
+                        if (None if (o := env[v]) is None else o.fields[f]) is not env[w]:
+                            return False
+                        return right(ctx, env)
+                    return and_is
+
+                def and_eq(ctx: Ctx, env: dict[str, Any]) -> Any:
+                    same = (None if (o := env[v]) is None else o.fields[f]) == env[w]
+                    if not same:
+                        return False
+                    return right(ctx, env)
+                return and_eq
 
         def and_(ctx: Ctx, env: dict[str, Any]) -> Any:
             try:
