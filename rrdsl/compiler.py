@@ -15,7 +15,7 @@ from typing import Any
 from . import ir
 from .diagnostics import SOURCES, Span
 from .runtime import Ctx, EvalFailure, Missing, Node
-from .values import Duration, EventValue, show
+from .values import Duration, EventValue, event_order, show
 
 Fn = Callable[[Ctx, dict[str, Any]], Any]
 
@@ -176,14 +176,21 @@ def _noted_all(ctx: Ctx, types: frozenset[str]) -> bool:
     return True
 
 
-def _date_step(anchor: Fn, n: int, unit: str) -> Fn:
-    """`anchor + n units` (none stays none), as add_duration computes it."""
+def _date_step(anchor: Fn, n: int, unit: str, var: str | None = None) -> Fn:
+    """`anchor + n units` (none stays none), as add_duration computes it; `var`: the anchor is
+    that bound variable, read directly (a call fewer)."""
     if unit == "days":
         step = datetime.timedelta(days=n)
+        if var is not None:
+            return lambda ctx, env: None if (a := env[var]) is None else a + step
         return lambda ctx, env: None if (a := anchor(ctx, env)) is None else a + step
     if unit == "business_days":
+        if var is not None:
+            return lambda ctx, env: None if (a := env[var]) is None else ctx.calendar.add(a, n)
         return lambda ctx, env: None if (a := anchor(ctx, env)) is None else ctx.calendar.add(a, n)
     months = n if unit == "months" else 12 * n
+    if var is not None:
+        return lambda ctx, env: None if (a := env[var]) is None else add_months(a, months)
     return lambda ctx, env: None if (a := anchor(ctx, env)) is None else add_months(a, months)
 
 
@@ -272,6 +279,13 @@ def _label_args(args: tuple[Any, ...]) -> str:
 #: Static kinds whose values are never a Fraction, an event or a duration: `==` and `<` on
 #: them need none of the engine's conversions (the checker types every expression).
 _PLAIN = frozenset({"int", "shares", "money", "date", "text", "enum", "party", "bool"})
+
+
+def _field_of_local(e: ir.E) -> tuple[str, str] | None:
+    """(variable, field) when `e` is a field of a bound variable (`n.date`), else None."""
+    if e.op == "field" and e.args[0].op == "local":
+        return e.args[0].data, e.data
+    return None
 
 
 def _plain(t: Any) -> bool:
@@ -384,7 +398,7 @@ class _Compiler:
             return events
 
         def union(ctx: Ctx, env: dict[str, Any]) -> Any:
-            found = tuple(sorted(x for n in names for x in ctx.events(n)))
+            found = tuple(sorted([x for n in names for x in ctx.events(n)], key=event_order))
             ctx.qualitative.update(f"{ev.type} {ev.id}" for ev in found
                                    if ev.type in qualitative)
             return found
@@ -453,6 +467,18 @@ class _Compiler:
                 v = table.get(key, _NOTHING)
                 return slow(ctx, key) if v is _NOTHING else v
             return read1
+
+        if len(args) == 2 and e.args[0].op == e.args[1].op == "local":
+            w0, w1 = e.args[0].data, e.args[1].data
+
+            def read2(ctx: Ctx, env: dict[str, Any]) -> Any:
+                key = (env[w0], env[w1])
+                table = ctx.facts.values.get(name)
+                if table is None or ctx.trace is not None:
+                    return slow(ctx, key)
+                v = table.get(key, _NOTHING)
+                return slow(ctx, key) if v is _NOTHING else v
+            return read2
 
         def read(ctx: Ctx, env: dict[str, Any]) -> Any:
             key = tuple([a(ctx, env) for a in args])
@@ -625,9 +651,12 @@ class _Compiler:
             if len(args) == 2:
                 a0, a1 = args
                 p0, p1 = params
+                v0 = e.args[0].data if e.args[0].op == "local" else None
+                v1 = e.args[1].data if e.args[1].op == "local" else None
 
                 def call_q2(ctx: Ctx, env: dict[str, Any]) -> Any:
-                    x, y = a0(ctx, env), a1(ctx, env)
+                    x = env[v0] if v0 is not None else a0(ctx, env)
+                    y = env[v1] if v1 is not None else a1(ctx, env)
                     if ctx.trace is not None:
                         return traced(ctx, (x, y))
                     return untraced_q(ctx, (name, (x, y)), {p0: x, p1: y})
@@ -649,6 +678,36 @@ class _Compiler:
         if len(args) == 1:
             a0, p0 = args[0], params[0]
             v0 = e.args[0].data if e.args[0].op == "local" else None
+
+            fa = _field_of_local(e.args[0])
+            if fa is not None and fa[1] not in ("date", "id"):
+                w, f = fa  # `underwritten_offering(q.method)`: the field read here
+
+                def call1_field(ctx: Ctx, env: dict[str, Any]) -> Any:
+                    x = None if (o := env[w]) is None else o.fields[f]
+                    if ctx.trace is not None:
+                        return traced(ctx, (x,))
+                    key = (name, x)
+                    memo = ctx.memo
+                    try:
+                        hit = memo.get(key, _NOTHING)
+                    except TypeError:  # an unhashable argument (a map): no memo
+                        return defs[name](ctx, {p0: x})
+                    if hit is not _NOTHING:
+                        if type(hit) is Missing:
+                            raise Missing(hit.needs)
+                        return hit
+                    root = ctx.root
+                    if root is not ctx and (free or ctx.same_as_root(name, reads)):
+                        return shared(ctx, root, key, {p0: x})
+                    try:
+                        v = defs[name](ctx, {p0: x})
+                    except Missing as m:
+                        memo[key] = Missing(m.needs)
+                        raise
+                    memo[key] = v
+                    return v
+                return call1_field
 
             def call1(ctx: Ctx, env: dict[str, Any]) -> Any:
                 x = env[v0] if v0 is not None else a0(ctx, env)
@@ -680,6 +739,42 @@ class _Compiler:
             p0, p1 = params
             v0 = e.args[0].data if e.args[0].op == "local" else None
             v1 = e.args[1].data if e.args[1].op == "local" else None
+
+            f0, f1 = _field_of_local(e.args[0]), _field_of_local(e.args[1])
+            if f0 is not None and f1 is not None and f0[0] == f1[0]:
+                # `received(n.channel, n.date)`: two fields of one bound variable, read here
+                var, n0, n1 = f0[0], f0[1], f1[1]
+
+                def call2_fields(ctx: Ctx, env: dict[str, Any]) -> Any:
+                    o = env[var]
+                    if o is None:
+                        x = y = None
+                    else:
+                        x = o.date if n0 == "date" else o.id if n0 == "id" else o.fields[n0]
+                        y = o.date if n1 == "date" else o.id if n1 == "id" else o.fields[n1]
+                    if ctx.trace is not None:
+                        return traced(ctx, (x, y))
+                    key = (name, x, y)
+                    memo = ctx.memo
+                    try:
+                        hit = memo.get(key, _NOTHING)
+                    except TypeError:  # an unhashable argument (a map): no memo
+                        return defs[name](ctx, {p0: x, p1: y})
+                    if hit is not _NOTHING:
+                        if type(hit) is Missing:
+                            raise Missing(hit.needs)
+                        return hit
+                    root = ctx.root
+                    if root is not ctx and (free or ctx.same_as_root(name, reads)):
+                        return shared(ctx, root, key, {p0: x, p1: y})
+                    try:
+                        v = defs[name](ctx, {p0: x, p1: y})
+                    except Missing as m:
+                        memo[key] = Missing(m.needs)
+                        raise
+                    memo[key] = v
+                    return v
+                return call2_fields
 
             def call2(ctx: Ctx, env: dict[str, Any]) -> Any:
                 x = env[v0] if v0 is not None else a0(ctx, env)
@@ -771,6 +866,32 @@ class _Compiler:
         if func == "sum":
             if e.type.kind == "duration":
                 return lambda ctx, env: Duration(sum(d.amount for d in items(ctx, env)), "days")
+
+            se = e.args[1]
+            if (se.op == "events" and len(se.data) == 1
+                    and not self.contract.events[se.data[0]].qualitative):
+                # `sum(s.shares for s in SharesSold where ...)`: the events (a tuple, in order,
+                # the same traced or not) read from the context here
+                ename = se.data[0]
+
+                def total_events(ctx: Ctx, env: dict[str, Any]) -> Any:
+                    found = ctx._events.get(ename)
+                    if found is None:
+                        found = ctx.events(ename)
+                    acc = zero
+                    env2 = dict(env)
+                    needs: frozenset[str] | None = None
+                    for x in found:
+                        env2[var] = x
+                        try:
+                            if where is None or where(ctx, env2):
+                                acc = acc + val(ctx, env2)
+                        except Missing as m:  # every missing fact is named, whatever the order
+                            needs = m.needs if needs is None else needs | m.needs
+                    if needs:
+                        raise Missing(needs)
+                    return acc
+                return total_events
 
             def total(ctx: Ctx, env: dict[str, Any]) -> Any:
                 acc = zero
@@ -926,6 +1047,18 @@ class _Compiler:
         src = self.compile(e.args[1])
         where = self.compile(e.args[2]) if len(e.args) > 2 else None
 
+        if e.args[0].op == "local" and e.args[0].data == var and where is not None:
+            # `{i for i in group where P(i)}`: the element itself, without a call to read it
+            def filtered(ctx: Ctx, env: dict[str, Any]) -> Any:
+                out = set()
+                env2 = dict(env)
+                for x in _ordered(src(ctx, env)):  # which missing fact stops it: a fixed one
+                    env2[var] = x
+                    if where(ctx, env2):
+                        out.add(x)
+                return frozenset(out)
+            return filtered
+
         def comp(ctx: Ctx, env: dict[str, Any]) -> Any:
             out = set()
             env2 = dict(env)
@@ -950,7 +1083,8 @@ class _Compiler:
         if kind == "date":
             sign = 1 if op == "+" else -1
             if e.args[1].op == "duration":  # `d + 30 days`: the step is known
-                return _date_step(left, e.args[1].data[0] * sign, e.args[1].data[1])
+                return _date_step(left, e.args[1].data[0] * sign, e.args[1].data[1],
+                                  e.args[0].data if e.args[0].op == "local" else None)
 
             def date_arith(ctx: Ctx, env: dict[str, Any]) -> Any:
                 a, b = left(ctx, env), right(ctx, env)
@@ -964,6 +1098,11 @@ class _Compiler:
             return lambda ctx, env: Duration(left(ctx, env).amount + right(ctx, env).amount, "days")
         plain = _plain(e.args[0].type) and _plain(e.args[1].type)
         if plain and op in "+-":  # integers or money: never a Fraction to convert
+            if e.args[1].op == "lit" and e.args[1].data is not None:  # `x + 1`: read directly
+                k = e.args[1].data
+                if op == "+":
+                    return lambda ctx, env: None if (a := left(ctx, env)) is None else a + k
+                return lambda ctx, env: None if (a := left(ctx, env)) is None else a - k
             if op == "+":
                 def add_plain(ctx: Ctx, env: dict[str, Any]) -> Any:
                     a, b = left(ctx, env), right(ctx, env)
@@ -1036,13 +1175,36 @@ class _Compiler:
         import operator
 
         f = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}[op]
-        if plain:
-            def order_plain(ctx: Ctx, env: dict[str, Any]) -> Any:
+        if plain:  # the operator itself, not `f` (a call fewer)
+            if e.args[1].op == "lit" and e.args[1].data is not None:  # `x <= 90`
+                k = e.args[1].data
+                if op == "<":
+                    return lambda ctx, env: False if (a := left(ctx, env)) is None else a < k
+                if op == "<=":
+                    return lambda ctx, env: False if (a := left(ctx, env)) is None else a <= k
+                if op == ">":
+                    return lambda ctx, env: False if (a := left(ctx, env)) is None else a > k
+                return lambda ctx, env: False if (a := left(ctx, env)) is None else a >= k
+            if op == "<":
+                def lt_plain(ctx: Ctx, env: dict[str, Any]) -> Any:
+                    a, b = left(ctx, env), right(ctx, env)
+                    return False if a is None or b is None else a < b
+                return lt_plain
+            if op == "<=":
+                def le_plain(ctx: Ctx, env: dict[str, Any]) -> Any:
+                    a, b = left(ctx, env), right(ctx, env)
+                    return False if a is None or b is None else a <= b
+                return le_plain
+            if op == ">":
+                def gt_plain(ctx: Ctx, env: dict[str, Any]) -> Any:
+                    a, b = left(ctx, env), right(ctx, env)
+                    return False if a is None or b is None else a > b
+                return gt_plain
+
+            def ge_plain(ctx: Ctx, env: dict[str, Any]) -> Any:
                 a, b = left(ctx, env), right(ctx, env)
-                if a is None or b is None:
-                    return False
-                return f(a, b)
-            return order_plain
+                return False if a is None or b is None else a >= b
+            return ge_plain
 
         def order(ctx: Ctx, env: dict[str, Any]) -> Any:
             a, b = left(ctx, env), right(ctx, env)
@@ -1111,6 +1273,31 @@ class _Compiler:
 
     def op_and(self, e: ir.E) -> Fn:
         left, right = self.compile(e.args[0]), self.compile(e.args[1])
+        c = e.args[0]
+        if c.op == "cmp" and c.data == "==":
+            a, b = c.args
+            if a.op == "local" and b.op == "field":
+                a, b = b, a
+            eventish = _eventish(a.type) and _eventish(b.type)
+            if (b.op == "local" and a.op == "field" and a.args[0].op == "local"
+                    and a.data not in ("date", "id") and (eventish or (
+                        _plain(a.type) and _plain(b.type)))):
+                # `q.request == d and ...`: the comparison (which reads only bindings, so
+                # cannot be missing a fact) made here, as fused_eq makes it
+                v, f, w = a.args[0].data, a.data, b.data
+                if eventish:
+                    def and_is(ctx: Ctx, env: dict[str, Any]) -> Any:
+                        if (None if (o := env[v]) is None else o.fields[f]) is not env[w]:
+                            return False
+                        return right(ctx, env)
+                    return and_is
+
+                def and_eq(ctx: Ctx, env: dict[str, Any]) -> Any:
+                    same = (None if (o := env[v]) is None else o.fields[f]) == env[w]
+                    if not same:
+                        return False
+                    return right(ctx, env)
+                return and_eq
 
         def and_(ctx: Ctx, env: dict[str, Any]) -> Any:
             try:
@@ -1157,10 +1344,14 @@ class _Compiler:
 
     def op_if(self, e: ir.E) -> Fn:
         c, a, b = (self.compile(x) for x in e.args)
+        if e.args[2].op == "local":  # `... else sent`: the variable read here
+            var = e.args[2].data
+            return lambda ctx, env: a(ctx, env) if c(ctx, env) else env[var]
         return lambda ctx, env: a(ctx, env) if c(ctx, env) else b(ctx, env)
 
     def op_nth(self, e: ir.E) -> Fn:
-        return _date_step(self.compile(e.args[0]), e.data[0], e.data[1])
+        return _date_step(self.compile(e.args[0]), e.data[0], e.data[1],
+                          e.args[0].data if e.args[0].op == "local" else None)
 
     def op_builtin(self, e: ir.E) -> Fn:
         name, extra = e.data
@@ -1192,6 +1383,16 @@ class _Compiler:
                 return pick(vals) if vals else None
             return pick_date
         if name == "days_between":
+            d0 = _field_of_local(e.args[0])
+            if d0 is not None and d0[1] == "date" and e.args[1].op == "local":
+                # `days_between(m.date, d)`: both read here (two calls fewer)
+                v0, v1 = d0[0], e.args[1].data
+
+                def between_read(ctx: Ctx, env: dict[str, Any]) -> Any:
+                    o, b = env[v0], env[v1]
+                    return None if o is None or b is None else (b - o.date).days
+                return between_read
+
             def between(ctx: Ctx, env: dict[str, Any]) -> Any:
                 a, b = args[0](ctx, env), args[1](ctx, env)
                 return None if a is None or b is None else (b - a).days
@@ -1213,6 +1414,22 @@ class _Compiler:
             return dates
         if name == "overlap_days":
             f1, f2, f3, f4 = args
+            d1, d4 = _field_of_local(e.args[0]), _field_of_local(e.args[3])
+            if d1 is not None and d4 is not None and d1[1] == d4[1] == "date":
+                # `overlap_days(x.date, ..., ..., m.date)`: the two dates of events read here
+                v1, v4 = d1[0], d4[0]
+
+                def overlap_read(ctx: Ctx, env: dict[str, Any]) -> Any:
+                    o1 = env[v1]
+                    a1 = None if o1 is None else o1.date
+                    a2, b1 = f2(ctx, env), f3(ctx, env)
+                    o4 = env[v4]
+                    if a1 is None or a2 is None or b1 is None or o4 is None:
+                        return None
+                    b2 = o4.date
+                    days = ((a2 if a2 < b2 else b2) - (a1 if a1 > b1 else b1)).days
+                    return days if days > 0 else 0
+                return overlap_read
 
             def overlap(ctx: Ctx, env: dict[str, Any]) -> Any:
                 a1, a2, b1, b2 = f1(ctx, env), f2(ctx, env), f3(ctx, env), f4(ctx, env)

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import bisect
 import datetime
+import operator
 from typing import Any
 
 from .facts import FactSet
 from .values import EventValue
 
-
-def _event_date(e: EventValue) -> datetime.date:
-    return e.date
+_event_date = operator.attrgetter("date")  # an event's date (in C: bisect calls it often)
 
 
 class Missing(Exception):
@@ -122,8 +121,12 @@ class Ctx:
         found = self._same.get(name)
         if found is None:
             root = self.root
-            found = self._same[name] = all(len(self.events(t)) == len(root.events(t))
-                                           for t in types)
+            found = True
+            for t in types:
+                if len(self.events(t)) != len(root.events(t)):
+                    found = False
+                    break
+            self._same[name] = found
         return found
 
     def at(self, day: datetime.date) -> Ctx:

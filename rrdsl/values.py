@@ -8,6 +8,7 @@ Integers are `int`; money is `Decimal`; ratios are exact `Fraction`s; dates are
 from __future__ import annotations
 
 import datetime
+import operator
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -31,8 +32,13 @@ class EventValue:
     def __repr__(self) -> str:
         return f"{self.type}({self.id}, {self.date})"
 
-    def __lt__(self, other: EventValue) -> bool:
-        return (self.date, self.seq) < (other.date, other.seq)
+    def __lt__(self, other: EventValue) -> bool:  # (date, seq) < (other.date, other.seq)
+        d, o = self.date, other.date
+        return d < o or (d == o and self.seq < other.seq)
+
+
+#: The sort key of EventValue's order, (date, sequence), for sorting only events (in C).
+event_order = operator.attrgetter("date", "seq")
 
 
 class Duration:
