@@ -395,7 +395,7 @@ class _Loader:
             if etype not in self.c.events:
                 if etype in self.foreign:
                     continue
-                guess = did_you_mean(etype, self.c.events)
+                guess = did_you_mean(etype, [*self.c.events, *self.foreign])
                 self.err("E505", f"unknown event type '{etype}'", ("events", etype, KEY),
                          *((f"did you mean '{guess}'?",) if guess else ()))
                 continue
@@ -468,7 +468,8 @@ class _Loader:
             if name not in self.c.facts:
                 if name in self.foreign:
                     continue
-                guess = did_you_mean(name, self.c.facts)
+                # several agreements read the file: the name may be meant for another of them
+                guess = did_you_mean(name, [*self.c.facts, *self.foreign])
                 self.err("E502", f"unknown fact '{name}'", path + (KEY,),
                          *((f"did you mean '{guess}'?",) if guess else ()),
                          "the contract declares the facts it reads with `fact`")

@@ -416,3 +416,15 @@ def test_diff_usage_error_for_a_missing_folder(at_root: None,
     assert main(["diff", "contracts/savvis_2001.rrd", "contracts/original_2000.rrd",
                  "--scenarios", "no/such/dir"]) == 2
     assert "E704" in capsys.readouterr().err
+
+
+def test_a_misspelt_fact_is_matched_against_every_agreement_loaded(
+        at_root: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    facts = tmp_path / "f.toml"
+    facts.write_text("as_of = 2001-06-01\n[facts]\n"
+                     "february_2000_common_share = { WCAS = 1 }\n", encoding="utf-8")
+    assert main(["eval", "contracts/savvis_2001.rrd", "contracts/original_2000.rrd",
+                 str(facts)]) == 1
+    err = capsys.readouterr().err
+    assert "error[E502]: unknown fact 'february_2000_common_share'" in err
+    assert "did you mean 'february_2000_common_shares'?" in err
