@@ -751,28 +751,22 @@ class Evaluator:
     def values(self) -> list[ValueResult]:
         if self.trace:
             return self.traced_values()
+        kinds, specs = _value_specs(self.plan)
+        domain = self.domain
+        doms = [domain(kind, what) for kind, what in kinds]  # each at most MAX_VALUE_INSTANCES
         out: list[ValueResult] = []
         append = out.append
         ctx = self.ctx
         memo = ctx.memo
         get = memo.get
-        domains_of: dict[tuple[str, Any], list[Any]] = {}
-        for d, name, fn, params, kinds, qual in _value_specs(self.plan):
-            domains = []
-            for kind_what in kinds:
-                dom = domains_of.get(kind_what)
-                if dom is None:
-                    dom = domains_of[kind_what] = self.domain(*kind_what)
-                domains.append(dom)
-            if len(params) == 1:  # the common case, without the general path's tuples
-                p0 = params[0]
-                events = kinds[0][0] == "events"
-                prefix = name + "("
-                for x in domains[0][:MAX_VALUE_INSTANCES]:
-                    # party values are names (show(name) is the name), events show their id
-                    label = prefix + (x.id if events else x) + ")"
-                    # what the clauses already asked for is in the memo (the compiler's key;
-                    # a definition resting on assumptions keeps them beside its value)
+        new = _NEW
+        for d, name, prefix, fn, params, dix, events, qual in specs:
+            if len(dix) == 1:  # the common case, without the general path's tuples
+                p0, ev = params[0], events[0]
+                for x in doms[dix[0]]:
+                    # party values are names (show(name) is the name), events show their id.
+                    # What the clauses already asked for is in the memo (the compiler's key;
+                    # a definition resting on assumptions keeps them beside its value).
                     if qual:
                         hit = get((name, (x,)), _NOTHING)
                         v = _NOTHING if hit is _NOTHING else hit[0]
@@ -785,22 +779,26 @@ class Evaluator:
                             v = Missing(m.needs)
                         if not qual:
                             memo[(name, x)] = v
+                    # made as `_result` makes a NormResult: without the constructor's call
+                    r = new(ValueResult)
+                    r.definition, r.label = d, prefix + (x.id if ev else x) + ")"
                     if type(v) is Missing:
-                        append(ValueResult(d, label, None, sorted(v.needs), None))
+                        r.value, r.missing = None, sorted(v.needs)
                     else:
-                        append(ValueResult(d, label, v, [], None))
+                        r.value, r.missing = v, []
+                    r.explanation = None
+                    append(r)
                 continue
-            if len(params) == 2:  # as above, for two parameters (no tuples or joins)
+            if len(dix) == 2:  # as above, for two parameters (no tuples or joins)
                 p0, p1 = params
-                ev0, ev1 = kinds[0][0] == "events", kinds[1][0] == "events"
-                prefix = name + "("
+                ev0, ev1 = events
                 left = MAX_VALUE_INSTANCES
-                for x in domains[0]:
+                ys = doms[dix[1]]
+                for x in doms[dix[0]]:
                     if left <= 0:
                         break
                     head = prefix + (x.id if ev0 else x) + ", "
-                    for y in domains[1][:left]:
-                        label = head + (y.id if ev1 else y) + ")"
+                    for y in (ys if len(ys) <= left else ys[:left]):
                         if qual:
                             hit = get((name, (x, y)), _NOTHING)
                             v = _NOTHING if hit is _NOTHING else hit[0]
@@ -813,16 +811,21 @@ class Evaluator:
                                 v = Missing(m.needs)
                             if not qual:
                                 memo[(name, x, y)] = v
+                        r = new(ValueResult)
+                        r.definition, r.label = d, head + (y.id if ev1 else y) + ")"
                         if type(v) is Missing:
-                            append(ValueResult(d, label, None, sorted(v.needs), None))
+                            r.value, r.missing = None, sorted(v.needs)
                         else:
-                            append(ValueResult(d, label, v, [], None))
-                    left -= len(domains[1])
+                            r.value, r.missing = v, []
+                        r.explanation = None
+                        append(r)
+                    left -= len(ys)
                 continue
-            if not params:
+            if not dix:
                 combos: Any = ((),)
             else:
-                combos = itertools.islice(itertools.product(*domains), MAX_VALUE_INSTANCES)
+                combos = itertools.islice(itertools.product(*[doms[k] for k in dix]),
+                                          MAX_VALUE_INSTANCES)
             for combo in combos:
                 label = name + ("(" + ", ".join([v.id if type(v) is EventValue else v
                                                  for v in combo]) + ")" if combo else "")
@@ -844,12 +847,18 @@ class Evaluator:
                     append(ValueResult(d, label, v, [], None))
         return out
 
-    def domain(self, kind: str, what: Any) -> list[Any]:
+    def domain(self, kind: str, what: Any) -> Sequence[Any]:
+        """The arguments a derived value is reported for: the parties (of a role), or the events
+        of the named types in (date, sequence) order; at most MAX_VALUE_INSTANCES of them."""
         if kind == "role":
-            return sorted(self.facts.roles.get(what, ()))
-        if kind == "parties":
-            return sorted(self.facts.parties)
-        return sorted(e for n in what for e in self.ctx.events(n))
+            found: Sequence[Any] = sorted(self.facts.roles.get(what, ()))
+        elif kind == "parties":
+            found = sorted(self.facts.parties)
+        elif len(what) == 1:  # one type: already in order
+            found = self.ctx.events(what[0])
+        else:
+            found = sorted([e for n in what for e in self.ctx.events(n)], key=event_order)
+        return found if len(found) <= MAX_VALUE_INSTANCES else found[:MAX_VALUE_INSTANCES]
 
     def traced_values(self) -> list[ValueResult]:
         out = []
@@ -1071,27 +1080,35 @@ def _norm_plans(plan: Plan) -> list[_NormPlan]:
     return found  # type: ignore[no-any-return]
 
 
-def _value_specs(plan: Plan) -> list[tuple[ir.Definition, str, Any, list[str],
-                                           list[tuple[str, Any]], bool]]:
+def _value_specs(plan: Plan) -> tuple[list[tuple[str, Any]], list[tuple[Any, ...]]]:
     """The definitions reported as derived values (every parameter a party or an event of
-    named types) with how to enumerate their arguments; computed once per plan."""
-    specs = plan.cache.get("value_specs")
-    if specs is None:
-        specs = []
+    named types) with how to enumerate their arguments, computed once per plan: the kinds of
+    argument (("role", name), ("parties", None) or ("events", names)), each listed once, and
+    for each definition (definition, name, label prefix, closure, parameters, the index of
+    each parameter's kind, whether each is an event, whether it rests on assumptions)."""
+    found = plan.cache.get("value_specs")
+    if found is None:
+        kinds: list[tuple[str, Any]] = []
+        specs: list[tuple[Any, ...]] = []
         for d in plan.contract.definitions.values():
-            kinds: list[tuple[str, Any]] = []
+            dix: list[int] = []
             for _, t in d.params:
                 if t.kind == "party":
-                    kinds.append(("role", t.name) if t.name else ("parties", None))
+                    kind: tuple[str, Any] = ("role", t.name) if t.name else ("parties", None)
                 elif t.kind == "event" and t.names:
-                    kinds.append(("events", tuple(t.names)))
+                    kind = ("events", tuple(t.names))
                 else:
                     break
+                if kind not in kinds:
+                    kinds.append(kind)
+                dix.append(kinds.index(kind))
             else:
-                specs.append((d, d.name, plan.defs[d.name], [p for p, _ in d.params], kinds,
+                specs.append((d, d.name, d.name + "(", plan.defs[d.name],
+                              [p for p, _ in d.params], tuple(dix),
+                              tuple(kinds[k][0] == "events" for k in dix),
                               d.name in plan.qual_defs))
-        plan.cache["value_specs"] = specs
-    return specs  # type: ignore[no-any-return]
+        found = plan.cache["value_specs"] = (kinds, specs)
+    return found  # type: ignore[no-any-return]
 
 
 class _Unknown:
