@@ -21,6 +21,10 @@ Run it from anywhere with the Python that has rrdsl installed (`pip install -e .
     the engine's time to the baseline's, and the check that the baseline's answers agree with
     the engine's on every generated fact set (the run fails if one does not).
 
+The passes of (c) and (d) are taken in rounds, one of each kind per round, and each ratio of
+(d) is the median of the ratios within a round: the machine's speed drifts from minute to
+minute, and a ratio of passes taken minutes apart would measure the drift.
+
 docs/performance.md explains the figures and keeps the latest results.
 """
 
@@ -115,6 +119,24 @@ def timed(fn: Callable[[], Any], passes: int, cpu: list[float] | None = None) ->
         if cpu is not None:
             cpu.append(time.process_time() - c)
     return out
+
+
+def interleaved(fns: dict[str, Callable[[], Any]], passes: int,
+                cpu: dict[str, list[float]]) -> dict[str, list[float]]:
+    """`timed` for several functions, one pass of each in turn, `passes` rounds: this machine
+    changes speed by tens of per cent from one minute to the next, and taking the passes of
+    each function together would give each a different machine.  Wall-clock seconds by name,
+    in round order (so that round k of two functions can be compared)."""
+    wall: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(passes):
+        for k, fn in fns.items():
+            wall[k] += timed(fn, 1, cpu[k])
+    return wall
+
+
+def paired_ratio(top: list[float], bottom: list[float]) -> float:
+    """The median over rounds of one function's time over another's in the same round."""
+    return statistics.median(a / b for a, b in zip(top, bottom, strict=True))
 
 
 def evaluate_all(contract: Any, fact_sets: Sequence[Any], values: bool) -> None:
@@ -247,7 +269,7 @@ def parse_check(repeats: int) -> dict[str, Any]:
         parse.append(t1 - t0)
         check.append(t2 - t1)
         comp.append(t3 - t2)
-    both = [a + b for a, b in zip(parse, check)]
+    both = [a + b for a, b in zip(parse, check, strict=True)]
     return {"first_parse_s": first_parse, "parse_median_s": statistics.median(parse),
             "check_median_s": statistics.median(check),
             "parse_check_median_s": statistics.median(both),
@@ -261,7 +283,7 @@ def _rate(n: int, seconds: list[float]) -> float:
     return n / statistics.median(seconds)
 
 
-def main(argv: Sequence[str] | None = None) -> int:  # noqa: C901 - one report
+def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--fact-sets", type=int, default=10_000)
@@ -319,16 +341,14 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: C901 - one report
 
         cpu: dict[str, list[float]] = {k: [] for k in ("validate", "values", "no_values",
                                                         "baseline", "four_clauses")}
-        wall = {"validate": timed(validate, args.passes, cpu["validate"]),
-                "values": timed(lambda: evaluate_all(contract, fact_sets, True), args.passes,
-                                cpu["values"]),
-                "no_values": timed(lambda: evaluate_all(contract, fact_sets, False),
-                                   args.passes, cpu["no_values"])}
+        wall = {"validate": timed(validate, args.passes, cpu["validate"])}
+        fns: dict[str, Callable[[], Any]] = {
+            "values": lambda: evaluate_all(contract, fact_sets, True),
+            "no_values": lambda: evaluate_all(contract, fact_sets, False)}
         if baseline_too:
-            wall["baseline"] = timed(lambda: baseline_all(fact_sets), args.passes,
-                                     cpu["baseline"])
-            wall["four_clauses"] = timed(lambda: clause_subset_all(contract, fact_sets),
-                                         args.passes, cpu["four_clauses"])
+            fns["baseline"] = lambda: baseline_all(fact_sets)
+            fns["four_clauses"] = lambda: clause_subset_all(contract, fact_sets)
+        wall.update(interleaved(fns, args.passes, cpu))
         agree, answers, problems = agreement(contract, fact_sets)
         sample = fact_sets[:1000]
         return {
@@ -339,6 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: C901 - one report
             "per_s": {k: _rate(n, v) for k, v in wall.items()},
             "cpu_per_s": {k: _rate(n, v) for k, v in cpu.items() if v},
             "median_s": {k: statistics.median(v) for k, v in wall.items()},
+            "wall_s": wall,
             "agreeing_fact_sets": agree, "answers_compared": answers,
             "disagreements": problems[:20]}
 
@@ -349,7 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: C901 - one report
     res["generate_s"] = gen_s
     rate, cpu_rate = c["per_s"], c["cpu_per_s"]
     say(f"\n(c) evaluation of {n:,} generated fact sets (seed {SEED}), built in advance; median of "
-        f"{args.passes} passes, wall clock (CPU time in brackets):")
+        f"{args.passes} passes in rounds, wall clock (CPU time in brackets):")
     say(f"    {slice_note}: {c['clauses']} clauses, {c['answers_per_fact_set']:.1f} answers per "
         "fact set")
     say(f"    evaluate(values=True)  : {rate['values']:8,.0f} fact sets/s "
@@ -368,14 +389,15 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: C901 - one report
     say(f"    evaluate(values=False) : {wr['no_values']:8,.0f} fact sets/s "
         f"({1e6 / wr['no_values']:.0f} µs each) [{wc['no_values']:,.0f}/s]")
 
-    med = c["median_s"]
+    rounds = c["wall_s"]
     d = res["baseline"] = {
         "decisions_per_s": rate["baseline"],
-        "ratio_values": med["values"] / med["baseline"],
-        "ratio_no_values": med["no_values"] / med["baseline"],
-        "ratio_four_clauses": med["four_clauses"] / med["baseline"]}
+        "ratio_values": paired_ratio(rounds["values"], rounds["baseline"]),
+        "ratio_no_values": paired_ratio(rounds["no_values"], rounds["baseline"]),
+        "ratio_four_clauses": paired_ratio(rounds["four_clauses"], rounds["baseline"])}
     say("\n(d) hand-written plain Python (bench/baseline.py: §3(a).further_notice, §3(a).register, "
-        "§3(b).register, §3(c)(iii).cutback_right):")
+        "§3(b).register, §3(c)(iii).cutback_right); ratios: the median of the ratios within "
+        "each round:")
     say(f"    baseline               : {d['decisions_per_s']:8,.0f} fact sets/s "
         f"[{cpu_rate['baseline']:,.0f}/s]")
     say(f"    engine time / baseline : {d['ratio_values']:.2f}× (values=True), "
