@@ -369,7 +369,7 @@ def _largest_remainder(total: int, weights: list[tuple[str, int]]) -> dict[str, 
     return out
 
 
-def decide(facts: Any, as_of: datetime.date | None = None) -> dict[str, Answer]:  # noqa: C901
+def decide(facts: Any, as_of: datetime.date | None = None) -> dict[str, Answer]:
     """Every answer of the four clauses, keyed by the engine's instance name."""
     day = as_of or facts.as_of
     deal = Deal(facts, day)

@@ -59,7 +59,7 @@ class _Ids:
         return f"{prefix}{n}"
 
 
-def fact_data(rng: random.Random) -> dict[str, Any]:  # noqa: C901 - one recipe
+def fact_data(rng: random.Random) -> dict[str, Any]:
     """One fact set as a TOML-shaped mapping."""
     ids = _Ids()
     investors = rng.sample(INVESTORS, rng.randint(2, 6))
@@ -106,10 +106,9 @@ def fact_data(rng: random.Random) -> dict[str, Any]:  # noqa: C901 - one recipe
     # §3(a): Demand Notices, further notices, inclusion requests, cutback opinions
     demands: list[tuple[str, datetime.date, dict[str, int], str]] = []
     for _ in range(rng.choice((0, 1, 1, 1, 2, 2, 3))):
-        if demands and rng.random() < 0.15:  # a second notice on the same day
-            date = demands[-1][1]
-        else:
-            date = _day(rng, START, horizon)
+        # now and then a second notice on the same day
+        date = (demands[-1][1] if demands and rng.random() < 0.15
+                else _day(rng, START, horizon))
         shares = request_shares()
         method = rng.choices(METHODS, METHOD_WEIGHTS)[0]
         dn = add("DemandNotice", "dn", date, shares=shares, method=method,
