@@ -22,7 +22,7 @@ import attrs
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from . import ast
+from . import ast, parsecache
 from .diagnostics import (
     SOURCES,
     Diagnostic,
@@ -385,11 +385,15 @@ def _comments(tokens: list[Token], text: str) -> tuple[Comment, ...]:
     return tuple(out)
 
 
-def _parse(text: str, file: str) -> ast.Module:
+def _parse(text: str, file: str, cache: bool = False) -> ast.Module:
     text = text.removeprefix("\ufeff")  # a byte order mark is not part of the first line
     SOURCES.add(file, text)
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
         decode_source(text.encode("utf-8"), file)
+    if cache:  # a file read from disk: parsed before, with the same text? (rrdsl/parsecache.py)
+        module = parsecache.load(file, text)
+        if module is not None:
+            return module
     _STATE.comments = []  # the comments of this parse (the lexer callback appends to it)
     try:
         tree = lark_parser().parse(text)
@@ -406,7 +410,10 @@ def _parse(text: str, file: str) -> ast.Module:
     finally:
         _STATE.comments = None
     _check_depth(tree, file)
-    return attrs.evolve(_Builder(file, text).module(tree), comments=_comments(comments, text))
+    module = attrs.evolve(_Builder(file, text).module(tree), comments=_comments(comments, text))
+    if cache:
+        parsecache.store(file, text, module)
+    return module
 
 
 _EXPR_NODES = frozenset({
@@ -904,13 +911,14 @@ class _Builder:
 
 
 def read_and_parse(path: Path, display: str | None = None) -> ast.Module:
-    """Read a clause file from disk (size and encoding checked) and parse it."""
+    """Read a clause file from disk (size and encoding checked) and parse it, or take its AST
+    from the parse cache when its text has not changed since it was last parsed."""
     name = display or str(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise SyntaxErrors(Diagnostic("E110", f"cannot read {name}: {exc.strerror}")) from None
-    return parse(decode_source(data, name), name)
+    return _parse(decode_source(data, name), name, cache=True)
 
 
 __all__ = ["Comment", "grammar_text", "keywords", "parse", "parse_with_comments",

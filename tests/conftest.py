@@ -10,12 +10,22 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_PACKAGES = ["chromium", "fonts-dejavu-core"]
+_CACHE: list[tempfile.TemporaryDirectory[str]] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The test run's own cache folder (the Lark parser cache and the parse cache), inherited
+    by the commands the tests run: the suite neither reads nor fills the user's ~/.cache, and
+    every file it loads twice comes back from the parse cache the second time."""
+    _CACHE.append(tempfile.TemporaryDirectory(prefix="rrdsl-test-cache-"))
+    os.environ["XDG_CACHE_HOME"] = _CACHE[-1].name
 
 
 def _find_chromium() -> str | None:
