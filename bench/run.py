@@ -9,12 +9,13 @@ Run it from anywhere with the Python that has rrdsl installed (`pip install -e .
 (a) start-up: the whole-process wall time of `rrdsl check contracts/savvis_2001.rrd`, median of
     ≥ 11 runs (subprocesses), with the caches (the Lark parser cache and the parse cache of
     rrdsl/parsecache.py) cold (an empty cache folder, a new one for each run) and warm (primed
-    by one run), and, in turn with the warm runs, with every file changed since the last check
-    (the Lark cache warm, every file parsed: RRDSL_NO_PARSE_CACHE=1); the cache folder is a
-    private temporary XDG_CACHE_HOME, never your ~/.cache.  Python's bytecode cache is used as
-    a normal install has it (PYTHONDONTWRITEBYTECODE is dropped for these runs); one more
-    figure shows a start without rrdsl's bytecode (PYTHONDONTWRITEBYTECODE=1 and a fresh copy
-    of the package);
+    by one run), and, in turn with the warm runs, with the main file edited since the last
+    check (a copy of contracts/ whose main file gains a comment line before each run) and with
+    every file changed since (the Lark cache warm, every file parsed: RRDSL_NO_PARSE_CACHE=1);
+    the cache folder is a private temporary XDG_CACHE_HOME, never your ~/.cache.  Python's
+    bytecode cache is used as a normal install has it (PYTHONDONTWRITEBYTECODE is dropped for
+    these runs); one more figure shows a start without rrdsl's bytecode
+    (PYTHONDONTWRITEBYTECODE=1 and a fresh copy of the package);
 (b) in-process parse + check (+ compile) of the contract, median, every file parsed; and the
     same files read back from the parse cache;
 (c) evaluations per second over 10,000 generated fact sets (bench/generate.py, seeded), built
@@ -234,10 +235,22 @@ def startup(runs: int, cold_runs: int) -> dict[str, Any]:
         # in turn: every file as checked before (its AST from the parse cache), and every
         # file changed since (the parse cache off: each file parsed; the Lark cache warm)
         reparse = dict(env, RRDSL_NO_PARSE_CACHE="1")
-        warm, changed = [], []
-        for _ in range(runs):
+        # and the main file edited since (a copy of contracts/ whose main file gains a comment
+        # before each run): the other files come from the parse cache
+        edit_dir = Path(tmp, "edit")
+        shutil.copytree(ROOT / "contracts", edit_dir / "contracts",
+                        ignore=shutil.ignore_patterns("scenarios", "facts", "__pycache__"))
+        edited = edit_dir / CONTRACT
+        edited_lines = len(edited.read_text(encoding="utf-8").splitlines())
+        edit_cmd = [*cmd[:-1], str(edited)]
+        _run_once(edit_cmd, env)
+        warm, changed, edits = [], [], []
+        for k in range(runs):
             warm.append(_run_once(cmd, env))
             changed.append(_run_once(cmd, reparse))
+            with edited.open("a", encoding="utf-8") as f:
+                f.write(f"# edit {k}\n")
+            edits.append(_run_once(edit_cmd, env))
         # without rrdsl's bytecode: a fresh copy of the package, PYTHONDONTWRITEBYTECODE=1
         copy = Path(tmp, "src")
         shutil.copytree(ROOT / "rrdsl", copy / "rrdsl",
@@ -252,7 +265,8 @@ def startup(runs: int, cold_runs: int) -> dict[str, Any]:
         warm_median_s=statistics.median(warm), warm_min_s=min(warm), warm_max_s=max(warm),
         warm_runs=len(warm), lark_cache_written=caches, parse_cache_entries=parsed,
         changed_median_s=statistics.median(changed), changed_min_s=min(changed),
-        changed_max_s=max(changed),
+        changed_max_s=max(changed), edited_median_s=statistics.median(edits),
+        edited_lines=edited_lines,
         no_bytecode_warm_median_s=statistics.median(no_bytecode),
         no_bytecode_runs=len(no_bytecode))
     return out
@@ -350,8 +364,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"min {a['warm_min_s']:.3f}, max {a['warm_max_s']:.3f}; Lark cache "
             f"{', '.join(a['lark_cache_written']) or 'NOT written'}, parse cache of "
             f"{a['parse_cache_entries']} files)")
+        say(f"    the main file edited since: {a['edited_median_s']:.3f} s  (median of "
+            f"{a['warm_runs']}, taken in turn with the warm runs; its {a['edited_lines']} lines parsed, the "
+            "imported files from the parse cache)")
         say(f"    every file changed since: {a['changed_median_s']:.3f} s  (median of "
-            f"{a['warm_runs']}, taken in turn with the warm runs; min {a['changed_min_s']:.3f}, "
+            f"{a['warm_runs']}, likewise; min {a['changed_min_s']:.3f}, "
             f"max {a['changed_max_s']:.3f}; the Lark cache warm, every file parsed: "
             "RRDSL_NO_PARSE_CACHE=1)")
         say(f"    warm, no bytecode cache for rrdsl: {a['no_bytecode_warm_median_s']:.3f} s "
@@ -459,6 +476,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "startup" in res:
         checks.append(("(a) warm start-up ≤ 0.5 s", res["startup"]["warm_median_s"]
                        <= TARGETS["startup_s"]))
+        checks.append(("(a) warm start-up ≤ 0.5 s, the main file edited since",
+                       res["startup"]["edited_median_s"] <= TARGETS["startup_s"]))
         checks.append(("(a) warm start-up ≤ 0.5 s, every file changed since (parsed again)",
                        res["startup"]["changed_median_s"] <= TARGETS["startup_s"]))
     checks += [
