@@ -10,9 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis.extra.lark import from_lark
 
 from rrdsl import parsecache, parser
-from rrdsl.diagnostics import SyntaxErrors
+from rrdsl.diagnostics import RrdslError, SyntaxErrors
+from tests.test_fuzz import _GRAMMAR, _explicit  # the fuzzer's program generator
 
 ROOT = Path(__file__).resolve().parent.parent
 CLAUSE_FILES = sorted(p for base in ("contracts", "docs", "tests")
@@ -53,6 +56,17 @@ def test_every_clause_file_round_trips_exactly() -> None:
         assert _dump(back) == _dump(module), path
         assert back.comments == module.comments
     assert parsed > 40
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(from_lark(_GRAMMAR, start="start", explicit=_explicit()))
+def test_generated_programs_round_trip_exactly(text: str) -> None:
+    try:
+        module = parser.parse(text, "t.rrd")
+    except RrdslError:
+        assume(False)
+    back = parsecache.decode(json.dumps(parsecache.encode(module)))
+    assert back == module and _dump(back) == _dump(module)
 
 
 def test_a_file_read_again_comes_from_the_cache(cache: Path, tmp_path: Path,
