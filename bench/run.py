@@ -365,8 +365,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{', '.join(a['lark_cache_written']) or 'NOT written'}, parse cache of "
             f"{a['parse_cache_entries']} files)")
         say(f"    the main file edited since: {a['edited_median_s']:.3f} s  (median of "
-            f"{a['warm_runs']}, taken in turn with the warm runs; its {a['edited_lines']} lines parsed, the "
-            "imported files from the parse cache)")
+            f"{a['warm_runs']}, taken in turn with the warm runs; its {a['edited_lines']} "
+            "lines parsed, the imported files from the parse cache)")
         say(f"    every file changed since: {a['changed_median_s']:.3f} s  (median of "
             f"{a['warm_runs']}, likewise; min {a['changed_min_s']:.3f}, "
             f"max {a['changed_max_s']:.3f}; the Lark cache warm, every file parsed: "

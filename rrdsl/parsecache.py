@@ -7,14 +7,17 @@ the 2001 agreement is 2,800 lines in six files); reading an AST back takes a ten
 * **Where.** `$XDG_CACHE_HOME/rrdsl/` (else `~/.cache/rrdsl/`), the folder of the Lark parser
   cache, made private (0700). One entry per clause file (by path), replaced when the file's
   text changes; an entry records a digest of the text it was parsed from and is used only for
-  that text. At most `MAX_ENTRIES` entries are kept (the least recently written go first).
-  `RRDSL_NO_PARSE_CACHE=1` turns the cache off; deleting the folder empties it.
+  that text, and a digest of itself (a damaged entry is a miss). At most `MAX_ENTRIES`
+  entries are kept (the least recently written go first). `RRDSL_NO_PARSE_CACHE=1` turns
+  the cache off; deleting the folder empties it.
 * **Which parser.** The key includes a digest of the grammar and of the parser's and AST's
   source code, so a different rrdsl never reads another's entries.
 * **Safe.** An entry is JSON, read back only into the AST's own classes (a name that is not one
   of them, or anything malformed, makes the entry a miss and the file is parsed). Nothing in it
-  is executed. Only files that parse without error are stored, and only files read from disk:
-  text being edited (the language server) is parsed every time.
+  is executed. Like Lark's cache beside it, the folder is trusted to hold what rrdsl wrote:
+  it is private to its user, and entries are replaced whole (written aside, then renamed).
+  Only files that parse without error are stored, and only files read from disk: text being
+  edited (the language server) is parsed every time.
 * **Never in the way.** A folder that cannot be made or written, an entry that cannot be read
   or written: the file is parsed as if there were no cache.
 """
@@ -153,8 +156,8 @@ def load(file: str, text: str) -> ast.Module | None:
             return None
         data = path.read_text(encoding="utf-8")
         head, _, body = data.partition("\n")
-        if head != _text_digest(text):
-            return None  # the file has changed since
+        if head != f"{_text_digest(text)} {_text_digest(body)}":
+            return None  # the file has changed since (or the entry is damaged)
         module = decode(body)
     except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None  # unreadable or malformed: parse the file
@@ -174,7 +177,8 @@ def store(file: str, text: str, module: ast.Module) -> None:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ast-", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(_text_digest(text) + "\n" + body)
+                # the digests of the text parsed and of the entry itself
+                out.write(f"{_text_digest(text)} {_text_digest(body)}\n{body}")
             os.replace(tmp, path)  # whole or not at all, also when two processes write
         except BaseException:
             os.unlink(tmp)

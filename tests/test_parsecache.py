@@ -94,24 +94,38 @@ def test_a_changed_file_is_parsed_again(cache: Path, tmp_path: Path,
     assert _dump(parser.read_and_parse(f)) == _dump(module)
 
 
-@pytest.mark.parametrize("damage", [
-    "garbage",
-    "{digest}\n{not json",
-    "{digest}\n" + json.dumps({"@": "system", "f": ["rm -rf /"]}),
-    "{digest}\n" + json.dumps({"@": "Module", "f": [1, 2]}),
-    "{digest}\n" + json.dumps({"t": []}),
-    "{digest}\n" + "[" * 100_000 + "]" * 100_000,
+@pytest.mark.parametrize("body", [
+    None,  # not an entry at all
+    "{not json",
+    json.dumps({"@": "system", "f": ["rm -rf /"]}),
+    json.dumps({"@": "Module", "f": [1, 2]}),
+    json.dumps({"t": []}),
+    "[" * 100_000 + "]" * 100_000,
 ])
-def test_a_damaged_entry_is_a_miss(cache: Path, tmp_path: Path, damage: str) -> None:
+def test_a_damaged_entry_is_a_miss(cache: Path, tmp_path: Path, body: str | None) -> None:
+    """Entries that pass the digests but are not an AST, or do not pass them."""
     f = tmp_path / "c.rrd"
     text = 'agreement a "A"\n\nsection 1 "One"\n  party P "P"\n'
     f.write_text(text, encoding="utf-8")
     good = parser.read_and_parse(f)
     (entry,) = cache.glob("ast-*.json")
-    entry.write_text(damage.replace("{digest}", parsecache._text_digest(text)), encoding="utf-8")
+    digest = parsecache._text_digest
+    entry.write_text("garbage" if body is None else f"{digest(text)} {digest(body)}\n{body}",
+                     encoding="utf-8")
     assert parsecache.load(str(f), text) is None
     assert _dump(parser.read_and_parse(f)) == _dump(good)
     assert parsecache.load(str(f), text) is not None  # parsed and stored again
+
+
+def test_an_entry_changed_on_disk_is_a_miss(cache: Path, tmp_path: Path) -> None:
+    f = tmp_path / "c.rrd"
+    text = 'agreement a "A"\n\nsection 1 "One"\n  party P "P"\n'
+    f.write_text(text, encoding="utf-8")
+    parser.read_and_parse(f)
+    (entry,) = cache.glob("ast-*.json")
+    entry.write_text(entry.read_text(encoding="utf-8").replace('"P"', '"Q"'), encoding="utf-8")
+    assert parsecache.load(str(f), text) is None
+    assert [d.name for s in parser.read_and_parse(f).sections for d in s.items] == ["P"]
 
 
 def test_a_file_with_errors_is_not_stored(cache: Path, tmp_path: Path) -> None:
