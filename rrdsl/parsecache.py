@@ -10,8 +10,8 @@ the 2001 agreement is 2,800 lines in six files); reading an AST back takes a ten
   that text, and a digest of itself (a damaged entry is a miss). At most `MAX_ENTRIES`
   entries are kept (the least recently written go first). `RRDSL_NO_PARSE_CACHE=1` turns
   the cache off; deleting the folder empties it.
-* **Which parser.** The key includes a digest of the grammar and of the parser's and AST's
-  source code, so a different rrdsl never reads another's entries.
+* **Which parser.** The key includes a digest of the grammar and of the source code of the
+  parser, the AST and this module, so a different rrdsl never reads another's entries.
 * **Safe.** An entry is JSON, read back only into the AST's own classes (a name that is not one
   of them, or anything malformed, makes the entry a miss and the file is parsed). Nothing in it
   is executed. Like Lark's cache beside it, the folder is trusted to hold what rrdsl wrote:
@@ -77,12 +77,15 @@ def _classes() -> dict[str, type]:
 
 @lru_cache(maxsize=1)
 def _fingerprint() -> str | None:
-    """A digest of what decides the AST of a text: the grammar and the parser's code."""
+    """A digest of what decides the AST of a text and its form in an entry: the grammar, the
+    parser's code and this module's."""
+    import sys
+
     from . import diagnostics, parser
 
     h = hashlib.sha256(f"rrdsl-parse-cache {FORMAT}\n".encode())
     h.update(parser.grammar_text().encode())
-    for module in (ast, parser, diagnostics):
+    for module in (ast, parser, diagnostics, sys.modules[__name__]):
         try:
             h.update(Path(module.__file__ or "").read_bytes())
         except OSError:
