@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import os
 import re
 import threading
 from collections.abc import Iterator
@@ -107,16 +106,11 @@ def _collect_comment(tok: Token) -> Token:
 
 
 def _cache_path(text: str) -> str | None:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = parsecache.folder()  # the one cache folder, shared with the parse cache
+    if folder is None:
+        return None
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    folder = os.path.join(base, "rrdsl")
-    try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-    except OSError:
-        return None
-    if not os.access(folder, os.W_OK):
-        return None
-    return os.path.join(folder, f"grammar-{digest}.lark-cache")
+    return str(folder / f"grammar-{digest}.lark-cache")
 
 
 @lru_cache(maxsize=1)
