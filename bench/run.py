@@ -50,6 +50,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -300,21 +301,13 @@ def parse_check(repeats: int) -> dict[str, Any]:
     both = [a + b for a, b in zip(parse, check, strict=True)]
     # the same files read back from the parse cache (a private one, primed by one load)
     cached = []
-    saved = {k: os.environ.get(k) for k in ("XDG_CACHE_HOME", "RRDSL_NO_PARSE_CACHE")}
-    with tempfile.TemporaryDirectory(prefix="rrdsl-bench-") as tmp:
-        os.environ["XDG_CACHE_HOME"], os.environ["RRDSL_NO_PARSE_CACHE"] = tmp, "0"
-        try:
+    with (tempfile.TemporaryDirectory(prefix="rrdsl-bench-") as tmp,
+          mock.patch.dict(os.environ, XDG_CACHE_HOME=tmp, RRDSL_NO_PARSE_CACHE="0")):
+        load_modules(path)
+        for _ in range(repeats):
+            t0 = time.perf_counter()
             load_modules(path)
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                load_modules(path)
-                cached.append(time.perf_counter() - t0)
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+            cached.append(time.perf_counter() - t0)
     return {"first_parse_s": first_parse, "parse_median_s": statistics.median(parse),
             "check_median_s": statistics.median(check),
             "parse_check_median_s": statistics.median(both),
