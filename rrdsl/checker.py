@@ -33,6 +33,8 @@ BUILTIN_USAGE = {
     "later": "later(date, date, ...)", "days_between": "days_between(first_date, second_date)",
     "days": "days(number)", "business_days": "business_days(number)",
     "months": "months(number)", "round": "round(amount, mode)", "abs": "abs(number)",
+    "dates": "dates(first_day, last_day)",
+    "overlap_days": "overlap_days(first_start, first_end, second_start, second_end)",
 }
 
 

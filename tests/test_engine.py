@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 import rrdsl
+from rrdsl.checker import BUILTINS
 from rrdsl.diagnostics import CheckErrors, RrdslError
 
 D = datetime.date
@@ -241,6 +242,20 @@ def test_contrary_priorities_are_a_conflict(tmp_path: Path) -> None:
     errs = check_errors(tmp_path, SUSPENSION.replace('section 1 "Duty"',
                                                      'section 1 "Duty"\n  notwithstanding §2'))
     assert any(e.startswith("E402") for e in errs)
+
+
+@pytest.mark.parametrize("name", [b for b in BUILTINS if b not in ("earlier", "later")])
+def test_every_builtin_called_with_too_many_arguments_is_a_located_error(
+        tmp_path: Path, name: str) -> None:
+    """Found by fuzzing: `dates` and `overlap_days` had no usage line, and a wrong number of
+    arguments raised a KeyError instead of reporting E302."""
+    found = check_errors(tmp_path, f"""
+party Company
+section 1 "Terms"
+  fact start: date
+  define x: int = {name}(start, start, start, start, start)
+""")
+    assert len(found) == 1 and found[0].startswith("E302 "), found
 
 
 def test_definition_cycles_are_rejected(tmp_path: Path) -> None:
