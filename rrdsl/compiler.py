@@ -15,6 +15,7 @@ from typing import Any
 from . import ir
 from .diagnostics import SOURCES, Span
 from .runtime import Ctx, EvalFailure, Missing, Node
+from .types import Type
 from .values import Duration, EventValue, event_order, show
 
 Fn = Callable[[Ctx, dict[str, Any]], Any]
@@ -68,9 +69,9 @@ class Plan:
             for e in _norm_exprs(n):
                 self.fn(e)
         for x in contract.exceptions:
-            for e in (x.trigger.where if x.trigger else None, x.when, x.start, x.end):
-                if e is not None:
-                    self.fn(e)
+            for part in (x.trigger.where if x.trigger else None, x.when, x.start, x.end):
+                if part is not None:
+                    self.fn(part)
 
     def reads_events(self, e: ir.E) -> bool:
         """Does evaluating `e` read any event of the fact set (directly or through a
@@ -288,11 +289,11 @@ def _field_of_local(e: ir.E) -> tuple[str, str] | None:
     return None
 
 
-def _plain(t: Any) -> bool:
+def _plain(t: Type) -> bool:
     return t.inner.kind in _PLAIN
 
 
-def _eventish(t: Any) -> bool:
+def _eventish(t: Type) -> bool:
     """Values of this type are events or none (for which `_eq` is `is`)."""
     return t.kind == "none" or t.inner.kind == "event"
 
@@ -508,8 +509,8 @@ class _Compiler:
             except TypeError:  # an unhashable argument (a map): no memo
                 key, hit = None, _NOTHING
             if hit is not _NOTHING:
-                v, node, used = hit
-                ctx.qualitative.update(used)
+                v, node, noted = hit
+                ctx.qualitative.update(noted)
                 if node is not None:
                     ctx.trace.append(node)  # type: ignore[union-attr]
                 if isinstance(v, Missing):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import textwrap
 from pathlib import Path
+from typing import Any
 from xml.etree.ElementTree import Element
 
 import markdown
@@ -15,7 +16,7 @@ from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
 EXTENSIONS = ["fenced_code", "codehilite", "tables", "toc"]
-CONFIG = {"codehilite": {"guess_lang": False, "css_class": "highlight"},
+CONFIG: dict[str, dict[str, Any]] = {"codehilite": {"guess_lang": False, "css_class": "highlight"},
           "toc": {"permalink": False}}
 
 

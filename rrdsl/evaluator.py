@@ -378,14 +378,15 @@ class Evaluator:
         if n.fulfilled_kind == "by" and n.fulfilled_trigger is not None:
             ft = n.fulfilled_trigger
             for name in ft.events:
-                for e in self.ctx.events(name):
-                    inst.env[ft.var] = e
+                for done in self.ctx.events(name):
+                    inst.env[ft.var] = done
                     ok = self.try_ev(inst, ft.where, "fulfilled by") if ft.where else True
-                    if ok is True and (res.performed_on is None or e.date < res.performed_on):
-                        res.performed_on = e.date
+                    if ok is True and (res.performed_on is None
+                                       or done.date < res.performed_on):
+                        res.performed_on = done.date
                         performed = True
-                        if self.c.events[e.type].qualitative:  # performance taken as given
-                            self.ctx.qualitative.add(f"{e.type} {e.id}")
+                        if self.c.events[done.type].qualitative:  # performance taken as given
+                            self.ctx.qualitative.add(f"{done.type} {done.id}")
             inst.env.pop(ft.var, None)
         elif n.fulfilled_kind == "when":
             ok = self.try_ev(inst, n.fulfilled, "fulfilled when")
@@ -397,17 +398,17 @@ class Evaluator:
         if n.breached_trigger is not None:
             bt = n.breached_trigger
             for name in bt.events:
-                for e in self.ctx.events(name):
-                    if (start is not None and e.date < start) or (
-                            last is not None and e.date > last):
+                for act in self.ctx.events(name):
+                    if (start is not None and act.date < start) or (
+                            last is not None and act.date > last):
                         continue
-                    inst.env[bt.var] = e
+                    inst.env[bt.var] = act
                     ok = self.try_ev(inst, bt.where, "breached by") if bt.where else True
-                    if ok is True and (res.breached_on is None or e.date < res.breached_on):
-                        res.breached_on = e.date
-                        res.reason = f"{e.type} {e.id} on {e.date.isoformat()}"
-                        if self.c.events[e.type].qualitative:
-                            self.ctx.qualitative.add(f"{e.type} {e.id}")
+                    if ok is True and (res.breached_on is None or act.date < res.breached_on):
+                        res.breached_on = act.date
+                        res.reason = f"{act.type} {act.id} on {act.date.isoformat()}"
+                        if self.c.events[act.type].qualitative:
+                            self.ctx.qualitative.add(f"{act.type} {act.id}")
             inst.env.pop(bt.var, None)
         if inst.missing and not performed and res.breached_on is None:
             return self.undetermined(res, inst)
@@ -863,7 +864,7 @@ class Evaluator:
     def traced_values(self) -> list[ValueResult]:
         out = []
         for d in self.c.definitions.values():
-            domains = []
+            domains: list[list[Any]] = []
             for _, t in d.params:
                 if t.kind == "party":
                     domains.append(sorted(self.facts.roles.get(t.name, ()) if t.name
@@ -871,9 +872,8 @@ class Evaluator:
                 elif t.kind == "event" and t.names:
                     domains.append(sorted(e for n in t.names for e in self.ctx.events(n)))
                 else:
-                    domains = None  # type: ignore[assignment]
-                    break
-            if domains is None:
+                    break  # a parameter of another type: not reported
+            if len(domains) < len(d.params):
                 continue
             fn = self.plan.defs[d.name]
             for combo in itertools.islice(itertools.product(*domains), MAX_VALUE_INSTANCES):
@@ -906,7 +906,7 @@ def _qualitative_events(plan: Plan) -> frozenset[str]:
     if found is None:
         found = plan.cache["qualitative_events"] = frozenset(
             name for name, ev in plan.contract.events.items() if ev.qualitative)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def _in_effect(applied: list[Applied]) -> tuple[Applied | None, Applied | None]:
@@ -992,7 +992,8 @@ class _ExceptionPlan:
         fn = plan.fn
         self.exception = x
         self.trigger_events = x.trigger.events if x.trigger is not None else ()
-        self.trigger_var = x.trigger.var if x.trigger is not None else None
+        # the variable bound to the trigger ("" when there is none: it is then never bound)
+        self.trigger_var: str = x.trigger.var if x.trigger is not None else ""
         self.where = fn(x.trigger.where) if x.trigger and x.trigger.where else None
         self.when = fn(x.when) if x.when is not None else None
         self.start = fn(x.start) if x.start is not None else None
@@ -1038,7 +1039,8 @@ class _NormPlan:
         self.norm = n
         self.kinds = " or ".join(n.trigger.events) if n.trigger else ""
         self.trigger_events = n.trigger.events if n.trigger else None
-        self.trigger_var = n.trigger.var if n.trigger else None
+        # the variable bound to the trigger ("" when there is none: it is then never bound)
+        self.trigger_var: str = n.trigger.var if n.trigger else ""
         self.bearer_role = n.bearer_role
         self.bearer_var = n.bearer_var
         where = n.trigger.where if n.trigger else None
@@ -1077,7 +1079,7 @@ def _norm_plans(plan: Plan) -> list[_NormPlan]:
         excs = {x.id: _ExceptionPlan(plan, x) for x in plan.contract.exceptions}
         found = plan.cache["norm_plans"] = [_NormPlan(plan, n, excs)
                                             for n in plan.contract.norms]
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def _value_specs(plan: Plan) -> tuple[list[tuple[str, Any]], list[tuple[Any, ...]]]:
@@ -1108,7 +1110,7 @@ def _value_specs(plan: Plan) -> tuple[list[tuple[str, Any]], list[tuple[Any, ...
                               tuple(kinds[k][0] == "events" for k in dix),
                               d.name in plan.qual_defs))
         found = plan.cache["value_specs"] = (kinds, specs)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 class _Unknown:

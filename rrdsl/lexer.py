@@ -45,7 +45,7 @@ _OTHER = tuple(k for k in KEYWORDS if k not in _MODALS + _DECLARATIONS + _CONSTA
                and k not in ("and", "or", "not", "in"))
 
 
-class RrdslLexer(RegexLexer):  # type: ignore[misc]  # pygments ships no types
+class RrdslLexer(RegexLexer):
     name = "rrdsl"
     aliases: ClassVar[list[str]] = ["rrdsl", "rrd"]
     filenames: ClassVar[list[str]] = ["*.rrd"]
@@ -60,7 +60,7 @@ class RrdslLexer(RegexLexer):  # type: ignore[misc]  # pygments ships no types
             (r'"[^\n]*', String.Double),  # an unclosed string still highlights as text
             (r"§\s?[0-9]+[A-Za-z]?(\([a-z0-9]+\))*", Name.Label),
             (r"(section)(\s+)([0-9]+[A-Za-z]?(?:\([a-z0-9]+\))*)",
-             bygroups(Keyword.Declaration, Whitespace, Name.Label)),
+             bygroups(Keyword.Declaration, Whitespace, Name.Label)),  # type: ignore[no-untyped-call]
             (r"[0-9]{4}-[0-9]{2}-[0-9]{2}", Number.Other),
             (r"\$[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?|\$[0-9][0-9_]*(\.[0-9]+)?", Number.Float),
             (r"[0-9]+(\.[0-9]+)?%", Number.Float),

@@ -156,7 +156,9 @@ def _index(modules: list[ast.Module]) -> tuple[list[Decl], list[tuple[str, Span]
                 if isinstance(d, ast.Replace):  # a variant's replacement declares the name
                     d = d.decl
                 if isinstance(d, ast.AmendedBy):
-                    refs += [(d.event, d.event_span), (d.definition, d.definition_span)]
+                    refs += [(word, sp) for word, sp in ((d.event, d.event_span),
+                                                         (d.definition, d.definition_span))
+                             if sp is not None]
                     continue
                 if isinstance(d, ast.Remove | ast.TermMark):
                     refs += list(zip(d.names, d.name_spans, strict=False))

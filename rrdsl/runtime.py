@@ -9,10 +9,13 @@ from __future__ import annotations
 import bisect
 import datetime
 import operator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .facts import FactSet
 from .values import EventValue
+
+if TYPE_CHECKING:
+    from .calendars import BusinessCalendar
 
 _event_date = operator.attrgetter("date")  # an event's date (in C: bisect calls it often)
 
@@ -73,7 +76,7 @@ class Ctx:
         "trace",
     )
 
-    def __init__(self, facts: FactSet, as_of: datetime.date, calendar: Any,
+    def __init__(self, facts: FactSet, as_of: datetime.date, calendar: BusinessCalendar,
                  trace: bool = False, cutoff: datetime.date | None = None,
                  root: Ctx | None = None):
         self.facts = facts

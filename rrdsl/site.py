@@ -158,7 +158,8 @@ def _frame(title: str, body: str, root: str, extra: str = "") -> str:
         f"<main>\n{body}\n</main>\n{extra}</body>\n</html>\n")
 
 
-_PYGMENTS_CSS = HtmlFormatter(style="default").get_style_defs(".highlight")
+_PYGMENTS_CSS = HtmlFormatter(style="default").get_style_defs(  # type: ignore[no-untyped-call]
+    ".highlight")
 
 
 @attrs.define
