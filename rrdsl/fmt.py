@@ -689,6 +689,9 @@ class _Printer:
             return self._lay_list(first + e.func + "(", list(e.args), ")" + suffix)
         if isinstance(e, ast.SetLiteral) and e.items:
             return self._lay_list(first + "{", list(e.items), "}" + suffix)
+        if isinstance(e, ast.AggregateSet):  # `max({a, b})`: inside the brackets
+            head = first + e.func + "("
+            return self.lay(e.expr, head, " " * len(head), _IF, ")" + suffix)
         if isinstance(e, ast.Aggregate | ast.SetComprehension):
             opening, closing = (e.func + "(", ")") if isinstance(e, ast.Aggregate) else ("{", "}")
             head = first + opening

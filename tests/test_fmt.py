@@ -72,6 +72,14 @@ def test_long_lines_are_broken() -> None:
     assert out.splitlines()[2].startswith("  and condition_number_1")
 
 
+def test_a_long_aggregate_of_a_set_is_broken_inside_its_brackets() -> None:
+    long = " + ".join(f"quantity_number_{i}" for i in range(6))
+    out = _assert_formats(f"define d: int = max({{{long}, 0}})\n")
+    assert max(len(line) for line in out.splitlines()) <= WIDTH
+    assert out.splitlines()[0] == "define d: int ="
+    assert out.splitlines()[1].startswith("  max({quantity_number_0")
+
+
 def test_comments_in_an_expression_move_before_its_statement() -> None:
     out = _assert_formats("define d: bool =\n  a  # first\n  and b  # second\n")
     assert out == "# first\n# second\ndefine d: bool = a and b\n"
