@@ -184,6 +184,7 @@ def check_expectation(exp: dict[str, Any], o: Outcome, contract: Contract) -> It
         guess = did_you_mean(cid, ids)
         yield f"no clause {cid}" + (f" (did you mean {guess}?)" if guess else "")
         return
+    answers = matches
     if "bearer" in exp:
         matches = [r for r in matches if r.bearer == exp["bearer"]]
     if "trigger" in exp:
@@ -191,10 +192,29 @@ def check_expectation(exp: dict[str, Any], o: Outcome, contract: Contract) -> It
     if "count" in exp and len(matches) != exp["count"]:
         yield f"{cid}: {len(matches)} answers, expected {exp['count']}"
     if not matches:
-        yield f"{cid}: no answer matches bearer/trigger " + str(
-            {k: exp[k] for k in ("bearer", "trigger") if k in exp})
+        yield _no_match(cid, exp, answers)
         return
     yield from _check_answers(exp, matches, o, contract)
+
+
+def _no_match(cid: str, exp: dict[str, Any], answers: list[Any]) -> str:
+    """Why no answer of the clause has the expected bearer and trigger, with the instances
+    there are and the closest name."""
+    from .diagnostics import did_you_mean
+
+    wanted = " and ".join(f"{k} {exp[k]}" for k in ("bearer", "trigger") if k in exp)
+    text = f"{cid}: no answer with {wanted}"
+    for key, got in (("trigger", {r.trigger.id for r in answers if r.trigger is not None}),
+                     ("bearer", {r.bearer for r in answers if r.bearer is not None})):
+        if key in exp and str(exp[key]) not in got:
+            guess = did_you_mean(str(exp[key]), got)
+            if guess:
+                return text + f" (did you mean {key} {guess}?)"
+    shown = [r.instance for r in answers]
+    if not shown:
+        return text + " (the clause has no answers)"
+    more = f", and {len(shown) - 5} more" if len(shown) > 5 else ""
+    return text + f" (its answers: {', '.join(shown[:5])}{more})"
 
 
 def _check_answers(exp: dict[str, Any], matches: list[Any], o: Outcome,

@@ -119,6 +119,21 @@ def test_failing_scenario_exits_1_and_says_why(tmp_path: Path,
     assert out.splitlines()[-1] == "0 passed, 1 failed"
 
 
+@pytest.mark.parametrize(("trigger", "says"), [
+    ("sf_1", "no answer with trigger sf_1 (did you mean trigger sf1?)"),
+    ("zzz", "no answer with trigger zzz (its answers: 3(b).short_form_further_notice[sf1])"),
+])
+def test_an_expectation_no_answer_matches_names_the_answers_there_are(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], trigger: str, says: str) -> None:
+    src = ROOT / ("contracts/scenarios/s3b/"
+                  "short-form-further-notice-to-requester-only-is-breached.scenario.toml")
+    bad = tmp_path / "wrong.scenario.toml"
+    bad.write_text(src.read_text().replace('trigger = "sf1"', f'trigger = "{trigger}"').replace(
+        '"../../savvis_2001.rrd"', json.dumps(str(ROOT / CONTRACT))), encoding="utf-8")
+    assert main(["test", str(bad)]) == 1
+    assert f"3(b).short_form_further_notice: {says}" in capsys.readouterr().out
+
+
 def test_python_dash_m_runs_the_cli() -> None:
     proc = subprocess.run([sys.executable, "-m", "rrdsl", "check", CONTRACT], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
