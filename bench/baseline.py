@@ -5,7 +5,8 @@ benchmark measures the engine against (bench/run.py, figure (d)).
 It reads the same validated `FactSet` objects the engine reads (`rrdsl.facts.parse_facts`)
 and decides, as of a date:
 
-* §3(a).further_notice[d]  — the Demand Further Notice, "immediately" (the day of receipt);
+* §3(a).further_notice[d]  — the Demand Further Notice to each other Investor,
+                              "immediately" (the day of receipt);
 * §3(a).register[d]        — with the majority-in-interest test, the two-demand excuse and the
                               §3(c)(ii) and §3(c)(viii) suspensions, and the shares to register;
 * §3(b).register[s]        — with the S-3 eligibility and "exceeds $5,000,000" test, the
@@ -147,7 +148,7 @@ class Deal:
         held = self.holdings.get((i,))
         if held is None:
             raise Unknown(f"savvis_common_shares({i})")
-        return held - self.publicly_sold(day).get(i, 0)
+        return max(held - self.publicly_sold(day).get(i, 0), 0)  # never negative
 
     def publicly_sold(self, day: datetime.date) -> dict[str, int]:
         """Shares each Investor had sold to the public by `day`."""
@@ -222,16 +223,23 @@ class Deal:
         days = [e.date for e in self.effective if e.fields["statement"] is r]
         return min(days) if days else None
 
-    def sold_under(self, r: Any) -> int:
-        return sum(s.fields["shares"] for s in self.visible("SharesSold", self.as_of)
-                   if s.fields["statement"] is r)
+    def notice_shares_sold(self, r: Any, request: Any) -> int:
+        """The notice's shares its (entitled) Investors sold under `r`, each up to its own."""
+        specified = request.fields["shares"]
+        sold: dict[str, int] = {}
+        for s in self.visible("SharesSold", self.as_of):
+            if s.fields["statement"] is r:
+                seller = s.fields["seller"]
+                sold[seller] = sold.get(seller, 0) + s.fields["shares"]
+        return sum(min(specified[i], sold.get(i, 0)) for i in self.entitled(specified))
 
-    def covers(self, r: Any, requested: int, method: str) -> bool:
+    def covers(self, r: Any, requested: int, request: Any) -> bool:
+        sold = self.notice_shares_sold(r, request)
         return (self.effective_on(r) is not None and r.fields["shares"] >= requested and
-                (method != "firm_commitment" or self.sold_under(r) >= requested))
+                (request.fields["method"] != "firm_commitment" or sold >= requested))
 
     def satisfied(self, request: Any, shares: int, s3_only: bool) -> bool:
-        return any(self.covers(r, shares, request.fields["method"]) and
+        return any(self.covers(r, shares, request) and
                    (not s3_only or r.fields["form"] == "S3")
                    for r in self.statements if r.fields["request"] is request)
 
@@ -277,11 +285,20 @@ class Deal:
 
     # exceptions: §3(a) two demands, §3(c)(ii) prior registration, §3(c)(viii) deferral
     def two_demands(self, d: Any) -> list[tuple[str, bool, Any, Any]]:
-        count = 0
-        for x in self.demands:
-            if x is not d and x.date <= d.date and self.demand_satisfied(x):
-                count += 1
-        return [(TWO_DEMANDS, True, d.date, None)] if count >= 2 else []
+        """Excused when two other Demand Registrations are satisfied and this one is not."""
+        try:
+            unsatisfied: bool | None = not self.demand_satisfied(d)
+        except Unknown:
+            unsatisfied = None
+        try:
+            count = sum(1 for x in self.demands if x is not d and self.demand_satisfied(x))
+            enough: bool | None = count >= 2
+        except Unknown:
+            enough = None
+        applies = _and3(unsatisfied, enough)
+        if applies is None:
+            raise Unknown("two_demand_registrations")
+        return [(TWO_DEMANDS, True, d.date, None)] if applies else []
 
     def prior_registrations(self, q: Any) -> list[tuple[str, bool, Any, Any]]:
         delivered = received(q.fields["channel"], q.date)
@@ -309,9 +326,10 @@ class Deal:
         found = self._cache.get(key)
         if found is not None:
             return found  # type: ignore[no-any-return]
-        # earlier determinations, as (first day, end) of their delay, cut at m's day
+        # earlier determinations that could delay something, as (first day, end) of their
+        # delay, cut at m's day
         earlier = [(x.date, min(self.deferral_end(x), m.date)) for x in self.deferrals
-                   if x is not m and x.date <= m.date]
+                   if x is not m and x.date <= m.date and self.delays_something(x)]
         last_ok = None
         day, stop = m.date, self.deferral_end(m)  # the days m.date … deferral_end - 1
         while day < stop:
@@ -328,13 +346,30 @@ class Deal:
         """Not a third determination within twelve months, and some delay left."""
         year_before = _year_before(m.date)
         prior = sum(1 for x in self.deferrals
-                    if x is not m and year_before < x.date <= m.date)
+                    if x is not m and year_before < x.date <= m.date
+                    and self.delays_something(x))
         return prior < 2 and self.deferred_until(m) > m.date
+
+    def delays_something(self, x: Any) -> bool:
+        """Made while a registration was pending, the information not yet public."""
+        return self.deferral_end(x) > x.date and any(
+            self.pending_on(q, x.date) for q in self.demands + self.short_forms)
+
+    def pending_on(self, q: Any, day: datetime.date) -> bool:
+        """Received by `day`, no registration statement under it effective by then."""
+        if received(q.fields["channel"], q.date) > day:
+            return False
+        for r in self.statements:
+            if r.fields["request"] is q:
+                eff = self.effective_on(r)
+                if eff is not None and eff <= day:
+                    return False
+        return True
 
     def deferrals_of(self, q: Any) -> list[tuple[str, bool, Any, Any]]:
         out = []
         for m in self.deferrals:
-            if q.date <= m.date and self.deferral_permitted(m):
+            if received(q.fields["channel"], q.date) <= m.date and self.deferral_permitted(m):
                 last = self.deferred_until(m) - ONE_DAY
                 out.append((MATERIAL_DEFERRAL, m.date <= self.as_of <= last, m.date, last))
         return out
@@ -390,11 +425,21 @@ def decide(facts: Any, as_of: datetime.date | None = None) -> dict[str, Answer]:
             out["3(a).further_notice" + name] = ("not_triggered", None, ())
             out["3(a).register" + name] = ("not_triggered", None, ())
             continue
-        # the further notice is due on the day the Demand Notice is received
+        # the further notice is due on the day the Demand Notice is received; it is performed
+        # on the day the last of the other Investors has been sent one
         due = received(d.fields["channel"], d.date)
-        sent = [n.date for n in deal.further_notices if n.fields["demand"] is d]
-        if sent:
-            status = "breached" if min(sent) > due else "fulfilled"
+        last, everyone = d.date, True
+        for i in deal.investors:
+            if i not in d.fields["shares"]:
+                sent = [n.date for n in deal.further_notices
+                        if n.fields["demand"] is d and i in n.fields["recipients"]]
+                if not sent:
+                    everyone = False
+                    break
+                last = max(last, min(sent))
+        notified = last if everyone else None
+        if notified is not None:
+            status = "breached" if notified > due else "fulfilled"
         else:
             status = "breached" if day > due else "pending"
         out["3(a).further_notice" + name] = (status, None, ())
