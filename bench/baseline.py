@@ -188,7 +188,7 @@ class Deal:
 
     def timely(self, q: Any) -> bool | None:
         d, i = q.fields["request"], q.fields["investor"]
-        if i in d.fields["shares"]:
+        if i in d.fields["shares"] or q.date < d.date:  # a request dated before the notice
             return False
         notified = self.further_notice_received(d, i)
         in_time = notified is not None and (
@@ -290,11 +290,22 @@ class Deal:
             unsatisfied: bool | None = not self.demand_satisfied(d)
         except Unknown:
             unsatisfied = None
-        try:
-            count = sum(1 for x in self.demands if x is not d and self.demand_satisfied(x))
-            enough: bool | None = count >= 2
-        except Unknown:
-            enough = None
+        count, unknown = 0, False
+        for x in self.demands:
+            if x is d:
+                continue
+            try:
+                satisfied: bool | None = self.demand_satisfied(x)
+            except Unknown:
+                satisfied = None
+            # only a Demand Notice of a majority in interest (on its date) makes a Demand
+            # Registration; `and` is three-valued, and one unknown leaves the count unknown
+            counted = _and3(self.majority_demand(x), satisfied)
+            if counted is None:
+                unknown = True
+            elif counted:
+                count += 1
+        enough: bool | None = None if unknown else count >= 2
         applies = _and3(unsatisfied, enough)
         if applies is None:
             raise Unknown("two_demand_registrations")
@@ -432,7 +443,8 @@ def decide(facts: Any, as_of: datetime.date | None = None) -> dict[str, Answer]:
         for i in deal.investors:
             if i not in d.fields["shares"]:
                 sent = [n.date for n in deal.further_notices
-                        if n.fields["demand"] is d and i in n.fields["recipients"]]
+                        if n.fields["demand"] is d and i in n.fields["recipients"]
+                        and n.date >= d.date]
                 if not sent:
                     everyone = False
                     break
