@@ -862,22 +862,14 @@ class Evaluator:
         return found if len(found) <= MAX_VALUE_INSTANCES else found[:MAX_VALUE_INSTANCES]
 
     def traced_values(self) -> list[ValueResult]:
+        # the same definitions and arguments as `values`, each with its derivation
+        kinds, specs = _value_specs(self.plan)
+        doms = [self.domain(kind, what) for kind, what in kinds]
         out = []
-        for d in self.c.definitions.values():
-            domains: list[list[Any]] = []
-            for _, t in d.params:
-                if t.kind == "party":
-                    domains.append(sorted(self.facts.roles.get(t.name, ()) if t.name
-                                          else self.facts.parties))
-                elif t.kind == "event" and t.names:
-                    domains.append(sorted(e for n in t.names for e in self.ctx.events(n)))
-                else:
-                    break  # a parameter of another type: not reported
-            if len(domains) < len(d.params):
-                continue
-            fn = self.plan.defs[d.name]
-            for combo in itertools.islice(itertools.product(*domains), MAX_VALUE_INSTANCES):
-                env = {p: v for (p, _), v in zip(d.params, combo, strict=True)}
+        for d, _name, _prefix, fn, params, dix, _events, _qual in specs:
+            for combo in itertools.islice(itertools.product(*[doms[k] for k in dix]),
+                                          MAX_VALUE_INSTANCES):
+                env = dict(zip(params, combo, strict=True))
                 shown = [v.id if isinstance(v, EventValue) else show(v) for v in combo]
                 label = d.name + (f"({', '.join(shown)})" if combo else "")
                 saved = self.ctx.trace
