@@ -7,6 +7,7 @@ set (inline under [given] or a file), an as-of date, and the answers expected.
 from __future__ import annotations
 
 import datetime
+import re
 import tomllib
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
@@ -18,7 +19,7 @@ import attrs
 from .api import Contract, load
 from .diagnostics import SOURCES, CheckErrors, Diagnostic, RrdslError, ScenarioError, Span
 from .evaluator import Outcome
-from .facts import _Loader, parse_facts
+from .facts import _Loader, _toml_error, offsets_span, parse_facts
 from .family import missing_targets
 from .loader import display_path
 from .values import show, to_json
@@ -85,8 +86,10 @@ def run_outcome(path: Path, explain: bool = False, agreement: str | None = None
     SOURCES.add(name, text)
     try:
         data = tomllib.loads(text, parse_float=Decimal)
-    except tomllib.TOMLDecodeError as exc:
-        return Result(name, path.name, (), f"{name}: not valid TOML: {exc}"), None
+    except tomllib.TOMLDecodeError as exc:  # at its place, as in a fact file (E501)
+        from .diagnostics import render_all
+
+        return Result(name, path.name, (), render_all([_toml_error(str(exc), text, name)])), None
     title = str(data.get("title", path.name))
     try:
         results = _evaluate(path, name, text, data, explain)
@@ -118,15 +121,24 @@ def _evaluate(path: Path, name: str, text: str, data: dict[str, Any],
               explain: bool = False) -> list[tuple[Outcome, Contract]]:
     """Evaluate the scenario's agreement, or its agreements (`contract` may be a list: they
     are evaluated with the one fact set, and references between them are followed)."""
+    # unknown keys first: a misspelt `section` is named as such, not as a missing one
+    known = ("title", "contract", "section", "cites", "as_of", "given", "facts", "expect", "note")
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        from .diagnostics import did_you_mean
+
+        guesses = [f"did you mean '{g}' for '{k}'?" for k in unknown
+                   if (g := did_you_mean(k, known)) is not None]
+        at = re.search(rf"^[ \t]*{re.escape(unknown[0])}[ \t]*=", text, re.M)
+        span = (offsets_span(name, text, at.start(), at.start() + len(at.group().rstrip("= \t")))
+                if at else Span.point(name, 1, 1))
+        raise ScenarioError(Diagnostic("E801", f"unknown key(s): {', '.join(unknown)}", span,
+                                       hints=tuple(guesses)))
     for key in ("contract", "section", "cites", "as_of"):
         if key not in data:
             raise _err(name, f"the scenario has no '{key}'",
                        "a scenario names contract, section, cites (the sentence it checks) "
                        "and as_of")
-    unknown = set(data) - {"title", "contract", "section", "cites", "as_of", "given", "facts",
-                           "expect", "note"}
-    if unknown:
-        raise _err(name, f"unknown key(s): {', '.join(sorted(unknown))}")
     targets = data["contract"] if isinstance(data["contract"], list) else [data["contract"]]
     if not targets or not all(isinstance(t, str) for t in targets):
         raise _err(name, "contract is a clause file, or a list of clause files")

@@ -134,6 +134,25 @@ def test_an_expectation_no_answer_matches_names_the_answers_there_are(
     assert f"3(b).short_form_further_notice: {says}" in capsys.readouterr().out
 
 
+def test_a_scenario_with_a_misspelt_key_or_bad_toml_is_shown_at_its_place(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = (ROOT / "contracts/scenarios/s3a/exactly-half-is-not-a-majority.scenario.toml"
+           ).read_text(encoding="utf-8")
+    typo = tmp_path / "typo.scenario.toml"
+    typo.write_text(src.replace("section = ", "sectoin = ", 1), encoding="utf-8")
+    line = src[: src.index("section = ")].count("\n") + 1
+    assert main(["test", str(typo)]) == 1
+    out = capsys.readouterr().out
+    assert f"typo.scenario.toml:{line}:1: error[E801]: unknown key(s): sectoin" in out
+    assert "did you mean 'section' for 'sectoin'?" in out
+    bad = tmp_path / "bad.scenario.toml"
+    bad.write_text(src.replace("as_of = ", "as_of = 2001-02-30 #", 1), encoding="utf-8")
+    assert main(["test", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert "error[E507]: 2001-02-30 is not a date" in out and "^^^" in out
+    assert "Traceback" not in out
+
+
 def test_python_dash_m_runs_the_cli() -> None:
     proc = subprocess.run([sys.executable, "-m", "rrdsl", "check", CONTRACT], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
