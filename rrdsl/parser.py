@@ -663,8 +663,15 @@ class _Builder:
         inner = t.children[0]
         assert isinstance(inner, Tree)
         decl = self.decl(inner)
-        assert not isinstance(decl, (ast.Reading, ast.NonOperative, ast.Governed,
-                                     ast.AmendedBy, ast.Replace, ast.Remove, ast.TermMark))
+        if isinstance(decl, (ast.NonOperative, ast.Governed)):  # `clause` rule's other forms
+            form = "nonoperative" if isinstance(decl, ast.NonOperative) else "governed by"
+            raise self.error(
+                inner, "E112", f"a clause cannot be replaced by a `{form}` clause",
+                f'to take clause {decl.name} out of the agreement, write: remove {decl.name} '
+                'because "why"' if form == "nonoperative" else
+                f"write the clause that replaces {decl.name} with its bearer, modal and action")
+        assert not isinstance(decl, (ast.Reading, ast.AmendedBy, ast.Replace, ast.Remove,
+                                     ast.TermMark))  # not in the grammar's _replaceable
         return ast.Replace(decl, self.span(t))
 
     def _names(self, lst: Any) -> tuple[tuple[str, ...], tuple[Span, ...]]:
