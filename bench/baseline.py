@@ -259,10 +259,6 @@ class Deal:
         return self.short_form_notice_shares(s) + sum(
             q.fields["shares"] for q in self.timely_requests(s))
 
-    def short_form_participants(self, s: Any) -> set[str]:
-        return self.entitled(s.fields["shares"]) | {
-            q.fields["investor"] for q in self.timely_requests(s)}
-
     def short_form_satisfied(self, s: Any) -> bool:
         under = [r for r in self.statements if r.fields["request"] is s]
         if not under:
@@ -455,16 +451,13 @@ def decide(facts: Any, as_of: datetime.date | None = None) -> dict[str, Answer]:
         else:
             status = "breached" if day > due else "pending"
         out["3(a).further_notice" + name] = (status, None, ())
-        # registration
+        # registration: the participants and the shares may be undetermined while the
+        # status is not (they then have no number)
         missing = False
-        try:
-            deal.participants(d)
-        except Unknown:
-            missing = True
         try:
             shares: int | None = deal.demand_shares(d)
         except Unknown:
-            shares, missing = None, True
+            shares = None
         exceptions = []
         try:
             exceptions += deal.two_demands(d)
@@ -491,21 +484,16 @@ def decide(facts: Any, as_of: datetime.date | None = None) -> dict[str, Answer]:
         if not valid:
             out[name] = ("not_triggered", None, ())
             continue
-        missing = False
-        try:
-            deal.short_form_participants(s)
-        except Unknown:
-            missing = True
         try:
             shares = deal.short_form_shares(s)
         except Unknown:
-            shares, missing = None, True
+            shares = None
         exceptions = deal.prior_registrations(s) + deal.deferrals_of(s)
         try:
             performed = deal.short_form_satisfied(s)
         except Unknown:
             performed = None
-        out[name] = (_status(missing, exceptions, performed), shares, tuple(exceptions))
+        out[name] = (_status(False, exceptions, performed), shares, tuple(exceptions))
 
     # §3(c)(iii).cutback_right, one instance per cutback opinion
     if not deal.cutbacks:
@@ -520,8 +508,8 @@ def decide(facts: Any, as_of: datetime.date | None = None) -> dict[str, Answer]:
             who = deal.participants(d)
             total = min(o.fields["limit"], deal.demand_shares(d))
             weights = [(i, deal.requested_by(d, i)) for i in sorted(who)]
-        except Unknown:
-            out[name] = ("undetermined", None, ())
+        except Unknown:  # the right stands; its allocation is undetermined
+            out[name] = ("in_force", None, ())
             continue
         out[name] = ("in_force", _largest_remainder(total, weights), ())
     return out

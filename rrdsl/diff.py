@@ -28,7 +28,7 @@ from .diagnostics import SOURCES, RrdslError, Span
 from .evaluator import NormResult, Outcome
 from .facts import parse_facts
 from .loader import display_path, load_composition
-from .report import explanation_text, node_json, norm_json
+from .report import explanation_text, node_json, norm_json, shown_part
 from .values import show, to_json
 from .variants import _decls, kind_word
 
@@ -199,10 +199,11 @@ def _norm_facts(r: NormResult) -> dict[str, str]:
         "period": f"{show(r.period_start)} through {show(r.period_end)}",
         "performed on": show(r.performed_on),
         "breached on": show(r.breached_on),
-        "beneficiaries": ", ".join(r.beneficiaries or []),
+        "beneficiaries": (", ".join(r.beneficiaries or []) if not r.beneficiaries_missing
+                          else shown_part(None, None, r.beneficiaries_missing)),
         "exceptions": ", ".join(f"{x.exception}{'' if x.active else ' (ended)'}"
                                 for x in r.exceptions),
-        **{f"value {label!r}": show(v, t) for label, v, t in r.withs},
+        **{f"value {label!r}": shown_part(v, t, needs) for label, v, t, needs in r.withs},
     }
 
 

@@ -62,11 +62,15 @@ class NormResult:
     period_end: datetime.date | None = None  # last day, inclusive
     performed_on: datetime.date | None = None
     breached_on: datetime.date | None = None
-    missing: list[str] = attrs.field(factory=list)
+    missing: list[str] = attrs.field(factory=list)  # the facts the status needs
     assumptions: list[str] = attrs.field(factory=list)
     exceptions: list[Applied] = attrs.field(factory=list)
-    withs: list[tuple[str, Any, Any]] = attrs.field(factory=list)  # label, value, type
+    # label, value, type, and the facts the value needs (empty when it is known; the value is
+    # then None): a value that cannot be computed leaves the status as it is
+    withs: list[tuple[str, Any, Any, tuple[str, ...]]] = attrs.field(factory=list)
     explanation: Node | None = None
+    # the facts `to` needs when the beneficiaries cannot be named (they are then None)
+    beneficiaries_missing: list[str] = attrs.field(factory=list)
 
 
 _NEW = object.__new__
@@ -74,7 +78,8 @@ _NEW = object.__new__
 #: are NormResult's fields: a field added to NormResult must be set in `_result` too).
 _RESULT_FIELDS = ("norm", "instance", "bearer", "beneficiaries", "trigger", "status", "reason",
                   "deadline", "period_start", "period_end", "performed_on", "breached_on",
-                  "missing", "assumptions", "exceptions", "withs", "explanation")
+                  "missing", "assumptions", "exceptions", "withs", "explanation",
+                  "beneficiaries_missing")
 
 
 def _result(norm: ir.Norm, instance: str, bearer: str | None, trigger: EventValue | None,
@@ -88,6 +93,7 @@ def _result(norm: ir.Norm, instance: str, bearer: str | None, trigger: EventValu
     r.deadline = r.period_start = r.period_end = r.performed_on = r.breached_on = None
     r.missing, r.assumptions, r.exceptions, r.withs = [], [], [], []
     r.explanation = None
+    r.beneficiaries_missing = []
     return r
 
 
@@ -352,15 +358,21 @@ class Evaluator:
                 res.reason = f"the condition does not hold: {snippet(n.when.span)}"
                 return None
         # 2. who benefits, by when, for which period, with which numbers
-        ben = self.try_ev(inst, n.beneficiary, "to")
-        if ben is not None and ben is not _UNKNOWN:
+        try:  # the beneficiaries and the `with` values may be undetermined on their own
+            ben = self.ev(inst, n.beneficiary, "to")
+        except Missing as m:
+            res.beneficiaries_missing = sorted(m.needs)
+            ben = None
+        if ben is not None:
             res.beneficiaries = sorted(ben) if isinstance(ben, frozenset) else [ben]
         deadline = self.try_ev(inst, n.deadline, "deadline")
         start = self.try_ev(inst, n.start, "from")
         end = self.try_ev(inst, n.end, "through" if n.end_inclusive else "until")
         for label, e in n.withs:
-            v = self.try_ev(inst, e, label)
-            res.withs.append((label, None if v is _UNKNOWN else v, e.type))
+            try:
+                res.withs.append((label, self.ev(inst, e, label), e.type, ()))
+            except Missing as m:
+                res.withs.append((label, None, e.type, tuple(sorted(m.needs))))
         if _UNKNOWN in (deadline, start, end):
             return self.undetermined(res, inst)
         res.deadline = deadline
@@ -525,6 +537,7 @@ class Evaluator:
                 res.performed_on = res.breached_on = None
                 res.missing, res.assumptions, res.exceptions, res.withs = [], [], [], []
                 res.explanation = None
+                res.beneficiaries_missing = []
                 if event is not None and event.type in qualitative_events:
                     qualitative.add(f"{event.type} {event.id}")
                 # 1. the trigger's condition is judged on the facts as they stood on the
@@ -579,8 +592,8 @@ class Evaluator:
             if np.ben is not None:
                 try:
                     ben = np.ben(ctx, env)
-                except Missing as m:
-                    missing |= m.needs
+                except Missing as m:  # the beneficiaries are undetermined, not the status
+                    res.beneficiaries_missing = sorted(m.needs)
                     ben = None
                 if ben is not None:
                     res.beneficiaries = sorted(ben) if isinstance(ben, frozenset) else [ben]
@@ -605,11 +618,9 @@ class Evaluator:
                     unknown = True
             for label, fn, t in np.withs:
                 try:
-                    v = fn(ctx, env)
-                except Missing as m:
-                    missing |= m.needs
-                    v = None
-                res.withs.append((label, v, t))
+                    res.withs.append((label, fn(ctx, env), t, ()))
+                except Missing as m:  # the value is undetermined, not the status
+                    res.withs.append((label, None, t, tuple(sorted(m.needs))))
             if unknown:
                 return _undetermined(res, missing)
             res.deadline = deadline

@@ -6,6 +6,7 @@ The JSON shape is versioned (`SCHEMA`) and documented in docs/json-schema.md.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from . import ir
@@ -53,8 +54,10 @@ def norm_json(r: NormResult, c: ir.Contract | None = None) -> dict[str, Any]:
         "period": {"from": to_json(r.period_start), "through": to_json(r.period_end)},
         "performed_on": to_json(r.performed_on),
         "breached_on": to_json(r.breached_on),
-        "values": [{"label": label, "value": to_json(v), "display": show(v, t)}
-                   for label, v, t in r.withs],
+        "beneficiaries_missing_facts": r.beneficiaries_missing,
+        "values": [{"label": label, "value": to_json(v), "display": shown_part(v, t, needs),
+                    "missing_facts": list(needs)}
+                   for label, v, t, needs in r.withs],
         "exceptions": [{"id": a.exception, "effect": a.effect, "because": a.because,
                         "from": to_json(a.start), "through": to_json(a.end),
                         "active": a.active, "citation": a.cite.to_json()}
@@ -89,7 +92,7 @@ def node_json(node: Node) -> dict[str, Any]:
 def outcome_json(o: Outcome) -> dict[str, Any]:
     c = o.contract
     assumptions = sorted({a for r in o.norms for a in r.assumptions})
-    missing = sorted({m for r in o.norms for m in r.missing} |
+    missing = sorted({m for r in o.norms for m in answer_needs(r)} |
                      {m for v in o.values for m in v.missing})
     return {
         "schema": SCHEMA,
@@ -212,7 +215,7 @@ def outcome_text(o: Outcome, show_values: bool = True) -> str:
     if assumptions:
         lines.append("Assumptions of this run (qualitative facts taken as given): "
                      + ", ".join(assumptions))
-    missing = sorted({m for r in o.norms for m in r.missing} |
+    missing = sorted({m for r in o.norms for m in answer_needs(r)} |
                      {m for v in o.values for m in v.missing})
     if missing:
         lines.append("Undetermined until these facts are given: " + ", ".join(missing))
@@ -223,11 +226,25 @@ def outcome_text(o: Outcome, show_values: bool = True) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def shown_part(v: Any, t: Any, needs: Sequence[str]) -> str:
+    """A `with` value (or the beneficiaries) as the reports show it: undetermined, with the
+    facts it needs, when those are not given."""
+    return "undetermined: needs " + ", ".join(needs) if needs else show(v, t)
+
+
+def answer_needs(r: NormResult) -> list[str]:
+    """Every fact an answer needs: its status's, its beneficiaries' and its values'."""
+    return sorted({*r.missing, *r.beneficiaries_missing,
+                   *(m for _, _, _, needs in r.withs for m in needs)})
+
+
 def norm_details(r: NormResult) -> list[str]:
     """Beneficiaries, trigger, deadline and period of an answer, each a short phrase."""
     details = []
     if r.beneficiaries:
         details.append("to " + ", ".join(r.beneficiaries))
+    elif r.beneficiaries_missing:
+        details.append("to: " + shown_part(None, None, r.beneficiaries_missing))
     if r.trigger is not None:
         details.append(f"upon {r.trigger.type} {r.trigger.id} of {r.trigger.date.isoformat()}")
     if r.deadline is not None:
@@ -248,8 +265,8 @@ def _norm_lines(r: NormResult, c: ir.Contract | None = None) -> list[str]:
     details = norm_details(r)
     if details:
         out.append("            " + " · ".join(details))
-    for label, v, t in r.withs:
-        out.append(f"            {label}: {show(v, t)}")
+    for label, v, t, needs in r.withs:
+        out.append(f"            {label}: {shown_part(v, t, needs)}")
     for a in r.exceptions:
         state = "applies" if a.active else "applied"
         span = (f" from {a.start} through {a.end or 'no fixed end'}"

@@ -25,8 +25,10 @@ from .loader import display_path
 from .values import show, to_json
 
 SUFFIX = ".scenario.toml"
+UNDETERMINED = "undetermined"  # an expected value (or beneficiaries) that the facts cannot fix
 _EXPECT_KEYS = {"clause", "bearer", "trigger", "status", "deadline", "period_from",
                 "period_through", "reason_contains", "beneficiaries", "missing", "with",
+                "with_missing", "beneficiaries_missing",
                 "performed_on", "breached_on", "assumptions", "value", "equals", "count",
                 "exceptions", "agreement", "assumed_terms", "assumed_includes", "loaded",
                 "amendment", "effective", "effective_on", "applied"}
@@ -245,8 +247,14 @@ def _check_answers(exp: dict[str, Any], matches: list[Any], o: Outcome,
                     yield f"{who}: {key} is {show(actual)}, expected {show(want)}"
         if "reason_contains" in exp and str(exp["reason_contains"]) not in r.reason:
             yield f"{who}: reason {r.reason!r} does not contain {exp['reason_contains']!r}"
-        if "beneficiaries" in exp and sorted(r.beneficiaries or []) != sorted(exp["beneficiaries"]):
-            yield f"{who}: beneficiaries are {r.beneficiaries}, expected {exp['beneficiaries']}"
+        if "beneficiaries" in exp:
+            want = exp["beneficiaries"]
+            if r.beneficiaries_missing:
+                if want != UNDETERMINED:
+                    yield (f"{who}: beneficiaries are undetermined (needs "
+                           f"{', '.join(r.beneficiaries_missing)}), expected {want}")
+            elif want == UNDETERMINED or sorted(r.beneficiaries or []) != sorted(want):
+                yield f"{who}: beneficiaries are {r.beneficiaries}, expected {want}"
         if "missing" in exp and r.missing != sorted(exp["missing"]):
             yield f"{who}: missing facts are {r.missing}, expected {sorted(exp['missing'])}"
         if "assumptions" in exp and r.assumptions != sorted(exp["assumptions"]):
@@ -265,12 +273,29 @@ def _check_answers(exp: dict[str, Any], matches: list[Any], o: Outcome,
             got = sorted(a.exception for a in r.exceptions)
             if got != sorted(exp["exceptions"]):
                 yield f"{who}: exceptions are {got}, expected {sorted(exp['exceptions'])}"
+        if ("beneficiaries_missing" in exp
+                and r.beneficiaries_missing != sorted(exp["beneficiaries_missing"])):
+            yield (f"{who}: the beneficiaries need {r.beneficiaries_missing}, expected "
+                   f"{sorted(exp['beneficiaries_missing'])}")
+        for label, want in dict(exp.get("with_missing", {})).items():
+            needs = [list(n) for lab, _, _, n in r.withs if lab == label]
+            if not needs:
+                yield f"{who}: no value labelled {label!r}"
+            elif needs[0] != sorted(want):
+                yield f"{who}: {label} needs {needs[0]}, expected {sorted(want)}"
         for label, want in dict(exp.get("with", {})).items():
-            found = [(v, t) for lab, v, t in r.withs if lab == label]
+            found = [(v, t, needs) for lab, v, t, needs in r.withs if lab == label]
             if not found:
                 yield f"{who}: no value labelled {label!r}"
                 continue
-            v, t = found[0]
+            v, t, needs = found[0]
+            if needs or want == UNDETERMINED:
+                if not needs:
+                    yield f"{who}: {label} is {show(v, t)}, expected undetermined"
+                elif want != UNDETERMINED:
+                    yield (f"{who}: {label} is undetermined (needs {', '.join(needs)}), "
+                           f"expected {want}")
+                continue
             ok, shown = _same(want, v, t, contract, o)
             if not ok:
                 yield f"{who}: {label} is {show(v, t)}, expected {shown}"

@@ -35,7 +35,7 @@ from .browse import VERBS, Browse, Item, Ref, Unit, load_browse
 from .diagnostics import Diagnostic, UsageError
 from .evaluator import NormResult, Outcome
 from .lexer import RrdslLexer
-from .report import norm_details
+from .report import norm_details, shown_part
 from .runtime import Node
 from .values import show as show_value
 
@@ -551,7 +551,7 @@ def _answer_html(cp: ContractPages, here: str, r: NormResult) -> str:
              esc(n.action)]
     if details:
         lines.append(esc(" · ".join(details)))
-    lines += [f"{esc(label)}: {esc(show_value(v, t))}" for label, v, t in r.withs]
+    lines += [f"{esc(label)}: {esc(shown_part(v, t, needs))}" for label, v, t, needs in r.withs]
     for x in r.exceptions:
         xh = cp.clause_href(x.exception)
         state = "applies" if x.active else "applied"

@@ -12,6 +12,7 @@ import pytest
 import rrdsl
 from rrdsl.checker import BUILTINS
 from rrdsl.diagnostics import CheckErrors, RrdslError
+from rrdsl.report import norm_json, outcome_text
 
 D = datetime.date
 
@@ -118,6 +119,46 @@ section 1 "S"
     # false decides "and" even when the other side is missing: three-valued, never silently false
     r = answer(run(c, {"facts": {"eligible": False}}, D(2020, 1, 1)), "1.act")
     assert r.status == "not_triggered"
+
+
+@pytest.mark.parametrize("explain", [False, True])
+def test_a_missing_fact_in_a_with_value_or_the_beneficiaries_leaves_the_status(
+        tmp_path: Path, explain: bool) -> None:
+    c = contract(tmp_path, '''
+party Company
+role Holder
+section 1 "S"
+  fact holding(h: Holder): shares "shares held"
+  fact joins(h: Holder): bool "the holder joins"
+  event Request "a request"
+  clause register: Company shall "register the shares"
+    upon Request r
+    to {h for h in Holder where joins(h)}
+    within 10 days after r.date
+    with "shares" = sum(holding(h) for h in Holder where joins(h))
+''')
+    facts = {"parties": {"A": "Holder", "B": "Holder"},
+             "facts": {"holding": {"A": 10, "B": 20}, "joins": {"A": True}},
+             "events": {"Request": [{"id": "r1", "date": "2020-01-02"}]}}
+    o = c.evaluate(c.facts_from_mapping(facts), D(2020, 1, 5), explain=explain)
+    r = answer(o, "1.register[r1]")
+    # the duty and its deadline stand; who benefits and how many shares wait for joins(B)
+    assert (r.status, r.deadline, r.missing) == ("pending", D(2020, 1, 12), [])
+    assert (r.beneficiaries, r.beneficiaries_missing) == (None, ["joins(B)"])
+    assert r.withs == [("shares", None, r.withs[0][2], ("joins(B)",))]
+    text = outcome_text(o, show_values=False)
+    assert "shares: undetermined: needs joins(B)" in text
+    assert "to: undetermined: needs joins(B)" in text
+    assert "Undetermined until these facts are given: joins(B)" in text
+    doc = norm_json(r)
+    assert doc["values"][0]["missing_facts"] == ["joins(B)"]
+    assert doc["beneficiaries_missing_facts"] == ["joins(B)"]
+    # given the fact, both are known
+    facts["facts"]["joins"]["B"] = False
+    r = answer(c.evaluate(c.facts_from_mapping(facts), D(2020, 1, 5), explain=explain),
+               "1.register[r1]")
+    assert (r.beneficiaries, r.beneficiaries_missing) == (["A"], [])
+    assert r.withs == [("shares", 10, r.withs[0][2], ())]
 
 
 def test_money_is_exact_and_rounding_is_explicit(tmp_path: Path) -> None:
