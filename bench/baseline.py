@@ -211,9 +211,12 @@ class Deal:
             q.fields["investor"] for q in self.timely_requests(d)}
 
     def requested_by(self, d: Any, i: str) -> int:
+        """The notice's and timely requests' shares, up to the Restricted Stock the Investor
+        held on the notice's day."""
         own = d.fields["shares"][i] if i in self.entitled(d.fields["shares"]) else 0
-        return own + sum(q.fields["shares"] for q in self.timely_requests(d)
-                         if q.fields["investor"] == i)
+        asked = own + sum(q.fields["shares"] for q in self.timely_requests(d)
+                          if q.fields["investor"] == i)
+        return min(asked, self.restricted_stock(i, d.date))
 
     def demand_shares(self, d: Any) -> int:
         return sum(self.requested_by(d, i) for i in self.participants(d))
@@ -224,14 +227,16 @@ class Deal:
         return min(days) if days else None
 
     def notice_shares_sold(self, r: Any, request: Any) -> int:
-        """The notice's shares its (entitled) Investors sold under `r`, each up to its own."""
+        """The notice's shares its (entitled) Investors sold under `r`, each up to its own
+        (itself up to what it held on the notice's day)."""
         specified = request.fields["shares"]
         sold: dict[str, int] = {}
         for s in self.visible("SharesSold", self.as_of):
             if s.fields["statement"] is r:
                 seller = s.fields["seller"]
                 sold[seller] = sold.get(seller, 0) + s.fields["shares"]
-        return sum(min(specified[i], sold.get(i, 0)) for i in self.entitled(specified))
+        return sum(min(specified[i], self.restricted_stock(i, request.date), sold.get(i, 0))
+                   for i in self.entitled(specified))
 
     def covers(self, r: Any, requested: int, request: Any) -> bool:
         sold = self.notice_shares_sold(r, request)
@@ -244,27 +249,22 @@ class Deal:
                    for r in self.statements if r.fields["request"] is request)
 
     def notice_shares(self, d: Any) -> int:
-        return sum(d.fields["shares"][i] for i in self.entitled(d.fields["shares"]))
+        """The shares the (Demand or Short Form) notice specifies, each Investor's up to the
+        Restricted Stock it held on the notice's day."""
+        return sum(min(d.fields["shares"][i], self.restricted_stock(i, d.date))
+                   for i in self.entitled(d.fields["shares"]))
 
     def demand_satisfied(self, d: Any) -> bool:
         if not any(r.fields["request"] is d for r in self.statements):
             return False
         return self.satisfied(d, self.notice_shares(d), False)
 
-    def short_form_notice_shares(self, s: Any) -> int:
-        return sum(s.fields["shares"][i] for i in self.entitled(s.fields["shares"]))
-
-    def short_form_shares(self, s: Any) -> int:
-        """The notice's shares and those of timely inclusion requests."""
-        return self.short_form_notice_shares(s) + sum(
-            q.fields["shares"] for q in self.timely_requests(s))
-
     def short_form_satisfied(self, s: Any) -> bool:
         under = [r for r in self.statements if r.fields["request"] is s]
         if not under:
             return False
         try:
-            shares = self.short_form_notice_shares(s)
+            shares = self.notice_shares(s)
         except Unknown:  # `covers(...) and r.form == S3`: a statement not on S-3 decides
             if any(r.fields["form"] == "S3" for r in under):
                 raise
@@ -485,7 +485,7 @@ def decide(facts: Any, as_of: datetime.date | None = None) -> dict[str, Answer]:
             out[name] = ("not_triggered", None, ())
             continue
         try:
-            shares = deal.short_form_shares(s)
+            shares = deal.demand_shares(s)
         except Unknown:
             shares = None
         exceptions = deal.prior_registrations(s) + deal.deferrals_of(s)
