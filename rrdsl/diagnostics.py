@@ -143,6 +143,10 @@ def render(diag: Diagnostic, sources: SourceRegistry = SOURCES) -> str:
     return "\n".join(out)
 
 
+#: Control characters of a source line are shown as their Unicode pictures (NUL as ␀), so
+#: that an excerpt never writes a raw control character to the terminal.
+_CONTROL_PICTURES = {c: 0x2400 + c for c in range(32)} | {0x7F: 0x2421}
+
 #: Source lines longer than this are shown as a window around the caret.
 EXCERPT_WIDTH = 100
 
@@ -151,8 +155,8 @@ def _excerpt(span: Span, sources: SourceRegistry) -> list[str]:
     text = sources.line(span.file, span.line)
     if text is None:
         return []
-    text = text.expandtabs(1)
-    col = span.col
+    text = text.expandtabs(1).translate(_CONTROL_PICTURES)  # one character for one: the
+    col = span.col                                             # caret stays in place
     width = (span.end_col - span.col) if span.end_line == span.line else len(text) - col + 1
     width = max(1, min(width, max(1, len(text) - col + 1)))
     if len(text) > EXCERPT_WIDTH:

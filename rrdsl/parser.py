@@ -477,7 +477,7 @@ class _Builder:
             elif child.data == "import_stmt":
                 tok = child.children[0]
                 assert isinstance(tok, Token)
-                imports.append(ast.Import(self.string(tok), self.span(child)))
+                imports.append(ast.Import(self.path(tok), self.span(child)))
             elif child.data == "section":
                 sections.append(self.section(child))
             else:
@@ -501,7 +501,7 @@ class _Builder:
                 calendar = self.text(part.children[0])
                 cal_span = self.span(part)
             elif part.data == "source":
-                source = self.string(part.children[0])
+                source = self.path(part.children[0])
                 source_span = self.span(part)
             elif part.data in ("variant_of", "amends"):
                 if base is not None or (part.data == "variant_of") != (kind == "agreement"):
@@ -512,7 +512,7 @@ class _Builder:
                                      'write: agreement NAME "Title" variant of "base.rrd", or '
                                      'amendment NAME "Title" amends "agreement.rrd" writing '
                                      '"id"')
-                base = self.string(part.children[0])
+                base = self.path(part.children[0])
                 base_span = self.span(part)
             elif part.data == "writing":
                 writing = self.string(part.children[0])
@@ -783,6 +783,17 @@ class _Builder:
     def string(self, tok: Any) -> str:
         raw = str(tok)[1:-1]
         return raw.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
+
+    def path(self, tok: Any) -> str:
+        """A quoted file path (`import`, `source`, `variant of`, `amends`)."""
+        value = self.string(tok)
+        if "\0" in value or "\n" in value:
+            if "\0" in value:
+                what, hint = "a NUL character", "remove it"
+            else:  # `"text\new.txt"`: a backslash starts an escape; folders are parted by /
+                what, hint = "a line break (\\n)", 'separate folders with /: "text/new.txt"'
+            raise self.error(tok, "E113", f"a file path cannot contain {what}", hint)
+        return value
 
     def text(self, t: Any) -> str:
         return "".join(self.string(s) for s in t.children)
