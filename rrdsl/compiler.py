@@ -1017,6 +1017,23 @@ class _Compiler:
                 and src_t.kind == "set" and src_t.elem.kind in ("date", "int", "shares")
                 and self.infallible(e.args[2])):
             return search
+        if (where is None and e.args[0].op == "local" and e.args[0].data == var
+                and e.args[1].op == "setlit" and len(e.args[1].args) == 2):
+            # `max({a, b})`: the two values compared, without the set, its sort and the loop.
+            # The same answer: both are computed in the order written (the first missing
+            # fact stops it, as in the set literal), `none` is left out, and of two equal
+            # values the first is the answer, as the set keeps the first.
+            first, second = (self.compile(a) for a in e.args[1].args)
+
+            def extreme2(ctx: Ctx, env: dict[str, Any]) -> Any:
+                a = first(ctx, env)
+                b = second(ctx, env)
+                if a is None or b is None:
+                    return b if a is None else a
+                if type(a) is Fraction or type(b) is Fraction:
+                    return pick(Fraction(a), Fraction(b))
+                return pick(a, b)
+            return extreme2
         return extreme
 
     def op_allocate(self, e: ir.E) -> Fn:

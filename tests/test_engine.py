@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +160,23 @@ section 1 "S"
                "1.register[r1]")
     assert (r.beneficiaries, r.beneficiaries_missing) == (["A"], [])
     assert r.withs == [("shares", 10, r.withs[0][2], ())]
+
+
+def test_extreme_of_two_values_reads_them_in_the_order_written(tmp_path: Path) -> None:
+    c = contract(tmp_path, '''
+section 1 "S"
+  fact a: int "a"
+  fact b: int "b"
+  define hi: int = max({a, b})
+  define lo: int = min({b, a})
+  define third: ratio = max({1 / 3, 0})
+''')
+    o = run(c, {"facts": {"a": 3, "b": 5}}, D(2020, 1, 1))
+    assert (value(o, "hi"), value(o, "lo"), value(o, "third")) == (5, 3, Fraction(1, 3))
+    o = run(c, {"facts": {}}, D(2020, 1, 1))
+    # the first missing fact, in the order written, is the one named
+    assert {v.label: v.missing for v in o.values if v.label != "third"} == {
+        "hi": ["a"], "lo": ["b"]}
 
 
 def test_money_is_exact_and_rounding_is_explicit(tmp_path: Path) -> None:
