@@ -134,6 +134,33 @@ def test_an_expectation_no_answer_matches_names_the_answers_there_are(
     assert f"3(b).short_form_further_notice: {says}" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(("old", "new", "says"), [
+    ('with = { "shares included, by Investor" = "undetermined" }',
+     'with = { "shares included, by Investor" = { WCAS = 7 } }',
+     "shares included, by Investor is undetermined (needs rule144k_eligible(John_Clark)), "
+     "expected"),
+    ('beneficiaries = "undetermined"', 'beneficiaries = ["WCAS"]',
+     "beneficiaries are undetermined (needs rule144k_eligible(John_Clark)), expected ['WCAS']"),
+    ('with_missing = { "shares included, by Investor" = ["rule144k_eligible(John_Clark)"] }',
+     'with_missing = { "shares included, by Investor" = ["rule144k_eligible(WCAS)"] }',
+     "shares included, by Investor needs ['rule144k_eligible(John_Clark)'], expected "
+     "['rule144k_eligible(WCAS)']"),
+])
+def test_an_undetermined_value_or_beneficiaries_fail_a_definite_expectation(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new: str,
+        says: str) -> None:
+    src = ROOT / ("contracts/scenarios/s3c/"
+                  "iii-cutback-with-unknown-144k-status-leaves-allocation-undetermined"
+                  ".scenario.toml")
+    text = src.read_text()
+    assert old in text
+    bad = tmp_path / "wrong.scenario.toml"
+    bad.write_text(text.replace(old, new).replace(
+        '"../../savvis_2001.rrd"', json.dumps(str(ROOT / CONTRACT))), encoding="utf-8")
+    assert main(["test", str(bad)]) == 1
+    assert f"3(c)(iii).cutback_right[cut_odd]: {says}" in capsys.readouterr().out
+
+
 def test_a_scenario_with_a_misspelt_key_or_bad_toml_is_shown_at_its_place(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src = (ROOT / "contracts/scenarios/s3a/exactly-half-is-not-a-majority.scenario.toml"
