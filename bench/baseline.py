@@ -37,6 +37,7 @@ from typing import Any
 
 ONE_DAY = datetime.timedelta(days=1)
 FIVE_MILLION = Decimal(5_000_000)
+AGREEMENT_DATE = datetime.date(2001, 2, 20)  # a request before it is none under the agreement
 UNDERWRITTEN = ("firm_commitment", "underwritten")
 NOT_PRIOR_FORMS = ("S4", "S8", "unavailable")
 
@@ -171,7 +172,10 @@ class Deal:
         return self._cache[key]  # type: ignore[no-any-return]
 
     def majority_demand(self, d: Any) -> bool | None:
-        """The trigger of §3(a): requested by a majority in interest (judged on its day)."""
+        """The trigger of §3(a): requested by a majority in interest (judged on its day), on
+        or after the agreement's date."""
+        if d.date < AGREEMENT_DATE:
+            return False
         try:
             return self.majority_in_interest(self.entitled(d.fields["shares"]), d.date)
         except Unknown:
@@ -277,7 +281,8 @@ class Deal:
             anyone: bool | None = len(self.entitled(s.fields["shares"])) > 0
         except Unknown:
             anyone = None
-        return _and3(self.s3_eligible, anyone, s.fields["net_proceeds"] > FIVE_MILLION)
+        return _and3(s.date >= AGREEMENT_DATE, self.s3_eligible, anyone,
+                     s.fields["net_proceeds"] > FIVE_MILLION)
 
     # exceptions: §3(a) two demands, §3(c)(ii) prior registration, §3(c)(viii) deferral
     def two_demands(self, d: Any) -> list[tuple[str, bool, Any, Any]]:

@@ -26,7 +26,7 @@ ERROR = Type("error")
 ROUNDING_MODES = ("half_up", "half_even", "down", "up", "floor", "ceiling")
 ALLOCATION_ROUNDING = ("largest_remainder", "down")
 BUILTINS = ("keys", "exists", "earlier", "later", "days_between", "days", "business_days",
-            "months", "round", "abs", "dates", "overlap_days")
+            "months", "round", "abs", "dates", "overlap_days", "agreement_date")
 DEFAULT_CALENDAR = "XFED"
 BUILTIN_USAGE = {
     "keys": "keys(map)", "exists": "exists(value)", "earlier": "earlier(date, date, ...)",
@@ -35,6 +35,7 @@ BUILTIN_USAGE = {
     "months": "months(number)", "round": "round(amount, mode)", "abs": "abs(number)",
     "dates": "dates(first_day, last_day)",
     "overlap_days": "overlap_days(first_start, first_end, second_start, second_end)",
+    "agreement_date": "agreement_date()",
 }
 
 
@@ -696,6 +697,15 @@ class Checker:
                 self.expect(a, T.opt_t(T.DATE), ae.span, "an argument of 'overlap_days'")
             opt = any(a.type.optional for a in args)
             return ir.E("builtin", T.opt_t(T.INT) if opt else T.INT, args, (f, None), sp)
+        if f == "agreement_date":  # the `dated` of the agreement being checked (a variant's own)
+            if not arity(0):
+                return ir.E("error", ERROR, span=sp)
+            header = self.modules[0].header
+            if header is not None and header.dated is None:
+                return self.err_e("E219", "agreement_date() needs the agreement's date", sp,
+                                  "add it to the agreement line: dated YYYY-MM-DD")
+            dated = header.dated if header is not None else None
+            return ir.E("lit", T.DATE, data=dated, span=sp)
         if f == "round":
             return self.round_call(e, scope)
         raise AssertionError(f)  # pragma: no cover

@@ -70,7 +70,8 @@ def test_a_bad_as_of_date_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -
 def test_explain_prints_the_derivation_with_citations(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain", CONTRACT, FACTS, "3(a).register[dn1]"]) == 0
     out = capsys.readouterr().out
-    assert "triggered where: majority_in_interest(entitled(requesting(d))) = yes" in out
+    assert "triggered where: is_demand_notice(d) = yes" in out
+    assert "majority_in_interest({WCAS}) = yes   §3(a) (contracts/savvis_2001.rrd:" in out
     assert "fact savvis_common_shares(WCAS) = 6,200,000   §1 (contracts/savvis_2001.rrd:" in out
 
 

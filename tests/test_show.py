@@ -48,7 +48,7 @@ def test_references_received_priorities_and_uses(capsys: pytest.CaptureFixture[s
     at = next(i for i, ln in enumerate(lines) if i > sec and "subject to §3(j)" in ln) + 1
     assert f"§3(a) is subject to §3(j)   (contracts/savvis_2001.rrd:{at})" in received
     assert "§3(d) is subject to §3(j)   (contracts/savvis_2001/piggyback.rrd:" in received
-    assert "§3(a).register uses definition entitled (§3(j))" in received
+    assert "definition is_demand_notice (§3(a)) uses definition entitled (§3(j))" in received
     _, out, _ = _show(capsys, "3(c)(v)")
     assert "§3(c)(vi) applies except as provided in §3(c)(v)" in out
     _, out, _ = _show(capsys, "3(c)(vi)")
@@ -64,7 +64,8 @@ def test_one_clause(capsys: pytest.CaptureFixture[str]) -> None:
     made = out.split("References made:", 1)[1].split("References received", 1)[0]
     # for one clause, every reference it makes counts, in its own section too
     assert "§3(a).register uses event DemandNotice (§3(a))" in made
-    assert "§3(a).register uses definition entitled (§3(j))" in made
+    assert "§3(a).register uses definition is_demand_notice (§3(a))" in made
+    assert "§3(a).register uses definition demand_satisfied (§3(c)(i))" in made
     received = out.split("References received:", 1)[1]
     assert "§3(c)(viii).material_deferral suspends §3(a).register" in received
 
