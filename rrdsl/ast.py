@@ -673,6 +673,21 @@ class ExceptionDecl:
 
 
 @attrs.frozen
+class CheckDecl:
+    """`check NAME ["what it says"]: for EventType [or ...] var requires COND` — a condition
+    every such event of a consistent fact file meets; one that does not is reported."""
+
+    name: str
+    title: str | None
+    events: tuple[str, ...]
+    var: str
+    cond: Expr
+    span: Span | None = _span()
+    name_span: Span | None = _span()
+    event_spans: tuple[Span, ...] = attrs.field(default=(), eq=False, repr=False)
+
+
+@attrs.frozen
 class Priority:
     """`subject to §3(j)`, `notwithstanding §3(a)`, `notwithstanding anything to the contrary`,
     `except as provided in §3(c)(v)`."""
@@ -715,7 +730,8 @@ class Replace:
     """`replace <declaration>` (variants and amendments): the base's declaration of that name
     is replaced by this one."""
 
-    decl: PartyDecl | RoleDecl | EnumDecl | FactDecl | EventDecl | Define | Clause | ExceptionDecl
+    decl: (PartyDecl | RoleDecl | EnumDecl | FactDecl | EventDecl | Define | Clause | ExceptionDecl
+           | CheckDecl)
     span: Span | None = _span()
 
 
@@ -750,6 +766,7 @@ Decl = (
     | Define
     | Clause
     | ExceptionDecl
+    | CheckDecl
     | Reading
     | NonOperative
     | Governed

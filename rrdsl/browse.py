@@ -273,6 +273,8 @@ class Browse:
                                      spans[k] if k < len(spans) else x.cite.span))
         for definition in c.definitions.values():
             self._uses(definition.name, "definition", definition.cite.section, [definition.body])
+        for check in c.checks:
+            self._uses(check.id, "check", check.section, [check.cond])
 
     def _collect_decl(self, d: ast.Decl, sec: str | None) -> None:
         assert d.span is not None
@@ -321,6 +323,11 @@ class Browse:
             for f in d.fields:
                 for name, tsp in _type_names(f.type):
                     self._event_ref(d.name, "event", sec, name, tsp)
+        elif isinstance(d, ast.CheckDecl):  # a fact check
+            cid = qualified(d.name)
+            self._add(Item("check", cid, d.name, sec, d.span, d.title))
+            for ev, sp in zip(d.events, d.event_spans, strict=False):
+                self._event_ref(cid, "check", sec, ev, sp)
         elif isinstance(d, ast.Reading):
             self._add(Item("reading", d.name, d.name, sec, d.span, d.text))
         elif isinstance(d, ast.EnumDecl):
@@ -477,7 +484,7 @@ class Browse:
         """`§3(j)`, `§3(a).register`, `definition restricted_stock (§1)`, `event X (§3(a))`."""
         if ref.target_kind == "section":
             return f"§{ref.target}"
-        if ref.target_kind in ("clause", "exception", "provision"):
+        if ref.target_kind in ("clause", "exception", "provision", "check"):
             return f"§{ref.target}"
         if ref.target_kind == "all":
             return "anything to the contrary"
@@ -493,7 +500,7 @@ class Browse:
     def describe_source(self, ref: Ref) -> str:
         if ref.source_kind == "section":
             return f"§{ref.source}"
-        if ref.source_kind in ("clause", "exception", "provision"):
+        if ref.source_kind in ("clause", "exception", "provision", "check"):
             return f"§{ref.source}"
         word = ref.source_kind
         return f"{word} {ref.source}" + (f" (§{ref.source_section})"

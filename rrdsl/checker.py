@@ -91,6 +91,7 @@ class Checker:
         self.exceptions: list[tuple[ast.ExceptionDecl, str]] = []
         self.provisions: list[tuple[ast.NonOperative, str, str]] = []
         self.readings: list[ir.Reading] = []
+        self.check_decls: list[tuple[ast.CheckDecl, str]] = []
         self.reserved = keywords()
 
     # ── diagnostics ─────────────────────────────────────────────────────────
@@ -133,6 +134,7 @@ class Checker:
         norms = self.check_clauses()
         prevails = self.check_priorities()
         exceptions = self.check_exceptions(norms, prevails)
+        checks = self.check_checks()
         amendment_rule = self.check_amendment_rule()
         header = main.header
         references = self.check_references(header) if header is not None else []
@@ -183,6 +185,7 @@ class Checker:
                                     len(s.items) + len(s.priorities))
                       for n, (s, _) in self.sections.items()},
             norms=tuple(norms), exceptions=tuple(exceptions), readings=tuple(self.readings),
+            checks=tuple(checks),
             prevails=frozenset(prevails),
             provisions=tuple(ir.Provision(f"{sec}.{p.name}", sec, head, p.name, p.text,
                                           ir.Cite(sec, p.span))
@@ -307,6 +310,16 @@ class Checker:
                 self.provisions.append((d, section, heading))
             else:
                 self.exceptions.append((d, section))
+        elif isinstance(d, ast.CheckDecl):
+            if section is None:
+                self.err("E210", f"check '{d.name}' is not inside a section", d.span,
+                         'every check names its section: put it after `section N "Heading"`')
+                return
+            if any(c.name == d.name and sec == section for c, sec in self.check_decls):
+                self.err("E202", f"check '{section}.{d.name}' is declared twice",
+                         d.name_span or d.span)
+                return
+            self.check_decls.append((d, section))
         elif isinstance(d, ast.Reading):
             if any(r.name == d.name for r in self.readings):
                 self.err("E202", f"reading '{d.name}' is declared twice", d.span)
@@ -1293,6 +1306,16 @@ class Checker:
                 trigger=trigger, when=when, start=start, end=end, end_inclusive=bool(end_incl),
                 because=parts["because"].text if "because" in parts else "",
                 cite=ir.Cite(section, x.span)))
+        return out
+
+    def check_checks(self) -> list[ir.Check]:
+        out = []
+        for d, section in self.check_decls:
+            trigger, scope = self.trigger(
+                ast.Upon(d.events, d.var, None, d.span, d.event_spans), _Scope())
+            cond = self.boolean(d.cond, scope, "the 'requires' condition")
+            out.append(ir.Check(f"{section}.{d.name}", section, d.name, d.title, trigger, cond,
+                                ir.Cite(section, d.span)))
         return out
 
     def binding(self, fb: ast.ForBinding, targets: list[ir.Norm]) -> tuple[str, Type]:

@@ -72,6 +72,8 @@ class Plan:
             for part in (x.trigger.where if x.trigger else None, x.when, x.start, x.end):
                 if part is not None:
                     self.fn(part)
+        for check in contract.checks:
+            self.fn(check.cond)
 
     def reads_events(self, e: ir.E) -> bool:
         """Does evaluating `e` read any event of the fact set (directly or through a

@@ -107,6 +107,18 @@ class ValueResult:
 
 
 @attrs.define
+class FactWarning:
+    """An event of the fact file that fails a fact check of the contract."""
+
+    check: ir.Check
+    event: EventValue
+
+    @property
+    def message(self) -> str:
+        return self.check.title or f"{self.check.trigger.var}: {snippet(self.check.cond.span)}"
+
+
+@attrs.define
 class Outcome:
     contract: ir.Contract
     as_of: datetime.date
@@ -115,6 +127,7 @@ class Outcome:
     facts: FactSet
     references: list[Any] = attrs.field(factory=list)  # family.ReferenceResult
     amendments: list[Any] = attrs.field(factory=list)  # family.AmendmentDecision
+    warnings: list[FactWarning] = attrs.field(factory=list)  # events failing a fact check
 
 
 _CALENDARS: dict[str, BusinessCalendar] = {}
@@ -221,6 +234,7 @@ class Evaluator:
                     for np in _norm_plans(self.plan):
                         self.fast_norm(np, norms)
                 values = self.values() if self.with_values else []
+                warnings = self.fact_warnings()
             except EvalFailure as f:
                 raise EvaluationError(Diagnostic(
                     "E601", f.message, f.span, hints=(f.hint,) if f.hint else ())) from None
@@ -230,7 +244,7 @@ class Evaluator:
                     hints=("simplify nested definitions",))) from None
             finally:
                 self.ctx.release()
-        return Outcome(self.c, self.as_of, norms, values, self.facts)
+        return Outcome(self.c, self.as_of, norms, values, self.facts, warnings=warnings)
 
     # ── helpers ─────────────────────────────────────────────────────────────
 
@@ -757,6 +771,30 @@ class Evaluator:
                 if x.end is not None and end is None:
                     last = None  # an end that has not been fixed yet (e.g. no effective date)
             out.append(Applied(x.id, x.effect, x.because, start, last, active, x.cite))
+
+    # ── fact checks ─────────────────────────────────────────────────────────
+
+    def fact_warnings(self) -> list[FactWarning]:
+        """Every event (as of the evaluation date) that fails a check: its condition is false.
+        A condition that needs a missing fact is not known to fail, and is not reported."""
+        out: list[FactWarning] = []
+        ctx = self.ctx
+        ctx.qualitative = set()  # what a check reads is no assumption of any answer
+        for check in self.c.checks:
+            cond = self.plan.fn(check.cond)
+            var = check.trigger.var
+            for event in self.triggers(check.trigger.events):
+                saved = ctx.trace
+                ctx.trace = None if saved is None else []  # a check adds no derivation
+                try:
+                    ok = cond(ctx, {var: event})
+                except Missing:
+                    continue
+                finally:
+                    ctx.trace = saved
+                if ok is False:
+                    out.append(FactWarning(check, event))
+        return out
 
     # ── derived values ──────────────────────────────────────────────────────
 

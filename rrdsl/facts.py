@@ -12,7 +12,7 @@ import datetime
 import json
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
@@ -49,6 +49,13 @@ class FactSet:
         self.events_by_id: dict[str, EventValue] = {}
         self.as_of: datetime.date | None = None
         self.file = "<facts>"
+        # where each event is written in the fact file (its table), for fact-check warnings;
+        # None for facts that did not come from a text
+        self._locate: Callable[[str], Span | None] = lambda ev_id: None
+
+    def event_location(self, ev_id: str) -> Span | None:
+        """The place in the fact file where the event with this id is written."""
+        return self._locate(ev_id)
 
     def party_names(self) -> list[str]:
         return sorted(self.parties)
@@ -299,7 +306,14 @@ class _Loader:
         self.text = text
         self.fs = FactSet()
         self.fs.file = file
+        self.event_paths: dict[str, PathT] = {}
+        if text:
+            self.fs._locate = self.event_span
         self.pending_refs: list[tuple[Any, str, Type, PathT, Any]] = []
+
+    def event_span(self, ev_id: str) -> Span | None:
+        path = self.event_paths.get(ev_id)
+        return None if path is None else self.span(path)
 
     def span(self, path: PathT) -> Span:
         key = bool(path) and path[-1] is KEY
@@ -456,6 +470,7 @@ class _Loader:
                              "give each event its own id")
                     continue
                 self.fs.events_by_id[ev_id] = ev
+                self.event_paths[ev_id] = path
                 out.append(ev)
             out.sort()
             self.fs.events[etype] = out

@@ -359,6 +359,19 @@ class _Printer:
             self.text_after("", d.title, inner, suffix=" =", room=WIDTH - len(inner) - 2)
         self.lines(self.lay(d.expr, inner, inner))
 
+    @_rule(ast.CheckDecl)
+    def check_decl(self, d: ast.CheckDecl, indent: str) -> None:
+        head = f"{indent}check {d.name}"
+        inner = indent + STEP
+        if d.title is None:
+            self.out.append(head + ":")
+        elif len(head + " " + quote(d.title) + ":") <= WIDTH:
+            self.out.append(head + " " + quote(d.title) + ":")
+        else:
+            self.out.append(head)
+            self.text_after("", d.title, inner, suffix=":", room=WIDTH - len(inner) - 1)
+        self.keyword_expr(inner, f"for {' or '.join(d.events)} {d.var} requires", d.cond)
+
     @_rule(ast.Reading)
     def reading(self, d: ast.Reading, indent: str) -> None:
         self.out.append(f"{indent}reading {d.name}:")

@@ -150,6 +150,19 @@ class Exception_:
 
 
 @attrs.frozen
+class Check:
+    """A fact check: every event of its types in a consistent fact file meets `cond`."""
+
+    id: str  # SECTION.NAME
+    section: str
+    name: str
+    title: str | None
+    trigger: Trigger  # the event types and the variable (no `where`)
+    cond: E
+    cite: Cite
+
+
+@attrs.frozen
 class Section:
     number: str
     heading: str
@@ -245,6 +258,7 @@ class Contract:
     readings: tuple[Reading, ...]
     prevails: frozenset[tuple[str, str]]
     provisions: tuple[Provision, ...] = ()
+    checks: tuple[Check, ...] = ()  # fact checks, in the order written
     source: str | None = None  # path of the agreement's filed text, as the header gives it
     # variants and amendments
     base_file: str | None = None  # `variant of` / `amends`: the base clause file

@@ -25,13 +25,15 @@ from pygments.token import (
 KEYWORDS = (
     "after", "agreement", "all", "allocate", "amended", "amendment", "amends", "among", "and",
     "any", "anything", "as", "assumed", "because",
-    "breached", "business", "by", "calendar", "clause", "contrary", "count", "dated", "day",
+    "breached", "business", "by", "calendar", "check", "clause", "contrary", "count", "dated",
+    "day",
     "days", "deadline", "define", "each", "earliest", "else", "enum", "event", "except",
     "exception", "excuses", "fact", "false", "following", "for", "from", "fulfilled",
     "governed", "if", "import", "in", "inherited", "known", "latest", "map", "max", "may",
     "min", "month", "months", "none",
     "nonoperative", "not", "notwithstanding", "of", "on", "or", "party", "provided",
-    "qualitative", "reading", "refers", "remove", "replace", "role", "rounding", "section",
+    "qualitative", "reading", "refers", "remove", "replace", "requires", "role", "rounding",
+    "section",
     "set", "shall", "source", "subject", "sum", "suspends", "terms", "the", "then",
     "through", "to", "true", "until", "upon", "variant", "when", "where", "will", "with",
     "within", "writing", "year", "years",
@@ -39,7 +41,7 @@ KEYWORDS = (
 _MODALS = ("shall", "will", "may")
 _DECLARATIONS = ("agreement", "amendment", "section", "clause", "exception", "define", "fact",
                  "event", "party", "role", "enum", "reading", "import", "qualitative",
-                 "nonoperative", "replace", "remove", "known", "assumed", "governed")
+                 "nonoperative", "replace", "remove", "known", "assumed", "governed", "check")
 _CONSTANTS = ("true", "false", "none")
 _OTHER = tuple(k for k in KEYWORDS if k not in _MODALS + _DECLARATIONS + _CONSTANTS
                and k not in ("and", "or", "not", "in"))

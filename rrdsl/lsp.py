@@ -135,7 +135,7 @@ def _find_word(sp: Span, word: str) -> Span:
 _KINDS = {ast.Clause: "clause", ast.ExceptionDecl: "exception", ast.NonOperative: "provision",
           ast.Define: "definition", ast.FactDecl: "fact", ast.EventDecl: "event",
           ast.PartyDecl: "party", ast.RoleDecl: "role", ast.EnumDecl: "enumeration",
-          ast.Reading: "reading", ast.Governed: "clause"}
+          ast.Reading: "reading", ast.Governed: "clause", ast.CheckDecl: "check"}
 
 
 def _kind(d: Any) -> str:
@@ -240,7 +240,7 @@ def hover_text(a: Analysis, d: Decl) -> str:
         out.append(str(node.title))
     elif isinstance(node, ast.ExceptionDecl):
         out.append(f"{node.effect} {', '.join(str(t) for t in node.targets)}")
-    if d.section and d.kind in ("clause", "exception", "provision") and a.agreement:
+    if d.section and d.kind in ("clause", "exception", "provision", "check") and a.agreement:
         try:
             paragraphs = parse_agreement_text(a.agreement.read_text(encoding="utf-8"))
             words = section_text(paragraphs, d.section)

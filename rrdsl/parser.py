@@ -170,10 +170,13 @@ _OPERATORS = {"DOT", "LSQB", "MUL_OP", "ADD_OP", "COMPARE", "AND", "OR", "IN", "
 #: Units of time, accepted after a whole number.
 _UNITS = {"DAY", "DAYS", "BUSINESS", "MONTH", "MONTHS", "YEAR", "YEARS"}
 #: Terminals that begin the next statement of a section (or a new section, or end the file).
+_ESCAPE = re.compile(r'\\(["\\\\n])')  # the escapes the STRING terminal allows
+_ESCAPED = {'"': '"', "\\": "\\", "n": "\n"}
+
 _STATEMENT_START = {
     "CLAUSE", "DEFINE", "ENUM", "EVENT", "EXCEPTION", "FACT", "PARTY", "QUALITATIVE", "READING",
     "REMOVE", "ROLE", "SECTION", "IMPORT", "SUBJECT", "NOTWITHSTANDING", "EXCEPT", "$END",
-    "AMENDED", "ASSUMED", "KNOWN", "REPLACE",
+    "AMENDED", "ASSUMED", "KNOWN", "REPLACE", "CHECK",
 }
 
 
@@ -623,6 +626,19 @@ class _Builder:
             title = self.text(rest[1])
         return ast.Define(name, params, typ, title, self.expr(rest[-1]), self.span(t))
 
+    def d_check_decl(self, t: Tree[Token]) -> ast.CheckDecl:
+        name_tok = t.children[0]
+        rest = list(t.children[1:])
+        title = None
+        if isinstance(rest[0], Tree) and rest[0].data == "text":
+            title = self.text(rest.pop(0))
+        types, var, cond = rest
+        assert isinstance(types, Tree)
+        names: list[Token] = list(types.children)  # type: ignore[arg-type]
+        return ast.CheckDecl(str(name_tok), title, tuple(str(x) for x in names), str(var),
+                             self.expr(cond), self.span(t), self.span(name_tok),
+                             tuple(self.span(x) for x in names))
+
     def d_reading(self, t: Tree[Token]) -> ast.Reading:
         return ast.Reading(str(t.children[0]), self.text(t.children[1]), self.span(t))
 
@@ -781,8 +797,8 @@ class _Builder:
         raise AssertionError(t.data)
 
     def string(self, tok: Any) -> str:
-        raw = str(tok)[1:-1]
-        return raw.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
+        # one pass: in `"\\n"` the backslash is escaped and the n is a letter
+        return _ESCAPE.sub(lambda m: _ESCAPED[m.group(1)], str(tok)[1:-1])
 
     def path(self, tok: Any) -> str:
         """A quoted file path (`import`, `source`, `variant of`, `amends`)."""

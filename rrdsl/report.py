@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import ir
-from .evaluator import NormResult, Outcome
+from .evaluator import FactWarning, NormResult, Outcome
 from .family import AmendmentDecision, ReferenceResult
 from .runtime import Node
 from .values import show, to_json
@@ -113,6 +113,7 @@ def outcome_json(o: Outcome) -> dict[str, Any]:
                     "assumed_terms": _assumed(c, c.assumed_by_definition.get(
                         v.definition.name, ()))}
                    for v in o.values],
+        "warnings": [warning_json(w, o) for w in o.warnings],
         "references": [reference_json(x, c) for x in o.references],
         "amendments": [amendment_json(a) for a in o.amendments],
         "assumptions": assumptions,
@@ -175,6 +176,12 @@ def outcome_text(o: Outcome, show_values: bool = True) -> str:
         lines.append(f"amendment {a.amendment.name} (\"{a.amendment.title}\"): {a.reason}; "
                      f"{verdict}")
     lines.append("")
+    if o.warnings:
+        lines.append(f"Fact warnings ({len(o.warnings)}): events of the fact file that fail a "
+                     "check of the contract; the answers take the facts as given")
+        for w in o.warnings:
+            lines.extend(warning_lines(w, o))
+        lines.append("")
     parties: dict[str, list[NormResult]] = {}
     quiet: list[NormResult] = []
     for r in o.norms:
@@ -224,6 +231,23 @@ def outcome_text(o: Outcome, show_values: bool = True) -> str:
     lines.append("Summary: " + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items()
                                          if n))
     return "\n".join(lines).rstrip() + "\n"
+
+
+def warning_lines(w: FactWarning, o: Outcome) -> list[str]:
+    """A fact warning as the text report shows it: where the event is, what it fails."""
+    ev, check = w.event, w.check
+    at = o.facts.event_location(ev.id)
+    where = f" ({at})" if at is not None else ""
+    return [f"  ⚠ {ev.type} {ev.id} of {ev.date.isoformat()}{where}: {w.message}",
+            f"    check §{check.id} ({_loc(check.cite)})"]
+
+
+def warning_json(w: FactWarning, o: Outcome) -> dict[str, Any]:
+    at = o.facts.event_location(w.event.id)
+    return {"check": w.check.id, "event": to_json(w.event), "message": w.message,
+            "location": None if at is None else {"file": at.file, "line": at.line,
+                                                 "column": at.col},
+            "citation": w.check.cite.to_json()}
 
 
 def shown_part(v: Any, t: Any, needs: Sequence[str]) -> str:

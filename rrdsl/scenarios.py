@@ -28,7 +28,7 @@ SUFFIX = ".scenario.toml"
 UNDETERMINED = "undetermined"  # an expected value (or beneficiaries) that the facts cannot fix
 _EXPECT_KEYS = {"clause", "bearer", "trigger", "status", "deadline", "period_from",
                 "period_through", "reason_contains", "beneficiaries", "missing", "with",
-                "with_missing", "beneficiaries_missing",
+                "with_missing", "beneficiaries_missing", "warning",
                 "performed_on", "breached_on", "assumptions", "value", "equals", "count",
                 "exceptions", "agreement", "assumed_terms", "assumed_includes", "loaded",
                 "amendment", "effective", "effective_on", "applied"}
@@ -181,9 +181,12 @@ def check_expectation(exp: dict[str, Any], o: Outcome, contract: Contract) -> It
     if "value" in exp:
         yield from _check_value(exp, o, contract)
         return
+    if "warning" in exp:
+        yield from _check_warning(exp, o, contract)
+        return
     if "clause" not in exp:
-        yield ("an expectation names a clause (clause = \"3(a).register\"), a value or an "
-               "amendment")
+        yield ("an expectation names a clause (clause = \"3(a).register\"), a value, a fact "
+               "check's warning or an amendment")
         return
     cid = str(exp["clause"]).lstrip("§")
     refs = [x for x in o.references if x.reference.id == cid]
@@ -209,6 +212,30 @@ def check_expectation(exp: dict[str, Any], o: Outcome, contract: Contract) -> It
         yield _no_match(cid, exp, answers)
         return
     yield from _check_answers(exp, matches, o, contract)
+
+
+def _check_warning(exp: dict[str, Any], o: Outcome, contract: Contract) -> Iterator[str]:
+    """`warning = "3(c)(i).effective_after_filing"`: the fact check warns (about the event
+    `trigger`, if given; `count` times, if given: 0 says it does not)."""
+    cid = str(exp["warning"]).lstrip("§")
+    ids = [c.id for c in contract.ir.checks]
+    if cid not in ids:
+        from .diagnostics import did_you_mean
+
+        guess = did_you_mean(cid, ids)
+        yield f"no fact check {cid}" + (f" (did you mean {guess}?)" if guess else "")
+        return
+    found = [w for w in o.warnings if w.check.id == cid]
+    if "trigger" in exp:
+        found = [w for w in found if w.event.id == exp["trigger"]]
+    about = f" about {exp['trigger']}" if "trigger" in exp else ""
+    if "count" in exp:
+        if len(found) != exp["count"]:
+            yield f"fact check {cid}: {len(found)} warning(s){about}, expected {exp['count']}"
+    elif not found:
+        warned = sorted(w.event.id for w in o.warnings if w.check.id == cid)
+        yield (f"fact check {cid}: no warning{about}"
+               + (f" (it warns about {', '.join(warned)})" if warned else ""))
 
 
 def _no_match(cid: str, exp: dict[str, Any], answers: list[Any]) -> str:

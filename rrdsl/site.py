@@ -485,7 +485,8 @@ def search_entries(cp: ContractPages) -> list[dict[str, str]]:
         href = cp.item_href(it)
         if href is None or it.kind in ("reading", "party", "role", "enum"):
             continue
-        label = f"§{it.id}" if it.kind in ("clause", "exception", "provision") else it.name
+        label = (f"§{it.id}" if it.kind in ("clause", "exception", "provision", "check")
+                 else it.name)
         kind = "defined term" if it.kind == "definition" and it.title else it.kind
         out.append({"t": label, "k": kind, "d": it.title or "", "h": href})
         if it.kind == "definition" and it.title:

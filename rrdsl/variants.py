@@ -38,7 +38,7 @@ _KIND_WORD = {
     ast.PartyDecl: "party", ast.RoleDecl: "role", ast.EnumDecl: "enumeration",
     ast.FactDecl: "fact", ast.EventDecl: "event", ast.Define: "definition",
     ast.Clause: "clause", ast.ExceptionDecl: "exception", ast.NonOperative: "clause",
-    ast.Governed: "clause", ast.Reading: "reading",
+    ast.Governed: "clause", ast.Reading: "reading", ast.CheckDecl: "check",
 }
 
 
@@ -64,7 +64,7 @@ class Composition:
     dropped: frozenset[str] = frozenset()
 
 
-CLAUSE_KINDS = (ast.Clause, ast.ExceptionDecl, ast.NonOperative, ast.Governed)
+CLAUSE_KINDS = (ast.Clause, ast.ExceptionDecl, ast.NonOperative, ast.Governed, ast.CheckDecl)
 
 
 def _key(d: ast.Decl, section: str | None) -> str | None:

@@ -162,6 +162,29 @@ def test_an_undetermined_value_or_beneficiaries_fail_a_definite_expectation(
     assert f"3(c)(iii).cutback_right[cut_odd]: {says}" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(("old", "new", "says"), [
+    ('warning = "3(c)(i).effective_after_filing"\ntrigger = "eff1"',
+     'warning = "3(c)(i).effective_after_filng"\ntrigger = "eff1"',
+     "no fact check 3(c)(i).effective_after_filng (did you mean 3(c)(i).effective_after_filing?)"),
+    ('warning = "3(c)(i).effective_after_filing"\ntrigger = "eff1"',
+     'warning = "3(c)(i).effective_after_filing"\ntrigger = "eff2"',
+     "fact check 3(c)(i).effective_after_filing: no warning about eff2 (it warns about eff1)"),
+    ('trigger = "s2"\ncount = 0', 'trigger = "s1"\ncount = 0',
+     "fact check 3(c)(i).sold_once_effective: 1 warning(s) about s1, expected 0"),
+])
+def test_a_fact_check_expectation_that_fails_says_why(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new: str,
+        says: str) -> None:
+    src = ROOT / "contracts/scenarios/s3c/i-effective-before-filing-is-reported.scenario.toml"
+    text = src.read_text()
+    assert old in text
+    bad = tmp_path / "wrong.scenario.toml"
+    bad.write_text(text.replace(old, new).replace(
+        '"../../savvis_2001.rrd"', json.dumps(str(ROOT / CONTRACT))), encoding="utf-8")
+    assert main(["test", str(bad)]) == 1
+    assert says in capsys.readouterr().out
+
+
 def test_a_scenario_with_a_misspelt_key_or_bad_toml_is_shown_at_its_place(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src = (ROOT / "contracts/scenarios/s3a/exactly-half-is-not-a-majority.scenario.toml"

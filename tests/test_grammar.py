@@ -70,3 +70,13 @@ def test_section_reference_forms() -> None:
               "t.rrd")
     assert m.sections[0].number == "3(c)(viii)"
     assert m.sections[0].priorities[0].refs == ("3(j)", "1")
+
+
+@pytest.mark.parametrize(("written", "value"), [
+    (r'"a\\nb"', "a\\nb"),  # an escaped backslash, then the letter n
+    (r'"a\nb"', "a\nb"),  # a line break
+    (r'"\\" "n"', "\\n"),  # two pieces: a backslash, then n
+    (r'"say \"no\"\\"', 'say "no"\\'),
+])
+def test_quoted_text_escapes_are_read_in_one_pass(written: str, value: str) -> None:
+    assert parse(f"agreement a {written}\n", "t.rrd").header.title == value  # type: ignore[union-attr]
