@@ -775,23 +775,26 @@ class Evaluator:
     # ── fact checks ─────────────────────────────────────────────────────────
 
     def fact_warnings(self) -> list[FactWarning]:
-        """Every event (as of the evaluation date) that fails a check: its condition is false.
+        """Every event (as of the evaluation date) that fails a check: its condition, judged
+        on the facts as they stood on the event's day (as a trigger's condition is), is false.
         A condition that needs a missing fact is not known to fail, and is not reported."""
         out: list[FactWarning] = []
-        ctx = self.ctx
-        ctx.qualitative = set()  # what a check reads is no assumption of any answer
-        for check in self.c.checks:
-            cond = self.plan.fn(check.cond)
+        root = self.ctx
+        root.qualitative = set()  # what a check reads is no assumption of any answer
+        traced = root.trace is not None
+        for check, cond, at in _check_plans(self.plan):
             var = check.trigger.var
             for event in self.triggers(check.trigger.events):
-                saved = ctx.trace
-                ctx.trace = None if saved is None else []  # a check adds no derivation
+                ctx = root.at(event.date) if at else root
+                if traced:  # a check adds no derivation
+                    saved, ctx.trace = ctx.trace, []
                 try:
                     ok = cond(ctx, {var: event})
                 except Missing:
                     continue
                 finally:
-                    ctx.trace = saved
+                    if traced:
+                        ctx.trace = saved
                 if ok is False:
                     out.append(FactWarning(check, event))
         return out
@@ -1120,6 +1123,16 @@ def _norm_plans(plan: Plan) -> list[_NormPlan]:
         excs = {x.id: _ExceptionPlan(plan, x) for x in plan.contract.exceptions}
         found = plan.cache["norm_plans"] = [_NormPlan(plan, n, excs)
                                             for n in plan.contract.norms]
+    return found
+
+
+def _check_plans(plan: Plan) -> list[tuple[ir.Check, Any, bool]]:
+    """Each fact check with its closure and whether it reads events (then it is judged in the
+    context of the event's day), computed once per plan."""
+    found = plan.cache.get("check_plans")
+    if found is None:
+        found = plan.cache["check_plans"] = [
+            (c, plan.fn(c.cond), plan.reads_events(c.cond)) for c in plan.contract.checks]
     return found
 
 

@@ -169,8 +169,9 @@ def test_an_undetermined_value_or_beneficiaries_fail_a_definite_expectation(
     ('warning = "3(c)(i).effective_after_filing"\ntrigger = "eff1"',
      'warning = "3(c)(i).effective_after_filing"\ntrigger = "eff2"',
      "fact check 3(c)(i).effective_after_filing: no warning about eff2 (it warns about eff1)"),
-    ('trigger = "s2"\ncount = 0', 'trigger = "s1"\ncount = 0',
-     "fact check 3(c)(i).sold_once_effective: 1 warning(s) about s1, expected 0"),
+    ('warning = "3(c)(i).sold_once_effective"\ncount = 1',
+     'warning = "3(c)(i).sold_once_effective"\ncount = 0',
+     "fact check 3(c)(i).sold_once_effective: 1 warning(s), expected 0"),
 ])
 def test_a_fact_check_expectation_that_fails_says_why(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new: str,
