@@ -166,22 +166,6 @@ def _exprs(e: ir.E | None) -> Iterator[ir.E]:
         stack.extend(a for a in x.args if isinstance(a, ir.E))
 
 
-def _trigger_exprs(t: ir.Trigger | None) -> list[ir.E | None]:
-    return [t.where] if t is not None else []
-
-
-def _norm_exprs(n: ir.Norm) -> list[ir.E | None]:
-    out: list[ir.E | None] = [n.beneficiary, n.when, n.deadline, n.start, n.end, n.fulfilled]
-    for t in (n.trigger, n.fulfilled_trigger, n.breached_trigger):
-        out += _trigger_exprs(t)
-    out += [e for _, e in n.withs]
-    return out
-
-
-def _exception_exprs(x: ir.Exception_) -> list[ir.E | None]:
-    return [x.when, x.start, x.end, *_trigger_exprs(x.trigger)]
-
-
 def _type_names(t: ast.TypeExpr | None) -> Iterator[tuple[str, Span | None]]:
     if t is None:
         return
@@ -262,9 +246,9 @@ class Browse:
                     self._collect_decl(d, sec)
         norms = {n.id: n for n in c.norms}
         for n in c.norms:
-            self._uses(n.id, "clause", n.section, _norm_exprs(n))
+            self._uses(n.id, "clause", n.section, ir.norm_exprs(n))
         for x in c.exceptions:
-            self._uses(x.id, "exception", x.section, _exception_exprs(x))
+            self._uses(x.id, "exception", x.section, ir.exception_exprs(x))
             decl = self._exception_decls.get(x.id)
             spans = [t.span for t in decl.targets] if decl else []
             for k, target in enumerate(x.targets):

@@ -55,6 +55,31 @@ def _ok(t: Type) -> bool:
     return t.kind == "error"
 
 
+#: Levels of evaluation one expression may take: operations inside one another, counting the
+#: body of every definition it calls (E407).  The evaluator follows the nesting on the
+#: machine's stack; the 2001 agreement's deepest takes 34.
+MAX_EVAL_DEPTH = 200
+
+
+def _nesting(e: ir.E, depth: dict[str, int]) -> tuple[int, str | None, bool]:
+    """The levels of evaluation `e` takes, given those of the definitions it calls: the
+    call on its deepest path (or None), and whether a definition it calls is itself over the
+    limit.  Iterative: the expression may be deep."""
+    most, through, over = 0, None, False
+    todo = [(e, 1)]
+    while todo:
+        x, level = todo.pop()
+        if x.op == "call":
+            inner = depth.get(x.data, 0)
+            over = over or inner > MAX_EVAL_DEPTH
+            if level + inner > most:
+                most, through = level + inner, x.data
+        elif level > most:
+            most, through = level, None
+        todo.extend((a, level + 1) for a in x.args if isinstance(a, ir.E))
+    return most, through, over
+
+
 class _Scope:
     def __init__(self, names: dict[str, Type] | None = None):
         self.names = dict(names or {})
@@ -135,6 +160,8 @@ class Checker:
         prevails = self.check_priorities()
         exceptions = self.check_exceptions(norms, prevails)
         checks = self.check_checks()
+        if not any(d.code == "E401" for d in self.diags):
+            self.check_depth(norms, exceptions, checks)
         amendment_rule = self.check_amendment_rule()
         header = main.header
         references = self.check_references(header) if header is not None else []
@@ -419,6 +446,64 @@ class Checker:
                     state[m] = 1
                     path.append(m)
                     todo.append(iter(sorted(self.def_deps.get(m, ()))))
+
+    def check_depth(self, norms: Sequence[ir.Norm], exceptions: Sequence[ir.Exception_],
+                    checks: Sequence[ir.Check]) -> None:
+        """E407: no expression takes more than MAX_EVAL_DEPTH levels of evaluation.  Reported
+        once, where the limit is passed: at the definition (or clause) whose own body passes
+        it, not at the definitions and clauses that use it."""
+        depth: dict[str, int] = {}
+        through: dict[str, str | None] = {}
+        for name in self._callees_first():
+            d = self.definitions[name]
+            levels, via, over = _nesting(d.body, depth)
+            depth[name], through[name] = levels, via
+            if levels > MAX_EVAL_DEPTH and not over:
+                self._too_deep(f"evaluating '{name}'", levels, via, through,
+                               self.def_decls[name][0].span)
+        roots = [(f"clause {n.id}", e) for n in norms for e in ir.norm_exprs(n)]
+        roots += [(f"exception {x.id}", e) for x in exceptions for e in ir.exception_exprs(x)]
+        roots += [(f"check {c.id}", c.cond) for c in checks]
+        for what, e in roots:
+            levels, via, over = _nesting(e, depth)
+            if levels > MAX_EVAL_DEPTH and not over:
+                self._too_deep(f"this expression of {what}", levels, via, through, e.span)
+
+    def _too_deep(self, what: str, levels: int, via: str | None,
+                  through: dict[str, str | None], span: Span | None) -> None:
+        chain: list[str] = []
+        while via is not None:
+            chain.append(via)
+            via = through.get(via)
+        hints = []
+        if chain:
+            shown = " → ".join(chain if len(chain) <= 6 else [*chain[:4], "…", chain[-1]])
+            many = f" ({len(chain)} definitions)" if len(chain) > 6 else ""
+            hints.append(f"its deepest path runs through {shown}{many}")
+        hints.append("compute long chains in fewer steps: fewer definitions each using the "
+                     "next, or fewer operations inside one another")
+        self.err("E407", f"{what} nests {levels} levels deep; the limit is {MAX_EVAL_DEPTH}",
+                 span, *hints)
+
+    def _callees_first(self) -> list[str]:
+        """The checked definitions, each after the definitions it uses (no cycles: E401)."""
+        order: list[str] = []
+        seen: set[str] = set()
+        for root in sorted(self.definitions):
+            if root in seen:
+                continue
+            seen.add(root)
+            todo = [(root, iter(sorted(self.def_deps.get(root, ()))))]
+            while todo:
+                name, deps = todo[-1]
+                m = next(deps, None)
+                if m is None:
+                    todo.pop()
+                    order.append(name)
+                elif m not in seen and m in self.definitions:
+                    seen.add(m)
+                    todo.append((m, iter(sorted(self.def_deps.get(m, ())))))
+        return order
 
     def expect(self, e: ir.E, want: Type, span: Span | None, what: str) -> None:
         if _ok(e.type) or _ok(want) or T.assignable(e.type, want):

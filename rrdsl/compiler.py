@@ -66,12 +66,11 @@ class Plan:
             for t in x.targets:
                 self.exceptions_for.setdefault(t, []).append(x)
         for n in contract.norms:
-            for e in _norm_exprs(n):
+            for e in ir.norm_exprs(n):
                 self.fn(e)
         for x in contract.exceptions:
-            for part in (x.trigger.where if x.trigger else None, x.when, x.start, x.end):
-                if part is not None:
-                    self.fn(part)
+            for e in ir.exception_exprs(x):
+                self.fn(e)
         for check in contract.checks:
             self.fn(check.cond)
 
@@ -147,15 +146,6 @@ def _event_reads(c: ir.Contract) -> dict[str, frozenset[str]]:
                     reads[name] |= reads[other]
                     changed = True
     return {name: frozenset(r) for name, r in reads.items()}
-
-
-def _norm_exprs(n: ir.Norm) -> list[ir.E]:
-    out = [n.beneficiary, n.when, n.deadline, n.start, n.end, n.fulfilled,
-           n.trigger.where if n.trigger else None,
-           n.fulfilled_trigger.where if n.fulfilled_trigger else None,
-           n.breached_trigger.where if n.breached_trigger else None]
-    out += [e for _, e in n.withs]
-    return [e for e in out if e is not None]
 
 
 def add_duration(day: datetime.date, d: Duration, sign: int, ctx: Ctx) -> datetime.date:

@@ -162,6 +162,22 @@ class Check:
     cite: Cite
 
 
+def norm_exprs(n: Norm) -> list[E]:
+    """Every expression of a clause: `to`, `when`, the deadline, the period, the fulfilment,
+    the conditions of its events, its `with` values."""
+    out = [n.beneficiary, n.when, n.deadline, n.start, n.end, n.fulfilled,
+           *(t.where for t in (n.trigger, n.fulfilled_trigger, n.breached_trigger)
+             if t is not None)]
+    out += [e for _, e in n.withs]
+    return [e for e in out if e is not None]
+
+
+def exception_exprs(x: Exception_) -> list[E]:
+    """Every expression of an exception: `when`, its period, the condition of its event."""
+    out = [x.when, x.start, x.end, x.trigger.where if x.trigger is not None else None]
+    return [e for e in out if e is not None]
+
+
 @attrs.frozen
 class Section:
     number: str

@@ -361,6 +361,39 @@ section 1 "S"
     assert errs == ["E401 definitions refer to each other in a cycle: a → b → a"]
 
 
+def _chain(length: int) -> str:
+    """Definitions d0 .. d(length-1), each `d(n) = d(n-1) + 1`: d(n) takes 2n + 1 levels."""
+    return 'party Company\nsection 1 "S"\n  define d0: int = 1\n' + "".join(
+        f"  define d{n}: int = d{n - 1} + 1\n" for n in range(1, length))
+
+
+def test_evaluation_deeper_than_the_limit_is_refused_where_it_is_passed(
+        tmp_path: Path) -> None:
+    # d99 takes 199 levels: usable; `d99 > 0` takes 201 and is refused at the clause;
+    # d100 takes 201 and is refused at d100, not again at d101 or at the clause using it
+    c = contract(tmp_path, _chain(100) + '  clause act: Company shall "act" when d98 + 1 > 0\n')
+    assert c.plan is not None  # 3 + 197 = 200 levels: the limit itself is allowed
+    errs = check_errors(tmp_path, _chain(102) + '  clause act: Company shall "act" when d99 > 0\n'
+                        '  clause other: Company shall "act" when d101 > 0\n')
+    assert errs == ["E407 evaluating 'd100' nests 201 levels deep; the limit is 200",
+                    "E407 this expression of clause 1.act nests 201 levels deep; the limit is 200"]
+
+
+def test_evaluation_at_the_depth_limit_runs_traced_and_untraced(tmp_path: Path) -> None:
+    # a chain of 198 calls, judged on an event's day: the deepest the checker allows, on the
+    # path with the most frames (a trigger's context asking the root, derivations recorded)
+    body = ('party Company\nsection 1 "S"\n  event Ping "a ping" (n: int)\n'
+            '  define d0: int = count(p for p in Ping)\n'
+            + "".join(f"  define d{n}: int = d{n - 1}\n" for n in range(1, 197))
+            + '  clause act: Company shall "act" upon Ping p where d196 > 0\n')
+    c = contract(tmp_path, body)
+    facts = c.facts_from_mapping({"events": {"Ping": [
+        {"id": "p1", "date": "2001-03-01", "n": 1}, {"id": "p2", "date": "2001-04-01", "n": 1}]}})
+    for explain in (False, True):
+        o = c.evaluate(facts, D(2001, 6, 1), explain=explain)
+        assert [r.status for r in o.norms] == ["in_force", "in_force"]
+
+
 def test_all_diagnostics_of_a_file_are_reported_in_one_run(tmp_path: Path) -> None:
     errs = check_errors(tmp_path, '''
 section 1 "S"
