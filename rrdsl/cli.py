@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from . import __version__, _accel
 from .diagnostics import Diagnostic, RrdslError, UsageError, render_all
 
 EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
@@ -47,7 +48,8 @@ def _section(text: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="rrdsl", description="Evaluate registration rights agreements written "
                 "as clause files (.rrd) against fact sets.")
-    p.add_argument("--version", action="version", version="rrdsl 0.1.0")
+    p.add_argument("--version", action="version",
+                   version=f"rrdsl {__version__} ({_accel.describe()})")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     c = sub.add_parser("check", help="parse and check clause files; report every diagnostic")
