@@ -3,6 +3,7 @@
     python bench/run.py                 # the full run (4–8 minutes on 2 cores)
     python bench/run.py --quick         # fewer runs and fact sets, for a first look
     python bench/run.py --json out.json # also write the figures as JSON
+    python bench/run.py --pure          # the same, the evaluation modules from their sources
 
 Run it from anywhere with the Python that has rrdsl installed (`pip install -e .`).  It prints:
 
@@ -25,6 +26,10 @@ Run it from anywhere with the Python that has rrdsl installed (`pip install -e .
 (d) the same for the hand-written plain-Python decisions of bench/baseline.py, the ratio of
     the engine's time to the baseline's, and the check that the baseline's answers agree with
     the engine's on every generated fact set (the run fails if one does not).
+
+The header says which build of rrdsl's evaluation modules is measured: compiled (the C
+extensions setup.py builds with Cython, what `pip install` gives) or their Python sources
+(`--pure`, or RRDSL_PURE_PYTHON=1, or an installation that could not compile them).
 
 The passes of (c) and (d) are taken in rounds, one of each kind per round, and each ratio of
 (d) is the median of the ratios within a round: the machine's speed drifts from minute to
@@ -332,7 +337,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="2,000 fact sets, 3 passes, 11 runs")
     ap.add_argument("--no-startup", action="store_true", help="skip (a)")
     ap.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
+    ap.add_argument("--pure", action="store_true",
+                    help="measure the evaluation modules' Python sources, not their compiled "
+                    "build (RRDSL_PURE_PYTHON=1, for this process and the start-up runs)")
     args = ap.parse_args(argv)
+    if args.pure:  # before rrdsl is imported: the build is chosen then
+        os.environ["RRDSL_PURE_PYTHON"] = "1"
+    import rrdsl
+    from rrdsl._accel import describe
     if args.quick:
         args.fact_sets, args.passes, args.runs, args.cold_runs = 2_000, 3, 11, 3
     args.runs = max(args.runs, 11)
@@ -342,11 +354,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "machine": {"python": platform.python_version(), "implementation":
                     platform.python_implementation(), "platform": platform.platform(),
                     "cpus": os.cpu_count(), "load_average": os.getloadavg()},
-        "fact_sets": n, "seed": SEED, "passes": args.passes}
+        "fact_sets": n, "seed": SEED, "passes": args.passes,
+        "build": rrdsl.build_info()}
     say = print
     m = res["machine"]
     say(f"rrdsl benchmark · {m['implementation']} {m['python']} · {m['cpus']} CPUs · load "
         f"{m['load_average'][0]:.2f} · {res['date']}")
+    say(f"rrdsl {rrdsl.__version__} from {Path(rrdsl.__file__).parent}: {describe()}")
 
     if not args.no_startup:
         a = res["startup"] = startup(args.runs, args.cold_runs)

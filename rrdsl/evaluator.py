@@ -834,7 +834,7 @@ class Evaluator:
                             memo[(name, x)] = v
                     # made as `_result` makes a NormResult: without the constructor's call
                     r = new(ValueResult)
-                    r.definition, r.label = d, prefix + (x.id if ev else x) + ")"
+                    r.definition, r.label = d, f"{prefix}{x.id if ev else x})"
                     if type(v) is Missing:
                         r.value, r.missing = None, sorted(v.needs)
                     else:
@@ -850,7 +850,7 @@ class Evaluator:
                 for x in doms[dix[0]]:
                     if left <= 0:
                         break
-                    head = prefix + (x.id if ev0 else x) + ", "
+                    head = f"{prefix}{x.id if ev0 else x}, "
                     for y in (ys if len(ys) <= left else ys[:left]):
                         if qual:
                             hit = get((name, (x, y)), _NOTHING)
@@ -865,7 +865,7 @@ class Evaluator:
                             if not qual:
                                 memo[(name, x, y)] = v
                         r = new(ValueResult)
-                        r.definition, r.label = d, head + (y.id if ev1 else y) + ")"
+                        r.definition, r.label = d, f"{head}{y.id if ev1 else y})"
                         if type(v) is Missing:
                             r.value, r.missing = None, sorted(v.needs)
                         else:
