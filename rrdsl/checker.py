@@ -155,13 +155,13 @@ class Checker:
         self.resolve_signatures()
         for name, (d, sec) in self.def_decls.items():
             self.check_definition(name, d, sec)
-        self.check_def_cycles()
+        callees_first = self.check_def_cycles()
         norms = self.check_clauses()
         prevails = self.check_priorities()
         exceptions = self.check_exceptions(norms, prevails)
         checks = self.check_checks()
         if not any(d.code == "E401" for d in self.diags):
-            self.check_depth(norms, exceptions, checks)
+            self.check_depth(callees_first, norms, exceptions, checks)
         amendment_rule = self.check_amendment_rule()
         header = main.header
         references = self.check_references(header) if header is not None else []
@@ -421,9 +421,11 @@ class Checker:
         self.definitions[name] = ir.Definition(name, params, rtype, d.title, body,
                                                ir.Cite(sec, d.span))
 
-    def check_def_cycles(self) -> None:
-        """Depth-first search with an explicit stack: long chains of definitions are fine."""
+    def check_def_cycles(self) -> list[str]:
+        """Depth-first search with an explicit stack: long chains of definitions are fine.
+        Returns the definitions each after those it uses (a cycle's back edge aside)."""
         state: dict[str, int] = {}
+        order: list[str] = []
         for root in sorted(self.def_deps):
             if root in state:
                 continue
@@ -434,7 +436,9 @@ class Checker:
                 m = next(todo[-1], None)
                 if m is None:
                     todo.pop()
-                    state[path.pop()] = 2
+                    done = path.pop()
+                    state[done] = 2
+                    order.append(done)
                     continue
                 if state.get(m) == 1:
                     cycle = path[path.index(m):] + [m]
@@ -446,16 +450,20 @@ class Checker:
                     state[m] = 1
                     path.append(m)
                     todo.append(iter(sorted(self.def_deps.get(m, ()))))
+        return order
 
-    def check_depth(self, norms: Sequence[ir.Norm], exceptions: Sequence[ir.Exception_],
-                    checks: Sequence[ir.Check]) -> None:
+    def check_depth(self, order: Sequence[str], norms: Sequence[ir.Norm],
+                    exceptions: Sequence[ir.Exception_], checks: Sequence[ir.Check]) -> None:
         """E407: no expression takes more than MAX_EVAL_DEPTH levels of evaluation.  Reported
         once, where the limit is passed: at the definition (or clause) whose own body passes
-        it, not at the definitions and clauses that use it."""
+        it, not at the definitions and clauses that use it.  `order`: the definitions, each
+        after those it uses (check_def_cycles)."""
         depth: dict[str, int] = {}
         through: dict[str, str | None] = {}
-        for name in self._callees_first():
-            d = self.definitions[name]
+        for name in order:
+            d = self.definitions.get(name)
+            if d is None:  # a name the checker reported as unknown
+                continue
             levels, via, over = _nesting(d.body, depth)
             depth[name], through[name] = levels, via
             if levels > MAX_EVAL_DEPTH and not over:
@@ -484,26 +492,6 @@ class Checker:
                      "next, or fewer operations inside one another")
         self.err("E407", f"{what} nests {levels} levels deep; the limit is {MAX_EVAL_DEPTH}",
                  span, *hints)
-
-    def _callees_first(self) -> list[str]:
-        """The checked definitions, each after the definitions it uses (no cycles: E401)."""
-        order: list[str] = []
-        seen: set[str] = set()
-        for root in sorted(self.definitions):
-            if root in seen:
-                continue
-            seen.add(root)
-            todo = [(root, iter(sorted(self.def_deps.get(root, ()))))]
-            while todo:
-                name, deps = todo[-1]
-                m = next(deps, None)
-                if m is None:
-                    todo.pop()
-                    order.append(name)
-                elif m not in seen and m in self.definitions:
-                    seen.add(m)
-                    todo.append((m, iter(sorted(self.def_deps.get(m, ())))))
-        return order
 
     def expect(self, e: ir.E, want: Type, span: Span | None, what: str) -> None:
         if _ok(e.type) or _ok(want) or T.assignable(e.type, want):
