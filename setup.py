@@ -74,13 +74,16 @@ def _extensions() -> list[Extension]:
         return []
     from Cython.Build import cythonize
 
-    return cythonize(
-        [Extension(f"rrdsl.{m}", [f"rrdsl/{m}.py"], optional=True) for m in COMPILED],
+    extensions = cythonize(
+        [Extension(f"rrdsl.{m}", [f"rrdsl/{m}.py"]) for m in COMPILED],
         compiler_directives=DIRECTIVES,
         build_dir="build/cython",  # the generated C stays out of the source tree
         nthreads=os.cpu_count() or 1,
         quiet=True,
     )
+    for ext in extensions:  # a module that does not compile stays Python (cythonize makes
+        ext.optional = True  # new Extension objects, without this flag)
+    return extensions
 
 
 setup(ext_modules=_extensions(), cmdclass={"build_ext": BuildExt})
