@@ -23,6 +23,7 @@ from pathlib import Path
 COMPILED = ("values", "runtime", "compiler", "evaluator")
 _HERE = Path(__file__).resolve().parent
 _BUILD: dict[str, str] = {}
+_AGAIN = "pip install -e . compiles it again"
 
 
 def _extension(module: str) -> Path | None:
@@ -57,8 +58,10 @@ def select() -> dict[str, str]:
             continue
         if pure:
             why = "RRDSL_PURE_PYTHON=1"
-        elif source.is_file() and recorded.get(module) != _digest(source):
-            why = f"{module}.py changed since it was compiled: pip install -e . again"
+        elif source.is_file() and module not in recorded:
+            why = f"no record of the source it was compiled from ({_AGAIN})"
+        elif source.is_file() and recorded[module] != _digest(source):
+            why = f"edited since it was compiled ({_AGAIN})"
         else:  # built from this source (or installed without its sources: only the build)
             _BUILD[module] = "compiled"
             continue
