@@ -86,3 +86,14 @@ def test_version_says_how_the_evaluator_runs() -> None:
         assert line == "evaluator compiled"
     else:
         assert line.startswith("Python source for ")
+
+
+def test_setup_compiles_the_modules_the_package_picks_between() -> None:
+    # setup.py cannot import the package it builds, so it keeps its own copy of the list
+    import ast
+
+    tree = ast.parse((ROOT / "setup.py").read_text(encoding="utf-8"))
+    (listed,) = [ast.literal_eval(node.value) for node in tree.body
+                 if isinstance(node, ast.Assign)
+                 and any(isinstance(t, ast.Name) and t.id == "COMPILED" for t in node.targets)]
+    assert listed == _accel.COMPILED
