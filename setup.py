@@ -23,10 +23,10 @@ from setuptools.command.build_ext import build_ext
 ROOT = Path(__file__).resolve().parent
 #: The modules that run an evaluation, compiled (the same list as rrdsl/_accel.py's).
 COMPILED = ("values", "runtime", "compiler", "evaluator")
+TYPED = ("compiler", "evaluator")
 DIRECTIVES = {
     "language_level": 3,
-    # Python's meaning of every annotation: `x: int` is not a C int, `x: dict` not a check
-    "annotation_typing": False,
+    "annotation_typing": True,
     "binding": True,  # functions keep their Python signatures, names and docstrings
 }
 
@@ -66,7 +66,13 @@ class BuildExt(build_ext):
 
 
 def _digest(module: str) -> str:
-    return hashlib.sha256((ROOT / "rrdsl" / f"{module}.py").read_bytes()).hexdigest()
+    """The digest of what a module is compiled from: its source and, if it has one, the .pxd
+    that types it (the same digest as rrdsl/_accel.py's)."""
+    digest = hashlib.sha256((ROOT / "rrdsl" / f"{module}.py").read_bytes())
+    pxd = ROOT / "rrdsl" / f"{module}.pxd"
+    if pxd.is_file():
+        digest.update(b"\0pxd\0" + pxd.read_bytes())
+    return digest.hexdigest()
 
 
 def _extensions() -> list[Extension]:
@@ -74,13 +80,13 @@ def _extensions() -> list[Extension]:
         return []
     from Cython.Build import cythonize
 
-    extensions = cythonize(
-        [Extension(f"rrdsl.{m}", [f"rrdsl/{m}.py"]) for m in COMPILED],
-        compiler_directives=DIRECTIVES,
+    extensions = [ext for m in COMPILED for ext in cythonize(
+        [Extension(f"rrdsl.{m}", [f"rrdsl/{m}.py"])],
+        compiler_directives={**DIRECTIVES, "annotation_typing": m in TYPED},
         build_dir="build/cython",  # the generated C stays out of the source tree
         nthreads=os.cpu_count() or 1,
         quiet=True,
-    )
+    )]
     for ext in extensions:  # a module that does not compile stays Python (cythonize makes
         ext.optional = True  # new Extension objects, without this flag)
     return extensions

@@ -71,7 +71,13 @@ def select() -> dict[str, str]:
 
 
 def _digest(source: Path) -> str:
-    return hashlib.sha256(source.read_bytes()).hexdigest()
+    """The digest of what a module is compiled from: its source and, if it has one, the .pxd
+    that types it (the same digest as setup.py's)."""
+    digest = hashlib.sha256(source.read_bytes())
+    pxd = source.with_suffix(".pxd")
+    if pxd.is_file():
+        digest.update(b"\0pxd\0" + pxd.read_bytes())
+    return digest.hexdigest()
 
 
 def _import_source(module: str, source: Path) -> None:

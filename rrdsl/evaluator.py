@@ -46,48 +46,81 @@ class Applied:
     cite: ir.Cite
 
 
-@attrs.define
-class NormResult:
-    """One answer: what a party must, may or must not do, its status, and why."""
+class _Record:
+    """The base of the evaluator's result classes: plain classes with slots, compared, shown
+    and constructed as attrs classes are (`__eq__` field by field, `__repr__` with the field
+    names), but written out so that the compiled evaluator makes them as C structs (their
+    declarations in evaluator.pxd): an evaluation makes about sixty, each with up to eighteen
+    fields, and setting a field of an attrs class from compiled code costs a dictionary-backed
+    attribute look-up each time."""
 
-    norm: ir.Norm
-    instance: str
-    bearer: str | None
-    beneficiaries: list[str] | None
-    trigger: EventValue | None
-    status: str
-    reason: str
-    deadline: datetime.date | None = None
-    period_start: datetime.date | None = None
-    period_end: datetime.date | None = None  # last day, inclusive
-    performed_on: datetime.date | None = None
-    breached_on: datetime.date | None = None
-    missing: list[str] = attrs.field(factory=list)  # the facts the status needs
-    assumptions: list[str] = attrs.field(factory=list)
-    exceptions: list[Applied] = attrs.field(factory=list)
-    # label, value, type, and the facts the value needs (empty when it is known; the value is
-    # then None): a value that cannot be computed leaves the status as it is
-    withs: list[tuple[str, Any, Any, tuple[str, ...]]] = attrs.field(factory=list)
-    explanation: Node | None = None
-    # the facts `to` needs when the beneficiaries cannot be named (they are then None)
-    beneficiaries_missing: list[str] = attrs.field(factory=list)
+    __slots__ = ()
+    _fields: tuple[str, ...] = ()
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in self._fields)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like an attrs class with eq
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields)
+        return f"{type(self).__name__}({fields})"
 
 
-_NEW = object.__new__
+class NormResult(_Record):
+    """One answer: what a party must, may or must not do, its status, and why.
+
+    `withs`: label, value, type, and the facts the value needs (empty when it is known; the
+    value is then None): a value that cannot be computed leaves the status as it is.
+    `beneficiaries_missing`: the facts `to` needs when the beneficiaries cannot be named (they
+    are then None).  `period_end` is the period's last day, inclusive."""
+
+    __slots__ = ("assumptions", "bearer", "beneficiaries", "beneficiaries_missing",
+                 "breached_on", "deadline", "exceptions", "explanation", "instance", "missing",
+                 "norm", "performed_on", "period_end", "period_start", "reason", "status",
+                 "trigger", "withs")
+    _fields = ("norm", "instance", "bearer", "beneficiaries", "trigger", "status", "reason",
+               "deadline", "period_start", "period_end", "performed_on", "breached_on",
+               "missing", "assumptions", "exceptions", "withs", "explanation",
+               "beneficiaries_missing")
+
+
+    def __init__(self, norm: ir.Norm, instance: str, bearer: str | None,
+                 beneficiaries: list[str] | None, trigger: EventValue | None, status: str,
+                 reason: str, deadline: datetime.date | None = None,
+                 period_start: datetime.date | None = None,
+                 period_end: datetime.date | None = None,
+                 performed_on: datetime.date | None = None,
+                 breached_on: datetime.date | None = None, missing: list[str] | None = None,
+                 assumptions: list[str] | None = None, exceptions: list[Applied] | None = None,
+                 withs: list[tuple[str, Any, Any, tuple[str, ...]]] | None = None,
+                 explanation: Node | None = None,
+                 beneficiaries_missing: list[str] | None = None):
+        self.norm, self.instance, self.bearer = norm, instance, bearer
+        self.beneficiaries, self.trigger, self.status, self.reason = (
+            beneficiaries, trigger, status, reason)
+        self.deadline, self.period_start, self.period_end = deadline, period_start, period_end
+        self.performed_on, self.breached_on = performed_on, breached_on
+        self.missing = [] if missing is None else missing
+        self.assumptions = [] if assumptions is None else assumptions
+        self.exceptions = [] if exceptions is None else exceptions
+        self.withs = [] if withs is None else withs
+        self.explanation = explanation
+        self.beneficiaries_missing = [] if beneficiaries_missing is None else beneficiaries_missing
+
+
 #: The fields `_result` sets, in NormResult's order (tests/test_fast_paths.py checks that they
 #: are NormResult's fields: a field added to NormResult must be set in `_result` too).
-_RESULT_FIELDS = ("norm", "instance", "bearer", "beneficiaries", "trigger", "status", "reason",
-                  "deadline", "period_start", "period_end", "performed_on", "breached_on",
-                  "missing", "assumptions", "exceptions", "withs", "explanation",
-                  "beneficiaries_missing")
+_RESULT_FIELDS = NormResult._fields
 
 
 def _result(norm: ir.Norm, instance: str, bearer: str | None, trigger: EventValue | None,
             status: str, reason: str) -> NormResult:
     """`NormResult(norm, instance, bearer, None, trigger, status, reason)`, made directly:
-    the attrs constructor's defaults and factories cost about as much again (~6 % of an
-    evaluation, which makes ~30 of them)."""
-    r = _NEW(NormResult)
+    the constructor's defaults cost about as much again."""
+    r: NormResult = NormResult.__new__(NormResult)
     r.norm, r.instance, r.bearer, r.beneficiaries, r.trigger = norm, instance, bearer, None, trigger
     r.status, r.reason = status, reason
     r.deadline = r.period_start = r.period_end = r.performed_on = r.breached_on = None
@@ -97,13 +130,19 @@ def _result(norm: ir.Norm, instance: str, bearer: str | None, trigger: EventValu
     return r
 
 
-@attrs.define
-class ValueResult:
-    definition: ir.Definition
-    label: str
-    value: Any
-    missing: list[str] = attrs.field(factory=list)
-    explanation: Node | None = None
+class ValueResult(_Record):
+    """One derived value: the definition, its label with the arguments, and the value, or
+    the facts it needs (the value is then None)."""
+
+    __slots__ = ("definition", "explanation", "label", "missing", "value")
+    _fields = ("definition", "label", "value", "missing", "explanation")
+
+
+    def __init__(self, definition: ir.Definition, label: str, value: Any,
+                 missing: list[str] | None = None, explanation: Node | None = None):
+        self.definition, self.label, self.value = definition, label, value
+        self.missing = [] if missing is None else missing
+        self.explanation = explanation
 
 
 @attrs.define
@@ -521,7 +560,7 @@ class Evaluator:
         bearer_var, trigger_var, nid = np.bearer_var, np.trigger_var, n.id
         # one set of each per run, emptied for each instance (each result gets sorted copies)
         qualitative, missing = self._qualitative, self._missing
-        new = _NEW
+        res: NormResult  # a C struct in the compiled build: its fields are set directly
         where, where_at, not_met = np.where, np.where_at, self._not_met
         for bearer in bearers:
             for event in events:
@@ -544,7 +583,7 @@ class Evaluator:
                 ctx.qualitative = qualitative
                 # the result, made as `_result` makes it (inline: one call fewer per instance;
                 # a field added to NormResult must be set here too)
-                res = new(NormResult)
+                res = NormResult.__new__(NormResult)
                 res.norm, res.instance, res.bearer, res.beneficiaries = n, instance_id, bearer, None
                 res.trigger, res.status, res.reason = event, "pending", ""
                 res.deadline = res.period_start = res.period_end = None
@@ -812,7 +851,7 @@ class Evaluator:
         ctx = self.ctx
         memo = ctx.memo
         get = memo.get
-        new = _NEW
+        r: ValueResult  # a C struct in the compiled build: its fields are set directly
         for d, name, prefix, fn, params, dix, events, qual in specs:
             if len(dix) == 1:  # the common case, without the general path's tuples
                 p0, ev = params[0], events[0]
@@ -833,7 +872,7 @@ class Evaluator:
                         if not qual:
                             memo[(name, x)] = v
                     # made as `_result` makes a NormResult: without the constructor's call
-                    r = new(ValueResult)
+                    r = ValueResult.__new__(ValueResult)
                     r.definition, r.label = d, f"{prefix}{x.id if ev else x})"
                     if type(v) is Missing:
                         r.value, r.missing = None, sorted(v.needs)
@@ -864,7 +903,7 @@ class Evaluator:
                                 v = Missing(m.needs)
                             if not qual:
                                 memo[(name, x, y)] = v
-                        r = new(ValueResult)
+                        r = ValueResult.__new__(ValueResult)
                         r.definition, r.label = d, f"{head}{y.id if ev1 else y})"
                         if type(v) is Missing:
                             r.value, r.missing = None, sorted(v.needs)

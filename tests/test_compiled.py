@@ -80,6 +80,20 @@ def test_an_edited_source_runs_instead_of_its_stale_build(tmp_path: Path) -> Non
     assert flags == "True True False"
 
 
+@pytest.mark.skipif(not BUILT, reason="the evaluation modules are not compiled here")
+def test_an_edited_pxd_makes_its_build_stale(tmp_path: Path) -> None:
+    # evaluator.pxd types the compiled evaluator: a build from another .pxd is not this source
+    shutil.copytree(PACKAGE, tmp_path / "rrdsl", ignore=shutil.ignore_patterns("__pycache__"))
+    with (tmp_path / "rrdsl" / "evaluator.pxd").open("a", encoding="utf-8") as f:
+        f.write("\n# edited since the build\n")
+    code = "import rrdsl; print(rrdsl.build_info())"
+    env = dict(os.environ, PYTHONPATH=str(tmp_path), RRDSL_PURE_PYTHON="0")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, check=True, cwd=tmp_path)
+    assert "'evaluator': 'edited since it was compiled" in done.stdout
+    assert "'compiler': 'compiled'" in done.stdout
+
+
 def test_version_says_how_the_evaluator_runs() -> None:
     line = _accel.describe()
     if rrdsl.build_info() == dict.fromkeys(_accel.COMPILED, "compiled"):
@@ -97,3 +111,19 @@ def test_setup_compiles_the_modules_the_package_picks_between() -> None:
                  if isinstance(node, ast.Assign)
                  and any(isinstance(t, ast.Name) and t.id == "COMPILED" for t in node.targets)]
     assert listed == _accel.COMPILED
+    typed = [ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
+             and any(isinstance(t, ast.Name) and t.id == "TYPED" for t in node.targets)]
+    assert typed and set(typed[0]) <= set(listed)
+
+
+def test_typed_modules_declare_no_float() -> None:
+    # setup.py compiles `compiler` and `evaluator` with their annotations read as types: a
+    # `float` annotation would become a C double, and `int | float` arithmetic is exact here
+    import ast
+
+    for module in ("compiler", "evaluator"):
+        tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            ann = getattr(node, "annotation", None) or getattr(node, "returns", None)
+            if ann is not None:
+                assert "float" not in ast.unparse(ann), (module, node.lineno)

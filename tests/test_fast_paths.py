@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime
 import random
 from pathlib import Path
-
-import attrs
+from typing import Any
 
 import rrdsl
 from rrdsl import evaluator
@@ -14,7 +13,21 @@ from rrdsl.calendars import BusinessCalendar
 
 
 def test_result_sets_every_field_of_norm_result() -> None:
-    assert tuple(a.name for a in attrs.fields(evaluator.NormResult)) == evaluator._RESULT_FIELDS
+    fields = evaluator._RESULT_FIELDS
+    assert sorted(fields) == sorted(evaluator.NormResult.__slots__)
+    day = datetime.date(2001, 2, 20)
+    given: dict[str, Any] = {  # a distinct value of the right type for each field
+        "norm": object(), "instance": "i", "bearer": "b", "beneficiaries": ["x"],
+        "trigger": None, "status": "pending", "reason": "r", "deadline": day,
+        "period_start": day + datetime.timedelta(1), "period_end": day + datetime.timedelta(2),
+        "performed_on": day + datetime.timedelta(3), "breached_on": day + datetime.timedelta(4),
+        "missing": ["m"], "assumptions": ["a"], "exceptions": [], "withs": [("w", 1, None, ())],
+        "explanation": None, "beneficiaries_missing": ["n"]}
+    assert sorted(given) == sorted(fields)
+    by_position = evaluator.NormResult(*[given[f] for f in fields])
+    by_name = evaluator.NormResult(**given)
+    assert all(getattr(by_position, f) is given[f] for f in fields)
+    assert by_name == by_position
     norm = object()
     fast = evaluator._result(norm, "x[a]", "a", None, "pending", "")  # type: ignore[arg-type]
     slow = evaluator.NormResult(norm, "x[a]", "a", None, None, "pending", "")  # type: ignore[arg-type]

@@ -24,6 +24,7 @@ def test_wheel_installs_into_a_fresh_environment_and_parses(tmp_path: Path) -> N
     (wheel,) = dist.glob("rrdsl-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "rrdsl/grammar/rrdsl.lark" in names
+    assert "rrdsl/evaluator.pxd" in names  # part of the digest of what was compiled
 
     env_dir = tmp_path / "env"
     venv.create(env_dir, with_pip=True)
@@ -42,6 +43,10 @@ def test_wheel_installs_into_a_fresh_environment_and_parses(tmp_path: Path) -> N
             "print(pathlib.Path(p.__file__).parent.joinpath('grammar','rrdsl.lark').is_file())")
     proc = subprocess.run([str(py), "-c", code], cwd=work, capture_output=True, text=True)
     assert proc.stdout.strip() == "True"
+    # built where a C compiler works, the installed wheel runs its compiled modules
+    version = subprocess.run([str(env_dir / "bin" / "rrdsl"), "--version"], cwd=work,
+                             capture_output=True, text=True)
+    assert version.stdout.strip() == "rrdsl 0.1.0 (evaluator compiled)", version.stdout
 
 
 @pytest.mark.skipif(os.environ.get("RRDSL_SKIP_WHEEL") == "1", reason="RRDSL_SKIP_WHEEL=1")

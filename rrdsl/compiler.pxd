@@ -1,0 +1,1 @@
+from rrdsl.runtime cimport Ctx

@@ -1,0 +1,29 @@
+from rrdsl.runtime cimport Ctx
+
+cdef class _ExceptionPlan:
+    cdef public object end, exception, start, trigger_events, trigger_var, when, where
+
+cdef class _NormPlan:
+    cdef public object bearer_role, bearer_var, ben, breached_by, deadline, end, exceptions
+    cdef public object fulfilled_by, fulfilled_on, fulfilled_when, kinds, norm, obligation
+    cdef public object performance, start, trigger_events, trigger_var, values_part, when
+    cdef public object when_text, where, where_at, where_text, withs
+
+cdef class Evaluator:
+    cdef public object plan, c, facts, as_of, trace, with_values, fns, qualitative_events
+    cdef public object as_of_text
+    cdef public dict _triggers, _not_met
+    cdef public set _qualitative, _missing
+    cdef public Ctx ctx
+
+cdef class _Record:
+    pass
+
+cdef class NormResult(_Record):
+    cdef public object norm, instance, bearer, beneficiaries, trigger, status, reason
+    cdef public object deadline, period_start, period_end, performed_on, breached_on
+    cdef public object missing, assumptions, exceptions, withs, explanation
+    cdef public object beneficiaries_missing
+
+cdef class ValueResult(_Record):
+    cdef public object definition, label, value, missing, explanation
