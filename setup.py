@@ -1,11 +1,19 @@
 """Build: the evaluation modules compiled to C extensions by Cython, when a C compiler is there.
 
 The package is pure Python and stays so: Cython compiles the same `.py` files (no Cython
-syntax, annotations ignored, so their meaning is Python's), and an installation without a C
-compiler gets the pure-Python modules (the extensions are optional).  Everything else about
-the package is in pyproject.toml.  `RRDSL_PURE_PYTHON=1` at build time builds no extension.
+syntax), and an installation without a C compiler gets the pure-Python modules (the
+extensions are optional).  Everything else about the package is in pyproject.toml.
+`RRDSL_PURE_PYTHON=1` at build time builds no extension.
 
-The compiled modules record the digest of the source they were built from
+Types, for the compiled build only: an augmenting `.pxd` beside a module (runtime.pxd,
+evaluator.pxd, compiler.pxd) makes some of its classes C structs (extension types), and the
+modules in TYPED are compiled with their annotations read as types (`ctx: Ctx` is the struct,
+`env: dict[str, Any]` a dict; an argument of another type is refused with a TypeError, where
+the Python source would take it).  mypy --strict checks every call in the package against
+those annotations, tests/test_compiled.py that no `float` (a C double for Cython) is among
+them and that the compiled build answers exactly as the sources do.
+
+The compiled modules record the digest of the source (and .pxd) they were built from
 (`rrdsl/_compiled.json`): an editable install whose sources were edited since the build runs
 the edited sources (rrdsl/_accel.py).
 """
@@ -23,10 +31,11 @@ from setuptools.command.build_ext import build_ext
 ROOT = Path(__file__).resolve().parent
 #: The modules that run an evaluation, compiled (the same list as rrdsl/_accel.py's).
 COMPILED = ("values", "runtime", "compiler", "evaluator")
+#: Compiled with their annotations read as types (runtime is typed by its .pxd alone: its
+#: annotations are not all Cython's types).
 TYPED = ("compiler", "evaluator")
 DIRECTIVES = {
     "language_level": 3,
-    "annotation_typing": True,
     "binding": True,  # functions keep their Python signatures, names and docstrings
 }
 
@@ -80,11 +89,10 @@ def _extensions() -> list[Extension]:
         return []
     from Cython.Build import cythonize
 
-    extensions = [ext for m in COMPILED for ext in cythonize(
+    extensions = [ext for m in COMPILED for ext in cythonize(  # one at a time: TYPED or not
         [Extension(f"rrdsl.{m}", [f"rrdsl/{m}.py"])],
         compiler_directives={**DIRECTIVES, "annotation_typing": m in TYPED},
         build_dir="build/cython",  # the generated C stays out of the source tree
-        nthreads=os.cpu_count() or 1,
         quiet=True,
     )]
     for ext in extensions:  # a module that does not compile stays Python (cythonize makes

@@ -1,3 +1,10 @@
+# Cython declarations for the compiled build of evaluator.py (an "augmenting" .pxd: the .py stays
+# plain Python, and runs as it is without a C compiler).  The evaluator, its per-plan tables and
+# its result classes are C structs: an evaluation makes about sixty results and sets each of
+# their fields, which for a Python class is an attribute look-up every time.  Keep in step with
+# the classes in evaluator.py: an attribute added there must be declared here.  setup.py
+# explains the build.
+
 from rrdsl.runtime cimport Ctx
 
 cdef class _ExceptionPlan:
