@@ -51,8 +51,8 @@ class _Record:
     and constructed as attrs classes are (`__eq__` field by field, `__repr__` with the field
     names), but written out so that the compiled evaluator makes them as C structs (their
     declarations in evaluator.pxd): an evaluation makes about sixty, each with up to eighteen
-    fields, and setting a field of an attrs class from compiled code costs a dictionary-backed
-    attribute look-up each time."""
+    fields, and setting a field of an attrs class (an extension type cannot be one) costs a
+    look-up of the attribute in its class each time."""
 
     __slots__ = ()
     _fields: tuple[str, ...] = ()
@@ -85,7 +85,6 @@ class NormResult(_Record):
                "deadline", "period_start", "period_end", "performed_on", "breached_on",
                "missing", "assumptions", "exceptions", "withs", "explanation",
                "beneficiaries_missing")
-
 
     def __init__(self, norm: ir.Norm, instance: str, bearer: str | None,
                  beneficiaries: list[str] | None, trigger: EventValue | None, status: str,
@@ -136,7 +135,6 @@ class ValueResult(_Record):
 
     __slots__ = ("definition", "explanation", "label", "missing", "value")
     _fields = ("definition", "label", "value", "missing", "explanation")
-
 
     def __init__(self, definition: ir.Definition, label: str, value: Any,
                  missing: list[str] | None = None, explanation: Node | None = None):

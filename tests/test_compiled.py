@@ -102,26 +102,31 @@ def test_version_says_how_the_evaluator_runs() -> None:
         assert line.startswith("Python source for ")
 
 
-def test_setup_compiles_the_modules_the_package_picks_between() -> None:
-    # setup.py cannot import the package it builds, so it keeps its own copy of the list
+def _setup_tuple(name: str) -> tuple[str, ...]:
+    """A tuple setup.py assigns at its top level (it cannot be imported: it runs the build)."""
     import ast
 
     tree = ast.parse((ROOT / "setup.py").read_text(encoding="utf-8"))
-    (listed,) = [ast.literal_eval(node.value) for node in tree.body
-                 if isinstance(node, ast.Assign)
-                 and any(isinstance(t, ast.Name) and t.id == "COMPILED" for t in node.targets)]
-    assert listed == _accel.COMPILED
-    typed = [ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
-             and any(isinstance(t, ast.Name) and t.id == "TYPED" for t in node.targets)]
-    assert typed and set(typed[0]) <= set(listed)
+    (found,) = [ast.literal_eval(node.value) for node in tree.body
+                if isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)]
+    return tuple(found)
+
+
+def test_setup_compiles_the_modules_the_package_picks_between() -> None:
+    # setup.py cannot import the package it builds, so it keeps its own copy of the list
+    assert _setup_tuple("COMPILED") == _accel.COMPILED
+    assert set(_setup_tuple("TYPED")) <= set(_accel.COMPILED)
 
 
 def test_typed_modules_declare_no_float() -> None:
-    # setup.py compiles `compiler` and `evaluator` with their annotations read as types: a
-    # `float` annotation would become a C double, and `int | float` arithmetic is exact here
+    # setup.py compiles the TYPED modules with their annotations read as types: a `float`
+    # annotation would be a C double, where rrdsl's numbers are exact (int, Fraction, Decimal)
     import ast
 
-    for module in ("compiler", "evaluator"):
+    typed = _setup_tuple("TYPED")
+    assert typed
+    for module in typed:
         tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             ann = getattr(node, "annotation", None) or getattr(node, "returns", None)
