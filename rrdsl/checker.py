@@ -80,6 +80,49 @@ def _nesting(e: ir.E, depth: dict[str, int]) -> tuple[int, str | None, bool]:
     return most, through, over
 
 
+def _components(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of a graph (Tarjan's algorithm, iterative), each
+    sorted; nodes only named as targets count too."""
+    nodes = sorted(set(graph) | {m for ms in graph.values() for m in ms})
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    out: list[list[str]] = []
+    for root in nodes:
+        if root in index:
+            continue
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on.add(root)
+        work = [(root, iter(sorted(graph.get(root, ()))))]
+        while work:
+            v, it = work[-1]
+            w = next(it, None)
+            if w is not None:
+                if w not in index:
+                    index[w] = low[w] = len(index)
+                    stack.append(w)
+                    on.add(w)
+                    work.append((w, iter(sorted(graph.get(w, ())))))
+                elif w in on:
+                    low[v] = min(low[v], index[w])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[v])
+            if low[v] == index[v]:
+                comp = []
+                while True:
+                    w = stack.pop()
+                    on.discard(w)
+                    comp.append(w)
+                    if w == v:
+                        break
+                out.append(sorted(comp))
+    return out
+
+
 class _Scope:
     def __init__(self, names: dict[str, Type] | None = None):
         self.names = dict(names or {})
@@ -110,6 +153,8 @@ class Checker:
         self.def_sigs: dict[str, tuple[tuple[tuple[str, Type], ...], Type]] = {}
         self.definitions: dict[str, ir.Definition] = {}
         self.def_deps: dict[str, set[str]] = {}
+        self.recursion: list[tuple[str, ...]] = []  # recursive groups (recursive_groups)
+        self.groups: dict[str, tuple[str, ...]] = {}  # by member
         self.current_def: str | None = None
         self.sections: dict[str, tuple[ast.Section, str]] = {}
         self.clauses: list[tuple[ast.Clause, str, str]] = []  # clause, section, heading
@@ -213,6 +258,7 @@ class Checker:
                       for n, (s, _) in self.sections.items()},
             norms=tuple(norms), exceptions=tuple(exceptions), readings=tuple(self.readings),
             checks=tuple(checks),
+            recursion=tuple(self.recursion),
             prevails=frozenset(prevails),
             provisions=tuple(ir.Provision(f"{sec}.{p.name}", sec, head, p.name, p.text,
                                           ir.Cite(sec, p.span))
@@ -423,7 +469,9 @@ class Checker:
 
     def check_def_cycles(self) -> list[str]:
         """Depth-first search with an explicit stack: long chains of definitions are fine.
-        Returns the definitions each after those it uses (a cycle's back edge aside)."""
+        Returns the definitions each after those it uses (a cycle's back edge aside).  A
+        cycle is E401 unless its definitions form a recursive group (`recursive_groups`)."""
+        groups = self.groups = self.recursive_groups()
         state: dict[str, int] = {}
         order: list[str] = []
         for root in sorted(self.def_deps):
@@ -441,16 +489,46 @@ class Checker:
                     order.append(done)
                     continue
                 if state.get(m) == 1:
+                    if m in groups and groups[m] is groups.get(path[-1]):
+                        continue  # recursion on earlier events, checked as a group
                     cycle = path[path.index(m):] + [m]
                     d = self.def_decls[m][0]
                     self.err("E401", "definitions refer to each other in a cycle: "
                              + " → ".join(cycle), d.span,
-                             "a definition may use another only if that one does not use it back")
+                             "a definition may use another only if that one does not use it "
+                             "back, or only for an earlier event (recursion: every definition "
+                             "of the cycle has an event parameter, and the cycle passes through "
+                             "one whose only parameter is that event)")
                 elif m not in state:
                     state[m] = 1
                     path.append(m)
                     todo.append(iter(sorted(self.def_deps.get(m, ()))))
         return order
+
+    def recursive_groups(self) -> dict[str, tuple[str, ...]]:
+        """The definitions that use one another in a cycle and may: every definition of the
+        cycle's strongly connected component has an event parameter, and every cycle passes
+        through one whose only parameter is an event (so, evaluated on earlier events first,
+        none waits on itself).  By member, its group (the same tuple object for all)."""
+        out: dict[str, tuple[str, ...]] = {}
+        for comp in _components(self.def_deps):
+            if len(comp) == 1 and comp[0] not in self.def_deps.get(comp[0], ()):
+                continue  # no cycle
+            sigs = {n: self.def_sigs.get(n, ((), None))[0] for n in comp}
+            if not all(any(t.kind == "event" for _, t in sigs[n]) for n in comp):
+                continue
+            indexed = {n for n in comp if len(sigs[n]) == 1 and sigs[n][0][1].kind == "event"}
+            rest = {n: {m for m in self.def_deps.get(n, ()) if m in comp and m not in indexed}
+                    for n in comp if n not in indexed}
+            if any(len(c) > 1 or c[0] in rest.get(c[0], ()) for c in _components(rest)):
+                continue  # a cycle that no single-event definition breaks
+            if not indexed:
+                continue
+            group = tuple(sorted(comp))
+            for n in comp:
+                out[n] = group
+        self.recursion = sorted(set(out.values()))
+        return out
 
     def check_depth(self, order: Sequence[str], norms: Sequence[ir.Norm],
                     exceptions: Sequence[ir.Exception_], checks: Sequence[ir.Check]) -> None:
@@ -460,15 +538,33 @@ class Checker:
         after those it uses (check_def_cycles)."""
         depth: dict[str, int] = {}
         through: dict[str, str | None] = {}
+        # a recursive group: a call inside it for an earlier event finds its answer computed
+        # (the evaluator computes the group's single-event definitions on the earlier events
+        # first), one for the same event computes it then, at most once per definition; so
+        # the group's depth is at most the sum of its definitions' own (each inner call one
+        # level), and a call into it from outside takes that many
+        own: dict[str, int] = {}
         for name in order:
             d = self.definitions.get(name)
             if d is None:  # a name the checker reported as unknown
                 continue
-            levels, via, over = _nesting(d.body, depth)
-            depth[name], through[name] = levels, via
-            if levels > MAX_EVAL_DEPTH and not over:
-                self._too_deep(f"evaluating '{name}'", levels, via, through,
-                               self.def_decls[name][0].span)
+            group = self.groups.get(name)
+            if group is None:
+                levels, via, over = _nesting(d.body, depth)
+                depth[name], through[name] = levels, via
+                if levels > MAX_EVAL_DEPTH and not over:
+                    self._too_deep(f"evaluating '{name}'", levels, via, through,
+                                   self.def_decls[name][0].span)
+                continue
+            levels, via, over = _nesting(d.body, {**depth, **dict.fromkeys(group, 1)})
+            own[name], through[name] = levels, via
+            if all(m in own for m in group):
+                total = sum(own[m] for m in group)
+                for m in group:
+                    depth[m] = total
+                if total > MAX_EVAL_DEPTH:
+                    self._too_deep(f"evaluating the recursive definitions {', '.join(group)}",
+                                   total, None, through, self.def_decls[group[0]][0].span)
         roots = [(f"clause {n.id}", e) for n in norms for e in ir.norm_exprs(n)]
         roots += [(f"exception {x.id}", e) for x in exceptions for e in ir.exception_exprs(x)]
         roots += [(f"check {c.id}", c.cond) for c in checks]
@@ -579,7 +675,7 @@ class Checker:
                                 "(d.date + 30 days) or count days with days_between(a, b)",)
                     self.err("E301", f"cannot compare {left.type} with {right.type} using "
                              f"{e.op}", sp, *hint,
-                             expected="two numbers of one kind, two dates or two durations")
+                             expected="two numbers of one kind, two dates, two texts or two events")
             return ir.E("cmp", T.BOOL, (left, right), e.op, sp)
         if isinstance(e, ast.Member):
             item, coll = self.expr(e.item, scope), self.expr(e.collection, scope)

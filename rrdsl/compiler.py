@@ -6,6 +6,7 @@ value or raises `Missing`. No Python source is generated; nothing is `exec`uted.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from collections.abc import Callable
 from decimal import Decimal
@@ -58,6 +59,10 @@ class Plan:
         self.cache: dict[str, Any] = {}  # what the evaluator derives once per plan
         self.qual_defs = _qualitative_definitions(contract)
         self.event_reads = _event_reads(contract)
+        self.groups: dict[str, _Group] = {}  # recursive definitions, by member
+        for members in contract.recursion:
+            group = _Group(contract, members)
+            self.groups.update(dict.fromkeys(members, group))
         self._compiler = _Compiler(self)
         for name, d in contract.definitions.items():
             self.defs[name] = self._compiler.compile(d.body)
@@ -73,6 +78,17 @@ class Plan:
                 self.fn(e)
         for check in contract.checks:
             self.fn(check.cond)
+
+    def value_fn(self, name: str) -> Fn:
+        """The definition's body as a closure of its parameters' bindings, to compute its
+        value directly (the evaluator's derived values); a member of a recursive group enters
+        its group as a call of it would."""
+        group = self.groups.get(name)
+        if group is None:
+            return self.defs[name]
+        enter = group.enter[name]
+        params = [p for p, _ in self.contract.definitions[name].params]
+        return lambda ctx, env: enter(ctx, tuple([env[p] for p in params]))
 
     def reads_events(self, e: ir.E) -> bool:
         """Does evaluating `e` read any event of the fact set (directly or through a
@@ -288,6 +304,142 @@ def _plain(t: Type) -> bool:
 def _eventish(t: Type) -> bool:
     """Values of this type are events or none (for which `_eq` is `is`)."""
     return t.kind == "none" or t.inner.kind == "event"
+
+
+class _Group:
+    """Definitions that use one another for earlier events (checker.recursive_groups), as the
+    evaluator runs them.  On entering the group in a context, its definitions of a single
+    event are computed on every earlier event first, in the fact set's order, so that a call
+    for an earlier event finds its answer in the memo: the depth of the evaluation stays that
+    of one event, however many events came before.  A call for a later event than the one
+    being evaluated, or for the same definition and arguments again, is error E603."""
+
+    __slots__ = ("calls", "enter", "indexed", "members", "param", "types")
+
+    def __init__(self, contract: ir.Contract, members: tuple[str, ...]):
+        self.members = members
+        self.param: dict[str, int] = {}  # by member, the index of its (first) event parameter
+        self.indexed: list[str] = []  # the members whose only parameter is an event
+        self.types: dict[str, tuple[str, ...]] = {}  # by indexed member, its event types
+        for name in members:
+            params = contract.definitions[name].params
+            self.param[name] = next(i for i, (_, t) in enumerate(params) if t.kind == "event")
+            if len(params) == 1:
+                self.indexed.append(name)
+                self.types[name] = tuple(params[0][1].names) or tuple(contract.events)
+        # by member, set by the compiler (every member is called somewhere in the group): the
+        # memoised call (value or Missing, as any call of it), and the call from outside the
+        # group (which computes the earlier events first), each given the arguments
+        self.calls: dict[str, Callable[[Ctx, tuple[Any, ...]], Any]] = {}
+        self.enter: dict[str, Callable[[Ctx, tuple[Any, ...]], Any]] = {}
+
+
+def _group_call(group: _Group, name: str, params: list[str], args: list[Fn],
+                traced: Callable[[Ctx, tuple[Any, ...]], Any], untraced: Callable[..., Any],
+                qual: bool, span: Span | None) -> Fn:
+    """A call of a member of a recursive group."""
+
+    def memo_call(ctx: Ctx, vals: tuple[Any, ...]) -> Any:
+        if ctx.trace is not None:
+            return traced(ctx, vals)
+        local = dict(zip(params, vals, strict=True))
+        if qual:
+            return untraced(ctx, (name, vals), local)
+        return untraced(ctx, (name, *vals), local)
+
+    k = group.param[name]
+
+    def enter(ctx: Ctx, vals: tuple[Any, ...]) -> Any:
+        stack = ctx.recursion.get(group)
+        if stack is not None:
+            return _in_group(ctx, stack, name, vals, vals[k], memo_call, span)
+        stack = ctx.recursion[group] = []
+        try:
+            if vals[k] is not None:
+                _earlier_first(ctx, group, stack, vals[k], span)
+            return _in_group(ctx, stack, name, vals, vals[k], memo_call, span)
+        finally:
+            del ctx.recursion[group]
+
+    if name not in group.calls:  # the first call site compiled: the group's entry points
+        group.calls[name] = memo_call
+        group.enter[name] = enter
+
+    def recursive_call(ctx: Ctx, env: dict[str, Any]) -> Any:
+        return enter(ctx, tuple([a(ctx, env) for a in args]))
+    return recursive_call
+
+
+def _in_group(ctx: Ctx, stack: list[tuple[str, tuple[Any, ...], Any]], name: str,
+              vals: tuple[Any, ...], event: Any, call: Callable[[Ctx, tuple[Any, ...]], Any],
+              span: Span | None) -> Any:
+    """A member's call inside its group: for no later event than the call it is made in, and
+    not with the definition and arguments of a call in progress (it would wait on itself)."""
+    if stack:
+        outer = stack[-1][2]
+        if (event is not None and outer is not None
+                and (event.date, event.seq) > (outer.date, outer.seq)):
+            raise EvalFailure(
+                f"recursive use of '{name}' for a later event: {event.type} {event.id} "
+                f"({event.date.isoformat()}), while computing for {outer.type} {outer.id} "
+                f"({outer.date.isoformat()})", span,
+                "a definition that uses itself, or others that use it, may do so only for the "
+                "same event or an earlier one", code="E603")
+        for n, v, _ in stack:
+            if n == name and v == vals:
+                raise EvalFailure(
+                    f"recursive use of '{name}({_label_args(vals)})' to compute itself", span,
+                    "for the same event, definitions may use one another only without coming "
+                    "back to the one they started from", code="E603")
+    stack.append((name, vals, event))
+    trace = ctx.trace
+    try:
+        v = call(ctx, vals)
+    finally:
+        stack.pop()
+    if trace is not None and trace and stack and event is not None:
+        outer = stack[-1][2]
+        if outer is not None and (event.date, event.seq) < (outer.date, outer.seq):
+            # used for an earlier event: its derivation is that event's own (its derived
+            # value), not repeated under every later use, which would multiply it
+            step = trace[-1]
+            trace[-1] = Node(step.kind, step.label, step.value, step.section, step.file,
+                             step.line, note=f"derived for the earlier {event.type} {event.id}")
+    return v
+
+
+#: The memo key's first part for how far `_earlier_first` has gone (no definition's name)
+_EARLIER_DONE = "#earlier"
+
+
+def _earlier_first(ctx: Ctx, group: _Group, stack: list[tuple[str, tuple[Any, ...], Any]],
+                   event: Any, span: Span | None) -> None:
+    """Compute the group's single-event definitions on every event before `event`, earliest
+    first, each noting nothing (its derivation and assumptions are kept in the memo with its
+    value, and given to the calls that use it).  A computation that fails is left to fail
+    again where its value is used, if it is."""
+    until = (event.date, event.seq)
+    marker = (_EARLIER_DONE, group)  # in the memo: the events before this are done
+    done = ctx.memo.get(marker)
+    if done is not None and done >= until:
+        return
+    ctx.memo[marker] = until
+    found: set[EventValue] = set()
+    for name in group.indexed:
+        for t in group.types[name]:
+            found.update(x for x in ctx.events(t)
+                         if (x.date, x.seq) < until and (done is None or (x.date, x.seq) >= done))
+    trace, noted = ctx.trace, ctx.qualitative
+    try:
+        for x in sorted(found, key=event_order):
+            for name in group.indexed:
+                if x.type in group.types[name]:
+                    ctx.trace = None if trace is None else []
+                    ctx.qualitative = set()
+                    with contextlib.suppress(Missing, EvalFailure):
+                        _in_group(ctx, stack, name, (x,), x, group.calls[name], span)
+    finally:
+        ctx.trace, ctx.qualitative = trace, noted
 
 
 class _Compiler:
@@ -631,6 +783,10 @@ class _Compiler:
                 memo[key] = (v, frozenset(inner) if inner else _NO_NOTES)
                 return v
 
+            group = self.plan.groups.get(name)
+            if group is not None:
+                return _group_call(group, name, params, args, traced, untraced_q, True, e.span)
+
             if len(args) == 1:
                 a0, p0 = args[0], params[0]
                 v0 = e.args[0].data if e.args[0].op == "local" else None
@@ -661,6 +817,10 @@ class _Compiler:
                     return traced(ctx, vals)
                 return untraced_q(ctx, (name, vals), dict(zip(params, vals, strict=True)))
             return call_q
+
+        group = self.plan.groups.get(name)
+        if group is not None:
+            return _group_call(group, name, params, args, traced, untraced, False, e.span)
 
         if not args:
             def call0(ctx: Ctx, env: dict[str, Any]) -> Any:
@@ -1185,6 +1345,14 @@ class _Compiler:
         import operator
 
         f = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}[op]
+        if eventish:
+            # events in the fact set's order: by date, on one day as the file lists them
+            def event_order_cmp(ctx: Ctx, env: dict[str, Any]) -> Any:
+                a, b = left(ctx, env), right(ctx, env)
+                if a is None or b is None:
+                    return False
+                return f((a.date, a.seq), (b.date, b.seq))
+            return event_order_cmp
         if plain:  # the operator itself, not `f` (a call fewer)
             if e.args[1].op == "lit" and e.args[1].data is not None:  # `x <= 90`
                 k = e.args[1].data

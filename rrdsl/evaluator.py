@@ -274,7 +274,7 @@ class Evaluator:
                 warnings = self.fact_warnings()
             except EvalFailure as f:
                 raise EvaluationError(Diagnostic(
-                    "E601", f.message, f.span, hints=(f.hint,) if f.hint else ())) from None
+                    f.code, f.message, f.span, hints=(f.hint,) if f.hint else ())) from None
             except RecursionError:
                 raise EvaluationError(Diagnostic(
                     "E602", "the evaluation went too deep", None,
@@ -1196,7 +1196,7 @@ def _value_specs(plan: Plan) -> tuple[list[tuple[str, Any]], list[tuple[Any, ...
                     kinds.append(kind)
                 dix.append(kinds.index(kind))
             else:
-                specs.append((d, d.name, d.name + "(", plan.defs[d.name],
+                specs.append((d, d.name, d.name + "(", plan.value_fn(d.name),
                               [p for p, _ in d.params], tuple(dix),
                               tuple(kinds[k][0] == "events" for k in dix),
                               d.name in plan.qual_defs))

@@ -275,6 +275,9 @@ class Contract:
     prevails: frozenset[tuple[str, str]]
     provisions: tuple[Provision, ...] = ()
     checks: tuple[Check, ...] = ()  # fact checks, in the order written
+    # definitions that use one another for earlier events (checker.recursive_groups), each
+    # group sorted
+    recursion: tuple[tuple[str, ...], ...] = ()
     source: str | None = None  # path of the agreement's filed text, as the header gives it
     # variants and amendments
     base_file: str | None = None  # `variant of` / `amends`: the base clause file

@@ -6,7 +6,7 @@
 # set an undeclared one).  setup.py explains the build.
 
 cdef class Ctx:
-    cdef public dict _at, _events, _same, memo
+    cdef public dict _at, _events, _same, memo, recursion
     cdef public object as_of, calendar, cutoff, facts, qualitative, trace
     cdef public Ctx root
     cpdef tuple events(self, str name)

@@ -34,11 +34,12 @@ class Missing(Exception):
 class EvalFailure(Exception):
     """The contract asked for something impossible with these facts (e.g. division by zero)."""
 
-    def __init__(self, message: str, span: Any, hint: str | None = None):
+    def __init__(self, message: str, span: Any, hint: str | None = None, code: str = "E601"):
         super().__init__(message)
         self.message = message
         self.span = span
         self.hint = hint
+        self.code = code
 
 
 class Node:
@@ -72,6 +73,7 @@ class Ctx:
         "facts",
         "memo",
         "qualitative",
+        "recursion",
         "root",
         "trace",
     )
@@ -89,6 +91,9 @@ class Ctx:
         self.qualitative: set[str] = set()
         self._at: dict[datetime.date, Ctx] = {}
         self._same: dict[str, bool] = {}
+        # the recursive groups being evaluated in this context: by group, the stack of the
+        # (definition, event) calls in progress (compiler._Group)
+        self.recursion: dict[Any, list[tuple[str, tuple[Any, ...], Any]]] = {}
         self.root = root or self
 
     def release(self) -> None:
@@ -142,7 +147,7 @@ class Ctx:
             sub = root._at[day] = Ctx.__new__(Ctx)  # a sub-context: no qualitative set of its own
             sub.facts, sub.as_of, sub.cutoff, sub.memo = self.facts, self.as_of, day, {}
             sub._events, sub.calendar, sub._at, sub.root = {}, self.calendar, {}, root
-            sub._same = {}
+            sub._same, sub.recursion = {}, {}
         sub.trace = self.trace
         sub.qualitative = self.qualitative
         return sub

@@ -146,8 +146,8 @@ def join(a: Type, b: Type) -> Type | None:
 
 
 def comparable(a: Type, b: Type) -> bool:
-    """May `a < b` be asked? Numbers of one kind, dates; none compares false. Durations are
-    not ordered: 1 month and 30 days have no fixed order."""
+    """May `a < b` be asked? Numbers of one kind, dates, texts, events; none compares false.
+    Durations are not ordered: 1 month and 30 days have no fixed order."""
     a, b = a.inner, b.inner
     if a.kind == "none" or b.kind == "none":
         return True
@@ -161,4 +161,5 @@ def comparable(a: Type, b: Type) -> bool:
         return True
     if {ka, kb} <= {"shares", "int"}:
         return True
-    return ka == kb and ka in ("money", "ratio", "date", "text")
+    # two events: the earlier-dated first, on one day the one the fact file lists first
+    return ka == kb and ka in ("money", "ratio", "date", "text", "event")
