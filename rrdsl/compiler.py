@@ -64,6 +64,9 @@ class Plan:
             group = _Group(contract, members)
             self.groups.update(dict.fromkeys(members, group))
         self._compiler = _Compiler(self)
+        for group in {id(g): g for g in self.groups.values()}.values():
+            # first, while no judgement is half made (one in progress counts as fallible)
+            self._compiler.group_infallible(group)
         for name, d in contract.definitions.items():
             self.defs[name] = self._compiler.compile(d.body)
         self.exceptions_for: dict[str, list[ir.Exception_]] = {}
@@ -84,7 +87,7 @@ class Plan:
         value directly (the evaluator's derived values); a member of a recursive group enters
         its group as a call of it would."""
         group = self.groups.get(name)
-        if group is None:
+        if group is None or name not in group.enter:
             return self.defs[name]
         enter = group.enter[name]
         params = [p for p, _ in self.contract.definitions[name].params]
@@ -308,24 +311,22 @@ def _eventish(t: Type) -> bool:
 
 class _Group:
     """Definitions that use one another for earlier events (checker.recursive_groups), as the
-    evaluator runs them.  On entering the group in a context, its definitions of a single
-    event are computed on every earlier event first, in the fact set's order, so that a call
-    for an earlier event finds its answer in the memo: the depth of the evaluation stays that
-    of one event, however many events came before.  A call for a later event than the one
-    being evaluated, or for the same definition and arguments again, is error E603."""
+    evaluator runs them.  Before one of its definitions of a single event is computed for an
+    event, it is computed on every earlier event not yet done, in the fact set's order, so
+    that a use for an earlier event finds its answer in the memo: the depth of the evaluation
+    stays that of one event, however many events came before.  A use of such a definition
+    for a later event than the one being computed, or for the same event while it is being
+    computed, is error E603 (every cycle of the group passes through one of them)."""
 
-    __slots__ = ("calls", "enter", "indexed", "members", "param", "types")
+    __slots__ = ("calls", "enter", "members", "types")
 
     def __init__(self, contract: ir.Contract, members: tuple[str, ...]):
         self.members = members
-        self.param: dict[str, int] = {}  # by member, the index of its (first) event parameter
-        self.indexed: list[str] = []  # the members whose only parameter is an event
-        self.types: dict[str, tuple[str, ...]] = {}  # by indexed member, its event types
+        # the members whose only parameter is an event, with its event types
+        self.types: dict[str, tuple[str, ...]] = {}
         for name in members:
             params = contract.definitions[name].params
-            self.param[name] = next(i for i, (_, t) in enumerate(params) if t.kind == "event")
-            if len(params) == 1:
-                self.indexed.append(name)
+            if len(params) == 1 and params[0][1].kind == "event":
                 self.types[name] = tuple(params[0][1].names) or tuple(contract.events)
         # by member, set by the compiler (every member is called somewhere in the group): the
         # memoised call (value or Missing, as any call of it), and the call from outside the
@@ -337,7 +338,8 @@ class _Group:
 def _group_call(group: _Group, name: str, params: list[str], args: list[Fn],
                 traced: Callable[[Ctx, tuple[Any, ...]], Any], untraced: Callable[..., Any],
                 qual: bool, span: Span | None) -> Fn:
-    """A call of a member of a recursive group."""
+    """A call of a recursive group's definition of one event (its other definitions are
+    called as any definition is: every cycle through them passes through one of these)."""
 
     def memo_call(ctx: Ctx, vals: tuple[Any, ...]) -> Any:
         if ctx.trace is not None:
@@ -347,17 +349,39 @@ def _group_call(group: _Group, name: str, params: list[str], args: list[Fn],
             return untraced(ctx, (name, vals), local)
         return untraced(ctx, (name, *vals), local)
 
-    k = group.param[name]
+    types = group.types[name]
+    marker = (_EARLIER_DONE, name)
 
     def enter(ctx: Ctx, vals: tuple[Any, ...]) -> Any:
+        event = vals[0]
         stack = ctx.recursion.get(group)
+        if ctx.trace is None:  # a value already in the memo: no call to make or check
+            if stack and event is not None:
+                _not_later(stack, name, event, span)
+            if qual:
+                hit = ctx.memo.get((name, vals), _NOTHING)
+                if hit is not _NOTHING:
+                    v, used = hit
+                    if used:
+                        ctx.qualitative.update(used)
+                    if type(v) is Missing:
+                        raise Missing(v.needs)
+                    return v
+            else:
+                hit = ctx.memo.get((name, *vals), _NOTHING)
+                if hit is not _NOTHING:
+                    if type(hit) is Missing:
+                        raise Missing(hit.needs)
+                    return hit
         if stack is not None:
-            return _in_group(ctx, stack, name, vals, vals[k], memo_call, span)
+            if event is not None:
+                _earlier_first(ctx, group, name, types, marker, stack, event, span)
+            return _in_group(ctx, stack, name, vals, event, memo_call, span)
         stack = ctx.recursion[group] = []
         try:
-            if vals[k] is not None:
-                _earlier_first(ctx, group, stack, vals[k], span)
-            return _in_group(ctx, stack, name, vals, vals[k], memo_call, span)
+            if event is not None:
+                _earlier_first(ctx, group, name, types, marker, stack, event, span)
+            return _in_group(ctx, stack, name, vals, event, memo_call, span)
         finally:
             del ctx.recursion[group]
 
@@ -370,21 +394,29 @@ def _group_call(group: _Group, name: str, params: list[str], args: list[Fn],
     return recursive_call
 
 
+def _not_later(stack: list[tuple[str, tuple[Any, ...], Any]], name: str, event: Any,
+               span: Span | None) -> None:
+    """E603 unless `event` is the event of the innermost call in progress, or earlier."""
+    outer = stack[-1][2]
+    if outer is event or outer is None:
+        return
+    if event.date > outer.date or (event.date == outer.date and event.seq > outer.seq):
+        raise EvalFailure(
+            f"recursive use of '{name}' for a later event: {event.type} {event.id} "
+            f"({event.date.isoformat()}), while computing for {outer.type} {outer.id} "
+            f"({outer.date.isoformat()})", span,
+            "a definition that uses itself, or others that use it, may do so only for the "
+            "same event or an earlier one", code="E603")
+
+
 def _in_group(ctx: Ctx, stack: list[tuple[str, tuple[Any, ...], Any]], name: str,
               vals: tuple[Any, ...], event: Any, call: Callable[[Ctx, tuple[Any, ...]], Any],
               span: Span | None) -> Any:
     """A member's call inside its group: for no later event than the call it is made in, and
     not with the definition and arguments of a call in progress (it would wait on itself)."""
     if stack:
-        outer = stack[-1][2]
-        if (event is not None and outer is not None
-                and (event.date, event.seq) > (outer.date, outer.seq)):
-            raise EvalFailure(
-                f"recursive use of '{name}' for a later event: {event.type} {event.id} "
-                f"({event.date.isoformat()}), while computing for {outer.type} {outer.id} "
-                f"({outer.date.isoformat()})", span,
-                "a definition that uses itself, or others that use it, may do so only for the "
-                "same event or an earlier one", code="E603")
+        if event is not None:
+            _not_later(stack, name, event, span)
         for n, v, _ in stack:
             if n == name and v == vals:
                 raise EvalFailure(
@@ -408,36 +440,39 @@ def _in_group(ctx: Ctx, stack: list[tuple[str, tuple[Any, ...], Any]], name: str
     return v
 
 
-#: The memo key's first part for how far `_earlier_first` has gone (no definition's name)
+#: The memo key's first part for how far `_earlier_first` has gone with a definition (no
+#: definition's name begins with "#")
 _EARLIER_DONE = "#earlier"
 
 
-def _earlier_first(ctx: Ctx, group: _Group, stack: list[tuple[str, tuple[Any, ...], Any]],
+def _earlier_first(ctx: Ctx, group: _Group, name: str, types: tuple[str, ...],
+                   marker: tuple[str, str], stack: list[tuple[str, tuple[Any, ...], Any]],
                    event: Any, span: Span | None) -> None:
-    """Compute the group's single-event definitions on every event before `event`, earliest
-    first, each noting nothing (its derivation and assumptions are kept in the memo with its
-    value, and given to the calls that use it).  A computation that fails is left to fail
-    again where its value is used, if it is."""
+    """Before a definition of one event is computed for `event`, compute it for every
+    earlier event not yet done in this context, earliest first, each noting nothing (its
+    derivation and assumptions are kept in the memo with its value, and given to the calls
+    that use it): then each of those computations finds the earlier values it uses in the
+    memo, and the evaluation goes no deeper for the hundredth event than for the first.  A
+    computation that fails is left to fail again where its value is used, if it is."""
     until = (event.date, event.seq)
-    marker = (_EARLIER_DONE, group)  # in the memo: the events before this are done
-    done = ctx.memo.get(marker)
+    done = ctx.memo.get(marker)  # in the memo: the events before this are done
     if done is not None and done >= until:
         return
     ctx.memo[marker] = until
-    found: set[EventValue] = set()
-    for name in group.indexed:
-        for t in group.types[name]:
-            found.update(x for x in ctx.events(t)
-                         if (x.date, x.seq) < until and (done is None or (x.date, x.seq) >= done))
+    found: list[EventValue] = []
+    for t in types:
+        found.extend(x for x in ctx.events(t)
+                     if (x.date, x.seq) < until and (done is None or (x.date, x.seq) >= done))
+    if not found:
+        return
+    call = group.calls[name]
     trace, noted = ctx.trace, ctx.qualitative
     try:
         for x in sorted(found, key=event_order):
-            for name in group.indexed:
-                if x.type in group.types[name]:
-                    ctx.trace = None if trace is None else []
-                    ctx.qualitative = set()
-                    with contextlib.suppress(Missing, EvalFailure):
-                        _in_group(ctx, stack, name, (x,), x, group.calls[name], span)
+            ctx.trace = None if trace is None else []
+            ctx.qualitative = set()
+            with contextlib.suppress(Missing, EvalFailure):
+                _in_group(ctx, stack, name, (x,), x, call, span)
     finally:
         ctx.trace, ctx.qualitative = trace, noted
 
@@ -447,6 +482,7 @@ class _Compiler:
         self.plan = plan
         self.contract = plan.contract
         self._infallible: dict[int, bool] = {}
+        self._group_ok: dict[int, dict[str, bool]] = {}  # group_infallible, by id(group)
 
     def notes(self, e: ir.E, seen: frozenset[str] = frozenset()) -> frozenset[str]:
         """The qualitative event types whose reading evaluating `e` may note as assumptions."""
@@ -462,13 +498,19 @@ class _Compiler:
     def infallible(self, e: ir.E) -> bool:
         """Can evaluating `e` neither need a fact (Missing) nor fail (EvalFailure)?  Then an
         evaluation that is skipped changes nothing but the memo and, perhaps, the assumptions
-        noted (`notes`), and a search may stop early.  Conservative: False when unsure."""
+        noted (`notes`), and a search may stop early.  Conservative: False when unsure.  The
+        limits on work (the days `dates` lists, E601; recursion that does not go back in time,
+        E603) are not counted: an evaluation that is skipped does no work to limit."""
         key = id(e)
         found = self._infallible.get(key)
         if found is not None:
             return found
-        self._infallible[key] = False  # a definition that reaches itself: unsure
         op, args = e.op, e.args
+        group = self.plan.groups.get(e.data) if op == "call" else None
+        if group is not None:  # judged with its group (not cached: the group's may change)
+            return self.group_infallible(group)[e.data] and all(
+                self.infallible(a) for a in args)
+        self._infallible[key] = False  # a definition that reaches itself: unsure
         ok: bool
         if op in ("lit", "local", "party", "role", "duration") or op == "events":
             ok = True
@@ -485,14 +527,36 @@ class _Compiler:
             ok = True
         elif op == "builtin":
             name = e.data[0]
+            # `dates` fails only past its size limit (MAX_DATES), a bound on the work, not a
+            # fact of the answer: a search that needs fewer days need not meet it
             ok = name in ("exists", "earlier", "later", "days_between", "abs", "overlap_days",
-                          "days", "business_days", "months") or (
+                          "days", "business_days", "months", "dates") or (
                 name in ("keys", "values") and not args[0].type.optional)
         else:  # fact (may be missing), index, division, dates, round, allocate: may fail
             ok = False
         ok = ok and all(self.infallible(a) for a in args)
         self._infallible[key] = ok
         return ok
+
+    def group_infallible(self, group: _Group) -> dict[str, bool]:
+        """`infallible` for the definitions of a recursive group, by member: the greatest
+        answer consistent with their bodies (assumed infallible, then each found fallible
+        taken back, until nothing changes).  A use that is E603 (for a later event, or
+        waiting on itself) is a fault of the contract's recursion, not counted here: a search
+        that stops early may not meet it."""
+        found = self._group_ok.get(id(group))
+        if found is not None:
+            return found
+        assume = self._group_ok[id(group)] = dict.fromkeys(group.members, True)
+        while True:
+            before = set(self._infallible)
+            result = {m: self.infallible(self.contract.definitions[m].body)
+                      for m in group.members}
+            if result == assume:
+                return assume
+            assume.update(result)  # only from true to false: it ends
+            for key in set(self._infallible) - before:  # judged on what was assumed
+                del self._infallible[key]
 
     def compile(self, e: ir.E) -> Fn:
         op = e.op
@@ -784,7 +848,7 @@ class _Compiler:
                 return v
 
             group = self.plan.groups.get(name)
-            if group is not None:
+            if group is not None and name in group.types:  # of one event: computed in order
                 return _group_call(group, name, params, args, traced, untraced_q, True, e.span)
 
             if len(args) == 1:
@@ -819,7 +883,7 @@ class _Compiler:
             return call_q
 
         group = self.plan.groups.get(name)
-        if group is not None:
+        if group is not None and name in group.types:  # of one event: computed in order
             return _group_call(group, name, params, args, traced, untraced, False, e.span)
 
         if not args:

@@ -553,3 +553,133 @@ section 1 "S"
                         "BestEfforts": [{"id": "b1", "date": "2020-01-03", "request": "r1"}]}}
     r = answer(run(c, facts, D(2020, 2, 1)), "1.act[r1]")
     assert (r.status, r.assumptions) == ("fulfilled", ["BestEfforts b1"])
+
+
+# ── recursion on earlier events (language.md §3.6) ─────────────────────────
+
+DEFERRALS = '''
+party Company
+section 1 "Deferrals"
+  qualitative event Det "a determination" (days: int)
+  define permitted(m: Det): bool "a permitted delay" =
+    count({x for x in Det where x < m and permitted(x) and x.date > m.date - 12 months}) < 2
+  define used(m: Det): int "days of delay in the twelve months before" =
+    sum(length(x) for x in Det where x < m and x.date > m.date - 12 months)
+  define length(m: Det): int "days of delay" =
+    if not permitted(m) then 0 else if used(m) + m.days <= 90 then m.days
+    else if used(m) < 90 then 90 - used(m) else 0
+  clause defer: Company may "defer" upon Det m where permitted(m)
+'''
+
+DETERMINATIONS = [  # d3 and d4 are a third and a fourth within twelve months: no delay
+    {"id": "d1", "date": "2020-02-01", "days": 30},
+    {"id": "d2", "date": "2020-03-01", "days": 40},
+    {"id": "d3", "date": "2020-04-01", "days": 10},
+    {"id": "d4", "date": "2020-04-01", "days": 10},
+    {"id": "d5", "date": "2021-02-15", "days": 50},  # twelve months back: d2 only delayed
+]
+
+
+@pytest.mark.parametrize("explain", [False, True])
+def test_a_definition_may_use_itself_for_earlier_events(tmp_path: Path, explain: bool) -> None:
+    c = contract(tmp_path, DEFERRALS)
+    assert c.ir.recursion == (("length", "used"), ("permitted",))
+    o = c.evaluate(c.facts_from_mapping({"events": {"Det": DETERMINATIONS}}), D(2021, 6, 1),
+                   explain=explain)
+    got = {v.label: v.value for v in o.values}
+    assert [got[f"permitted(d{k})"] for k in range(1, 6)] == [True, True, False, False, True]
+    # d5's twelve months hold d2's 40 days; the refused d3 and d4 delayed nothing
+    assert [got[f"used(d{k})"] for k in range(1, 6)] == [0, 30, 70, 70, 40]
+    assert [got[f"length(d{k})"] for k in range(1, 6)] == [30, 40, 0, 0, 50]
+    # the answer for d2 rests on d1 (read to decide it) as well as on d2
+    assert answer(o, "1.defer[d2]").assumptions == ["Det d1", "Det d2"]
+    if explain:
+        step = o.values[1].explanation  # permitted(d2): d1's value is one step
+        assert step is not None and step.label == "permitted(d2)"
+        notes = [n.note for n in _walk(step) if n.label == "permitted(d1)"]
+        assert notes == ["derived for the earlier Det d1"]
+
+
+def _walk(node: Any) -> list[Any]:
+    out, todo = [], [node]
+    while todo:
+        n = todo.pop()
+        out.append(n)
+        todo.extend(n.children)
+    return out
+
+
+def test_events_are_ordered_by_date_then_by_their_place_in_the_fact_file(tmp_path: Path) -> None:
+    c = contract(tmp_path, '''
+party Company
+section 1 "S"
+  event Det "a determination"
+  define before(m: Det): int = count({x for x in Det where x < m})
+  define upto(m: Det): int = count({x for x in Det where x <= m})
+''')
+    dets = [{"id": "b", "date": "2020-01-02"}, {"id": "a", "date": "2020-01-02"},
+            {"id": "c", "date": "2020-01-01"}]
+    o = run(c, {"events": {"Det": dets}}, D(2020, 2, 1))
+    assert [value(o, f"before({k})") for k in "cba"] == [0, 1, 2]
+    assert [value(o, f"upto({k})") for k in "cba"] == [1, 2, 3]
+
+
+def test_recursion_on_many_earlier_events_stays_shallow(tmp_path: Path) -> None:
+    # each value computed on the earlier events first: a chain of 1,200 uses, each of the day
+    # before, goes no deeper for the last event than for the first (evaluated call in call, it
+    # would pass Python's recursion limit, and the C stack when compiled)
+    c = contract(tmp_path, '''
+party Company
+section 1 "S"
+  event Det "a determination" (days: int)
+  define total(m: Det): int =
+    m.days + sum(total(x) for x in Det where x < m and x.date == m.date - 1 day)
+  clause act: Company may "act" upon Det m where m.days > 1 with "so far" = total(m)
+''')
+    # the last determination is the only one the clause asks about: it is computed first
+    dets = [{"id": f"d{k}", "date": (D(2020, 1, 1) + datetime.timedelta(days=k)).isoformat(),
+             "days": 2 if k == 1199 else 1} for k in range(1200)]
+    o = c.evaluate(c.facts_from_mapping({"events": {"Det": dets}}), D(2030, 1, 1),
+                   values=False)
+    assert answer(o, "1.act[d1199]").withs[0][1] == 1201
+
+
+def test_a_cycle_needs_event_parameters_and_a_definition_of_one_event(tmp_path: Path) -> None:
+    no_event = check_errors(tmp_path, '''
+party Company
+role Holder
+section 1 "S"
+  fact held(h: Holder): int
+  define a(h: Holder): int = b(h)
+  define b(h: Holder): int = a(h) + held(h)
+''')
+    assert no_event == ["E401 definitions refer to each other in a cycle: a → b → a"]
+    no_single = check_errors(tmp_path, '''
+party Company
+section 1 "S"
+  event Det "a determination"
+  define a(m: Det, k: int): int = b(m, k)
+  define b(m: Det, k: int): int = sum(a(x, k) for x in Det where x < m)
+''')
+    assert no_single == ["E401 definitions refer to each other in a cycle: a → b → a"]
+
+
+@pytest.mark.parametrize(("where", "message"), [
+    ("x > m", "recursive use of 'total' for a later event: Det d2 (2020-02-01), while "
+              "computing for Det d1 (2020-01-01)"),
+    ("x == m", "recursive use of 'total(d1)' to compute itself"),
+])
+def test_recursion_must_go_back_in_time(tmp_path: Path, where: str, message: str) -> None:
+    c = contract(tmp_path, f'''
+party Company
+section 1 "S"
+  event Det "a determination" (days: int)
+  define total(m: Det): int = m.days + sum(total(x) for x in Det where {where})
+''')
+    dets = [{"id": "d1", "date": "2020-01-01", "days": 1},
+            {"id": "d2", "date": "2020-02-01", "days": 2}]
+    with pytest.raises(RrdslError) as info:
+        run(c, {"events": {"Det": dets}}, D(2020, 6, 1))
+    (d,) = info.value.diagnostics
+    assert (d.code, d.message) == ("E603", message)
+    assert d.span is not None and d.span.line == 6
