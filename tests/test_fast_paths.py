@@ -73,3 +73,26 @@ def test_the_fast_path_answers_as_the_traced_path_does() -> None:
         fast = outcome_json(contract.evaluate(facts, facts.as_of))
         traced = outcome_json(contract.evaluate(facts, facts.as_of, explain=True))
         assert plain(fast) == plain(traced)
+
+
+def test_a_recursive_group_is_judged_infallible_as_a_whole(tmp_path: Path) -> None:
+    # `latest(d for d in S where C)` stops at the latest element meeting C only if C cannot
+    # need a fact or fail: judged for a recursive group by assuming its definitions can't, then
+    # taking back each that can (§3(c)(viii)'s search for the last day of a deferral uses it)
+    plan = rrdsl.load(Path(__file__).parent.parent / "contracts" / "savvis_2001.rrd").plan
+    judge, defs = plan._compiler, plan.contract.definitions
+    assert plan.groups["deferred_until"].members == (
+        "deferral_permitted", "deferred_until", "delayed_in_window", "earlier_delays",
+        "last_deferred_day", "prior_deferrals")
+    assert all(judge.infallible(defs[n].body) for n in plan.groups["deferred_until"].members)
+    path = tmp_path / "toy.rrd"
+    path.write_text('''agreement toy "Toy" dated 2020-01-01
+party Company
+section 1 "S"
+  event Det "a determination"
+  fact cap: int
+  define a(m: Det): int = count({x for x in Det where x < m and b(x) > 0})
+  define b(m: Det): int = a(m) + cap
+''', encoding="utf-8")
+    toy = rrdsl.load(path).plan
+    assert not any(toy._compiler.infallible(toy.contract.definitions[n].body) for n in "ab")
