@@ -338,10 +338,9 @@ class Deal:
         found = self._cache.get(key)
         if found is not None:
             return found  # type: ignore[no-any-return]
-        # earlier determinations that could delay something, as (first day, end) of their
-        # delay, cut at m's day
-        earlier = [(x.date, min(self.deferral_end(x), m.date)) for x in self.deferrals
-                   if x is not m and x.date <= m.date and self.delays_something(x)]
+        # the earlier determinations that delayed, as (first day, end) of the delay they
+        # gave, cut at m's day
+        earlier = [(x.date, min(self.deferred_until(x), m.date)) for x in self.earlier_delays(m)]
         last_ok = None
         day, stop = m.date, self.deferral_end(m)  # the days m.date … deferral_end - 1
         while day < stop:
@@ -354,13 +353,24 @@ class Deal:
         self._cache[key] = found
         return found
 
+    def earlier_delays(self, m: Any) -> list[Any]:
+        """The determinations before m (by date, then the fact file's order) that could
+        delay something and were permitted to: those that delayed."""
+        return [x for x in self.deferrals
+                if (x.date, x.seq) < (m.date, m.seq) and self.delays_something(x)
+                and self.deferral_permitted(x)]
+
     def deferral_permitted(self, m: Any) -> bool:
-        """Not a third determination within twelve months, and some delay left."""
+        """Not a third delay within twelve months, and some delay left."""
+        key = ("permitted", m)
+        found = self._cache.get(key)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
         year_before = _year_before(m.date)
-        prior = sum(1 for x in self.deferrals
-                    if x is not m and year_before < x.date <= m.date
-                    and self.delays_something(x))
-        return prior < 2 and self.deferred_until(m) > m.date
+        prior = sum(1 for x in self.earlier_delays(m) if year_before < x.date)
+        found = prior < 2 and self.deferred_until(m) > m.date
+        self._cache[key] = found
+        return found
 
     def delays_something(self, x: Any) -> bool:
         """Made while a registration was pending, the information not yet public."""

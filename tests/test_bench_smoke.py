@@ -64,3 +64,32 @@ def test_fast_path_answers_as_traced_path(contract: Any, fact_sets: list[Any]) -
         for norm in traced["norms"]:
             norm.pop("explanation", None)
         assert fast == traced
+
+
+def test_baseline_agrees_on_deferrals_the_earlier_limits_cut(contract: Any) -> None:
+    # the generated fact sets have at most three determinations, too few for a refused one or
+    # one cut short by the aggregate to matter to a later one: these are the two scenarios
+    # of §3(c)(viii) that show it (reading deferral_limits), and a chain of six
+    base = {"parties": {"WCAS": "Investor", "WCAS_Management": "Investor"},
+            "facts": {"savvis_common_shares": {"WCAS": 6_000_000, "WCAS_Management": 4_000_000},
+                      "rule144k_eligible": {"WCAS": False, "WCAS_Management": False}}}
+    notice = {"id": "dn1", "date": "2001-02-26", "shares": {"WCAS": 1_000_000},
+              "method": "open_market", "channel": "personal"}
+    chains = [
+        ("2002-04-01", [("2001-03-01", "2001-03-11"), ("2001-05-01", "2001-05-11"),
+                        ("2001-07-02", "2001-07-12"), ("2002-03-15", None)]),
+        ("2002-03-20", [("2001-03-01", "2001-04-30"), ("2001-06-01", None),
+                        ("2002-03-02", None)]),
+        ("2002-09-01", [("2001-03-01", None), ("2001-04-01", "2001-04-20"),
+                        ("2001-06-01", None), ("2001-06-01", "2001-06-05"),
+                        ("2002-02-01", None), ("2002-05-01", None)]),
+    ]
+    sets = []
+    for as_of, dets in chains:
+        events = {"DemandNotice": [notice], "MaterialDeferral": [
+            {"id": f"md{k}", "date": date, **({"disclosed": end} if end else {})}
+            for k, (date, end) in enumerate(dets, 1)]}
+        sets.append(contract.facts_from_mapping({**base, "as_of": as_of, "events": events}))
+    agree, answers, problems = run.agreement(contract, sets)
+    assert problems == []
+    assert agree == len(sets) and answers >= len(sets)
