@@ -521,9 +521,7 @@ class Checker:
             rest = {n: {m for m in self.def_deps.get(n, ()) if m in comp and m not in indexed}
                     for n in comp if n not in indexed}
             if any(len(c) > 1 or c[0] in rest.get(c[0], ()) for c in _components(rest)):
-                continue  # a cycle that no single-event definition breaks
-            if not indexed:
-                continue
+                continue  # a cycle that no single-event definition breaks (or none has one)
             group = tuple(sorted(comp))
             for n in comp:
                 out[n] = group

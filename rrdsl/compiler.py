@@ -328,9 +328,9 @@ class _Group:
             params = contract.definitions[name].params
             if len(params) == 1 and params[0][1].kind == "event":
                 self.types[name] = tuple(params[0][1].names) or tuple(contract.events)
-        # by member, set by the compiler (every member is called somewhere in the group): the
-        # memoised call (value or Missing, as any call of it), and the call from outside the
-        # group (which computes the earlier events first), each given the arguments
+        # by single-event member, set by the compiler (each is called somewhere in the
+        # group): the memoised call (value or Missing, as any call of it), and the checked
+        # call that first computes the earlier events (`enter`), each given the arguments
         self.calls: dict[str, Callable[[Ctx, tuple[Any, ...]], Any]] = {}
         self.enter: dict[str, Callable[[Ctx, tuple[Any, ...]], Any]] = {}
 
