@@ -361,12 +361,7 @@ def _group_call(group: _Group, name: str, params: list[str], args: list[Fn],
             if qual:
                 hit = ctx.memo.get((name, vals), _NOTHING)
                 if hit is not _NOTHING:
-                    v, used = hit
-                    if used:
-                        ctx.qualitative.update(used)
-                    if type(v) is Missing:
-                        raise Missing(v.needs)
-                    return v
+                    return _noted_hit(ctx, hit)
             else:
                 hit = ctx.memo.get((name, *vals), _NOTHING)
                 if hit is not _NOTHING:
@@ -392,6 +387,17 @@ def _group_call(group: _Group, name: str, params: list[str], args: list[Fn],
     def recursive_call(ctx: Ctx, env: dict[str, Any]) -> Any:
         return enter(ctx, tuple([a(ctx, env) for a in args]))
     return recursive_call
+
+
+def _noted_hit(ctx: Ctx, hit: tuple[Any, frozenset[str]]) -> Any:
+    """A memo entry of a definition that rests on assumptions: (value or Missing, the
+    assumptions), noted for this run as if the value were computed again."""
+    v, used = hit
+    if used:
+        ctx.qualitative.update(used)
+    if type(v) is Missing:
+        raise Missing(v.needs)
+    return v
 
 
 def _not_later(stack: list[tuple[str, tuple[Any, ...], Any]], name: str, event: Any,
@@ -814,12 +820,7 @@ class _Compiler:
                 except TypeError:
                     return defs[name](ctx, local)
                 if hit is not _NOTHING:
-                    v, used = hit
-                    if used:
-                        ctx.qualitative.update(used)
-                    if type(v) is Missing:
-                        raise Missing(v.needs)
-                    return v
+                    return _noted_hit(ctx, hit)
                 root = ctx.root
                 if root is not ctx and (free or ctx.same_as_root(name, reads)):
                     # answered by the root, noting into this run's set
