@@ -59,12 +59,12 @@ class Plan:
         self.cache: dict[str, Any] = {}  # what the evaluator derives once per plan
         self.qual_defs = _qualitative_definitions(contract)
         self.event_reads = _event_reads(contract)
+        groups = [_Group(contract, members) for members in contract.recursion]
         self.groups: dict[str, _Group] = {}  # recursive definitions, by member
-        for members in contract.recursion:
-            group = _Group(contract, members)
-            self.groups.update(dict.fromkeys(members, group))
+        for group in groups:
+            self.groups.update(dict.fromkeys(group.members, group))
         self._compiler = _Compiler(self)
-        for group in {id(g): g for g in self.groups.values()}.values():
+        for group in groups:
             # first, while no judgement is half made (one in progress counts as fallible)
             self._compiler.group_infallible(group)
         for name, d in contract.definitions.items():
@@ -318,7 +318,7 @@ class _Group:
     for a later event than the one being computed, or for the same event while it is being
     computed, is error E603 (every cycle of the group passes through one of them)."""
 
-    __slots__ = ("calls", "enter", "members", "types")
+    __slots__ = ("enter", "members", "types")
 
     def __init__(self, contract: ir.Contract, members: tuple[str, ...]):
         self.members = members
@@ -329,9 +329,8 @@ class _Group:
             if len(params) == 1 and params[0][1].kind == "event":
                 self.types[name] = tuple(params[0][1].names) or tuple(contract.events)
         # by single-event member, set by the compiler (each is called somewhere in the
-        # group): the memoised call (value or Missing, as any call of it), and the checked
-        # call that first computes the earlier events (`enter`), each given the arguments
-        self.calls: dict[str, Callable[[Ctx, tuple[Any, ...]], Any]] = {}
+        # group): its checked call, which first computes the earlier events, given the
+        # arguments (the evaluator's derived values call it: Plan.value_fn)
         self.enter: dict[str, Callable[[Ctx, tuple[Any, ...]], Any]] = {}
 
 
@@ -368,21 +367,18 @@ def _group_call(group: _Group, name: str, params: list[str], args: list[Fn],
                     if type(hit) is Missing:
                         raise Missing(hit.needs)
                     return hit
-        if stack is not None:
-            if event is not None:
-                _earlier_first(ctx, group, name, types, marker, stack, event, span)
-            return _in_group(ctx, stack, name, vals, event, memo_call, span)
-        stack = ctx.recursion[group] = []
+        first = stack is None  # the group's first call in this context
+        if stack is None:
+            stack = ctx.recursion[group] = []
         try:
             if event is not None:
-                _earlier_first(ctx, group, name, types, marker, stack, event, span)
+                _earlier_first(ctx, name, types, marker, stack, event, memo_call, span)
             return _in_group(ctx, stack, name, vals, event, memo_call, span)
         finally:
-            del ctx.recursion[group]
+            if first:
+                del ctx.recursion[group]
 
-    if name not in group.calls:  # the first call site compiled: the group's entry points
-        group.calls[name] = memo_call
-        group.enter[name] = enter
+    group.enter.setdefault(name, enter)  # any call site's: they are the same
 
     def recursive_call(ctx: Ctx, env: dict[str, Any]) -> Any:
         return enter(ctx, tuple([a(ctx, env) for a in args]))
@@ -404,9 +400,7 @@ def _not_later(stack: list[tuple[str, tuple[Any, ...], Any]], name: str, event: 
                span: Span | None) -> None:
     """E603 unless `event` is the event of the innermost call in progress, or earlier."""
     outer = stack[-1][2]
-    if outer is event or outer is None:
-        return
-    if event.date > outer.date or (event.date == outer.date and event.seq > outer.seq):
+    if outer is not None and outer is not event and outer < event:
         raise EvalFailure(
             f"recursive use of '{name}' for a later event: {event.type} {event.id} "
             f"({event.date.isoformat()}), while computing for {outer.type} {outer.id} "
@@ -437,7 +431,7 @@ def _in_group(ctx: Ctx, stack: list[tuple[str, tuple[Any, ...], Any]], name: str
         stack.pop()
     if trace is not None and trace and stack and event is not None:
         outer = stack[-1][2]
-        if outer is not None and (event.date, event.seq) < (outer.date, outer.seq):
+        if outer is not None and event < outer:
             # used for an earlier event: its derivation is that event's own (its derived
             # value), not repeated under every later use, which would multiply it
             step = trace[-1]
@@ -451,16 +445,16 @@ def _in_group(ctx: Ctx, stack: list[tuple[str, tuple[Any, ...], Any]], name: str
 _EARLIER_DONE = "#earlier"
 
 
-def _earlier_first(ctx: Ctx, group: _Group, name: str, types: tuple[str, ...],
-                   marker: tuple[str, str], stack: list[tuple[str, tuple[Any, ...], Any]],
-                   event: Any, span: Span | None) -> None:
+def _earlier_first(ctx: Ctx, name: str, types: tuple[str, ...], marker: tuple[str, str],
+                   stack: list[tuple[str, tuple[Any, ...], Any]], event: Any,
+                   call: Callable[[Ctx, tuple[Any, ...]], Any], span: Span | None) -> None:
     """Before a definition of one event is computed for `event`, compute it for every
     earlier event not yet done in this context, earliest first, each noting nothing (its
     derivation and assumptions are kept in the memo with its value, and given to the calls
     that use it): then each of those computations finds the earlier values it uses in the
     memo, and the evaluation goes no deeper for the hundredth event than for the first.  A
     computation that fails is left to fail again where its value is used, if it is."""
-    until = (event.date, event.seq)
+    until = event_order(event)
     done = ctx.memo.get(marker)  # in the memo: the events before this are done
     if done is not None and done >= until:
         return
@@ -468,10 +462,9 @@ def _earlier_first(ctx: Ctx, group: _Group, name: str, types: tuple[str, ...],
     found: list[EventValue] = []
     for t in types:
         found.extend(x for x in ctx.events(t)
-                     if (x.date, x.seq) < until and (done is None or (x.date, x.seq) >= done))
+                     if event_order(x) < until and (done is None or event_order(x) >= done))
     if not found:
         return
-    call = group.calls[name]
     trace, noted = ctx.trace, ctx.qualitative
     try:
         for x in sorted(found, key=event_order):
@@ -1416,7 +1409,7 @@ class _Compiler:
                 a, b = left(ctx, env), right(ctx, env)
                 if a is None or b is None:
                     return False
-                return f((a.date, a.seq), (b.date, b.seq))
+                return f(event_order(a), event_order(b))
             return event_order_cmp
         if plain:  # the operator itself, not `f` (a call fewer)
             if e.args[1].op == "lit" and e.args[1].data is not None:  # `x <= 90`
