@@ -153,8 +153,7 @@ class Checker:
         self.def_sigs: dict[str, tuple[tuple[tuple[str, Type], ...], Type]] = {}
         self.definitions: dict[str, ir.Definition] = {}
         self.def_deps: dict[str, set[str]] = {}
-        self.recursion: list[tuple[str, ...]] = []  # recursive groups (recursive_groups)
-        self.groups: dict[str, tuple[str, ...]] = {}  # by member
+        self.groups: dict[str, tuple[str, ...]] = {}  # recursive groups, by member
         self.current_def: str | None = None
         self.sections: dict[str, tuple[ast.Section, str]] = {}
         self.clauses: list[tuple[ast.Clause, str, str]] = []  # clause, section, heading
@@ -258,7 +257,7 @@ class Checker:
                       for n, (s, _) in self.sections.items()},
             norms=tuple(norms), exceptions=tuple(exceptions), readings=tuple(self.readings),
             checks=tuple(checks),
-            recursion=tuple(self.recursion),
+            recursion=tuple(sorted(set(self.groups.values()))),
             prevails=frozenset(prevails),
             provisions=tuple(ir.Provision(f"{sec}.{p.name}", sec, head, p.name, p.text,
                                           ir.Cite(sec, p.span))
@@ -525,7 +524,6 @@ class Checker:
             group = tuple(sorted(comp))
             for n in comp:
                 out[n] = group
-        self.recursion = sorted(set(out.values()))
         return out
 
     def check_depth(self, order: Sequence[str], norms: Sequence[ir.Norm],
