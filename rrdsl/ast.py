@@ -252,6 +252,16 @@ class Neg:
 
 
 @attrs.frozen
+class AsOf:
+    """`expr as of day` — `expr` read on the facts as they stood on `day`: the events up to
+    that day, each fact's value on that day."""
+
+    expr: Expr
+    day: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class IfThenElse:
     """`if c then a else b`"""
 
@@ -280,6 +290,7 @@ Expr = (
     | BoolOp
     | Not
     | Neg
+    | AsOf
     | IfThenElse
 )
 
@@ -372,7 +383,8 @@ class Param:
 
 @attrs.frozen
 class FactDecl:
-    """`[qualitative] fact NAME[(p: T, ...)]: T "description"` — read from the fact file."""
+    """`[qualitative] fact NAME[(p: T, ...)]: T [over time] "description"` — read from the
+    fact file; `over time`: the fact file must give its values from dates (a history)."""
 
     name: str
     params: tuple[Param, ...]
@@ -380,6 +392,7 @@ class FactDecl:
     title: str | None
     qualitative: bool
     span: Span | None = _span()
+    over_time: bool = False
 
 
 @attrs.frozen
@@ -413,6 +426,34 @@ class Define:
     type: TypeExpr
     title: str | None
     expr: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class StateStep:
+    """`upon EventType var [where cond]: expr` — on each such event (meeting `cond`) the state
+    becomes `expr`, in which the state's own name is its value before the event."""
+
+    events: tuple[str, ...]
+    var: str
+    where: Expr | None
+    expr: Expr
+    span: Span | None = _span()
+    event_spans: tuple[Span, ...] = attrs.field(default=(), eq=False, repr=False)
+
+
+@attrs.frozen
+class StateDecl:
+    """`state NAME[(p: T, ...)]: T ["Defined Term"] initially expr` followed by one or more
+    `upon EventType var [where cond]: expr` — a value that runs over the dated events (shares
+    held, after issuances, transfers, sales and splits), read on any day as it stood then."""
+
+    name: str
+    params: tuple[Param, ...]
+    type: TypeExpr
+    title: str | None
+    initial: Expr
+    steps: tuple[StateStep, ...]
     span: Span | None = _span()
 
 
@@ -641,6 +682,15 @@ class ForBinding:
 
 
 @attrs.frozen
+class WhilePart:
+    """`while cond` — an exception applies in each period in which `cond` holds, judged day
+    by day ("during any period in which ...")."""
+
+    expr: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class Because:
     """`because "reason"`"""
 
@@ -652,6 +702,7 @@ ExceptionPart = (
     ForBinding
     | Upon
     | When
+    | WhilePart
     | FromPart
     | Until
     | Through
@@ -726,12 +777,21 @@ class AmendedBy:
 
 
 @attrs.frozen
+class Survives:
+    """`survives while COND` — the agreement's own life: it ends for the future on the first
+    day, on or after its date, on which COND does not hold."""
+
+    expr: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class Replace:
     """`replace <declaration>` (variants and amendments): the base's declaration of that name
     is replaced by this one."""
 
-    decl: (PartyDecl | RoleDecl | EnumDecl | FactDecl | EventDecl | Define | Clause | ExceptionDecl
-           | CheckDecl)
+    decl: (PartyDecl | RoleDecl | EnumDecl | FactDecl | EventDecl | Define | StateDecl | Clause
+           | ExceptionDecl | CheckDecl)
     span: Span | None = _span()
 
 
@@ -764,6 +824,7 @@ Decl = (
     | FactDecl
     | EventDecl
     | Define
+    | StateDecl
     | Clause
     | ExceptionDecl
     | CheckDecl
@@ -771,6 +832,7 @@ Decl = (
     | NonOperative
     | Governed
     | AmendedBy
+    | Survives
     | Replace
     | Remove
     | TermMark

@@ -295,7 +295,7 @@ class Browse:
                                  d.event_span))
             self.refs.append(Ref("uses definition", sec, "section", sec, d.definition,
                                  "definition", d.definition_span))
-        elif isinstance(d, ast.Define):
+        elif isinstance(d, ast.Define | ast.StateDecl):
             self._add(Item("definition", d.name, d.name, sec, d.span, d.title))
             for p in d.params:
                 for name, tsp in _type_names(p.type):

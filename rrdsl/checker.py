@@ -26,7 +26,7 @@ ERROR = Type("error")
 ROUNDING_MODES = ("half_up", "half_even", "down", "up", "floor", "ceiling")
 ALLOCATION_ROUNDING = ("largest_remainder", "down")
 BUILTINS = ("keys", "exists", "earlier", "later", "days_between", "days", "business_days",
-            "months", "round", "abs", "dates", "overlap_days", "agreement_date")
+            "months", "round", "abs", "dates", "overlap_days", "agreement_date", "first_day")
 DEFAULT_CALENDAR = "XFED"
 BUILTIN_USAGE = {
     "keys": "keys(map)", "exists": "exists(value)", "earlier": "earlier(date, date, ...)",
@@ -36,6 +36,7 @@ BUILTIN_USAGE = {
     "dates": "dates(first_day, last_day)",
     "overlap_days": "overlap_days(first_start, first_end, second_start, second_end)",
     "agreement_date": "agreement_date()",
+    "first_day": "first_day(from_day, condition)",
 }
 
 
@@ -140,6 +141,7 @@ class Checker:
         self.diags: list[Diagnostic] = list(composition.diagnostics) if composition else []
         self.governed: list[tuple[ast.Governed, str, str]] = []
         self.amended_by: list[tuple[ast.AmendedBy, str]] = []
+        self.survives: list[tuple[ast.Survives, str]] = []
         self.decl_spans: dict[str, Span | None] = {}
         self.parties: dict[str, str | None] = {}
         self.roles: dict[str, str | None] = {}
@@ -147,7 +149,7 @@ class Checker:
         self.enum_members: dict[str, list[str]] = {}  # member → enums having it
         self.fact_decls: dict[str, tuple[ast.FactDecl, str | None]] = {}
         self.event_decls: dict[str, tuple[ast.EventDecl, str | None]] = {}
-        self.def_decls: dict[str, tuple[ast.Define, str | None]] = {}
+        self.def_decls: dict[str, tuple[ast.Define | ast.StateDecl, str | None]] = {}
         self.facts: dict[str, ir.Fact] = {}
         self.events: dict[str, ir.Event] = {}
         self.def_sigs: dict[str, tuple[tuple[tuple[str, Type], ...], Type]] = {}
@@ -207,6 +209,7 @@ class Checker:
         if not any(d.code == "E401" for d in self.diags):
             self.check_depth(callees_first, norms, exceptions, checks)
         amendment_rule = self.check_amendment_rule()
+        survival = self.check_survival()
         header = main.header
         references = self.check_references(header) if header is not None else []
         if header is not None and header.kind == "amendment" and amendment_rule is None \
@@ -262,7 +265,7 @@ class Checker:
             provisions=tuple(ir.Provision(f"{sec}.{p.name}", sec, head, p.name, p.text,
                                           ir.Cite(sec, p.span))
                              for p, sec, head in self.provisions),
-            source=header.source,
+            source=header.source, survival=survival,
             **self.family_fields(header, tuple(references), amendment_rule))
 
     def family_fields(self, header: ast.Header, references: tuple[ir.Reference, ...],
@@ -353,7 +356,7 @@ class Checker:
         elif isinstance(d, ast.EventDecl):
             if self.declare("event", d.name, d.span):
                 self.event_decls[d.name] = (d, section)
-        elif isinstance(d, ast.Define):
+        elif isinstance(d, ast.Define | ast.StateDecl):
             if self.declare("definition", d.name, d.span):
                 self.def_decls[d.name] = (d, section)
         elif isinstance(d, (ast.Replace, ast.Remove, ast.TermMark)):
@@ -368,6 +371,12 @@ class Checker:
                          "put it in the section that says how the agreement may be amended")
                 return
             self.amended_by.append((d, section))
+        elif isinstance(d, ast.Survives):
+            if section is None:
+                self.err("E210", "`survives while` is not inside a section", d.span,
+                         "put it in the section that says how long the agreement lasts")
+                return
+            self.survives.append((d, section))
         elif isinstance(d, (ast.Clause, ast.ExceptionDecl, ast.NonOperative, ast.Governed)):
             if section is None:
                 what = "exception" if isinstance(d, ast.ExceptionDecl) else "clause"
@@ -436,7 +445,7 @@ class Checker:
                              "must be parties, enumerations or events", p.span,
                              "the fact file keys each value by a party, member or event id")
             self.facts[name] = ir.Fact(name, params, self.resolve_type(d.type), d.title,
-                                       d.qualitative, ir.Cite(sec, d.span))
+                                       d.qualitative, ir.Cite(sec, d.span), d.over_time)
         for name, (ev, sec) in self.event_decls.items():
             fields = []
             seen: set[str] = set()
@@ -455,16 +464,43 @@ class Checker:
             params = tuple((p.name, self.resolve_type(p.type)) for p in define.params)
             self.def_sigs[name] = (params, self.resolve_type(define.type))
 
-    def check_definition(self, name: str, d: ast.Define, sec: str | None) -> None:
+    def check_definition(self, name: str, d: ast.Define | ast.StateDecl, sec: str | None
+                         ) -> None:
         params, rtype = self.def_sigs[name]
         self.current_def = name
         self.def_deps[name] = set()
         scope = _Scope(dict(params))
-        body = self.expr(d.expr, scope)
+        if isinstance(d, ast.StateDecl):
+            body = self.state_body(name, d, scope, rtype)
+        else:
+            body = self.expr(d.expr, scope)
+            self.expect(body, rtype, d.expr.span, f"the definition of '{name}'")
         self.current_def = None
-        self.expect(body, rtype, d.expr.span, f"the definition of '{name}'")
         self.definitions[name] = ir.Definition(name, params, rtype, d.title, body,
                                                ir.Cite(sec, d.span))
+
+    def state_body(self, name: str, d: ast.StateDecl, scope: _Scope, rtype: Type) -> ir.E:
+        """A state as a definition whose body folds its events: `fold` with the initial value,
+        then for each step the events it reads (for the stages that ask which events a
+        definition reads), its `where` if any, and the value it makes."""
+        initial = self.expr(d.initial, scope)
+        self.expect(initial, rtype, d.initial.span, f"the initial value of '{name}'")
+        args: list[ir.E] = [initial]
+        steps: list[tuple[tuple[str, ...], str, bool]] = []
+        before = scope.bind(name, rtype)  # in a step, the name is the value before the event
+        for st in d.steps:
+            trigger, inner = self.trigger(
+                ast.Upon(st.events, st.var, st.where, st.span, st.event_spans), before)
+            value = self.expr(st.expr, inner)
+            self.expect(value, rtype, st.expr.span, f"the value '{name}' takes upon "
+                        f"{' or '.join(st.events)}")
+            args.append(ir.E("events", T.set_t(T.event_t(*st.events)), data=tuple(st.events),
+                             span=st.span))
+            if trigger.where is not None:
+                args.append(trigger.where)
+            args.append(value)
+            steps.append((tuple(st.events), st.var, trigger.where is not None))
+        return ir.E("fold", rtype, tuple(args), (name, tuple(steps)), d.span)
 
     def check_def_cycles(self) -> list[str]:
         """Depth-first search with an explicit stack: long chains of definitions are fine.
@@ -699,6 +735,11 @@ class Checker:
             if not _ok(x.type) and x.type.inner.kind not in T.NUMERIC:
                 self.err("E301", f"cannot negate {x.type}", sp)
             return ir.E("neg", x.type, (x,), span=sp)
+        if isinstance(e, ast.AsOf):
+            inner = self.expr(e.expr, scope)
+            day = self.expr(e.day, scope)
+            self.expect(day, T.DATE, e.day.span, "the day of 'as of'")
+            return ir.E("at", inner.type, (inner, day), span=sp)
         if isinstance(e, ast.IfThenElse):
             cond = self.boolean(e.cond, scope, "the condition of 'if'")
             a, b = self.expr(e.then, scope), self.expr(e.otherwise, scope)
@@ -875,6 +916,12 @@ class Checker:
                 self.expect(a, T.opt_t(T.DATE), ae.span, "an argument of 'overlap_days'")
             opt = any(a.type.optional for a in args)
             return ir.E("builtin", T.opt_t(T.INT) if opt else T.INT, args, (f, None), sp)
+        if f == "first_day":  # the first day from a day on which a condition holds
+            if not arity(2):
+                return ir.E("error", ERROR, span=sp)
+            self.expect(args[0], T.DATE, e.args[0].span, "the first argument of 'first_day'")
+            self.expect(args[1], T.BOOL, e.args[1].span, "the condition of 'first_day'")
+            return ir.E("builtin", T.opt_t(T.DATE), args, (f, None), sp)
         if f == "agreement_date":  # the `dated` of the agreement being checked (a variant's own)
             if not arity(0):
                 return ir.E("error", ERROR, span=sp)
@@ -1195,6 +1242,19 @@ class Checker:
             rule = ir.AmendmentRule(a.event, a.definition, ir.Cite(section, a.span))
         return rule
 
+    def check_survival(self) -> ir.Survival | None:
+        """`survives while C`: at most one, C a condition on the facts of a day."""
+        rule = None
+        for d, section in self.survives:
+            if rule is not None:
+                self.err("E220", "the agreement says twice how long it survives", d.span,
+                         "keep one `survives while` line", labels=(
+                             (Label(rule.cite.span, "first here"),) if rule.cite.span else ()))
+                continue
+            cond = self.boolean(d.expr, _Scope(), "the condition of `survives while`")
+            rule = ir.Survival(cond, ir.Cite(section, d.span))
+        return rule
+
     def once(self, parts: Sequence[Any], groups: dict[str, tuple[type, ...]]) -> dict[str, Any]:
         found: dict[str, Any] = {}
         p: Any
@@ -1437,8 +1497,8 @@ class Checker:
                                  f"`notwithstanding §{norm.section}` to section {section}")
             parts = self.once(x.parts, {
                 "for": (ast.ForBinding,), "upon": (ast.Upon,), "when": (ast.When,),
-                "from": (ast.FromPart,), "end": (ast.Until, ast.Through),
-                "because": (ast.Because,)})
+                "while": (ast.WhilePart,), "from": (ast.FromPart,),
+                "end": (ast.Until, ast.Through), "because": (ast.Because,)})
             scope = _Scope()
             bind_kind = bind_var = None
             if "for" in parts and targets:
@@ -1458,9 +1518,19 @@ class Checker:
             if "end" in parts:
                 end = self.date_expr(parts["end"].expr, scope, "the end")
                 end_incl = isinstance(parts["end"], ast.Through)
-            if x.effect == "excuses" and "end" in parts:
+            while_ = self.boolean(parts["while"].expr, scope, "the 'while' condition") \
+                if "while" in parts else None
+            if "while" in parts:
+                for key in ("from", "end"):
+                    if key in parts:
+                        self.err("E404", "'while' gives the periods of the exception itself; "
+                                 f"it cannot be combined with '{_PART_WORD[type(parts[key])]}'",
+                                 parts[key].span,
+                                 "keep 'while', or state the period with from/until/through")
+            if x.effect == "excuses" and ("end" in parts or "while" in parts):
+                part = parts["end"] if "end" in parts else parts["while"]
                 self.err("E405", "an excuse has no end; to lift a duty for a time, use "
-                         "'suspends'", parts["end"].span)
+                         "'suspends'", part.span)
             if "because" not in parts:
                 self.err("E404", f"exception '{x.name}' does not say why: it has no 'because' "
                          "part", x.name_span or x.span,
@@ -1468,7 +1538,8 @@ class Checker:
             out.append(ir.Exception_(
                 id=f"{section}.{x.name}", section=section, name=x.name, effect=x.effect,
                 targets=tuple(t.id for t in targets), bind_kind=bind_kind, bind_var=bind_var,
-                trigger=trigger, when=when, start=start, end=end, end_inclusive=bool(end_incl),
+                trigger=trigger, when=when, while_=while_, start=start, end=end,
+                end_inclusive=bool(end_incl),
                 because=parts["because"].text if "because" in parts else "",
                 cite=ir.Cite(section, x.span)))
         return out
@@ -1507,6 +1578,10 @@ class Checker:
                          f"not {fb.type}", fb.span, f"write `for {fb.var}` to bind any event")
             return "trigger", want
         return "trigger", t
+
+
+#: the word of an exception's period part, for messages
+_PART_WORD: dict[type, str] = {ast.FromPart: "from", ast.Until: "until", ast.Through: "through"}
 
 
 def _source_text(span: Span | None) -> str | None:

@@ -17,7 +17,7 @@ from . import ir
 from .diagnostics import SOURCES, Span
 from .runtime import Ctx, EvalFailure, Missing, Node
 from .types import Type
-from .values import Duration, EventValue, event_order, show
+from .values import Duration, EventValue, History, event_order, show
 
 Fn = Callable[[Ctx, dict[str, Any]], Any]
 
@@ -56,7 +56,7 @@ class Plan:
         self.contract = contract
         self.defs: dict[str, Fn] = {}
         self.fns: dict[int, Fn] = {}  # id(ir.E) → closure, for the evaluator's lookups
-        self.cache: dict[str, Any] = {}  # what the evaluator derives once per plan
+        self.cache: dict[Any, Any] = {}  # what the evaluator derives once per plan
         self.qual_defs = _qualitative_definitions(contract)
         self.event_reads = _event_reads(contract)
         groups = [_Group(contract, members) for members in contract.recursion]
@@ -81,6 +81,8 @@ class Plan:
                 self.fn(e)
         for check in contract.checks:
             self.fn(check.cond)
+        if contract.survival is not None:
+            self.fn(contract.survival.cond)
 
     def value_fn(self, name: str) -> Fn:
         """The definition's body as a closure of its parameters' bindings, to compute its
@@ -94,15 +96,38 @@ class Plan:
         return lambda ctx, env: enter(ctx, tuple([env[p] for p in params]))
 
     def reads_events(self, e: ir.E) -> bool:
-        """Does evaluating `e` read any event of the fact set (directly or through a
-        definition)?  If not, its value is the same in every context."""
+        """Does evaluating `e` read any event or fact of the fact set (directly or through a
+        definition)?  If not, its value is the same in every context: on every day."""
         todo = [e]
         while todo:
             x = todo.pop()
-            if x.op == "events" or (x.op == "call" and self.event_reads[x.data]):
+            if x.op in ("events", "fact") or (x.op == "call" and self.event_reads[x.data]):
                 return True
             todo.extend(x.args)
         return False
+
+    def day_reads(self, e: ir.E) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The event types and the facts evaluating `e` reads (directly or through a
+        definition), sorted: its value can change only on the day of such an event or a day
+        on which such a fact's value changes."""
+        key = ("day_reads", id(e))
+        found = self.cache.get(key)
+        if found is None:
+            names: set[str] = set()
+            todo = [e]
+            while todo:
+                x = todo.pop()
+                if x.op == "events":
+                    names.update(x.data)
+                elif x.op == "fact":
+                    names.add("#" + x.data)
+                elif x.op == "call":
+                    names |= self.event_reads[x.data]
+                todo.extend(x.args)
+            found = self.cache[key] = (
+                tuple(sorted(n for n in names if n[0] != "#")),
+                tuple(sorted(n[1:] for n in names if n[0] == "#")))
+        return found
 
     def fn(self, e: ir.E) -> Fn:
         f = self.fns.get(id(e))
@@ -140,10 +165,11 @@ def _qualitative_definitions(c: ir.Contract) -> frozenset[str]:
 
 
 def _event_reads(c: ir.Contract) -> dict[str, frozenset[str]]:
-    """The event types each definition reads, directly or through another.  Nothing else a
-    definition reads depends on the context's cut-off date (facts, roles and the calendar are
-    the same in every context), so a context that sees the same events of these types as the
-    root gets the same answer from it."""
+    """The event types each definition reads, directly or through another, and the facts it
+    reads, each as "#NAME".  Nothing else a definition reads depends on the context's day
+    (roles and the calendar are the same on every day), so a context that sees the same
+    events of these types as the root, and the same values of these facts (no change of a
+    fact's history between the two days: Ctx.same_as_root), gets the same answer from it."""
     reads: dict[str, set[str]] = {}
     calls: dict[str, set[str]] = {}
     for name, d in c.definitions.items():
@@ -152,6 +178,8 @@ def _event_reads(c: ir.Contract) -> dict[str, frozenset[str]]:
             e = todo.pop()
             if e.op == "events":
                 found.update(e.data)
+            elif e.op == "fact":
+                found.add("#" + e.data)
             elif e.op == "call":
                 called.add(e.data)
             todo.extend(e.args)
@@ -522,7 +550,7 @@ class _Compiler:
         elif op == "member":
             ok = not args[1].type.optional
         elif op in ("field", "cmp", "and", "or", "not", "neg", "if", "setlit", "nth", "agg",
-                    "setcomp"):
+                    "setcomp", "at"):
             ok = True
         elif op == "builtin":
             name = e.data[0]
@@ -629,6 +657,23 @@ class _Compiler:
             else:
                 v = ctx.facts.values.get(name, _NOTHING)
                 label = name
+            dated = None
+            if type(v) is History:  # the value in force on the context's day
+                h: History = v
+                i = h.index(ctx.cutoff)
+                if i < 0:
+                    missing = f"{label} on {ctx.cutoff.isoformat()}"
+                    if ctx.trace is not None:
+                        ctx.trace.append(Node("missing", missing, None, cite.section,
+                                              cite.span.file if cite.span else None,
+                                              cite.span.line if cite.span else None,
+                                              note="the fact file gives no value for that day"))
+                    raise Missing(frozenset({missing}))
+                v = h.values[i]
+                end = h.ends[i]
+                dated = (f"the value from {h.starts[i].isoformat()}"
+                         + (f" through {end.isoformat()}" if end is not None else "")
+                         + f" ({h.where[i]}), read on {ctx.cutoff.isoformat()}")
             if v is _NOTHING:
                 if ctx.trace is not None:
                     ctx.trace.append(Node("missing", label, None, cite.section,
@@ -639,9 +684,10 @@ class _Compiler:
             if qual:
                 ctx.qualitative.add(label)
             if ctx.trace is not None:
+                what = note if dated is None else (dated if note is None else f"{note}; {dated}")
                 ctx.trace.append(Node("qualitative" if qual else "fact", label, v, cite.section,
                                       cite.span.file if cite.span else None,
-                                      cite.span.line if cite.span else None, note=note))
+                                      cite.span.line if cite.span else None, note=what))
             return v
 
         if qual:  # always the general path: it records the assumption
@@ -659,7 +705,7 @@ class _Compiler:
         if not args:
             def read0(ctx: Ctx, env: dict[str, Any]) -> Any:
                 v = ctx.facts.values.get(name, _NOTHING)
-                if v is _NOTHING or ctx.trace is not None:
+                if v is _NOTHING or ctx.trace is not None or type(v) is History:
                     return slow(ctx, None)
                 return v
             return read0
@@ -673,7 +719,7 @@ class _Compiler:
                 if table is None or ctx.trace is not None:
                     return slow(ctx, key)
                 v = table.get(key, _NOTHING)
-                return slow(ctx, key) if v is _NOTHING else v
+                return slow(ctx, key) if v is _NOTHING or type(v) is History else v
             return read1
 
         if len(args) == 2 and e.args[0].op == e.args[1].op == "local":
@@ -685,7 +731,7 @@ class _Compiler:
                 if table is None or ctx.trace is not None:
                     return slow(ctx, key)
                 v = table.get(key, _NOTHING)
-                return slow(ctx, key) if v is _NOTHING else v
+                return slow(ctx, key) if v is _NOTHING or type(v) is History else v
             return read2
 
         def read(ctx: Ctx, env: dict[str, Any]) -> Any:
@@ -694,7 +740,7 @@ class _Compiler:
             if table is None or ctx.trace is not None:
                 return slow(ctx, key)
             v = table.get(key, _NOTHING)
-            return slow(ctx, key) if v is _NOTHING else v
+            return slow(ctx, key) if v is _NOTHING or type(v) is History else v
         return read
 
     def op_call(self, e: ir.E) -> Fn:
@@ -1585,6 +1631,107 @@ class _Compiler:
             return lambda ctx, env: a(ctx, env) if c(ctx, env) else env[var]
         return lambda ctx, env: a(ctx, env) if c(ctx, env) else b(ctx, env)
 
+    def op_at(self, e: ir.E) -> Fn:
+        """`expr as of day`: `expr` in the context of that day (the events up to it, each
+        fact's value on it); a day after the context's own is the context's own day (what has
+        not yet happened is not known)."""
+        inner, day = self.compile(e.args[0]), self.compile(e.args[1])
+
+        def at(ctx: Ctx, env: dict[str, Any]) -> Any:
+            d = day(ctx, env)
+            sub = ctx.at(d)
+            if ctx.trace is None or sub is ctx:
+                return inner(sub, env)
+            saved = ctx.trace
+            kids: list[Node] = []
+            sub.trace = kids
+            try:
+                v = inner(sub, env)
+            finally:
+                sub.trace = saved
+            saved.append(Node("as_of", f"as it stood on {d.isoformat()}", show(v, e.type),
+                              children=kids))
+            return v
+        return at
+
+    def op_fold(self, e: ir.E) -> Fn:
+        """A state (`state NAME ... initially E upon ...: V`): its initial value, then, for
+        each event of its steps' types seen on the context's day, in the fact set's order,
+        each step of that type whose `where` holds becomes the value; a step is judged on the
+        facts as they stood on the day of its event.  In a derivation, one step per event
+        that changed the value."""
+        name, spec = e.data
+        initial = self.compile(e.args[0])
+        steps: list[tuple[frozenset[str], str, Fn | None, Fn]] = []
+        types: list[str] = []
+        k = 1
+        for events, var, has_where in spec:
+            k += 1  # the events node: for the stages that ask what a definition reads
+            where = self.compile(e.args[k]) if has_where else None
+            k += has_where
+            steps.append((frozenset(events), var, where, self.compile(e.args[k])))
+            k += 1
+            types.extend(t for t in events if t not in types)
+        qualitative = frozenset(t for t in types if self.contract.events[t].qualitative)
+        rtype = e.type
+
+        def fold(ctx: Ctx, env: dict[str, Any]) -> Any:
+            v = initial(ctx, env)
+            if len(types) == 1:
+                found: Any = ctx.events(types[0])
+            else:
+                found = sorted([x for t in types for x in ctx.events(t)], key=event_order)
+            if not found:
+                return v
+            env2 = dict(env)
+            trace = ctx.trace
+            for ev in found:
+                day = ctx.at(ev.date)
+                changed = False
+                for kinds, var, where, value in steps:
+                    if ev.type not in kinds:
+                        continue
+                    env2[var] = ev
+                    env2[name] = v
+                    if trace is not None:  # what the step reads is summed up in one node
+                        day.trace = []
+                    if where is None or where(day, env2):
+                        v = value(day, env2)
+                        changed = True
+                if trace is not None:
+                    day.trace = trace
+                if changed:
+                    if ev.type in qualitative:
+                        ctx.qualitative.add(f"{ev.type} {ev.id}")
+                    if trace is not None:
+                        trace.append(Node("condition",
+                                          f"upon {ev.type} {ev.id} of {ev.date.isoformat()}",
+                                          show(v, rtype)))
+            return v
+        return fold
+
+    def first_day(self, e: ir.E, start: Fn, cond: Fn) -> Fn:
+        """`first_day(D, C)`: the first day, from D through the context's day, on which C
+        holds, C judged on the facts as they stood on each day (none if there is none yet).
+        C can change only on the day of an event it reads or a day on which a fact it reads
+        takes a new value: it is judged on D and on those days only."""
+        types, facts = self.plan.day_reads(e.args[1])
+
+        def first(ctx: Ctx, env: dict[str, Any]) -> Any:
+            d = start(ctx, env)
+            if d > ctx.cutoff:
+                return None
+            points: set[datetime.date] = set()
+            for t in types:
+                points.update(x.date for x in ctx.events(t) if d < x.date)
+            for f in facts:
+                points.update(p for p in ctx.facts.changes.get(f, ()) if d < p <= ctx.cutoff)
+            for day in (d, *sorted(points)):
+                if cond(ctx.at(day), env):
+                    return day
+            return None
+        return first
+
     def op_nth(self, e: ir.E) -> Fn:
         return _date_step(self.compile(e.args[0]), e.data[0], e.data[1],
                           e.args[0].data if e.args[0].op == "local" else None)
@@ -1648,6 +1795,8 @@ class _Compiler:
                                       f"{MAX_DATES:,}", span)
                 return frozenset(a + datetime.timedelta(days=i) for i in range(max(n, 0)))
             return dates
+        if name == "first_day":
+            return self.first_day(e, args[0], args[1])
         if name == "overlap_days":
             f1, f2, f3, f4 = args
             d1, d4 = _field_of_local(e.args[0]), _field_of_local(e.args[3])

@@ -8,7 +8,7 @@
 from rrdsl.runtime cimport Ctx
 
 cdef class _ExceptionPlan:
-    cdef public object end, exception, start, trigger_events, trigger_var, when, where
+    cdef public object end, exception, start, trigger_events, trigger_var, when, where, while_
 
 cdef class _NormPlan:
     cdef public object bearer_role, bearer_var, ben, breached_by, deadline, end, exceptions

@@ -156,6 +156,19 @@ class FactWarning:
 
 
 @attrs.define
+class Term:
+    """The agreement's own life (`survives while`) as of the evaluation date: the day it
+    ended (the first day on or after its date on which the condition did not hold), or None
+    while it survives; `missing`: the facts the condition needs on a day before an end was
+    found (whether it still survives is then undetermined, and the answers are given as if
+    it did)."""
+
+    rule: ir.Survival
+    ended_on: datetime.date | None
+    missing: list[str]
+
+
+@attrs.define
 class Outcome:
     contract: ir.Contract
     as_of: datetime.date
@@ -165,6 +178,7 @@ class Outcome:
     references: list[Any] = attrs.field(factory=list)  # family.ReferenceResult
     amendments: list[Any] = attrs.field(factory=list)  # family.AmendmentDecision
     warnings: list[FactWarning] = attrs.field(factory=list)  # events failing a fact check
+    term: Term | None = None  # the agreement's life, when it says how long it survives
 
 
 _CALENDARS: dict[str, BusinessCalendar] = {}
@@ -261,10 +275,15 @@ class Evaluator:
                     [e for name in names for e in self.ctx.events(name)], key=event_order)
         return found
 
-    def run(self) -> Outcome:
+    def run(self, term: bool = True) -> Outcome:
+        """Every answer as of the evaluation date; `term=False`: without asking whether the
+        agreement still survives (the answers as of its last day are asked so)."""
         with decimal.localcontext(_DECIMAL_CONTEXT):  # localcontext works on a copy
             try:
-                if self.trace:
+                life = self.term() if term and self.c.survival is not None else None
+                if life is not None and life.ended_on is not None:
+                    norms = self.after_the_end(life.ended_on)
+                elif self.trace:
                     norms = [r for n in self.c.norms for r in self.norm(n)]
                 else:
                     norms = []
@@ -281,7 +300,72 @@ class Evaluator:
                     hints=("simplify nested definitions",))) from None
             finally:
                 self.ctx.release()
-        return Outcome(self.c, self.as_of, norms, values, self.facts, warnings=warnings)
+        return Outcome(self.c, self.as_of, norms, values, self.facts, warnings=warnings,
+                       term=life)
+
+    # ── the agreement's own life ────────────────────────────────────────────
+
+    def term(self) -> Term:
+        """Whether the agreement survives on the evaluation date: its `survives while`
+        condition judged day by day from the agreement's date, as an exception's `while` is
+        (`while_periods`); it ends on the first day the condition does not hold."""
+        rule = self.c.survival
+        assert rule is not None
+        fn = self.plan.fn(rule.cond)
+        ctx = self.ctx
+        saved_trace, saved_noted = ctx.trace, ctx.qualitative
+        ctx.trace = None if saved_trace is None else []  # no answer's derivation
+        ctx.qualitative = set()  # nor its assumptions
+
+        try:
+            periods, missing = self.while_periods(
+                rule.cond, None, lambda day: fn(ctx.at(day), {}), strict=True)
+        finally:
+            ctx.trace, ctx.qualitative = saved_trace, saved_noted
+        if periods is None:
+            return Term(rule, None, sorted(missing))
+        first = self.c.dated if self.c.dated is not None and self.c.dated <= self.as_of \
+            else None
+        if not periods or (first is not None and periods[0][0] > first):
+            return Term(rule, first or self.as_of, [])
+        last = periods[0][1]
+        return Term(rule, None if last is None else last + ONE_DAY, [])
+
+    def after_the_end(self, ended: datetime.date) -> list[NormResult]:
+        """The answers once the agreement has ended: each clause as it stood on the last day
+        the agreement survived (what was fulfilled, breached, excused or expired by then
+        stands; what was pending, in force or suspended ended with the agreement), and an
+        event on or after the end triggers nothing."""
+        rule = self.c.survival
+        assert rule is not None
+        cite = f"§{rule.cite.section}"
+        last = ended - ONE_DAY
+        before = Evaluator(self.plan, self.facts, last, trace=self.trace,
+                           with_values=False).run(term=False).norms
+        by_norm: dict[str, list[NormResult]] = {}
+        for r in before:
+            if r.status in ("pending", "in_force", "suspended"):
+                r.reason = (f"ended with the Agreement on {ended.isoformat()} ({cite}); on "
+                            f"{last.isoformat()} it was {r.status.replace('_', ' ')}"
+                            + (f": {r.reason}" if r.reason else ""))
+                r.status = "expired"
+            by_norm.setdefault(r.norm.id, []).append(r)
+        out: list[NormResult] = []
+        for n in self.c.norms:
+            found = by_norm.get(n.id, [])
+            later = [e for e in self.triggers(n.trigger.events) if e.date >= ended] \
+                if n.trigger is not None else []
+            if later and all(r.trigger is None for r in found):
+                found = []  # "no such event as of" the last day: there are some, after it
+            out.extend(found)
+            for bearer in self.bearers(n):
+                for e in later:
+                    label = f"{bearer}, {e.id}" if n.bearer_var is not None else e.id
+                    out.append(NormResult(
+                        n, f"{n.id}[{label}]", bearer, None, e, "not_triggered",
+                        f"{e.type} {e.id} of {e.date.isoformat()} came after the Agreement "
+                        f"ended on {ended.isoformat()} ({cite})"))
+        return out
 
     # ── helpers ─────────────────────────────────────────────────────────────
 
@@ -443,7 +527,9 @@ class Evaluator:
             for name in ft.events:
                 for done in self.ctx.events(name):
                     inst.env[ft.var] = done
-                    ok = self.try_ev(inst, ft.where, "fulfilled by") if ft.where else True
+                    # judged on the facts as they stood on the day of the act
+                    ok = self.try_ev(inst, ft.where, "fulfilled by",
+                                     self.ctx.at(done.date)) if ft.where else True
                     if ok is True and (res.performed_on is None
                                        or done.date < res.performed_on):
                         res.performed_on = done.date
@@ -466,7 +552,8 @@ class Evaluator:
                             last is not None and act.date > last):
                         continue
                     inst.env[bt.var] = act
-                    ok = self.try_ev(inst, bt.where, "breached by") if bt.where else True
+                    ok = self.try_ev(inst, bt.where, "breached by",
+                                     self.ctx.at(act.date)) if bt.where else True
                     if ok is True and (res.breached_on is None or act.date < res.breached_on):
                         res.breached_on = act.date
                         res.reason = f"{act.type} {act.id} on {act.date.isoformat()}"
@@ -509,6 +596,24 @@ class Evaluator:
                 continue
             if t is not None and self.c.events[t.type].qualitative:
                 self.ctx.qualitative.add(f"{t.type} {t.id}")
+            if x.while_ is not None:
+                cond = x.while_
+                periods, needs = self.while_periods(
+                    cond, event, lambda day, c=cond: self.ev(
+                        sub, c, f"while, on {day.isoformat()}", self.ctx.at(day)))
+                inst.missing |= needs
+                for first, last in periods or ():
+                    applied = Applied(x.id, x.effect, x.because, first, last, last is None,
+                                      x.cite)
+                    if self.trace:
+                        what = "applies" if applied.active else (
+                            f"applied from {first} through {last}")
+                        inst.nodes.append(self.exc_node(x, what, sub.nodes[before:]))
+                        before = len(sub.nodes)
+                    yield applied
+                if periods is None and self.trace:
+                    inst.nodes.append(self.exc_node(x, "undetermined", sub.nodes[before:]))
+                continue
             start = self.try_ev(sub, x.start, "from") if x.start is not None else (
                 t.date if t is not None else (event.date if event is not None else None))
             end = self.try_ev(sub, x.end, "until") if x.end is not None else None
@@ -528,6 +633,56 @@ class Evaluator:
                     f"applied from {start} through {last}" if last else "applies later")
                 inst.nodes.append(self.exc_node(x, what, sub.nodes[before:]))
             yield applied
+
+    def while_periods(self, cond: ir.E, event: EventValue | None, judge: Any,
+                      strict: bool = False
+                      ) -> tuple[list[tuple[datetime.date, datetime.date | None]] | None,
+                                 frozenset[str]]:
+        """The periods in which an exception's `while` condition holds: each its first day
+        and its last day (None: it still holds on the evaluation date).  The condition is
+        judged (`judge(day)`, which may raise Missing) from the target instance's event (or,
+        for a clause without one, the agreement's date) through the evaluation date, on the
+        first day and on each day on which its value may change: the day of an event it
+        reads, the first day of a value of a fact it reads, the day after a value's last
+        day.  A stretch of days on which it needs a missing fact is in no period; when the
+        evaluation date is in one (or, `strict`, when any day is), the answer is None with
+        the facts it needs."""
+        types, facts = self.plan.day_reads(cond)
+        ctx, as_of = self.ctx, self.as_of
+        points: set[datetime.date] = set()
+        for t in types:
+            points.update(ev.date for ev in ctx.events(t))
+        for f in facts:
+            points.update(self.facts.changes.get(f, ()))
+        lower = event.date if event is not None else self.c.dated
+        if lower is None or lower > as_of:
+            lower = min((p for p in points if p <= as_of), default=as_of)
+        days = [lower, *sorted(p for p in points if lower < p <= as_of)]
+        periods: list[tuple[datetime.date, datetime.date | None]] = []
+        first: datetime.date | None = None
+        needs: frozenset[str] = frozenset()
+        for day in days:
+            try:
+                holds = judge(day)
+            except Missing as m:
+                needs = m.needs
+                if strict:
+                    return None, needs
+                if first is not None:  # not known to hold past the day before
+                    periods.append((first, day - ONE_DAY))
+                    first = None
+                continue
+            needs = frozenset()
+            if holds and first is None:
+                first = day
+            elif not holds and first is not None:
+                periods.append((first, day - ONE_DAY))
+                first = None
+        if needs:  # the evaluation date is in a stretch of days it cannot be judged on
+            return None, needs
+        if first is not None:
+            periods.append((first, None))
+        return periods, frozenset()
 
     def exc_node(self, x: ir.Exception_, value: str, kids: list[Node]) -> Node:
         return Node("exception", f"§{x.id}: {x.effect} — {x.because}", value, x.section,
@@ -695,15 +850,15 @@ class Evaluator:
         performed = False
         if np.performance:
             if np.fulfilled_by is not None:
-                var, names, where = np.fulfilled_by
+                var, names, where, at = np.fulfilled_by
                 for name in names:
                     for e in ctx.events(name):
                         env[var] = e
                         if where is None:
                             ok = True
                         else:
-                            try:
-                                ok = where(ctx, env)
+                            try:  # on the facts as they stood on the day of the act
+                                ok = where(ctx.at(e.date) if at else ctx, env)
                             except Missing as m:
                                 missing |= m.needs
                                 ok = _UNKNOWN
@@ -727,7 +882,7 @@ class Evaluator:
                 if d is not None and d <= as_of:
                     performed, res.performed_on = True, d
             if np.breached_by is not None:
-                var, names, where = np.breached_by
+                var, names, where, at = np.breached_by
                 for name in names:
                     for e in ctx.events(name):
                         if (start is not None and e.date < start) or (
@@ -737,8 +892,8 @@ class Evaluator:
                         if where is None:
                             ok = True
                         else:
-                            try:
-                                ok = where(ctx, env)
+                            try:  # on the facts as they stood on the day of the act
+                                ok = where(ctx.at(e.date) if at else ctx, env)
                             except Missing as m:
                                 missing |= m.needs
                                 ok = _UNKNOWN
@@ -782,6 +937,15 @@ class Evaluator:
                     continue
             if t is not None and t.type in self.qualitative_events:
                 ctx.qualitative.add(f"{t.type} {t.id}")
+            if xp.while_ is not None and x.while_ is not None:
+                cond = xp.while_
+                periods, needs = self.while_periods(
+                    x.while_, event, lambda day, c=cond: c(ctx.at(day), env))
+                missing |= needs
+                for first, last in periods or ():
+                    out.append(Applied(x.id, x.effect, x.because, first, last, last is None,
+                                       x.cite))
+                continue
             if xp.start is not None:
                 try:
                     start = xp.start(ctx, env)
@@ -1067,7 +1231,8 @@ def _undetermined(res: NormResult, missing: set[str]) -> None:
 class _ExceptionPlan:
     """An exception's closures, looked up once per plan."""
 
-    __slots__ = ("end", "exception", "start", "trigger_events", "trigger_var", "when", "where")
+    __slots__ = ("end", "exception", "start", "trigger_events", "trigger_var", "when", "where",
+                 "while_")
 
     def __init__(self, plan: Plan, x: ir.Exception_):
         fn = plan.fn
@@ -1077,6 +1242,7 @@ class _ExceptionPlan:
         self.trigger_var: str = x.trigger.var if x.trigger is not None else ""
         self.where = fn(x.trigger.where) if x.trigger and x.trigger.where else None
         self.when = fn(x.when) if x.when is not None else None
+        self.while_ = fn(x.while_) if x.while_ is not None else None
         self.start = fn(x.start) if x.start is not None else None
         self.end = fn(x.end) if x.end is not None else None
 
@@ -1139,13 +1305,16 @@ class _NormPlan:
         self.fulfilled_by = self.fulfilled_when = self.fulfilled_on = None
         ft = n.fulfilled_trigger
         if n.fulfilled_kind == "by" and ft is not None:
-            self.fulfilled_by = (ft.var, ft.events, opt(ft.where))
+            self.fulfilled_by = (ft.var, ft.events, opt(ft.where),
+                                 ft.where is not None and plan.reads_events(ft.where))
         elif n.fulfilled_kind == "when":
             self.fulfilled_when = fn(n.fulfilled)  # type: ignore[arg-type]
         elif n.fulfilled_kind == "on":
             self.fulfilled_on = fn(n.fulfilled)  # type: ignore[arg-type]
         bt = n.breached_trigger
-        self.breached_by = (bt.var, bt.events, opt(bt.where)) if bt is not None else None
+        self.breached_by = (bt.var, bt.events, opt(bt.where),
+                            bt.where is not None and plan.reads_events(bt.where)) \
+            if bt is not None else None
         # whether the clause has any part of step 2 (values) and of step 4 (performance)
         self.values_part = any(x is not None for x in (
             self.ben, self.deadline, self.start, self.end)) or bool(self.withs)

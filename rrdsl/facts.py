@@ -29,7 +29,7 @@ from .diagnostics import (
     did_you_mean,
 )
 from .types import Type
-from .values import EventValue
+from .values import EventValue, History
 
 MAX_FACT_BYTES = 10_000_000
 MAX_EVENTS = 100_000
@@ -48,6 +48,9 @@ class FactSet:
         self.events: dict[str, list[EventValue]] = {}
         self.events_by_id: dict[str, EventValue] = {}
         self.as_of: datetime.date | None = None
+        # facts whose values change over time (a History in `values`): the days on which
+        # any of their values may change, sorted
+        self.changes: dict[str, list[datetime.date]] = {}
         self.file = "<facts>"
         # where each event is written in the fact file (its table), for fact-check warnings;
         # None for facts that did not come from a text
@@ -310,6 +313,9 @@ class _Loader:
         if text:
             self.fs._locate = self.event_span
         self.pending_refs: list[tuple[Any, str, Type, PathT, Any]] = []
+        # the histories of facts with parameters, with their arguments as written, checked
+        # against the events they are about once every event is loaded
+        self.histories: list[tuple[ir.Fact, tuple[Any, ...], History, PathT]] = []
 
     def event_span(self, ev_id: str) -> Span | None:
         path = self.event_paths.get(ev_id)
@@ -362,6 +368,7 @@ class _Loader:
         else:
             self.err("E503", "'facts' must be a table", ("facts",))
         self.resolve_refs()
+        self.check_histories()
         if self.diags:
             raise FactErrors(sorted(self.diags, key=lambda d: (d.span.line, d.span.col)
                                     if d.span else (0, 0)))
@@ -491,7 +498,7 @@ class _Loader:
                 continue
             fact = self.c.facts[name]
             if not fact.params:
-                self.fs.values[name] = self.value(raw, fact.type, path, f"fact '{name}'")
+                self.fs.values[name] = self.fact_value(raw, fact, (), path, f"fact '{name}'")
                 continue
             table: dict[tuple[Any, ...], Any] = {}
             self.param_fact(fact, raw, 0, (), path, table)
@@ -512,8 +519,111 @@ class _Loader:
             if depth + 1 < len(fact.params):
                 self.param_fact(fact, sub, depth + 1, args + (k,), kpath, table)
             else:
-                table[args + (k,)] = self.value(sub, fact.type, kpath,
-                                                f"fact '{fact.name}' for {key}")
+                table[args + (k,)] = self.fact_value(sub, fact, args + (k,), kpath,
+                                                     f"fact '{fact.name}' for {key}")
+
+    # ── histories: a fact's values from dates ───────────────────────────────
+
+    def fact_value(self, raw: Any, fact: ir.Fact, args: tuple[Any, ...], path: PathT,
+                   what: str) -> Any:
+        """A fact's value, or its History when the fact file dates its values."""
+        if _is_history(raw):
+            h = self.history(raw, fact, path, what)
+            if h is not _BAD and fact.params:
+                self.histories.append((fact, args, h, path))
+            return h
+        if fact.over_time:
+            self.err("E511", f"{what} changes over time (declared `over time`): give its "
+                     "values from dates", path,
+                     f"write a list of dated values: [{{ from = YYYY-MM-DD, value = "
+                     f"{_example(fact.type)} }}, ...]",
+                     expected="a history: a list of { from = DATE, value = ... }")
+            return _BAD
+        return self.value(raw, fact.type, path, what)
+
+    def history(self, raw: list[Any], fact: ir.Fact, path: PathT, what: str) -> Any:
+        """Each value with the day it holds from (and, optionally, the last day it holds),
+        in date order, none overlapping the one before."""
+        starts: list[datetime.date] = []
+        ends: list[datetime.date | None] = []
+        values: list[Any] = []
+        where: list[str] = []
+        bad = False
+        for n, entry in enumerate(raw):
+            epath = path + (n,)
+            if not isinstance(entry, Mapping):
+                self.err("E511", f"{what}: each value of a history is a table "
+                         "{ from = DATE, value = ... }", epath)
+                bad = True
+                continue
+            for key in entry:
+                if key not in _HISTORY_KEYS:
+                    guess = did_you_mean(key, _HISTORY_KEYS)
+                    self.err("E502", f"a dated value of {what} has no key '{key}'",
+                             epath + (key, KEY), *((f"did you mean '{guess}'?",) if guess else ()),
+                             expected="from, through, value")
+                    bad = True
+            for key in ("from", "value"):
+                if key not in entry:
+                    self.err("E511", f"a dated value of {what} has no '{key}'", epath,
+                             "write { from = YYYY-MM-DD, value = ... }: the day the value "
+                             "holds from, and the value" if key == "from" else
+                             f"add value = {_example(fact.type)}")
+                    bad = True
+            if "from" not in entry or "value" not in entry:
+                continue
+            start = self.date(entry["from"], epath + ("from",), f"the 'from' of {what}")
+            end = self.date(entry["through"], epath + ("through",),
+                            f"the 'through' of {what}") if "through" in entry else None
+            v = self.value(entry["value"], fact.type, epath + ("value",), what)
+            if start is None or ("through" in entry and end is None) or v is _BAD:
+                bad = True
+                continue
+            if end is not None and end < start:
+                self.err("E511", f"{what}: the value from {start} ends on {end}, before it "
+                         "begins", epath + ("through",),
+                         "'through' is the last day the value holds, on or after 'from'")
+                bad = True
+                continue
+            if starts:
+                prev, prev_end = starts[-1], ends[-1]
+                if start <= prev:
+                    self.err("E511", f"{what}: the value from {start} is listed after the "
+                             f"value from {prev}", epath + ("from",),
+                             "list the values of a history in date order, earliest first, "
+                             "each from a later day")
+                    bad = True
+                    continue
+                if prev_end is not None and start <= prev_end:
+                    self.err("E511", f"{what}: the value from {start} overlaps the value "
+                             f"before it, which holds through {prev_end}", epath + ("from",),
+                             f"begin it after {prev_end}, or end the value before it earlier")
+                    bad = True
+                    continue
+            sp = self.span(epath)
+            starts.append(start)
+            ends.append(end)
+            values.append(v)
+            where.append(f"{sp.file}:{sp.line}")
+        if not raw:
+            self.err("E511", f"{what}: a history needs at least one dated value", path,
+                     "write [{ from = YYYY-MM-DD, value = ... }]")
+            return _BAD
+        return _BAD if bad else History(starts, ends, values, where)
+
+    def check_histories(self) -> None:
+        """A value dated before an event the fact is about: the fact cannot hold yet."""
+        for fact, args, h, path in self.histories:
+            for (pname, ptype), a in zip(fact.params, args, strict=True):
+                if ptype.kind != "event":
+                    continue
+                ev = self.fs.events_by_id.get(a)
+                if ev is None or not h.starts or h.starts[0] >= ev.date:
+                    continue
+                self.err("E512", f"fact '{fact.name}' for {', '.join(map(str, args))}: a value "
+                         f"from {h.starts[0]} is dated before {ev.type} {ev.id} of "
+                         f"{ev.date} ({pname}), which it is about", path + (0, "from"),
+                         f"date it on or after {ev.date}: the fact cannot hold before its event")
 
     def key(self, key: str, t: Type, path: PathT, what: str) -> Any:
         if t.kind == "event":
@@ -743,7 +853,27 @@ def _shown(raw: Any) -> str:
     return repr(raw)
 
 
+def _is_history(raw: Any) -> bool:
+    """A list of tables with a `from` key: the values of a fact from dates."""
+    return isinstance(raw, list) and bool(raw) and all(isinstance(x, Mapping) for x in raw) \
+        and any("from" in x for x in raw)
+
+
+_HISTORY_KEYS = ("from", "through", "value")
+
+
+def _example(t: Type) -> str:
+    """A value of type `t` as a fact file writes it, for hints."""
+    k = t.inner.kind
+    return {"bool": "true", "int": "1", "shares": "1_000_000", "money": '"$5,000,000"',
+            "ratio": '"50%"', "date": "2001-02-20", "text": '"..."', "set": "[...]",
+            "map": "{ ... }"}.get(k, '"..."')
+
+
 def _finish(v: Any) -> Any:
+    if isinstance(v, History):
+        v.values = [_finish(x) for x in v.values]
+        return v
     if isinstance(v, _Ref):
         return v.holder[0]
     if isinstance(v, _SetRef):
@@ -758,6 +888,11 @@ def _finish_all(fs: FactSet) -> None:
         for ev in events:
             ev.fields = {k: _finish(v) for k, v in ev.fields.items()}
     fs.values = {k: _finish(v) for k, v in fs.values.items()}
+    for name, v in fs.values.items():
+        found = [v] if isinstance(v, History) else (
+            [x for x in v.values() if isinstance(x, History)] if isinstance(v, dict) else [])
+        if found:
+            fs.changes[name] = sorted({d for h in found for d in h.changes()})
 
 
 def parse_facts(contract: ir.Contract, data: Mapping[str, Any], file: str = "<facts>",

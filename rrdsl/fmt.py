@@ -318,8 +318,9 @@ class _Printer:
     @_rule(ast.FactDecl)
     def fact(self, d: ast.FactDecl, indent: str) -> None:
         qual = "qualitative " if d.qualitative else ""
-        self.text_after(f"{qual}fact {d.name}{self.params(d.params)}: {self.type(d.type)}",
-                        d.title, indent)
+        over_time = " over time" if d.over_time else ""
+        self.text_after(f"{qual}fact {d.name}{self.params(d.params)}: {self.type(d.type)}"
+                        f"{over_time}", d.title, indent)
 
     @_rule(ast.Field)
     def field(self, f: ast.Field) -> str:
@@ -358,6 +359,32 @@ class _Printer:
             self.out.append(head)
             self.text_after("", d.title, inner, suffix=" =", room=WIDTH - len(inner) - 2)
         self.lines(self.lay(d.expr, inner, inner))
+
+    @_rule(ast.StateDecl)
+    def state(self, d: ast.StateDecl, indent: str) -> None:
+        self.text_after(f"state {d.name}{self.params(d.params)}: {self.type(d.type)}", d.title,
+                        indent)
+        inner = indent + STEP
+        self.item(d.initial.span, inner,
+                  functools.partial(self.keyword_expr, inner, "initially", d.initial),
+                  keep_blank=False)
+        for st in d.steps:
+            self.item(st.span, inner, functools.partial(self.state_step, st, inner),
+                      keep_blank=False)
+
+    @_rule(ast.StateStep)
+    def state_step(self, st: ast.StateStep, indent: str) -> None:
+        head = f"upon {' or '.join(st.events)} {st.var}"
+        value = self.expr(st.expr, _IF)
+        if st.where is None:
+            self.keyword_expr(indent, head + ":", st.expr)
+            return
+        flat = f"{indent}{head} where {self.expr(st.where, _IF)}: {value}"
+        if len(flat) <= WIDTH:
+            self.out.append(flat)
+            return
+        self.lines(self.lay(st.where, f"{indent}{head} where ", indent + STEP, suffix=":"))
+        self.lines(self.lay(st.expr, indent + STEP, indent + STEP))
 
     @_rule(ast.CheckDecl)
     def check_decl(self, d: ast.CheckDecl, indent: str) -> None:
@@ -398,6 +425,10 @@ class _Printer:
     @_rule(ast.AmendedBy)
     def amended_by(self, d: ast.AmendedBy, indent: str) -> None:
         self.out.append(f"{indent}amended by {d.event} from {d.definition}")
+
+    @_rule(ast.Survives)
+    def survives(self, d: ast.Survives, indent: str) -> None:
+        self.keyword_expr(indent, "survives while", d.expr)
 
     @_rule(ast.Replace)
     def replace(self, d: ast.Replace, indent: str) -> None:
@@ -455,10 +486,11 @@ class _Printer:
                 return [first.rstrip(), cont + STEP + flat + suffix]
         return lines
 
-    @_rule(ast.ToPart, ast.When, ast.ByDate, ast.FromPart, ast.Until, ast.Through,
-           ast.FulfilledWhen, ast.FulfilledOn)
+    @_rule(ast.ToPart, ast.When, ast.WhilePart, ast.ByDate, ast.FromPart, ast.Until,
+           ast.Through, ast.FulfilledWhen, ast.FulfilledOn)
     def simple_part(self, p: Any, indent: str) -> None:
-        words = {ast.ToPart: "to", ast.When: "when", ast.ByDate: "by", ast.FromPart: "from",
+        words = {ast.ToPart: "to", ast.When: "when", ast.WhilePart: "while", ast.ByDate: "by",
+                 ast.FromPart: "from",
                  ast.Until: "until", ast.Through: "through",
                  ast.FulfilledWhen: "fulfilled when", ast.FulfilledOn: "fulfilled on"}
         self.keyword_expr(indent, words[type(p)], p.expr)
@@ -666,6 +698,10 @@ class _Printer:
     @_rule(ast.Neg)
     def e_neg(self, e: ast.Neg) -> tuple[int, str]:
         return _UNARY, f"-{self.expr(e.expr, _UNARY)}"
+
+    @_rule(ast.AsOf)
+    def e_as_of(self, e: ast.AsOf) -> tuple[int, str]:
+        return _UNARY, f"{self.expr(e.expr, _POSTFIX)} as of {self.expr(e.day, _POSTFIX)}"
 
     @_rule(ast.IfThenElse)
     def e_if(self, e: ast.IfThenElse) -> tuple[int, str]:

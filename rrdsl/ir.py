@@ -36,6 +36,9 @@ class E:
 #   allocate ((var, rounding); args=[total, source, weight]) · setcomp (var; [expr, src, where?])
 #   setlit · arith (kind) · cmp (op) · member (negated) · and · or · not · neg · if
 #   builtin (name, extra) · nth (amount, unit; args=[anchor]) · duration ((amount, unit))
+#   at (args=[expr, day]: `expr as of day`, evaluated in the context of that day)
+#   fold ((state name, ((event types, var, has where), ...)); args=[initial, then for each
+#        step: an events node, its where if any, its value]: the body of a `state`)
 
 
 # ── declarations ────────────────────────────────────────────────────────────
@@ -64,6 +67,7 @@ class Fact:
     title: str | None
     qualitative: bool
     cite: Cite
+    over_time: bool = False  # the fact file must give its values from dates
 
 
 @attrs.frozen
@@ -147,6 +151,7 @@ class Exception_:
     end_inclusive: bool
     because: str
     cite: Cite
+    while_: E | None = None  # `while C`: applies in each period in which C holds
 
 
 @attrs.frozen
@@ -174,7 +179,8 @@ def norm_exprs(n: Norm) -> list[E]:
 
 def exception_exprs(x: Exception_) -> list[E]:
     """Every expression of an exception: `when`, its period, the condition of its event."""
-    out = [x.when, x.start, x.end, x.trigger.where if x.trigger is not None else None]
+    out = [x.when, x.while_, x.start, x.end,
+           x.trigger.where if x.trigger is not None else None]
     return [e for e in out if e is not None]
 
 
@@ -242,6 +248,15 @@ class AmendmentRule:
 
 
 @attrs.frozen
+class Survival:
+    """`survives while COND`: the agreement ends, for the future, on the first day on or after
+    its date on which COND does not hold."""
+
+    cond: E
+    cite: Cite
+
+
+@attrs.frozen
 class Amendment:
     """What an amendment file is: the agreement it amends and its writing in the facts."""
 
@@ -286,6 +301,7 @@ class Contract:
     refers: dict[str, str] = attrs.field(factory=dict)  # other agreements: name → title
     references: tuple[Reference, ...] = ()
     amendment_rule: AmendmentRule | None = None
+    survival: Survival | None = None  # how long the agreement lasts
     standing: dict[str, Standing] = attrs.field(factory=dict)  # term key → known/assumed
     assumed_by_norm: dict[str, tuple[str, ...]] = attrs.field(factory=dict)
     assumed_by_definition: dict[str, tuple[str, ...]] = attrs.field(factory=dict)

@@ -29,19 +29,23 @@ KEYWORDS = (
     "day",
     "days", "deadline", "define", "each", "earliest", "else", "enum", "event", "except",
     "exception", "excuses", "fact", "false", "following", "for", "from", "fulfilled",
-    "governed", "if", "import", "in", "inherited", "known", "latest", "map", "max", "may",
+    "governed", "if", "import", "in", "inherited", "initially", "known", "latest", "map", "max",
+    "may",
     "min", "month", "months", "none",
-    "nonoperative", "not", "notwithstanding", "of", "on", "or", "party", "provided",
+    "nonoperative", "not", "notwithstanding", "of", "on", "or", "over", "party", "provided",
     "qualitative", "reading", "refers", "remove", "replace", "requires", "role", "rounding",
     "section",
-    "set", "shall", "source", "subject", "sum", "suspends", "terms", "the", "then",
-    "through", "to", "true", "until", "upon", "variant", "when", "where", "will", "with",
+    "set", "shall", "source", "state", "subject", "sum", "survives", "suspends", "terms", "the",
+    "then",
+    "through", "time", "to", "true", "until", "upon", "variant", "when", "where", "while",
+    "will", "with",
     "within", "writing", "year", "years",
 )
 _MODALS = ("shall", "will", "may")
 _DECLARATIONS = ("agreement", "amendment", "section", "clause", "exception", "define", "fact",
                  "event", "party", "role", "enum", "reading", "import", "qualitative",
-                 "nonoperative", "replace", "remove", "known", "assumed", "governed", "check")
+                 "nonoperative", "replace", "remove", "known", "assumed", "governed", "check",
+                 "state", "survives")
 _CONSTANTS = ("true", "false", "none")
 _OTHER = tuple(k for k in KEYWORDS if k not in _MODALS + _DECLARATIONS + _CONSTANTS
                and k not in ("and", "or", "not", "in"))

@@ -133,7 +133,8 @@ def _find_word(sp: Span, word: str) -> Span:
 
 
 _KINDS = {ast.Clause: "clause", ast.ExceptionDecl: "exception", ast.NonOperative: "provision",
-          ast.Define: "definition", ast.FactDecl: "fact", ast.EventDecl: "event",
+          ast.Define: "definition", ast.StateDecl: "state", ast.FactDecl: "fact",
+          ast.EventDecl: "event",
           ast.PartyDecl: "party", ast.RoleDecl: "role", ast.EnumDecl: "enumeration",
           ast.Reading: "reading", ast.Governed: "clause", ast.CheckDecl: "check"}
 
@@ -163,6 +164,8 @@ def _index(modules: list[ast.Module]) -> tuple[list[Decl], list[tuple[str, Span]
                 if isinstance(d, ast.Remove | ast.TermMark):
                     refs += list(zip(d.names, d.name_spans, strict=False))
                     continue
+                if not hasattr(d, "name"):  # `survives while`: its names are uses (below)
+                    continue
                 sp = _name_span(d, d.name)
                 if sp is not None:
                     decls.append(Decl(d.name, _kind(d), number, heading, d, sp))
@@ -177,7 +180,7 @@ def _index(modules: list[ast.Module]) -> tuple[list[Decl], list[tuple[str, Span]
             elif isinstance(n, ast.Call) and n.span is not None:
                 refs.append((n.func, Span.point(n.span.file, n.span.line, n.span.col,
                                                 len(n.func))))
-            elif isinstance(n, ast.Upon):
+            elif isinstance(n, ast.Upon | ast.StateStep):
                 refs += list(zip(n.events, n.event_spans, strict=False))
             elif isinstance(n, ast.FulfilledBy | ast.BreachedBy) and n.event_span is not None:
                 refs.append((n.event, n.event_span))
@@ -386,13 +389,13 @@ def build_server() -> Any:
         for m in a.modules:
             if m.file != name:
                 continue
-            out += [symbol(d) for d in m.preamble]
+            out += [symbol(d) for d in m.preamble if hasattr(d, "name")]
             for s in m.sections:
                 sp = s.span or Span.point(name, 1, 1)
                 out.append(lsp.DocumentSymbol(
                     name=f"§{s.number} {s.heading}", kind=lsp.SymbolKind.Namespace,
                     range=_range(sp), selection_range=_range(Span.point(name, sp.line, sp.col)),
-                    children=[symbol(d) for d in s.items]))
+                    children=[symbol(d) for d in s.items if hasattr(d, "name")]))
         return out
 
     return server

@@ -166,7 +166,7 @@ _EXPR_START_ALL = _EXPR_START | {
     "ALLOCATE", "SUM", "COUNT", "ALL", "ANY", "MIN", "MAX", "EARLIEST", "LATEST",
 }
 #: Terminals that continue a complete expression.
-_OPERATORS = {"DOT", "LSQB", "MUL_OP", "ADD_OP", "COMPARE", "AND", "OR", "IN", "NOT"}
+_OPERATORS = {"DOT", "LSQB", "MUL_OP", "ADD_OP", "COMPARE", "AND", "OR", "IN", "NOT", "AS"}
 #: Units of time, accepted after a whole number.
 _UNITS = {"DAY", "DAYS", "BUSINESS", "MONTH", "MONTHS", "YEAR", "YEARS"}
 #: Terminals that begin the next statement of a section (or a new section, or end the file).
@@ -176,7 +176,7 @@ _ESCAPED = {'"': '"', "\\": "\\", "n": "\n"}
 _STATEMENT_START = {
     "CLAUSE", "DEFINE", "ENUM", "EVENT", "EXCEPTION", "FACT", "PARTY", "QUALITATIVE", "READING",
     "REMOVE", "ROLE", "SECTION", "IMPORT", "SUBJECT", "NOTWITHSTANDING", "EXCEPT", "$END",
-    "AMENDED", "ASSUMED", "KNOWN", "REPLACE", "CHECK",
+    "AMENDED", "ASSUMED", "KNOWN", "REPLACE", "CHECK", "STATE", "SURVIVES",
 }
 
 
@@ -416,7 +416,7 @@ def _parse(text: str, file: str, cache: bool = False) -> ast.Module:
 _EXPR_NODES = frozenset({
     "call", "attr", "index", "aggregate", "aggregate_set", "allocate", "set_comprehension",
     "set_literal", "nth_after", "arith", "compare", "member", "not_member", "and_", "or_", "not_",
-    "neg", "if_then_else",
+    "neg", "as_of", "if_then_else",
 })
 
 
@@ -591,7 +591,11 @@ class _Builder:
             params = self.params(rest[0])
             rest = rest[1:]
         typ = self.type(rest[0])
-        return ast.FactDecl(name, params, typ, self.opt_text(rest[1:]), qual, self.span(t))
+        over_time = len(rest) > 1 and isinstance(rest[1], Tree) and rest[1].data == "over_time"
+        if over_time:
+            rest = rest[1:]
+        return ast.FactDecl(name, params, typ, self.opt_text(rest[1:]), qual, self.span(t),
+                            over_time)
 
     def d_event_decl(self, t: Tree[Token]) -> ast.EventDecl:
         kids = list(t.children)
@@ -625,6 +629,33 @@ class _Builder:
         if len(rest) == 3:
             title = self.text(rest[1])
         return ast.Define(name, params, typ, title, self.expr(rest[-1]), self.span(t))
+
+    def d_state_decl(self, t: Tree[Token]) -> ast.StateDecl:
+        kids = list(t.children)
+        name = str(kids[0])
+        params: tuple[ast.Param, ...] = ()
+        rest = kids[1:]
+        if isinstance(rest[0], Tree) and rest[0].data == "params":
+            params = self.params(rest[0])
+            rest = rest[1:]
+        typ = self.type(rest[0])
+        rest = rest[1:]
+        title = None
+        if isinstance(rest[0], Tree) and rest[0].data == "text":
+            title = self.text(rest[0])
+            rest = rest[1:]
+        initial = self.expr(rest[0])
+        steps = []
+        for st in rest[1:]:
+            assert isinstance(st, Tree)
+            k: list[Any] = list(st.children)
+            names: list[Token] = k[0].children
+            has_where = isinstance(k[2], Tree) and k[2].data == "where"
+            where = self.expr(k[2].children[0]) if has_where else None
+            steps.append(ast.StateStep(tuple(str(x) for x in names), str(k[1]), where,
+                                       self.expr(k[-1]), self.span(st),
+                                       tuple(self.span(x) for x in names)))
+        return ast.StateDecl(name, params, typ, title, initial, tuple(steps), self.span(t))
 
     def d_check_decl(self, t: Tree[Token]) -> ast.CheckDecl:
         name_tok = t.children[0]
@@ -671,6 +702,9 @@ class _Builder:
                             self.text(t.children[3]), self.span(t), self.span(name_tok),
                             self.span(target), self.span(agreement))
 
+    def d_survives(self, t: Tree[Token]) -> ast.Survives:
+        return ast.Survives(self.expr(t.children[0]), self.span(t))
+
     def d_amended_by(self, t: Tree[Token]) -> ast.AmendedBy:
         ev, df = t.children[0], t.children[1]
         return ast.AmendedBy(str(ev), str(df), self.span(t), self.span(ev), self.span(df))
@@ -686,8 +720,8 @@ class _Builder:
                 f'to take clause {decl.name} out of the agreement, write: remove {decl.name} '
                 'because "why"' if form == "nonoperative" else
                 f"write the clause that replaces {decl.name} with its bearer, modal and action")
-        assert not isinstance(decl, (ast.Reading, ast.AmendedBy, ast.Replace, ast.Remove,
-                                     ast.TermMark))  # not in the grammar's _replaceable
+        assert not isinstance(decl, (ast.Reading, ast.AmendedBy, ast.Survives, ast.Replace,
+                                     ast.Remove, ast.TermMark))  # not in _replaceable
         return ast.Replace(decl, self.span(t))
 
     def _names(self, lst: Any) -> tuple[tuple[str, ...], tuple[Span, ...]]:
@@ -747,6 +781,8 @@ class _Builder:
             return cls(str(k[0]), str(k[1]), where, sp, self.span(k[0]))
         if d == "when":
             return ast.When(self.expr(k[0]), sp)
+        if d == "while_part":
+            return ast.WhilePart(self.expr(k[0]), sp)
         if d == "within":
             return ast.Within(self.expr(k[0]), self.expr(k[-1]), sp, self.after_word(p))
         if d == "by_date":
@@ -916,6 +952,8 @@ class _Builder:
             return ast.Not(self.expr(k[0]), sp)
         if d == "neg":
             return ast.Neg(self.expr(k[0]), sp)
+        if d == "as_of":
+            return ast.AsOf(self.expr(k[0]), self.expr(k[1]), sp)
         if d == "if_then_else":
             return ast.IfThenElse(self.expr(k[0]), self.expr(k[1]), self.expr(k[2]), sp)
         raise AssertionError(d)

@@ -5,18 +5,19 @@ The JSON shape is versioned (`SCHEMA`) and documented in docs/json-schema.md.
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Sequence
 from typing import Any
 
 from . import ir
-from .evaluator import FactWarning, NormResult, Outcome
+from .evaluator import FactWarning, NormResult, Outcome, Term
 from .family import AmendmentDecision, ReferenceResult
 from .runtime import Node
 from .values import show, to_json
 
-SCHEMA = "rrdsl.result/1"
-FAMILY_SCHEMA = "rrdsl.results/1"
+SCHEMA = "rrdsl.result/2"
+FAMILY_SCHEMA = "rrdsl.results/2"
 EXPLAIN_SCHEMA = "rrdsl.explanation/1"
 
 _ACTIVE = ("pending", "in_force", "breached", "suspended", "undetermined")
@@ -116,12 +117,34 @@ def outcome_json(o: Outcome) -> dict[str, Any]:
         "warnings": [warning_json(w, o) for w in o.warnings],
         "references": [reference_json(x, c) for x in o.references],
         "amendments": [amendment_json(a) for a in o.amendments],
+        "term": term_json(o.term),
         "assumptions": assumptions,
         "missing_facts": missing,
         "summary": {s: sum(1 for r in o.norms if r.status == s) for s in
                     ("not_triggered", "pending", "in_force", "fulfilled", "breached", "expired",
                      "suspended", "excused", "undetermined")},
     }
+
+
+def term_text(t: Term) -> str:
+    """The agreement's life, in a line of the report."""
+    sec = f"§{t.rule.cite.section}"
+    if t.missing:
+        return (f"{sec}: whether the Agreement still survives is undetermined: needs "
+                f"{', '.join(t.missing)}; the answers take it as surviving")
+    if t.ended_on is None:
+        return f"{sec}: the Agreement survives"
+    last = t.ended_on - datetime.timedelta(days=1)
+    return (f"{sec}: the Agreement ended on {t.ended_on.isoformat()}; the answers are as they "
+            f"stood on {last.isoformat()}, its last day, and nothing after it counts")
+
+
+def term_json(t: Term | None) -> dict[str, Any] | None:
+    if t is None:
+        return None
+    return {"survives": None if t.missing else t.ended_on is None,
+            "ended_on": to_json(t.ended_on), "missing_facts": t.missing,
+            "citation": t.rule.cite.to_json()}
 
 
 def reference_json(x: ReferenceResult, c: ir.Contract) -> dict[str, Any]:
@@ -175,6 +198,8 @@ def outcome_text(o: Outcome, show_values: bool = True) -> str:
                    else "evaluated WITHOUT the amendment")
         lines.append(f"amendment {a.amendment.name} (\"{a.amendment.title}\"): {a.reason}; "
                      f"{verdict}")
+    if o.term is not None:
+        lines.append(term_text(o.term))
     lines.append("")
     if o.warnings:
         lines.append(f"Fact warnings ({len(o.warnings)}): events of the fact file that fail a "
@@ -331,7 +356,8 @@ def _tree(node: Node, first: str, rest: str, lines: list[str], seen: set[int]) -
     value = node.value if isinstance(node.value, str) else show(node.value)
     mark = " [assumption]" if node.kind == "qualitative" else ""
     kind = {"fact": "fact ", "qualitative": "fact ", "missing": "MISSING ", "event": "event ",
-            "exception": "exception ", "definition": "", "condition": "", "clause": ""}[node.kind]
+            "exception": "exception ", "definition": "", "condition": "", "clause": "",
+            "as_of": ""}[node.kind]
     text = f"{kind}{node.label}"
     if node.kind != "missing":
         text += f" = {value}" if value not in ("", "none") or node.kind != "clause" else ""

@@ -123,6 +123,12 @@ class Ctx:
             self._events[name] = found
         return found
 
+    def changes(self, fact: str) -> int:
+        """How many times the fact's values may have changed by this context's day (0 for a
+        fact without a history)."""
+        days = self.facts.changes.get(fact)
+        return 0 if days is None else bisect.bisect_right(days, self.cutoff)
+
     def same_as_root(self, name: str, types: frozenset[str]) -> bool:
         """Does this context see the same events of these types (those definition `name`
         reads) as the root context?  Then the definition's answers are the root's."""
@@ -131,7 +137,11 @@ class Ctx:
             root = self.root
             found = True
             for t in types:
-                if len(self.events(t)) != len(root.events(t)):
+                if t[0] == "#":  # a fact: no change of its values between the two days
+                    if self.changes(t[1:]) != root.changes(t[1:]):
+                        found = False
+                        break
+                elif len(self.events(t)) != len(root.events(t)):
                     found = False
                     break
             self._same[name] = found

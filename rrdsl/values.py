@@ -7,6 +7,7 @@ Integers are `int`; money is `Decimal`; ratios are exact `Fraction`s; dates are
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import operator
 from decimal import Decimal
@@ -35,6 +36,49 @@ class EventValue:
     def __lt__(self, other: EventValue) -> bool:  # (date, seq) < (other.date, other.seq)
         d, o = self.date, other.date
         return d < o or (d == o and self.seq < other.seq)
+
+
+class History:
+    """A fact's values over time, as the fact file dates them: each value holds from its day
+    (`starts`) through its last day (`ends`, inclusive; None: until the next value, or on
+    every later day).  On a day no value covers (before the first, or in a gap) the fact is
+    missing.  `where`: each value's place in the fact file ("facts.toml:12"), for
+    derivations."""
+
+    __slots__ = ("ends", "starts", "values", "where")
+
+    def __init__(self, starts: list[datetime.date], ends: list[datetime.date | None],
+                 values: list[Any], where: list[str]):
+        self.starts = starts
+        self.ends = ends
+        self.values = values
+        self.where = where
+
+    def index(self, day: datetime.date) -> int:
+        """The position of the value in force on `day`, or -1 when none is."""
+        i = bisect.bisect_right(self.starts, day) - 1
+        if i < 0:
+            return -1
+        end = self.ends[i]
+        return -1 if end is not None and day > end else i
+
+    def changes(self) -> list[datetime.date]:
+        """The days on which the fact's value may change: each value's first day, and the
+        day after each last day."""
+        out = list(self.starts)
+        out.extend(e + datetime.timedelta(days=1) for e in self.ends if e is not None)
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, History) and (self.starts, self.ends, self.values) == (
+            other.starts, other.ends, other.values)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        parts = [f"{s}..{'' if e is None else e}: {v!r}"
+                 for s, e, v in zip(self.starts, self.ends, self.values, strict=True)]
+        return f"History({', '.join(parts)})"
 
 
 #: The sort key of EventValue's order, (date, sequence), for sorting only events (in C).

@@ -31,12 +31,13 @@ from .diagnostics import Diagnostic, Label, Span, did_you_mean
 MAX_VARIANT_DEPTH = 8
 
 # the declarations whose standing a variant states: terms of the agreement, not vocabulary
-TERM_KINDS = (ast.PartyDecl, ast.RoleDecl, ast.Define, ast.Clause, ast.ExceptionDecl,
-              ast.Governed)
+TERM_KINDS = (ast.PartyDecl, ast.RoleDecl, ast.Define, ast.StateDecl, ast.Clause,
+              ast.ExceptionDecl, ast.Governed)
 
 _KIND_WORD = {
     ast.PartyDecl: "party", ast.RoleDecl: "role", ast.EnumDecl: "enumeration",
     ast.FactDecl: "fact", ast.EventDecl: "event", ast.Define: "definition",
+    ast.StateDecl: "definition",
     ast.Clause: "clause", ast.ExceptionDecl: "exception", ast.NonOperative: "clause",
     ast.Governed: "clause", ast.Reading: "reading", ast.CheckDecl: "check",
 }
@@ -146,7 +147,7 @@ def compose(main: ast.Module, base: Composition, base_header: ast.Header | None)
                         + ("to add a new declaration, leave out `replace`",)))
                     continue
                 old = where[k]
-                if type(old) is not type(new):
+                if kind_word(old) != kind_word(new):
                     diags.append(Diagnostic(
                         "E214", f"'{new.name}' is {_a(kind_word(old))} in the base; it can "
                         f"only be replaced by {_a(kind_word(old))}", d.span,

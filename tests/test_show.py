@@ -48,7 +48,7 @@ def test_references_received_priorities_and_uses(capsys: pytest.CaptureFixture[s
     at = next(i for i, ln in enumerate(lines) if i > sec and "subject to §3(j)" in ln) + 1
     assert f"§3(a) is subject to §3(j)   (contracts/savvis_2001.rrd:{at})" in received
     assert "§3(d) is subject to §3(j)   (contracts/savvis_2001/piggyback.rrd:" in received
-    assert "definition is_demand_notice (§3(a)) uses definition entitled (§3(j))" in received
+    assert "definition is_demand_notice (§3(a)) uses definition entitled_requesters (§3(j))" in received
     _, out, _ = _show(capsys, "3(c)(v)")
     assert "§3(c)(vi) applies except as provided in §3(c)(v)" in out
     _, out, _ = _show(capsys, "3(c)(vi)")
