@@ -7,6 +7,7 @@ equality (`eq=False`), so two equal subtrees from different places compare equal
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -862,3 +863,16 @@ class Module:
     # the file's `# comments` (parser.Comment), in order: the grammar ignores them; the
     # formatter keeps them and the lints read `# rrdsl: allow` from them
     comments: tuple[Any, ...] = attrs.field(default=(), eq=False, repr=False)
+
+
+def walk(node: Any) -> Iterator[Any]:
+    """Every AST node under `node` (itself included)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, tuple):
+            stack.extend(n)
+        elif attrs.has(type(n)):
+            yield n
+            stack.extend(getattr(n, f.name) for f in attrs.fields(type(n))
+                         if not f.name.endswith("span") and f.name != "span")

@@ -489,6 +489,11 @@ class Checker:
         steps: list[tuple[tuple[str, ...], str, bool]] = []
         before = scope.bind(name, rtype)  # in a step, the name is the value before the event
         for st in d.steps:
+            for n in ast.walk((st.where, st.expr)):
+                if isinstance(n, ast.Call) and n.func == name:
+                    self.err("E401", f"a step of state '{name}' uses '{name}(...)' itself",
+                             n.span, f"its value before the event is the bare name '{name}'; "
+                             "a call would wait on the value being computed")
             trigger, inner = self.trigger(
                 ast.Upon(st.events, st.var, st.where, st.span, st.event_spans), before)
             value = self.expr(st.expr, inner)
@@ -500,6 +505,7 @@ class Checker:
                 args.append(trigger.where)
             args.append(value)
             steps.append((tuple(st.events), st.var, trigger.where is not None))
+        self.def_deps[name].discard(name)  # a call of itself is reported above, once
         return ir.E("fold", rtype, tuple(args), (name, tuple(steps)), d.span)
 
     def check_def_cycles(self) -> list[str]:
@@ -1154,7 +1160,9 @@ class Checker:
             if kinds == {"ratio", "money"} or kinds == {"ratio", "shares"}:
                 return out(T.unrounded(str((kinds - {"ratio"}).pop())), "num")
             return self.err_e("E301", f"cannot multiply {a} by {b}", sp)
-        # division
+        # division: shares by a number is a number of shares, not yet rounded
+        if ka == "shares" and kb == "int":
+            return out(T.unrounded("shares"), "num")
         if (T.is_integer(ai) and T.is_integer(bi)) or ka == kb == "money" or (
                 ka == kb == "ratio") or (ka == "ratio" and kb == "int"):
             return out(T.RATIO, "num")

@@ -158,10 +158,10 @@ class FactWarning:
 @attrs.define
 class Term:
     """The agreement's own life (`survives while`) as of the evaluation date: the day it
-    ended (the first day on or after its date on which the condition did not hold), or None
-    while it survives; `missing`: the facts the condition needs on a day before an end was
-    found (whether it still survives is then undetermined, and the answers are given as if
-    it did)."""
+    ended (the first day on or after its date at the end of which the condition did not
+    hold: its last day), or None while it survives; `missing`: the facts the condition needs
+    on a day before an end was found (whether it still survives is then undetermined, and
+    the answers are given as if it did)."""
 
     rule: ir.Survival
     ended_on: datetime.date | None
@@ -332,28 +332,35 @@ class Evaluator:
         return Term(rule, None if last is None else last + ONE_DAY, [])
 
     def after_the_end(self, ended: datetime.date) -> list[NormResult]:
-        """The answers once the agreement has ended: each clause as it stood on the last day
-        the agreement survived (what was fulfilled, breached, excused or expired by then
-        stands; what was pending, in force or suspended ended with the agreement), and an
-        event on or after the end triggers nothing."""
+        """The answers once the agreement has ended: each clause as it stood at the end of
+        its last day (what was fulfilled, breached, excused or expired by then stands, what
+        happened on that day included; what was pending, in force or suspended ended with the
+        agreement), and an event after that day triggers nothing."""
         rule = self.c.survival
         assert rule is not None
         cite = f"§{rule.cite.section}"
-        last = ended - ONE_DAY
-        before = Evaluator(self.plan, self.facts, last, trace=self.trace,
-                           with_values=False).run(term=False).norms
+        before = (self if ended >= self.as_of else Evaluator(
+            self.plan, self.facts, ended, trace=self.trace, with_values=False))
+        answers: list[NormResult] = []
+        if before.trace:
+            answers = [r for n in self.c.norms for r in before.norm(n)]
+        else:
+            for np in _norm_plans(self.plan):
+                before.fast_norm(np, answers)
         by_norm: dict[str, list[NormResult]] = {}
-        for r in before:
+        for r in answers:
             if r.status in ("pending", "in_force", "suspended"):
-                r.reason = (f"ended with the Agreement on {ended.isoformat()} ({cite}); on "
-                            f"{last.isoformat()} it was {r.status.replace('_', ' ')}"
+                r.reason = (f"ended with the Agreement on {ended.isoformat()} ({cite}), when "
+                            f"it was {r.status.replace('_', ' ')}"
                             + (f": {r.reason}" if r.reason else ""))
                 r.status = "expired"
+                if r.explanation is not None:
+                    r.explanation.value = f"{r.status}: {r.reason}"
             by_norm.setdefault(r.norm.id, []).append(r)
         out: list[NormResult] = []
         for n in self.c.norms:
             found = by_norm.get(n.id, [])
-            later = [e for e in self.triggers(n.trigger.events) if e.date >= ended] \
+            later = [e for e in self.triggers(n.trigger.events) if e.date > ended] \
                 if n.trigger is not None else []
             if later and all(r.trigger is None for r in found):
                 found = []  # "no such event as of" the last day: there are some, after it
@@ -361,10 +368,22 @@ class Evaluator:
             for bearer in self.bearers(n):
                 for e in later:
                     label = f"{bearer}, {e.id}" if n.bearer_var is not None else e.id
-                    out.append(NormResult(
+                    r = NormResult(
                         n, f"{n.id}[{label}]", bearer, None, e, "not_triggered",
                         f"{e.type} {e.id} of {e.date.isoformat()} came after the Agreement "
-                        f"ended on {ended.isoformat()} ({cite})"))
+                        f"ended on {ended.isoformat()} ({cite})")
+                    if self.trace:
+                        node = self.leaf(n, r.status)
+                        node.value = f"{r.status}: {r.reason}"
+                        node.children = [Node(
+                            "event", f"{e.type} {e.id}", e.date.isoformat(),
+                            self.c.events[e.type].cite.section,
+                            note=f"after the Agreement's last day, {ended.isoformat()} "
+                                 f"(survives while, {cite})")]
+                        r.explanation = node
+                    out.append(r)
+        if before is not self:
+            before.ctx.release()
         return out
 
     # ── helpers ─────────────────────────────────────────────────────────────

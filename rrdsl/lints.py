@@ -101,17 +101,7 @@ def _decls(m: ast.Module) -> Iterator[tuple[Any, str | None]]:
             yield d, s.number
 
 
-def _walk(node: Any) -> Iterator[Any]:
-    """Every AST node under `node` (itself included)."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, tuple):
-            stack.extend(n)
-        elif attrs.has(type(n)):
-            yield n
-            stack.extend(getattr(n, f.name) for f in attrs.fields(type(n))
-                         if not f.name.endswith("span") and f.name != "span")
+_walk = ast.walk  # every AST node under a node (itself included)
 
 
 def _unused(decls: list[tuple[Any, str | None]]) -> list[Diagnostic]:

@@ -5,7 +5,6 @@ The JSON shape is versioned (`SCHEMA`) and documented in docs/json-schema.md.
 
 from __future__ import annotations
 
-import datetime
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -134,9 +133,8 @@ def term_text(t: Term) -> str:
                 f"{', '.join(t.missing)}; the answers take it as surviving")
     if t.ended_on is None:
         return f"{sec}: the Agreement survives"
-    last = t.ended_on - datetime.timedelta(days=1)
-    return (f"{sec}: the Agreement ended on {t.ended_on.isoformat()}; the answers are as they "
-            f"stood on {last.isoformat()}, its last day, and nothing after it counts")
+    return (f"{sec}: the Agreement ended on {t.ended_on.isoformat()}, its last day; the "
+            "answers are as they stood at the end of that day, and nothing after it counts")
 
 
 def term_json(t: Term | None) -> dict[str, Any] | None:
@@ -318,7 +316,7 @@ def _norm_lines(r: NormResult, c: ir.Contract | None = None) -> list[str]:
         out.append(f"            {label}: {shown_part(v, t, needs)}")
     for a in r.exceptions:
         state = "applies" if a.active else "applied"
-        span = (f" from {a.start} through {a.end or 'no fixed end'}"
+        span = (f" from {a.start}" + (f" through {a.end}" if a.end else ", no end fixed yet")
                 if a.effect == "suspends" else "")
         out.append(f"            exception §{a.exception} {a.effect} ({state}{span})")
     if r.assumptions:

@@ -41,7 +41,7 @@ def test_line_numbers_in_the_readings_doc_point_at_their_declarations() -> None:
     for path in sorted((ROOT / "contracts").rglob("*.rrd")):
         for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             m = re.match(r"\s*(?:replace\s+)?(?:qualitative\s+)?(?:define|clause|exception|"
-                         r"reading|fact|event|enum)\s+(\w+)", text)
+                         r"reading|fact|event|enum|state)\s+(\w+)", text)
             if m:
                 lines.setdefault(m.group(1), set()).add(n)
             if re.match(r"\s*calendar ", text):
@@ -54,9 +54,10 @@ def test_line_numbers_in_the_readings_doc_point_at_their_declarations() -> None:
         m = re.match(r"\*Written in .*, `[^`]+` line (\d+)\.\*", text)
         if m and int(m.group(1)) not in lines.get(current, set()):
             wrong.append(f"reading {current}: line {m.group(1)}")
-        for ident, num in re.findall(r"`((?:define |calendar )?§?[\w().\" ]+)` "
+        for ident, num in re.findall(r"`((?:define |calendar |state |event )?§?[\w().\" ]+)` "
                                      r"\((?:§[^,]+, )?line (\d+)", text):
-            name = ident.split()[-1] if ident.startswith(("define ", "calendar ")) else ident
+            name = ident.split()[-1] if ident.startswith(
+                ("define ", "calendar ", "state ", "event ")) else ident
             name = "calendar" if ident.startswith("calendar ") else name.rsplit(".", 1)[-1]
             if int(num) not in lines.get(name, set()):
                 wrong.append(f"{ident}: line {num}")
