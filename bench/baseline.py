@@ -242,15 +242,32 @@ class Deal:
         return sum(min(specified[i], self.restricted_stock(i, request.date), sold.get(i, 0))
                    for i in self.entitled(specified))
 
-    def covers(self, r: Any, requested: int, request: Any) -> bool:
-        sold = self.notice_shares_sold(r, request)
-        return (self.effective_on(r) is not None and r.fields["shares"] >= requested and
-                (request.fields["method"] != "firm_commitment" or sold >= requested))
+    def covers(self, r: Any, request: Any) -> bool:
+        """§3(c)(i): effective, covering the notice's shares, and (firm commitment) all of them
+        sold; a statement not yet effective decides without the shares (`exists(...) and`)."""
+        if self.effective_on(r) is None:
+            return False
+        requested = self.notice_shares(request)
+        return r.fields["shares"] >= requested and (
+            request.fields["method"] != "firm_commitment"
+            or self.notice_shares_sold(r, request) >= requested)
 
-    def satisfied(self, request: Any, shares: int, s3_only: bool) -> bool:
-        return any(self.covers(r, shares, request) and
-                   (not s3_only or r.fields["form"] == "S3")
-                   for r in self.statements if r.fields["request"] is request)
+    def satisfied(self, request: Any, s3_only: bool) -> bool:
+        """Some statement under the request covers it (`any`: one that does decides; else a
+        statement that needs a missing fact leaves it unknown); `covers(...) and r.form == S3`:
+        a statement not on Form S-3 decides."""
+        unknown: Unknown | None = None
+        for r in self.statements:
+            if r.fields["request"] is not request or (s3_only and r.fields["form"] != "S3"):
+                continue
+            try:
+                if self.covers(r, request):
+                    return True
+            except Unknown as exc:
+                unknown = exc
+        if unknown is not None:
+            raise unknown
+        return False
 
     def notice_shares(self, d: Any) -> int:
         """The shares the (Demand or Short Form) notice specifies, each Investor's up to the
@@ -259,21 +276,10 @@ class Deal:
                    for i in self.entitled(d.fields["shares"]))
 
     def demand_satisfied(self, d: Any) -> bool:
-        if not any(r.fields["request"] is d for r in self.statements):
-            return False
-        return self.satisfied(d, self.notice_shares(d), False)
+        return self.satisfied(d, False)
 
     def short_form_satisfied(self, s: Any) -> bool:
-        under = [r for r in self.statements if r.fields["request"] is s]
-        if not under:
-            return False
-        try:
-            shares = self.notice_shares(s)
-        except Unknown:  # `covers(...) and r.form == S3`: a statement not on S-3 decides
-            if any(r.fields["form"] == "S3" for r in under):
-                raise
-            return False
-        return self.satisfied(s, shares, True)
+        return self.satisfied(s, True)
 
     # §3(b): the S-3 and $5,000,000 test (judged on the notice's day)
     def short_form_valid(self, s: Any) -> bool | None:
@@ -361,14 +367,15 @@ class Deal:
                 and self.deferral_permitted(x)]
 
     def deferral_permitted(self, m: Any) -> bool:
-        """Not a third delay within twelve months, and some delay left."""
+        """Made while a registration was pending, not a third delay within twelve months, and
+        some delay left."""
         key = ("permitted", m)
         found = self._cache.get(key)
         if found is not None:
             return found  # type: ignore[no-any-return]
         year_before = _year_before(m.date)
         prior = sum(1 for x in self.earlier_delays(m) if year_before < x.date)
-        found = prior < 2 and self.deferred_until(m) > m.date
+        found = self.delays_something(m) and prior < 2 and self.deferred_until(m) > m.date
         self._cache[key] = found
         return found
 
@@ -391,7 +398,7 @@ class Deal:
     def deferrals_of(self, q: Any) -> list[tuple[str, bool, Any, Any]]:
         out = []
         for m in self.deferrals:
-            if received(q.fields["channel"], q.date) <= m.date and self.deferral_permitted(m):
+            if self.pending_on(q, m.date) and self.deferral_permitted(m):
                 last = self.deferred_until(m) - ONE_DAY
                 out.append((MATERIAL_DEFERRAL, m.date <= self.as_of <= last, m.date, last))
         return out
@@ -426,9 +433,54 @@ def _largest_remainder(total: int, weights: list[tuple[str, int]]) -> dict[str, 
     return out
 
 
-def decide(facts: Any, as_of: datetime.date | None = None) -> dict[str, Answer]:
-    """Every answer of the four clauses, keyed by the engine's instance name."""
+def agreement_end(facts: Any, day: datetime.date) -> datetime.date | None:
+    """§6: the Agreement's last day — the first day, from its date through `day`, at the end of
+    which no Investor holds Restricted Stock — or None while it survives (or while that is
+    undetermined: the answers are then given as if it survived)."""
+    deal = Deal(facts, day)
+    days = sorted({AGREEMENT_DATE} | {s.date for s in deal.visible("SharesSold", day)
+                                      if s.fields["public"] and s.date > AGREEMENT_DATE})
+    for d in days:
+        held, unknown = False, False
+        for i in sorted(deal.investors):
+            try:
+                if deal.restricted_stock(i, d) > 0:
+                    held = True
+                    break
+            except Unknown:
+                unknown = True
+        if held:
+            continue
+        return None if unknown else d
+    return None
+
+
+def decide(facts: Any, as_of: datetime.date | None = None,
+           survival: bool = False) -> dict[str, Answer]:
+    """Every answer of the four clauses, keyed by the engine's instance name; `survival`:
+    with §6 (the whole agreement), as the engine's `survives while` applies it."""
     day = as_of or facts.as_of
+    end = agreement_end(facts, day) if survival else None
+    if end is None:
+        return _decide(facts, day)
+    out = {}
+    for key, (status, number, exceptions) in _decide(facts, end).items():
+        if status in ("pending", "in_force", "suspended"):
+            status = "expired"  # ended with the Agreement
+        out[key] = (status, number, exceptions)
+    # an event after the Agreement's last day triggers nothing
+    deal = Deal(facts, day)
+    later = [("3(a).further_notice", d) for d in deal.demands if d.date > end]
+    later += [("3(a).register", d) for d in deal.demands if d.date > end]
+    later += [("3(b).register", s) for s in deal.short_forms if s.date > end]
+    later += [("3(c)(iii).cutback_right", o) for o in deal.cutbacks if o.date > end]
+    for clause, e in later:
+        out.pop(clause, None)  # "no such event" on the last day: there are some, after it
+        out[f"{clause}[{e.id}]"] = ("not_triggered", None, ())
+    return out
+
+
+def _decide(facts: Any, day: datetime.date) -> dict[str, Answer]:
     deal = Deal(facts, day)
     out: dict[str, Answer] = {}
 

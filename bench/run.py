@@ -173,7 +173,7 @@ def agreement(contract: Any, fact_sets: Sequence[Any]) -> tuple[int, int, list[s
     for k, fs in enumerate(fact_sets):
         outcome = evaluate(contract.plan, fs, fs.as_of, values=False)
         engine = baseline.engine_answers(outcome)
-        mine = baseline.decide(fs, fs.as_of)
+        mine = baseline.decide(fs, fs.as_of, survival=contract.ir.survival is not None)
         answers += len(engine)
         diff = baseline.disagreements(engine, mine)
         if diff:
