@@ -6,6 +6,7 @@ value or raises `Missing`. No Python source is generated; nothing is `exec`uted.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import datetime
 from collections.abc import Callable
@@ -193,6 +194,23 @@ def _event_reads(c: ir.Contract) -> dict[str, frozenset[str]]:
                     reads[name] |= reads[other]
                     changed = True
     return {name: frozenset(r) for name, r in reads.items()}
+
+
+def unchanged_since(ctx: Ctx, day: datetime.date, types: tuple[str, ...],
+                    facts: tuple[str, ...]) -> bool:
+    """Did no event of these types happen, and no value of these facts change, after `day`
+    and by the context's day?  Then what reads only them has the same value on both days."""
+    if day >= ctx.cutoff:
+        return True
+    for t in types:
+        evs = ctx.events(t)
+        if evs and evs[-1].date > day:
+            return False
+    for f in facts:
+        changes = ctx.facts.changes.get(f)
+        if changes and bisect.bisect_right(changes, day) < bisect.bisect_right(changes, ctx.cutoff):
+            return False
+    return True
 
 
 def add_duration(day: datetime.date, d: Duration, sign: int, ctx: Ctx) -> datetime.date:
@@ -1636,11 +1654,17 @@ class _Compiler:
         fact's value on it); a day after the context's own is the context's own day (what has
         not yet happened is not known)."""
         inner, day = self.compile(e.args[0]), self.compile(e.args[1])
+        types, facts = self.plan.day_reads(e.args[0])
 
         def at(ctx: Ctx, env: dict[str, Any]) -> Any:
             d = day(ctx, env)
+            # nothing `inner` reads changed after `d`: its value on `d` is its value today,
+            # read in this context (its memo), without a context of that day
+            if ctx.trace is None:
+                sub = ctx if unchanged_since(ctx, d, types, facts) else ctx.at(d)
+                return inner(sub, env)
             sub = ctx.at(d)
-            if ctx.trace is None or sub is ctx:
+            if sub is ctx:
                 return inner(sub, env)
             saved = ctx.trace
             kids: list[Node] = []
@@ -1665,13 +1689,17 @@ class _Compiler:
         steps: list[tuple[frozenset[str], str, Fn | None, Fn]] = []
         types: list[str] = []
         k = 1
+        on_day = False  # does a step read what changes from day to day (then: on its day)
         for events, var, has_where in spec:
             k += 1  # the events node: for the stages that ask what a definition reads
             where = self.compile(e.args[k]) if has_where else None
+            on_day = on_day or (has_where and self.plan.reads_events(e.args[k]))
             k += has_where
             steps.append((frozenset(events), var, where, self.compile(e.args[k])))
+            on_day = on_day or self.plan.reads_events(e.args[k])
             k += 1
             types.extend(t for t in events if t not in types)
+        merged = "|".join(types)  # the key of the events of every step's type, in order
         qualitative = frozenset(t for t in types if self.contract.events[t].qualitative)
         rtype = e.type
 
@@ -1680,13 +1708,16 @@ class _Compiler:
             if len(types) == 1:
                 found: Any = ctx.events(types[0])
             else:
-                found = sorted([x for t in types for x in ctx.events(t)], key=event_order)
+                found = ctx._events.get(merged)
+                if found is None:
+                    found = ctx._events[merged] = tuple(
+                        sorted([x for t in types for x in ctx.events(t)], key=event_order))
             if not found:
                 return v
             env2 = dict(env)
             trace = ctx.trace
             for ev in found:
-                day = ctx.at(ev.date)
+                day = ctx.at(ev.date) if on_day else ctx
                 changed = False
                 for kinds, var, where, value in steps:
                     if ev.type not in kinds:

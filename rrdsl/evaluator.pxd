@@ -14,7 +14,7 @@ cdef class _NormPlan:
     cdef public object bearer_role, bearer_var, ben, breached_by, deadline, end, exceptions
     cdef public object fulfilled_by, fulfilled_on, fulfilled_when, kinds, norm, obligation
     cdef public object performance, start, trigger_events, trigger_var, values_part, when
-    cdef public object when_text, where, where_at, where_text, withs
+    cdef public object when_text, where, where_at, where_facts, where_text, where_types, withs
 
 cdef class Evaluator:
     cdef public object plan, c, facts, as_of, trace, with_values, fns, qualitative_events

@@ -18,7 +18,7 @@ import attrs
 
 from . import ir
 from .calendars import BusinessCalendar
-from .compiler import Plan, snippet
+from .compiler import Plan, snippet, unchanged_since
 from .diagnostics import Diagnostic, EvaluationError
 from .facts import FactSet
 from .runtime import Ctx, EvalFailure, Missing, Node
@@ -734,6 +734,9 @@ class Evaluator:
         qualitative, missing = self._qualitative, self._missing
         res: NormResult  # a C struct in the compiled build: its fields are set directly
         where, where_at, not_met = np.where, np.where_at, self._not_met
+        # the context each event's condition is judged in: the event's day, or this one when
+        # nothing the condition reads changed after that day (unchanged_since)
+        days: dict[EventValue, Ctx] = {}
         for bearer in bearers:
             for event in events:
                 # one clause instance: its bindings and its id
@@ -770,8 +773,16 @@ class Evaluator:
                 # context); here, so that an instance its event does not trigger (most of a
                 # clause's instances for each party and event) is decided without a call
                 if where is not None and event is not None:
+                    if where_at:
+                        wctx = days.get(event)
+                        if wctx is None:
+                            wctx = days[event] = ctx if unchanged_since(
+                                ctx, event.date, np.where_types, np.where_facts) else ctx.at(
+                                event.date)
+                    else:
+                        wctx = ctx
                     try:
-                        ok = where(ctx.at(event.date) if where_at else ctx, env)
+                        ok = where(wctx, env)
                     except Missing as m:
                         missing |= m.needs
                         _undetermined(res, missing)
@@ -1292,7 +1303,9 @@ class _NormPlan:
         "when_text",
         "where",
         "where_at",
+        "where_facts",
         "where_text",
+        "where_types",
         "withs",
     )
 
@@ -1312,6 +1325,8 @@ class _NormPlan:
         where = n.trigger.where if n.trigger else None
         self.where = opt(where)
         self.where_at = where is not None and plan.reads_events(where)
+        self.where_types, self.where_facts = plan.day_reads(where) if where is not None \
+            else ((), ())
         self.where_text = snippet(where.span) if where is not None else ""
         self.when = opt(n.when)
         self.when_text = snippet(n.when.span) if n.when is not None else ""

@@ -10,5 +10,6 @@ cdef class Ctx:
     cdef public object as_of, calendar, cutoff, facts, qualitative, trace
     cdef public Ctx root
     cpdef tuple events(self, str name)
+    cpdef int changes(self, str fact)
     cpdef bint same_as_root(self, str name, types)
     cpdef Ctx at(self, day)

@@ -17,7 +17,15 @@ from typing import Any
 import attrs
 
 from .api import Contract, load
-from .diagnostics import SOURCES, CheckErrors, Diagnostic, RrdslError, ScenarioError, Span
+from .diagnostics import (
+    SOURCES,
+    CheckErrors,
+    Diagnostic,
+    FactErrors,
+    RrdslError,
+    ScenarioError,
+    Span,
+)
 from .evaluator import Outcome
 from .facts import _Loader, _toml_error, offsets_span, parse_facts
 from .family import missing_targets
@@ -31,7 +39,8 @@ _EXPECT_KEYS = {"clause", "bearer", "trigger", "status", "deadline", "period_fro
                 "with_missing", "beneficiaries_missing", "warning",
                 "performed_on", "breached_on", "assumptions", "value", "equals", "count",
                 "exceptions", "agreement", "assumed_terms", "assumed_includes", "loaded",
-                "amendment", "effective", "effective_on", "applied"}
+                "amendment", "effective", "effective_on", "applied", "fact_error",
+                "message_contains"}
 
 
 @attrs.frozen
@@ -95,6 +104,13 @@ def run_outcome(path: Path, explain: bool = False, agreement: str | None = None
     title = str(data.get("title", path.name))
     try:
         results = _evaluate(path, name, text, data, explain)
+    except FactErrors as e:
+        refused = _refused(data.get("expect"), e.diagnostics)
+        if refused is not None:  # the scenario expects the fact set to be refused
+            return Result(name, title, tuple(refused)), None
+        from .diagnostics import render_all
+
+        return Result(name, title, (), render_all(e.diagnostics)), None
     except RrdslError as e:
         from .diagnostics import render_all
 
@@ -170,10 +186,36 @@ def _evaluate(path: Path, name: str, text: str, data: dict[str, Any],
     return list(zip(outcomes, contracts, strict=True))
 
 
+def _refused(expects: Any, diagnostics: Iterable[Diagnostic]) -> list[str] | None:
+    """The failures of a scenario whose fact set was refused, when it expects a refusal
+    (`fact_error = "E511"`, with `message_contains`); None when it expects none."""
+    if not isinstance(expects, list) or not any(
+            isinstance(x, dict) and "fact_error" in x for x in expects):
+        return None
+    found = list(diagnostics)
+    failures = []
+    for i, exp in enumerate(expects):
+        if not isinstance(exp, dict) or "fact_error" not in exp:
+            failures.append(f"expect #{i + 1}: the fact set was refused, so there is no answer "
+                            "to check")
+            continue
+        code, part = exp["fact_error"], exp.get("message_contains")
+        if not any(d.code == code and (part is None or str(part) in d.message) for d in found):
+            got = "; ".join(f"{d.code} {d.message}" for d in found)
+            want = f"{code}" + (f" saying {part!r}" if part is not None else "")
+            failures.append(f"expect #{i + 1}: the fact set was refused with {got}; expected "
+                            f"{want}")
+    return failures
+
+
 def check_expectation(exp: dict[str, Any], o: Outcome, contract: Contract) -> Iterator[str]:
     unknown = set(exp) - _EXPECT_KEYS
     if unknown:
         yield f"unknown key(s) {', '.join(sorted(unknown))}"
+        return
+    if "fact_error" in exp:
+        yield (f"the fact set was accepted, but it was expected to be refused with "
+               f"{exp['fact_error']}")
         return
     if "amendment" in exp:
         yield from _check_amendment(exp, o)
