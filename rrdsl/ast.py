@@ -253,6 +253,20 @@ class Neg:
 
 
 @attrs.frozen
+class StatusTest:
+    """`§3(a).further_notice[d] is breached` — whether the answer of a clause instance, on the
+    day being judged, has the status named; the arguments are the instance's bearer (for an
+    `each` clause) and its triggering event (for an `upon` clause), in that order."""
+
+    section: str
+    clause: str
+    args: tuple[Expr, ...]
+    status: str
+    span: Span | None = _span()
+    status_span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen
 class AsOf:
     """`expr as of day` — `expr` read on the facts as they stood on `day`: the events up to
     that day, each fact's value on that day."""
@@ -292,6 +306,7 @@ Expr = (
     | Not
     | Neg
     | AsOf
+    | StatusTest
     | IfThenElse
 )
 

@@ -28,6 +28,10 @@ ALLOCATION_ROUNDING = ("largest_remainder", "down")
 BUILTINS = ("keys", "exists", "earlier", "later", "days_between", "days", "business_days",
             "months", "round", "abs", "dates", "overlap_days", "agreement_date", "first_day")
 DEFAULT_CALENDAR = "XFED"
+#: the statuses a clause instance's answer can have, for `§S.name[...] is STATUS` (an
+#: undetermined answer makes the test undetermined, naming what it needs)
+INSTANCE_STATUSES = ("not_triggered", "pending", "in_force", "fulfilled", "breached", "expired",
+                     "suspended", "excused")
 BUILTIN_USAGE = {
     "keys": "keys(map)", "exists": "exists(value)", "earlier": "earlier(date, date, ...)",
     "later": "later(date, date, ...)", "days_between": "days_between(first_date, second_date)",
@@ -142,6 +146,8 @@ class Checker:
         self.governed: list[tuple[ast.Governed, str, str]] = []
         self.amended_by: list[tuple[ast.AmendedBy, str]] = []
         self.survives: list[tuple[ast.Survives, str]] = []
+        # the clauses whose answers each definition's body tests (`§S.x[...] is STATUS`)
+        self.status_uses: dict[str, set[str]] = {}
         self.decl_spans: dict[str, Span | None] = {}
         self.parties: dict[str, str | None] = {}
         self.roles: dict[str, str | None] = {}
@@ -206,6 +212,7 @@ class Checker:
         prevails = self.check_priorities()
         exceptions = self.check_exceptions(norms, prevails)
         checks = self.check_checks()
+        self.check_status_cycles(norms, exceptions)
         if not any(d.code == "E401" for d in self.diags):
             self.check_depth(callees_first, norms, exceptions, checks)
         amendment_rule = self.check_amendment_rule()
@@ -741,6 +748,8 @@ class Checker:
             if not _ok(x.type) and x.type.inner.kind not in T.NUMERIC:
                 self.err("E301", f"cannot negate {x.type}", sp)
             return ir.E("neg", x.type, (x,), span=sp)
+        if isinstance(e, ast.StatusTest):
+            return self.status_test(e, scope)
         if isinstance(e, ast.AsOf):
             inner = self.expr(e.expr, scope)
             day = self.expr(e.day, scope)
@@ -758,6 +767,48 @@ class Checker:
                 self.err("E301", f"'then' gives {a.type} but 'else' gives {b.type}", sp)
             return ir.E("if", joined or ERROR, (cond, a, b), span=sp)
         raise AssertionError(type(e))  # pragma: no cover
+
+    def status_test(self, e: ast.StatusTest, scope: _Scope) -> ir.E:
+        """`§S.name[args] is STATUS`: the clause must exist and be evaluated (not
+        nonoperative), its arguments name one instance (bearer, then event), and the status
+        is one an answer can have."""
+        sp = e.span
+        args = tuple(self.expr(a, scope) for a in e.args)
+        found = [c for c, sec, _ in self.clauses if sec == e.section and c.name == e.clause]
+        if not found:
+            known = [f"§{sec}.{c.name}" for c, sec, _ in self.clauses]
+            self.unknown("clause", f"§{e.section}.{e.clause}", sp, known)
+            return ir.E("error", ERROR, span=sp)
+        c = found[0]
+        want: list[tuple[str, Type]] = []
+        if isinstance(c.bearer, ast.BearerEach):
+            want.append((c.bearer.role, self.resolve_type(ast.NamedType(c.bearer.role,
+                                                                        c.bearer.span))))
+        upon = [p for p in c.parts if isinstance(p, ast.Upon)]
+        if upon:
+            want.append((" or ".join(upon[0].events), T.event_t(*upon[0].events)))
+        ref = f"§{e.section}.{e.clause}"
+        if len(args) != len(want):
+            usage = ref + ("[" + ", ".join(w for w, _ in want) + "]" if want else "")
+            what = (" and ".join(f"its {w}" for w, _ in want) if want else "nothing: it has "
+                    "one answer")
+            return self.err_e("E302", f"{ref} names an answer by {what}: give {len(want)} "
+                              f"argument(s), not {len(args)}", sp, f"write {usage} is STATUS")
+        for a, ae, (what, t) in zip(args, e.args, want, strict=True):
+            if t.kind == "event" and a.type.kind == "event" and a.type.names & t.names:
+                continue  # an event of another type has an answer too: not triggered
+            self.expect(a, t, ae.span, f"the {what} of {ref}")
+        if e.status not in INSTANCE_STATUSES:
+            guess = did_you_mean(e.status, INSTANCE_STATUSES)
+            return self.err_e("E302", f"'{e.status}' is not a status an answer can have",
+                              e.status_span or sp,
+                              *((f"did you mean '{guess}'?",) if guess else ()),
+                              "one of " + ", ".join(INSTANCE_STATUSES))
+        if self.current_def is not None:
+            self.status_uses.setdefault(self.current_def, set()).add(f"{e.section}.{e.clause}")
+        return ir.E("status", T.BOOL, args, (f"{e.section}.{e.clause}", e.status,
+                                              isinstance(c.bearer, ast.BearerEach),
+                                              bool(upon)), sp)
 
     def literal(self, e: ast.Literal) -> ir.E:
         from decimal import Decimal
@@ -1249,6 +1300,67 @@ class Checker:
                 continue
             rule = ir.AmendmentRule(a.event, a.definition, ir.Cite(section, a.span))
         return rule
+
+    def check_status_cycles(self, norms: list[ir.Norm], exceptions: list[ir.Exception_]
+                            ) -> None:
+        """E408: a clause whose answer tests, through its parts, the definitions they use or
+        the exceptions bearing on it, its own answer (`§S.x[...] is STATUS`), directly or
+        through other clauses: no answer could be decided first."""
+        def_refs: dict[str, set[str]] = {}
+
+        def of_def(name: str, seen: frozenset[str] = frozenset()) -> set[str]:
+            if name in def_refs:
+                return def_refs[name]
+            out = set(self.status_uses.get(name, ()))
+            for dep in self.def_deps.get(name, ()):
+                if dep not in seen and dep != name:
+                    out |= of_def(dep, seen | {name})
+            if not seen:
+                def_refs[name] = out
+            return out
+
+        def of_expr(e: ir.E) -> set[str]:
+            out: set[str] = set()
+            todo = [e]
+            while todo:
+                x = todo.pop()
+                if x.op == "status":
+                    out.add(x.data[0])
+                elif x.op == "call" and isinstance(x.data, str):
+                    out |= of_def(x.data)
+                todo.extend(a for a in x.args if isinstance(a, ir.E))
+            return out
+
+        graph: dict[str, set[str]] = {}
+        for n in norms:
+            graph[n.id] = set().union(*(of_expr(e) for e in ir.norm_exprs(n)))
+        for x in exceptions:
+            refs = set().union(*(of_expr(e) for e in ir.exception_exprs(x)))
+            for t in x.targets:
+                graph.setdefault(t, set()).update(refs)
+        if not any(graph.values()):
+            return
+        by_id = {n.id: n for n in norms}
+        reported: set[str] = set()
+        for start in graph:
+            stack: list[tuple[str, list[str]]] = [(start, [start])]
+            seen: set[str] = set()
+            while stack:
+                node, path = stack.pop()
+                for nxt in sorted(graph.get(node, ())):
+                    if nxt == start:
+                        cycle = path + [start]
+                        if start not in reported:
+                            reported.update(cycle)
+                            first = by_id.get(start)
+                            self.err("E408", "the answer of §" + start + " depends on itself: "
+                                     + " → ".join("§" + c for c in cycle),
+                                     first.cite.span if first else None,
+                                     "a clause may test the answer of another only if that one "
+                                     "does not test it back")
+                    elif nxt not in seen:
+                        seen.add(nxt)
+                        stack.append((nxt, path + [nxt]))
 
     def check_survival(self) -> ir.Survival | None:
         """`survives while C`: at most one, C a condition on the facts of a day."""

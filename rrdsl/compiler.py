@@ -102,7 +102,8 @@ class Plan:
         todo = [e]
         while todo:
             x = todo.pop()
-            if x.op in ("events", "fact") or (x.op == "call" and self.event_reads[x.data]):
+            if x.op in ("events", "fact", "status") or (
+                    x.op == "call" and self.event_reads[x.data]):
                 return True
             todo.extend(x.args)
         return False
@@ -124,6 +125,9 @@ class Plan:
                     names.add("#" + x.data)
                 elif x.op == "call":
                     names |= self.event_reads[x.data]
+                elif x.op == "status":
+                    names.update(self.contract.events)
+                    names.update("#" + f for f in self.contract.facts)
                 todo.extend(x.args)
             found = self.cache[key] = (
                 tuple(sorted(n for n in names if n[0] != "#")),
@@ -181,6 +185,9 @@ def _event_reads(c: ir.Contract) -> dict[str, frozenset[str]]:
                 found.update(e.data)
             elif e.op == "fact":
                 found.add("#" + e.data)
+            elif e.op == "status":  # another clause's answer: it may read anything
+                found.update(c.events)
+                found.update("#" + f for f in c.facts)
             elif e.op == "call":
                 called.add(e.data)
             todo.extend(e.args)
@@ -1677,6 +1684,26 @@ class _Compiler:
                               children=kids))
             return v
         return at
+
+    def op_status(self, e: ir.E) -> Fn:
+        """`§S.x[args] is STATUS`: the answer of that clause instance on the context's day,
+        decided by the evaluator (the context's `status_of`); an undetermined answer makes the
+        test undetermined, naming what it needs."""
+        norm_id, status, has_bearer, has_event = e.data
+        args = [self.compile(a) for a in e.args]
+        label = f"§{norm_id}"
+
+        def test(ctx: Ctx, env: dict[str, Any]) -> Any:
+            vals = [a(ctx, env) for a in args]
+            bearer = vals[0] if has_bearer else None
+            event = vals[-1] if has_event else None
+            found = ctx.root.status_of(norm_id, bearer, event, ctx.cutoff)
+            if ctx.trace is not None:
+                shown = label + (f"[{_label_args(tuple(vals))}]" if vals else "")
+                ctx.trace.append(Node("condition", f"{shown} on {ctx.cutoff.isoformat()}",
+                                      found, norm_id.split(".")[0]))
+            return found == status
+        return test
 
     def op_fold(self, e: ir.E) -> Fn:
         """A state (`state NAME ... initially E upon ...: V`): its initial value, then, for

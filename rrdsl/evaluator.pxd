@@ -19,8 +19,8 @@ cdef class _NormPlan:
 cdef class Evaluator:
     cdef public object plan, c, facts, as_of, trace, with_values, fns, qualitative_events
     cdef public object as_of_text
-    cdef public dict _triggers, _not_met
-    cdef public set _qualitative, _missing
+    cdef public dict _triggers, _not_met, _statuses, _days
+    cdef public set _qualitative, _missing, _asking
     cdef public Ctx ctx
 
 cdef class _Record:

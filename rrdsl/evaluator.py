@@ -263,6 +263,12 @@ class Evaluator:
         # every bearer), made once per clause and event of this run
         self.as_of_text = as_of.isoformat()
         self._not_met: dict[tuple[str, EventValue], str] = {}
+        # answers other clauses ask for (`§S.x[...] is STATUS`): by (norm, bearer, event,
+        # day), and those being decided (a cycle the checker did not see is E408)
+        self._statuses: dict[Any, Any] = {}
+        self._asking: set[Any] = set()
+        self._days: dict[datetime.date, Evaluator] = {}
+        self.ctx.status_of = self.status_of
 
     def triggers(self, names: tuple[str, ...]) -> Sequence[EventValue]:
         """The events of these types as of the as-of date, in order (computed once)."""
@@ -300,8 +306,51 @@ class Evaluator:
                     hints=("simplify nested definitions",))) from None
             finally:
                 self.ctx.release()
+                for other in self._days.values():
+                    other.ctx.release()
+                self._days = {}
         return Outcome(self.c, self.as_of, norms, values, self.facts, warnings=warnings,
                        term=life)
+
+    # ── answers other clauses ask for ───────────────────────────────────────
+
+    def status_of(self, norm_id: str, bearer: str | None, event: EventValue | None,
+                  day: datetime.date) -> str:
+        """The status of a clause instance's answer on `day` (no later than the evaluation
+        date), as `rrdsl eval --as-of DAY` would give it, for `§S.x[...] is STATUS`; Missing
+        when it is undetermined, naming the facts it needs."""
+        key = (norm_id, bearer, event, day)
+        found = self._statuses.get(key)
+        if found is None:
+            if key in self._asking:
+                raise EvalFailure(f"the answer of §{norm_id} depends on itself", None,
+                                  code="E408")
+            norm = next(n for n in self.c.norms if n.id == norm_id)
+            if norm.bearer_var is None:
+                bearer = norm.bearer
+            if day >= self.as_of:
+                on_day = self
+            else:
+                on_day = self._days.get(day) or self._days.setdefault(
+                    day, Evaluator(self.plan, self.facts, day, with_values=False))
+            self._asking.add(key)
+            saved = on_day.ctx.qualitative, on_day.ctx.trace
+            on_day.ctx.qualitative, on_day.ctx.trace = set(), None
+            try:
+                if event is not None and (event.date > day or (
+                        norm.trigger is not None and event.type not in norm.trigger.events)):
+                    found = ("not_triggered", ())  # not yet happened that day, or not its kind
+                else:
+                    r = on_day.instance(norm, bearer, event)
+                    found = (r.status, tuple(r.missing))
+            finally:
+                on_day.ctx.qualitative, on_day.ctx.trace = saved
+                self._asking.discard(key)
+            self._statuses[key] = found
+        if found[0] == "undetermined":
+            raise Missing(frozenset(found[1]))
+        status: str = found[0]
+        return status
 
     # ── the agreement's own life ────────────────────────────────────────────
 

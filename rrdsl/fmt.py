@@ -699,6 +699,11 @@ class _Printer:
     def e_neg(self, e: ast.Neg) -> tuple[int, str]:
         return _UNARY, f"-{self.expr(e.expr, _UNARY)}"
 
+    @_rule(ast.StatusTest)
+    def e_status_test(self, e: ast.StatusTest) -> tuple[int, str]:
+        args = f"[{', '.join(self.expr(a, _IF) for a in e.args)}]" if e.args else ""
+        return _CMP, f"§{e.section}.{e.clause}{args} is {e.status}"
+
     @_rule(ast.AsOf)
     def e_as_of(self, e: ast.AsOf) -> tuple[int, str]:
         return _UNARY, f"{self.expr(e.expr, _POSTFIX)} as of {self.expr(e.day, _POSTFIX)}"

@@ -163,7 +163,7 @@ _TERMINAL_NAMES = {
 _EXPR_START = {"INT", "NAME", "LPAR", "DATE", "MONEY", "STRING"}
 _EXPR_START_ALL = _EXPR_START | {
     "DECIMAL", "PERCENT", "ORDINAL", "MINUS", "LBRACE", "TRUE", "FALSE", "NONE", "NOT", "IF",
-    "ALLOCATE", "SUM", "COUNT", "ALL", "ANY", "MIN", "MAX", "EARLIEST", "LATEST",
+    "ALLOCATE", "SUM", "COUNT", "ALL", "ANY", "MIN", "MAX", "EARLIEST", "LATEST", "SECREF",
 }
 #: Terminals that continue a complete expression.
 _OPERATORS = {"DOT", "LSQB", "MUL_OP", "ADD_OP", "COMPARE", "AND", "OR", "IN", "NOT", "AS"}
@@ -416,7 +416,7 @@ def _parse(text: str, file: str, cache: bool = False) -> ast.Module:
 _EXPR_NODES = frozenset({
     "call", "attr", "index", "aggregate", "aggregate_set", "allocate", "set_comprehension",
     "set_literal", "nth_after", "arith", "compare", "member", "not_member", "and_", "or_", "not_",
-    "neg", "as_of", "if_then_else",
+    "neg", "as_of", "status_test", "if_then_else",
 })
 
 
@@ -954,6 +954,12 @@ class _Builder:
             return ast.Neg(self.expr(k[0]), sp)
         if d == "as_of":
             return ast.AsOf(self.expr(k[0]), self.expr(k[1]), sp)
+        if d == "status_test":
+            ref = self.secref(k[0])
+            instance: tuple[ast.Expr, ...] = ()
+            if len(k) == 4 and isinstance(k[2], Tree):
+                instance = tuple(self.expr(a) for a in k[2].children)
+            return ast.StatusTest(ref, str(k[1]), instance, str(k[-1]), sp, self.span(k[-1]))
         if d == "if_then_else":
             return ast.IfThenElse(self.expr(k[0]), self.expr(k[1]), self.expr(k[2]), sp)
         raise AssertionError(d)

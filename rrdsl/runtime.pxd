@@ -7,7 +7,7 @@
 
 cdef class Ctx:
     cdef public dict _at, _events, _same, memo, recursion
-    cdef public object as_of, calendar, cutoff, facts, qualitative, trace
+    cdef public object as_of, calendar, cutoff, facts, qualitative, status_of, trace
     cdef public Ctx root
     cpdef tuple events(self, str name)
     cpdef int changes(self, str fact)

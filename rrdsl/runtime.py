@@ -42,6 +42,10 @@ class EvalFailure(Exception):
         self.code = code
 
 
+def _no_status(norm_id: str, bearer: Any, event: Any, day: datetime.date) -> str:
+    raise EvalFailure(f"the answer of §{norm_id} is asked outside an evaluation", None)
+
+
 class Node:
     """One step of a derivation: a fact, a definition, a condition, an exception, a clause."""
 
@@ -75,6 +79,7 @@ class Ctx:
         "qualitative",
         "recursion",
         "root",
+        "status_of",
         "trace",
     )
 
@@ -95,6 +100,9 @@ class Ctx:
         # (definition, event) calls in progress (compiler._Group)
         self.recursion: dict[Any, list[tuple[str, tuple[Any, ...], Any]]] = {}
         self.root = root or self
+        # the evaluator's answer of a clause instance on a day, for `§S.x[...] is STATUS`
+        # (norm id, bearer, event, day → status; raises Missing when undetermined)
+        self.status_of: Any = _no_status
 
     def release(self) -> None:
         """Drop what the evaluation kept (memo, sub-contexts, the link to itself), once it is
@@ -110,6 +118,7 @@ class Ctx:
         self.memo = {}
         self._events = {}
         self.root = None  # type: ignore[assignment]
+        self.status_of = _no_status
 
     def events(self, name: str) -> tuple[EventValue, ...]:
         found = self._events.get(name)
