@@ -119,15 +119,9 @@ class Plan:
             todo = [e]
             while todo:
                 x = todo.pop()
-                if x.op == "events":
-                    names.update(x.data)
-                elif x.op == "fact":
-                    names.add("#" + x.data)
-                elif x.op == "call":
-                    names |= self.event_reads[x.data]
-                elif x.op == "status":
-                    names.update(self.contract.events)
-                    names.update("#" + f for f in self.contract.facts)
+                called = _reads_here(self.contract, x, names)
+                if called is not None:
+                    names |= self.event_reads[called]
                 todo.extend(x.args)
             found = self.cache[key] = (
                 tuple(sorted(n for n in names if n[0] != "#")),
@@ -169,6 +163,22 @@ def _qualitative_definitions(c: ir.Contract) -> frozenset[str]:
     return frozenset(found)
 
 
+def _reads_here(c: ir.Contract, x: ir.E, found: set[str]) -> str | None:
+    """Add to `found` what `x` itself reads of the day: the event types of an events node,
+    "#NAME" for a fact, everything for another clause's answer (it may read anything); the
+    definition `x` calls, if it is a call (what that reads is the caller's to add)."""
+    if x.op == "events":
+        found.update(x.data)
+    elif x.op == "fact":
+        found.add("#" + x.data)
+    elif x.op == "status":
+        found.update(c.events)
+        found.update("#" + f for f in c.facts)
+    elif x.op == "call":
+        return x.data  # type: ignore[no-any-return]
+    return None
+
+
 def _event_reads(c: ir.Contract) -> dict[str, frozenset[str]]:
     """The event types each definition reads, directly or through another, and the facts it
     reads, each as "#NAME".  Nothing else a definition reads depends on the context's day
@@ -178,18 +188,14 @@ def _event_reads(c: ir.Contract) -> dict[str, frozenset[str]]:
     reads: dict[str, set[str]] = {}
     calls: dict[str, set[str]] = {}
     for name, d in c.definitions.items():
-        found, called, todo = set(), set(), [d.body]
+        found: set[str] = set()
+        called: set[str] = set()
+        todo = [d.body]
         while todo:
             e = todo.pop()
-            if e.op == "events":
-                found.update(e.data)
-            elif e.op == "fact":
-                found.add("#" + e.data)
-            elif e.op == "status":  # another clause's answer: it may read anything
-                found.update(c.events)
-                found.update("#" + f for f in c.facts)
-            elif e.op == "call":
-                called.add(e.data)
+            other = _reads_here(c, e, found)
+            if other is not None:
+                called.add(other)
             todo.extend(e.args)
         reads[name], calls[name] = found, called
     changed = True

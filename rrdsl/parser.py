@@ -616,23 +616,10 @@ class _Builder:
                                             self.opt_text(f.children[2:]), self.span(f)))
         return ast.EventDecl(name, title, tuple(fields), qual, self.span(t))
 
-    def d_define(self, t: Tree[Token]) -> ast.Define:
+    def _head(self, t: Tree[Token]) -> tuple[str, tuple[ast.Param, ...], ast.TypeExpr,
+                                              str | None, list[Any]]:
+        """`NAME[(params)]: TYPE ["title"]` of a definition or a state, and what follows."""
         kids = list(t.children)
-        name = str(kids[0])
-        params: tuple[ast.Param, ...] = ()
-        rest = kids[1:]
-        if isinstance(rest[0], Tree) and rest[0].data == "params":
-            params = self.params(rest[0])
-            rest = rest[1:]
-        typ = self.type(rest[0])
-        title = None
-        if len(rest) == 3:
-            title = self.text(rest[1])
-        return ast.Define(name, params, typ, title, self.expr(rest[-1]), self.span(t))
-
-    def d_state_decl(self, t: Tree[Token]) -> ast.StateDecl:
-        kids = list(t.children)
-        name = str(kids[0])
         params: tuple[ast.Param, ...] = ()
         rest = kids[1:]
         if isinstance(rest[0], Tree) and rest[0].data == "params":
@@ -641,9 +628,17 @@ class _Builder:
         typ = self.type(rest[0])
         rest = rest[1:]
         title = None
-        if isinstance(rest[0], Tree) and rest[0].data == "text":
+        if rest and isinstance(rest[0], Tree) and rest[0].data == "text":
             title = self.text(rest[0])
             rest = rest[1:]
+        return str(kids[0]), params, typ, title, rest
+
+    def d_define(self, t: Tree[Token]) -> ast.Define:
+        name, params, typ, title, rest = self._head(t)
+        return ast.Define(name, params, typ, title, self.expr(rest[-1]), self.span(t))
+
+    def d_state_decl(self, t: Tree[Token]) -> ast.StateDecl:
+        name, params, typ, title, rest = self._head(t)
         initial = self.expr(rest[0])
         steps = []
         for st in rest[1:]:
