@@ -484,13 +484,17 @@ class Reading:
 
 @attrs.frozen
 class Target:
-    """`§3(a).register` or `register` (a clause of the same section)."""
+    """`§3(a).register` or `register` (a clause of the same section), or `any clause` (every
+    clause of the agreement: `every` is then true)."""
 
     section: str | None
     name: str
     span: Span | None = _span()
+    every: bool = False
 
     def __str__(self) -> str:
+        if self.every:
+            return "any clause"
         return f"§{self.section}.{self.name}" if self.section else self.name
 
 

@@ -250,6 +250,8 @@ class Browse:
         for x in c.exceptions:
             self._uses(x.id, "exception", x.section, ir.exception_exprs(x))
             decl = self._exception_decls.get(x.id)
+            if decl is not None and any(t.every for t in decl.targets):
+                continue  # `any clause`: the agreement's rule for all, no reference to one
             spans = [t.span for t in decl.targets] if decl else []
             for k, target in enumerate(x.targets):
                 kind = "clause" if target in norms else "exception"

@@ -28,6 +28,14 @@ ALLOCATION_ROUNDING = ("largest_remainder", "down")
 BUILTINS = ("keys", "exists", "earlier", "later", "days_between", "days", "business_days",
             "months", "round", "abs", "dates", "overlap_days", "agreement_date", "first_day")
 DEFAULT_CALENDAR = "XFED"
+#: `for clause c` in an exception of `any clause`: the answer the exception is tried on
+INSTANCE = Type("instance")
+INSTANCE_FIELDS: dict[str, Type] = {
+    "clause": T.TEXT,  # the clause's id: "3(a).further_notice"
+    "instance": T.TEXT,  # the answer's id: "3(a).further_notice[dn1]"
+    "bearer": T.opt_t(T.ANY_PARTY),  # the party bearing it
+    "beneficiaries": T.set_t(T.ANY_PARTY),  # the parties it benefits (none: an empty set)
+}
 #: the statuses a clause instance's answer can have, for `§S.name[...] is STATUS` (an
 #: undetermined answer makes the test undetermined, naming what it needs)
 INSTANCE_STATUSES = ("not_triggered", "pending", "in_force", "fulfilled", "breached", "expired",
@@ -1036,6 +1044,13 @@ class Checker:
         t = obj.type
         if _ok(t):
             return ir.E("error", ERROR, span=sp)
+        if t.kind == "instance":  # `for clause c`: c.clause, c.instance, c.bearer, ...
+            if e.name not in INSTANCE_FIELDS:
+                guess = did_you_mean(e.name, INSTANCE_FIELDS)
+                return self.err_e("E201", f"a clause's answer has no '{e.name}'", sp,
+                                  *((f"did you mean '{guess}'?",) if guess else ()),
+                                  "it has " + ", ".join(INSTANCE_FIELDS))
+            return ir.E("field", INSTANCE_FIELDS[e.name], (obj,), e.name, sp)
         if t.inner.kind != "event":
             return self.err_e("E301", f"'.{e.name}' needs an event; this is {t}", sp)
         opt = t.optional
@@ -1593,6 +1608,9 @@ class Checker:
         for x, section in self.exceptions:
             targets: list[ir.Norm] = []
             for t in x.targets:
+                if t.every:  # the agreement's own rule for every clause: no priority needed
+                    targets.extend(n for n in norms if n not in targets)
+                    continue
                 tid = f"{t.section or section}.{t.name}"
                 if tid not in by_id:
                     self.unknown("clause", str(t), t.span,
@@ -1675,6 +1693,8 @@ class Checker:
         return out
 
     def binding(self, fb: ast.ForBinding, targets: list[ir.Norm]) -> tuple[str, Type]:
+        if fb.type == "clause":  # the answer itself: its clause, instance, bearer, beneficiaries
+            return "instance", INSTANCE
         if fb.type is not None and fb.type in self.roles:
             for n in targets:
                 if n.bearer_role != fb.type:

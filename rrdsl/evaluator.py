@@ -584,7 +584,7 @@ class Evaluator:
         res.period_end = last
         # 3. exceptions: excused, suspended now, or suspended before
         for x in self.plan.exceptions_for.get(n.id, ()):
-            res.exceptions.extend(self.exception(x, n, inst, event, res.bearer))
+            res.exceptions.extend(self.exception(x, n, inst, event, res))
         excused, suspended_now = _in_effect(res.exceptions)
         if inst.missing:
             return self.undetermined(res, inst)
@@ -639,10 +639,10 @@ class Evaluator:
         res.reason = "needs " + ", ".join(sorted(inst.missing))
 
     def exception(self, x: ir.Exception_, n: ir.Norm, inst: _Instance,
-                  event: EventValue | None, bearer: str | None) -> Iterator[Applied]:
+                  event: EventValue | None, res: NormResult) -> Iterator[Applied]:
         env: dict[str, Any] = {}
         if x.bind_var is not None:
-            env[x.bind_var] = bearer if x.bind_kind == "bearer" else event
+            env[x.bind_var] = _binding(x, res, event)
         sub = _Instance(self.ctx, env)
         sub.missing = inst.missing
         if x.trigger is not None:
@@ -920,7 +920,7 @@ class Evaluator:
         if np.exceptions:
             applies = res.exceptions
             for xp in np.exceptions:
-                self.fast_exception(xp, missing, event, res.bearer, applies)
+                self.fast_exception(xp, missing, event, res, applies)
             if applies:
                 excused, suspended_now = _in_effect(applies)
         if missing:
@@ -989,13 +989,13 @@ class Evaluator:
         return None
 
     def fast_exception(self, xp: _ExceptionPlan, missing: set[str], event: EventValue | None,
-                       bearer: str | None, out: list[Applied]) -> None:
+                       res: NormResult, out: list[Applied]) -> None:
         """Append to `out` each application of the exception to this clause instance."""
         x = xp.exception
         ctx = self.ctx
         env: dict[str, Any] = {}
         if x.bind_var is not None:
-            env[x.bind_var] = bearer if x.bind_kind == "bearer" else event
+            env[x.bind_var] = _binding(x, res, event)
         triggers: Any = self.triggers(xp.trigger_events) if xp.trigger_events else (None,)
         for t in triggers:
             if t is not None:
@@ -1254,10 +1254,16 @@ def _settle(n: ir.Norm, res: NormResult, as_of: datetime.date,
     """Step 5 of deciding a clause instance, shared by the traced and the fast path: the
     first status that applies (docs/language.md §11)."""
     if performed:
-        if deadline is not None and res.performed_on is not None and res.performed_on > deadline:
-            res.status = "breached"
-            res.reason = (f"performed on {res.performed_on.isoformat()}, after the deadline "
-                          f"{deadline.isoformat()}")
+        done = res.performed_on
+        if deadline is not None and done is not None and done > deadline:
+            late = (f"performed on {done.isoformat()}, after the deadline "
+                    f"{deadline.isoformat()}")
+            if excused is not None:  # the lateness is excused (a waiver of the breach)
+                res.status = "excused"
+                res.reason = f"{excused.because} (§{excused.cite.section}); {late}"
+            else:
+                res.status = "breached"
+                res.reason = late
         else:
             res.status = "fulfilled"
             res.reason = f"performed on {res.performed_on.isoformat()}" if res.performed_on \
@@ -1300,6 +1306,22 @@ def _settle(n: ir.Norm, res: NormResult, as_of: datetime.date,
         res.status = "in_force"
         res.reason = f"through {last.isoformat()}" if last else ""
     return
+
+
+def _binding(x: ir.Exception_, res: NormResult, event: EventValue | None) -> Any:
+    """What an exception's `for` binds on this clause instance: its bearer, its triggering
+    event, or (`for clause c`, an exception of any clause) the answer itself, read as an event
+    of its own whose fields are `clause`, `instance`, `bearer` and `beneficiaries` (an empty set
+    when the clause names none, or the facts cannot name them)."""
+    if x.bind_kind == "bearer":
+        return res.bearer
+    if x.bind_kind == "instance":
+        return EventValue("clause", res.instance, event.date if event is not None else
+                          datetime.date.min, {
+                              "clause": res.norm.id, "instance": res.instance,
+                              "bearer": res.bearer,
+                              "beneficiaries": frozenset(res.beneficiaries or ())}, 0)
+    return event
 
 
 def _undetermined(res: NormResult, missing: set[str]) -> None:

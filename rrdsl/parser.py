@@ -748,7 +748,7 @@ class _Builder:
         parts: list[Any] = []
         for c in t.children[2:]:
             assert isinstance(c, Tree)
-            if c.data in ("qualified_target", "local_target"):
+            if c.data in ("qualified_target", "local_target", "any_target"):
                 targets.append(self.target(c))
             else:
                 parts.append(self.part(c))
@@ -756,6 +756,8 @@ class _Builder:
                                  self.span(t), self.span(name_tok))
 
     def target(self, c: Any) -> ast.Target:
+        if c.data == "any_target":
+            return ast.Target(None, "any clause", self.span(c), every=True)
         if c.data == "qualified_target":
             return ast.Target(self.secref(c.children[0]), str(c.children[1]), self.span(c))
         return ast.Target(None, str(c.children[0]), self.span(c))

@@ -1,4 +1,5 @@
-"""A clause's answer tested by another (`§S.x[...] is STATUS`, docs/language.md §6.8): on the
+"""A clause's answer tested by another (`§S.x[...] is STATUS`, docs/language.md §6.8), and
+exceptions of `any clause` that see the answer they are tried on (§9.1): on the
 day judged, both sides of the change, undetermined answers, and the checker's refusals (E302,
 E201, E408).  Both the fast path and the traced path."""
 
@@ -149,3 +150,61 @@ def test_wrong_arguments_unknown_clauses_and_statuses_are_reported(tmp_path: Pat
     assert ("E302", "§1.reply names an answer by its Notice: give 1 argument(s), not 0") in found
     assert ("E302", "'breched' is not a status an answer can have") in found
     assert ("E201", "unknown clause '§1.replie'") in found
+
+
+ANY = '''section 1 "Notices"
+  event Notice "a notice" (by: Holder)
+  event Reply "a reply" (notice: Notice)
+  event Waiver "a waiver" (waives: text, by: Holder)
+  clause reply: Co shall "reply"
+    upon Notice n
+    to n.by
+    within 5 days after n.date
+    fulfilled by Reply r where r.notice == n
+  exception waived: excuses any clause
+    for clause c
+    upon Waiver w where w.waives == c.instance and w.by in c.beneficiaries
+    because "waived by the party it benefits"
+'''
+
+
+@EXPLAIN
+def test_an_exception_of_any_clause_sees_the_answer_it_is_tried_on(tmp_path: Path,
+                                                                   explain: bool) -> None:
+    c = load(tmp_path, ANY)
+    facts: dict[str, Any] = {
+        "parties": {"A": "Holder", "B": "Holder"},
+        "events": {"Notice": [{"id": "n1", "date": D(2020, 3, 2), "by": "A"},
+                              {"id": "n2", "date": D(2020, 3, 2), "by": "B"}],
+                   "Waiver": [{"id": "w1", "date": D(2020, 3, 20), "waives": "1.reply[n1]",
+                               "by": "A"},
+                              {"id": "w2", "date": D(2020, 3, 20), "waives": "1.reply[n2]",
+                               "by": "A"}]}}
+    before = answers(c, facts, D(2020, 3, 19), explain)
+    assert before["1.reply[n1]"].status == "breached"
+    after = answers(c, facts, D(2020, 4, 1), explain)
+    assert after["1.reply[n1]"].status == "excused"
+    assert [a.exception for a in after["1.reply[n1]"].exceptions] == ["1.waived"]
+    # a waiver signed by a party the answer does not benefit excuses nothing
+    assert after["1.reply[n2]"].status == "breached"
+
+
+def test_a_late_performance_is_excused_by_a_waiver_and_not_otherwise(tmp_path: Path) -> None:
+    c = load(tmp_path, ANY)
+    facts: dict[str, Any] = {
+        "parties": {"A": "Holder"},
+        "events": {"Notice": [{"id": "n1", "date": D(2020, 3, 2), "by": "A"}],
+                   "Reply": [{"id": "r1", "date": D(2020, 3, 10), "notice": "n1"}]}}
+    r = answers(c, facts, D(2020, 4, 1), False)["1.reply[n1]"]
+    assert (r.status, r.reason) == ("breached", "performed on 2020-03-10, after the deadline "
+                                                "2020-03-07")
+    facts["events"]["Waiver"] = [{"id": "w1", "date": D(2020, 3, 20), "waives": "1.reply[n1]",
+                                  "by": "A"}]
+    r = answers(c, facts, D(2020, 4, 1), False)["1.reply[n1]"]
+    assert r.status == "excused"
+    assert "performed on 2020-03-10, after the deadline 2020-03-07" in r.reason
+
+
+def test_an_answer_has_four_fields_and_no_other(tmp_path: Path) -> None:
+    body = ANY.replace("w.waives == c.instance", "w.waives == c.clauses")
+    assert ("E201", "a clause's answer has no 'clauses'") in _codes(tmp_path, body)
