@@ -381,8 +381,10 @@ class Deal:
 
     def delays_something(self, x: Any) -> bool:
         """Made while a registration was pending, the information not yet public."""
-        return self.deferral_end(x) > x.date and any(
-            self.pending_on(q, x.date) for q in self.demands + self.short_forms)
+        return self.deferral_end(x) > x.date and (
+            any(self.majority_demand(q) and self.pending_on(q, x.date) for q in self.demands)
+            or any(self.short_form_valid(q) and self.pending_on(q, x.date)
+                   for q in self.short_forms))
 
     def pending_on(self, q: Any, day: datetime.date) -> bool:
         """Received by `day`, no registration statement under it effective by then."""
