@@ -400,7 +400,9 @@ class Deal:
     def deferrals_of(self, q: Any) -> list[tuple[str, bool, Any, Any]]:
         out = []
         for m in self.deferrals:
-            if self.pending_on(q, m.date) and self.deferral_permitted(m):
+            rec = received(q.fields["channel"], q.date)
+            if self.deferral_permitted(m) and (self.pending_on(q, m.date) or (
+                    m.date < rec < self.deferred_until(m) and self.pending_on(q, rec))):
                 last = self.deferred_until(m) - ONE_DAY
                 out.append((MATERIAL_DEFERRAL, m.date <= self.as_of <= last, m.date, last))
         return out
