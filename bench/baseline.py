@@ -318,19 +318,38 @@ class Deal:
             raise Unknown("two_demand_registrations")
         return [(TWO_DEMANDS, True, d.date, None)] if applies else []
 
-    def prior_registrations(self, q: Any) -> list[tuple[str, bool, Any, Any]]:
+    def required_registration(self, r: Any) -> bool:
+        """§3(c)(i): filed for a Demand Notice or a valid Short Form Registration Notice."""
+        q = r.fields["request"]
+        if q is None:
+            return False
+        valid = (self.majority_demand(q) if any(q is d for d in self.demands)
+                 else self.short_form_valid(q))
+        if valid is None:
+            raise Unknown("required_registration")
+        return valid
+
+    def prior_registrations(self, q: Any) -> tuple[list[tuple[str, bool, Any, Any]], bool]:
+        """The §3(c)(ii) delays of request q, and whether one more needs a missing fact."""
         delivered = received(q.fields["channel"], q.date)
-        out = []
+        out, missing = [], False
         for r in self.statements:
             f = r.fields
-            if (f["notice_given"] and f["public_sale"] and f["form"] not in NOT_PRIOR_FORMS
-                    and r.date < delivered and f["request"] is None
+            if not (f["notice_given"] and f["public_sale"] and f["form"] not in NOT_PRIOR_FORMS
+                    and r.date < delivered
                     and not any(w.fields["statement"] is r for w in self.withdrawals)):
-                eff = self.effective_on(r)
-                last = None if eff is None else eff + datetime.timedelta(days=180)
-                active = r.date <= self.as_of and (last is None or self.as_of <= last)
-                out.append((PRIOR_REGISTRATION, active, r.date, last))
-        return out
+                continue
+            try:
+                if self.required_registration(r):
+                    continue
+            except Unknown:
+                missing = True
+                continue
+            eff = self.effective_on(r)
+            last = None if eff is None else eff + datetime.timedelta(days=180)
+            active = r.date <= self.as_of and (last is None or self.as_of <= last)
+            out.append((PRIOR_REGISTRATION, active, r.date, last))
+        return out, missing
 
     def deferral_end(self, m: Any) -> datetime.date:
         latest = m.date + datetime.timedelta(days=90)
@@ -410,13 +429,12 @@ class Deal:
 
 def _status(missing: bool, exceptions: list[tuple[str, bool, Any, Any]],
             performed: bool | None) -> str:
-    """The status of a §3(a)/§3(b) registration obligation (no deadline, no period)."""
-    if missing:
-        return "undetermined"
-    if performed is None:
-        return "undetermined"
+    """The status of a §3(a)/§3(b) registration obligation (no deadline, no period): an
+    exception that needs a missing fact cannot change a registration made."""
     if performed:
         return "fulfilled"
+    if missing or performed is None:
+        return "undetermined"
     if any(x[0] == TWO_DEMANDS for x in exceptions):
         return "excused"
     if any(x[1] for x in exceptions if x[0] != TWO_DEMANDS):
@@ -534,7 +552,9 @@ def _decide(facts: Any, day: datetime.date) -> dict[str, Answer]:
             exceptions += deal.two_demands(d)
         except Unknown:
             missing = True
-        exceptions += deal.prior_registrations(d)
+        prior, unsure = deal.prior_registrations(d)
+        exceptions += prior
+        missing = missing or unsure
         exceptions += deal.deferrals_of(d)
         try:
             performed: bool | None = deal.demand_satisfied(d)
@@ -559,12 +579,13 @@ def _decide(facts: Any, day: datetime.date) -> dict[str, Answer]:
             shares = deal.demand_shares(s)
         except Unknown:
             shares = None
-        exceptions = deal.prior_registrations(s) + deal.deferrals_of(s)
+        exceptions, missing = deal.prior_registrations(s)
+        exceptions += deal.deferrals_of(s)
         try:
             performed = deal.short_form_satisfied(s)
         except Unknown:
             performed = None
-        out[name] = (_status(False, exceptions, performed), shares, tuple(exceptions))
+        out[name] = (_status(missing, exceptions, performed), shares, tuple(exceptions))
 
     # §3(c)(iii).cutback_right, one instance per cutback opinion
     if not deal.cutbacks:

@@ -586,8 +586,8 @@ class Evaluator:
         for x in self.plan.exceptions_for.get(n.id, ()):
             res.exceptions.extend(self.exception(x, n, inst, event, res))
         excused, suspended_now = _in_effect(res.exceptions)
-        if inst.missing:
-            return self.undetermined(res, inst)
+        # an exception that needs a missing fact matters unless the duty was performed on time
+        unsure = bool(inst.missing)
         # 4. performance
         performed = False
         if n.fulfilled_kind == "by" and n.fulfilled_trigger is not None:
@@ -628,7 +628,8 @@ class Evaluator:
                         if self.c.events[act.type].qualitative:
                             self.ctx.qualitative.add(f"{act.type} {act.id}")
             inst.env.pop(bt.var, None)
-        if inst.missing and not performed and res.breached_on is None:
+        if inst.missing and (unsure and not _on_time(performed, res, deadline) or (
+                not performed and res.breached_on is None)):
             return self.undetermined(res, inst)
         # 5. status
         _settle(n, res, as_of, deadline, start, last, performed, excused, suspended_now)
@@ -923,8 +924,8 @@ class Evaluator:
                 self.fast_exception(xp, missing, event, res, applies)
             if applies:
                 excused, suspended_now = _in_effect(applies)
-        if missing:
-            return _undetermined(res, missing)
+        # an exception that needs a missing fact matters unless the duty was performed on time
+        unsure = bool(missing)
         # 4. performance
         performed = False
         if np.performance:
@@ -982,7 +983,8 @@ class Evaluator:
                             if self.c.events[e.type].qualitative:
                                 self.ctx.qualitative.add(f"{e.type} {e.id}")
                 env.pop(var, None)
-        if missing and not performed and res.breached_on is None:
+        if missing and (unsure and not _on_time(performed, res, deadline) or (
+                not performed and res.breached_on is None)):
             return _undetermined(res, missing)
         # 5. status
         _settle(n, res, as_of, deadline, start, last, performed, excused, suspended_now)
@@ -1322,6 +1324,12 @@ def _binding(x: ir.Exception_, res: NormResult, event: EventValue | None) -> Any
                               "bearer": res.bearer,
                               "beneficiaries": frozenset(res.beneficiaries or ())}, 0)
     return event
+
+
+def _on_time(performed: bool, res: NormResult, deadline: datetime.date | None) -> bool:
+    """Performed, and not after the deadline: fulfilled whatever an exception says."""
+    return performed and (deadline is None or res.performed_on is None
+                          or res.performed_on <= deadline)
 
 
 def _undetermined(res: NormResult, missing: set[str]) -> None:
