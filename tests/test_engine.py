@@ -163,6 +163,42 @@ section 1 "S"
 
 
 @pytest.mark.parametrize("explain", [False, True])
+def test_an_exception_needing_a_missing_fact_cannot_undo_a_duty_done_on_time(
+        tmp_path: Path, explain: bool) -> None:
+    """docs/language.md §11.2 step 4: a duty performed by its deadline is fulfilled whatever an
+    exception whose condition is unknown would say; performed late, or not yet, it waits."""
+    c = contract(tmp_path, '''
+party Company
+section 1 "S"
+  fact blackout: bool "a blackout is in effect"
+  event Request "a request"
+  event Answer "an answer" (request: Request)
+  clause answer: Company shall "answer the request"
+    upon Request r
+    within 10 days after r.date
+    fulfilled by Answer a where a.request == r
+  exception blackout_period: suspends answer
+    when blackout
+    because "during a blackout"
+''')
+    answers = [{"id": "a1", "date": "2020-01-05", "request": "r1"},   # on time
+               {"id": "a2", "date": "2020-01-20", "request": "r2"}]   # after the deadline
+    facts = {"events": {"Request": [{"id": "r1", "date": "2020-01-02"},
+                                    {"id": "r2", "date": "2020-01-02"},
+                                    {"id": "r3", "date": "2020-01-02"}],
+                        "Answer": answers}}
+    o = c.evaluate(c.facts_from_mapping(facts), D(2020, 1, 25), explain=explain)
+    assert answer(o, "1.answer[r1]").status == "fulfilled"
+    for late in ("1.answer[r2]", "1.answer[r3]"):  # excused or breached: it turns on the fact
+        r = answer(o, late)
+        assert (r.status, r.missing) == ("undetermined", ["blackout"]), late
+    facts["facts"] = {"blackout": False}
+    o = c.evaluate(c.facts_from_mapping(facts), D(2020, 1, 25), explain=explain)
+    assert [answer(o, f"1.answer[r{n}]").status for n in (1, 2, 3)] == [
+        "fulfilled", "breached", "breached"]
+
+
+@pytest.mark.parametrize("explain", [False, True])
 def test_a_fact_check_warns_about_each_event_that_fails_it(tmp_path: Path, explain: bool) -> None:
     c = contract(tmp_path, '''
 party Company
