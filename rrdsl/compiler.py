@@ -12,7 +12,7 @@ import datetime
 from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, NoReturn
 
 from . import ir
 from .diagnostics import SOURCES, Span
@@ -235,6 +235,15 @@ def add_duration(day: datetime.date, d: Duration, sign: int, ctx: Ctx) -> dateti
     if d.unit == "months":
         return add_months(day, n)
     return add_months(day, 12 * n)
+
+
+def _missing(ctx: Ctx, cite: ir.Cite, label: str, note: str) -> NoReturn:
+    """A fact the run needs is not given: traced, say where it is declared; then stop."""
+    if ctx.trace is not None:
+        ctx.trace.append(Node("missing", label, None, cite.section,
+                              cite.span.file if cite.span else None,
+                              cite.span.line if cite.span else None, note=note))
+    raise Missing(frozenset({label}))
 
 
 def _noted_all(ctx: Ctx, types: frozenset[str]) -> bool:
@@ -693,25 +702,15 @@ class _Compiler:
                 h: History = v
                 i = h.index(ctx.cutoff)
                 if i < 0:
-                    missing = f"{label} on {ctx.cutoff.isoformat()}"
-                    if ctx.trace is not None:
-                        ctx.trace.append(Node("missing", missing, None, cite.section,
-                                              cite.span.file if cite.span else None,
-                                              cite.span.line if cite.span else None,
-                                              note="the fact file gives no value for that day"))
-                    raise Missing(frozenset({missing}))
+                    _missing(ctx, cite, f"{label} on {ctx.cutoff.isoformat()}",
+                             "the fact file gives no value for that day")
                 v = h.values[i]
                 end = h.ends[i]
                 dated = (f"the value from {h.starts[i].isoformat()}"
                          + (f" through {end.isoformat()}" if end is not None else "")
                          + f" ({h.where[i]}), read on {ctx.cutoff.isoformat()}")
             if v is _NOTHING:
-                if ctx.trace is not None:
-                    ctx.trace.append(Node("missing", label, None, cite.section,
-                                          cite.span.file if cite.span else None,
-                                          cite.span.line if cite.span else None,
-                                          note="not in the fact set"))
-                raise Missing(frozenset({label}))
+                _missing(ctx, cite, label, "not in the fact set")
             if qual:
                 ctx.qualitative.add(label)
             if ctx.trace is not None:
