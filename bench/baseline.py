@@ -357,8 +357,8 @@ class Deal:
         return latest if disclosed is None else min(disclosed, latest)
 
     def deferred_until(self, m: Any) -> datetime.date:
-        """The day a registration is required again: a day of delay is allowed while the days
-        of delay in the twelve months ending on it, counting it, are at most 90."""
+        """The day a registration is required again: the delay runs day by day while the days
+        of delay in the twelve months ending on each day, counting it, are at most 90."""
         key = ("until", m)
         found = self._cache.get(key)
         if found is not None:
@@ -366,15 +366,16 @@ class Deal:
         # the earlier determinations that delayed, as (first day, end) of the delay they
         # gave, cut at m's day
         earlier = [(x.date, min(self.deferred_until(x), m.date)) for x in self.earlier_delays(m)]
-        last_ok = None
+        # the delay runs from m's day until the first day on which the days of delay in the
+        # twelve months ending on it, counting it, would pass 90 (or the deferral's end)
         day, stop = m.date, self.deferral_end(m)  # the days m.date … deferral_end - 1
         while day < stop:
             window = _year_before(day) + ONE_DAY
             before = sum(max(0, (end - max(first, window)).days) for first, end in earlier)
-            if before + (day - m.date).days + 1 <= 90:
-                last_ok = day
+            if before + (day - m.date).days + 1 > 90:
+                break
             day += ONE_DAY
-        found = m.date if last_ok is None else max(last_ok + ONE_DAY, m.date)
+        found = max(day, m.date)
         self._cache[key] = found
         return found
 
