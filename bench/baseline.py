@@ -206,7 +206,10 @@ class Deal:
                 ok = self.timely(q)
                 if ok is None:
                     raise Unknown("rule144k_eligible")
-                if ok:
+                # §3(c)(vii): in an underwritten offering a request that does not specify the
+                # same terms is no request to be included (same_terms_is_a_condition_of_inclusion)
+                if ok and (q.fields["same_terms"]
+                           or d.fields["method"] not in UNDERWRITTEN):
                     out.append(q)
         return out
 
