@@ -6,7 +6,8 @@ It reads the same validated `FactSet` objects the engine reads (`rrdsl.facts.par
 and decides, as of a date:
 
 * §3(a).further_notice[d]  — the Demand Further Notice to each other Investor,
-                              "immediately" (the day of receipt);
+                              "immediately" (no date: pending until every other Investor
+                              has been sent one, then fulfilled; never breached by a date);
 * §3(a).register[d]        — with the majority-in-interest test, the two-demand excuse and the
                               §3(c)(ii) and §3(c)(viii) suspensions, and the shares to register;
 * §3(b).register[s]        — with the S-3 eligibility and "exceeds $5,000,000" test, the
@@ -521,10 +522,10 @@ def _decide(facts: Any, day: datetime.date) -> dict[str, Answer]:
             out["3(a).further_notice" + name] = ("not_triggered", None, ())
             out["3(a).register" + name] = ("not_triggered", None, ())
             continue
-        # the further notice is due on the day the Demand Notice is received; it is performed
-        # on the day the last of the other Investors has been sent one
-        due = received(d.fields["channel"], d.date)
-        last, everyone = d.date, True
+        # "immediately" has no date (reading immediately_promptly): the further notice is
+        # performed on the day the last of the other Investors has been sent one, and pending
+        # until then
+        everyone = True
         for i in deal.investors:
             if i not in d.fields["shares"]:
                 sent = [n.date for n in deal.further_notices
@@ -533,12 +534,7 @@ def _decide(facts: Any, day: datetime.date) -> dict[str, Answer]:
                 if not sent:
                     everyone = False
                     break
-                last = max(last, min(sent))
-        notified = last if everyone else None
-        if notified is not None:
-            status = "breached" if notified > due else "fulfilled"
-        else:
-            status = "breached" if day > due else "pending"
+        status = "fulfilled" if everyone else "pending"
         out["3(a).further_notice" + name] = (status, None, ())
         # registration: the participants and the shares may be undetermined while the
         # status is not (they then have no number)
