@@ -83,6 +83,15 @@ def received(channel: str, sent: datetime.date) -> datetime.date:
     return day
 
 
+def last_day_rolled(day: datetime.date) -> datetime.date:
+    """The last day of a period for an act, or the next business day if it is not one
+    (reading period_last_day_rolls, N.Y. Gen. Constr. Law §25)."""
+    cal = _holidays()
+    while day.weekday() >= 5 or day in cal:
+        day += ONE_DAY
+    return day
+
+
 def _year_before(day: datetime.date) -> datetime.date:
     try:
         return day.replace(year=day.year - 1)
@@ -197,7 +206,8 @@ class Deal:
             return False
         notified = self.further_notice_received(d, i)
         in_time = notified is not None and (
-            received(q.fields["channel"], q.date) <= notified + datetime.timedelta(days=30))
+            received(q.fields["channel"], q.date)
+            <= last_day_rolled(notified + datetime.timedelta(days=30)))
         return _and3(self.may_participate(i), notified is not None, in_time)
 
     def timely_requests(self, d: Any) -> list[Any]:
