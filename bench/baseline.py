@@ -6,7 +6,8 @@ It reads the same validated `FactSet` objects the engine reads (`rrdsl.facts.par
 and decides, as of a date:
 
 * §3(a).further_notice[d]  — the Demand Further Notice to each other Investor,
-                              "immediately" (the day of receipt);
+                              "immediately" (no date: pending until every other Investor
+                              has been sent one, then fulfilled; never breached by a date);
 * §3(a).register[d]        — with the majority-in-interest test, the two-demand excuse and the
                               §3(c)(ii) and §3(c)(viii) suspensions, and the shares to register;
 * §3(b).register[s]        — with the S-3 eligibility and "exceeds $5,000,000" test, the
@@ -79,6 +80,15 @@ def received(channel: str, sent: datetime.date) -> datetime.date:
         day += ONE_DAY
         if day.weekday() < 5 and day not in cal:
             left -= 1
+    return day
+
+
+def last_day_rolled(day: datetime.date) -> datetime.date:
+    """The last day of a period for an act, or the next business day if it is not one
+    (reading period_last_day_rolls, N.Y. Gen. Constr. Law §25)."""
+    cal = _holidays()
+    while day.weekday() >= 5 or day in cal:
+        day += ONE_DAY
     return day
 
 
@@ -196,7 +206,8 @@ class Deal:
             return False
         notified = self.further_notice_received(d, i)
         in_time = notified is not None and (
-            received(q.fields["channel"], q.date) <= notified + datetime.timedelta(days=30))
+            received(q.fields["channel"], q.date)
+            <= last_day_rolled(notified + datetime.timedelta(days=30)))
         return _and3(self.may_participate(i), notified is not None, in_time)
 
     def timely_requests(self, d: Any) -> list[Any]:
@@ -525,10 +536,10 @@ def _decide(facts: Any, day: datetime.date) -> dict[str, Answer]:
             out["3(a).further_notice" + name] = ("not_triggered", None, ())
             out["3(a).register" + name] = ("not_triggered", None, ())
             continue
-        # the further notice is due on the day the Demand Notice is received; it is performed
-        # on the day the last of the other Investors has been sent one
-        due = received(d.fields["channel"], d.date)
-        last, everyone = d.date, True
+        # "immediately" has no date (reading immediately_promptly): the further notice is
+        # performed on the day the last of the other Investors has been sent one, and pending
+        # until then
+        everyone = True
         for i in deal.investors:
             if i not in d.fields["shares"]:
                 sent = [n.date for n in deal.further_notices
@@ -537,12 +548,7 @@ def _decide(facts: Any, day: datetime.date) -> dict[str, Answer]:
                 if not sent:
                     everyone = False
                     break
-                last = max(last, min(sent))
-        notified = last if everyone else None
-        if notified is not None:
-            status = "breached" if notified > due else "fulfilled"
-        else:
-            status = "breached" if day > due else "pending"
+        status = "fulfilled" if everyone else "pending"
         out["3(a).further_notice" + name] = (status, None, ())
         # registration: the participants and the shares may be undetermined while the
         # status is not (they then have no number)
