@@ -13,6 +13,7 @@ import pytest
 
 import rrdsl
 from rrdsl.diagnostics import CheckErrors
+from tests.test_engine import _walk  # the derivation, node by node
 
 D = datetime.date
 EXPLAIN = pytest.mark.parametrize("explain", [False, True], ids=["fast", "traced"])
@@ -107,15 +108,6 @@ def load_once() -> rrdsl.Contract:
 
         _LOADED["c"] = load(Path(tempfile.mkdtemp()))
     return _LOADED["c"]
-
-
-def _walk(node: Any) -> list[Any]:
-    out, todo = [], [node]
-    while todo:
-        n = todo.pop()
-        out.append(n)
-        todo.extend(n.children)
-    return out
 
 
 def _codes(tmp_path: Path, body: str) -> list[tuple[str, str]]:

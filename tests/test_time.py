@@ -18,6 +18,7 @@ import pytest
 import rrdsl
 from rrdsl.diagnostics import CheckErrors, FactErrors
 from rrdsl.report import node_json, outcome_json
+from tests.test_engine import _walk as walk  # the derivation, node by node
 
 D = datetime.date
 EXPLAIN = pytest.mark.parametrize("explain", [False, True], ids=["fast", "traced"])
@@ -68,15 +69,6 @@ def missing(o: rrdsl.Outcome, label: str) -> list[str]:
 def periods(r: rrdsl.NormResult) -> list[tuple[str, datetime.date | None,
                                                datetime.date | None, bool]]:
     return [(a.exception, a.start, a.end, a.active) for a in r.exceptions]
-
-
-def walk(node: Any) -> list[Any]:
-    out, todo = [], [node]
-    while todo:
-        n = todo.pop()
-        out.append(n)
-        todo.extend(n.children)
-    return out
 
 
 def walk_json(doc: dict[str, Any]) -> list[dict[str, Any]]:
