@@ -20,7 +20,14 @@ from .compiler import Plan, compile_contract
 from .diagnostics import CheckErrors, Diagnostic, RrdslError, UsageError
 from .evaluator import NormResult, Outcome, ValueResult, evaluate
 from .facts import FactSet, load_facts, parse_fact_text, parse_facts
-from .family import decide_amendment, missing_targets, resolve_references
+from .family import (
+    amendment_files,
+    decide_amendment,
+    ignored_amendments,
+    keep_earlier_answers,
+    missing_targets,
+    resolve_references,
+)
 from .loader import display_path, load_composition
 
 
@@ -33,9 +40,17 @@ class Contract:
         self.plan: Plan = compile_contract(contract)
         # an amendment: the agreement it amends, evaluated when the amendment is not effective
         self.base: Contract | None = None
+        self._amendment_files: dict[str, list[str]] | None = None
         if contract.amendment is not None:
             assert contract.base_file is not None
             self.base = load(contract.base_file)
+
+    def amendment_files(self) -> dict[str, list[str]]:
+        """The amendment files beside this agreement that amend it, by writing id (looked
+        for once, when the facts first show an amendment took effect)."""
+        if self._amendment_files is None:
+            self._amendment_files = amendment_files(self.path)
+        return self._amendment_files
 
     @property
     def fact_names(self) -> frozenset[str]:
@@ -74,11 +89,16 @@ class Contract:
 
     def evaluate(self, facts: FactSet, as_of: datetime.date | None = None,
                  explain: bool = False, values: bool = True,
-                 apply_amendment: bool | None = None) -> Outcome:
+                 apply_amendment: bool | None = None,
+                 _known_writings: frozenset[str] = frozenset()) -> Outcome:
         """Every obligation, permission and prohibition as of the date (the fact file's
         `as_of` when not given), with derived values; `explain` records derivation trees.
         For an amendment, whether it applies is decided under the amended agreement's own
-        rule, unless `apply_amendment` is True (evaluate as amended regardless)."""
+        rule, unless `apply_amendment` is True (evaluate as amended regardless).  Unless the
+        amendment is `retroactive`, an answer to an event before the day it took effect is
+        the agreement's answer as it stood (`family.keep_earlier_answers`).  An agreement
+        evaluated alone whose facts show an amendment of it took effect lists it in the
+        outcome's `ignored_amendments` (`_known_writings`: those evaluated alongside)."""
         day = as_of or facts.as_of
         if day is None:
             raise UsageError(Diagnostic(
@@ -89,15 +109,26 @@ class Contract:
             resolve_references(outcome, {})
             return outcome
         if self.base is not None:
+            amendment = self.ir.amendment
+            assert amendment is not None
             decision = decide_amendment(self.ir, self.base, facts, day, explain)
+            before = self.base.evaluate(facts, day, explain=explain, values=values,
+                                        _known_writings=frozenset({amendment.writing}))
             if decision.applied:
                 outcome = evaluate(self.plan, facts, day, explain=explain, values=values)
+                resolve_references(outcome, {})
+                if amendment.retroactive is None and decision.effective_on is not None:
+                    decision.earlier = keep_earlier_answers(outcome, before,
+                                                            decision.effective_on,
+                                                            amendment.name)
             else:
-                outcome = self.base.evaluate(facts, day, explain=explain, values=values)
+                outcome = before
             outcome.amendments = [decision, *outcome.amendments]
             return outcome
         outcome = evaluate(self.plan, facts, day, explain=explain, values=values)
         resolve_references(outcome, {})
+        outcome.ignored_amendments = ignored_amendments(self, outcome, facts, day,
+                                                        _known_writings)
         return outcome
 
 
@@ -111,11 +142,17 @@ def evaluate_family(contracts: list[Contract], facts_path: str | Path,
     if problems:
         raise CheckErrors(problems)
     names = [c.fact_names for c in contracts]
+    # the writings of the amendments loaded, by the agreement they amend: evaluated alongside
+    writings: dict[str, set[str]] = {}
+    for c in contracts:
+        if c.ir.amendment is not None and c.ir.based_on:
+            writings.setdefault(c.ir.based_on[0], set()).add(c.ir.amendment.writing)
     outcomes = []
     for i, c in enumerate(contracts):
         others = frozenset().union(*(n for j, n in enumerate(names) if j != i))
         facts = c.read_facts(facts_path, foreign=others - c.fact_names)
-        outcomes.append(c.evaluate(facts, as_of, explain=explain, values=values))
+        outcomes.append(c.evaluate(facts, as_of, explain=explain, values=values,
+                                   _known_writings=frozenset(writings.get(c.name, ()))))
     resolve_family(outcomes)
     return outcomes
 

@@ -345,6 +345,9 @@ class Header:
     inherited_assumed: str | None = None  # `inherited terms assumed "why"`
     inherited_span: Span | None = _span()
     refers: tuple[AgreementRef, ...] = ()
+    # an amendment: `retroactive "why"` — it governs answers to events before it took effect
+    retroactive: str | None = None
+    retroactive_span: Span | None = _span()
 
 
 @attrs.frozen

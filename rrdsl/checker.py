@@ -20,7 +20,7 @@ from . import types as T
 from .diagnostics import SOURCES, CheckErrors, Diagnostic, Label, Span, did_you_mean
 from .parser import keywords
 from .types import Type
-from .variants import Composition, assumed_terms
+from .variants import Composition, assumed_terms, roles_used
 
 ERROR = Type("error")
 ROUNDING_MODES = ("half_up", "half_even", "down", "up", "floor", "ceiling")
@@ -290,7 +290,7 @@ class Checker:
         if header.kind == "amendment" and comp is not None and comp.base_file is not None:
             amendment = ir.Amendment(header.name, header.title, comp.base_file,
                                      header.writing or "", comp.own_dated,
-                                     ir.Cite(None, header.span))
+                                     ir.Cite(None, header.span), header.retroactive)
         return {
             "base_file": comp.base_file if comp else None,
             "based_on": comp.chain if comp else (),
@@ -1755,4 +1755,7 @@ def check(modules: Sequence[ast.Module], composition: Composition | None = None
     if c.standing:
         by_norm, by_def = assumed_terms(c)
         c = attrs.evolve(c, assumed_by_norm=by_norm, assumed_by_definition=by_def)
+    if c.based_on and c.amendment is None:
+        roles_norm, roles_def = roles_used(c)
+        c = attrs.evolve(c, roles_by_norm=roles_norm, roles_by_definition=roles_def)
     return c

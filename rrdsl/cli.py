@@ -215,7 +215,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
         outcomes = evaluate_family(_load_distinct(contracts), args.facts, args.as_of,
                                    explain=args.explain, values=values)
-    if args.format == "json":  # one agreement: rrdsl.result/2; several: rrdsl.results/2
+    if args.format == "json":  # one agreement: rrdsl.result/3; several: rrdsl.results/3
         data = outcome_json(outcomes[0]) if len(outcomes) == 1 else family_json(outcomes)
         sys.stdout.write(dumps(data))
         return EXIT_OK

@@ -177,6 +177,8 @@ class Outcome:
     facts: FactSet
     references: list[Any] = attrs.field(factory=list)  # family.ReferenceResult
     amendments: list[Any] = attrs.field(factory=list)  # family.AmendmentDecision
+    # family.IgnoredAmendment: amendments the facts show took effect, not evaluated
+    ignored_amendments: list[Any] = attrs.field(factory=list)
     warnings: list[FactWarning] = attrs.field(factory=list)  # events failing a fact check
     term: Term | None = None  # the agreement's life, when it says how long it survives
 

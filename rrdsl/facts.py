@@ -52,6 +52,13 @@ class FactSet:
         # any of their values may change, sorted
         self.changes: dict[str, list[datetime.date]] = {}
         self.file = "<facts>"
+        # parties the file lists that are not parties of this agreement (their entry under
+        # [parties] names the agreements they are party to, and not this one): no role of
+        # this agreement counts them among its members
+        self.outside: set[str] = set()
+        # parties whose entry does not say which agreements they are party to, taken to be
+        # parties of this agreement, a variant of the one the file was written for: assumed
+        self.assumed_members: set[str] = set()
         # where each event is written in the fact file (its table), for fact-check warnings;
         # None for facts that did not come from a text
         self._locate: Callable[[str], Span | None] = lambda ev_id: None
@@ -388,9 +395,18 @@ class _Loader:
                 self.err("E504", f"'{name}' is a party of the agreement itself; do not list it",
                          path + (KEY,))
                 continue
+            agreements: Any = None
             if isinstance(roles, str):
                 roles = [roles]
             elif isinstance(roles, Mapping):
+                for key in roles:
+                    if key not in ("role", "roles", "agreements"):
+                        guess = did_you_mean(str(key), ("role", "roles", "agreements"))
+                        self.err("E502", f"unknown key '{key}' for party '{name}'",
+                                 path + (key, KEY),
+                                 *((f"did you mean '{guess}'?",) if guess else ()),
+                                 expected="role, roles, agreements")
+                agreements = roles.get("agreements")
                 roles = roles.get("roles", roles.get("role", []))
                 roles = [roles] if isinstance(roles, str) else roles
             if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
@@ -404,11 +420,40 @@ class _Loader:
                              *((f"did you mean '{guess}'?",) if guess else ()),
                              expected=" or ".join(sorted(self.c.roles)))
             self.fs.parties[name] = set(roles)
+            if agreements is None:
+                if self.c.based_on and self.c.amendment is None:
+                    self.fs.assumed_members.add(name)
+            elif self.membership(name, agreements, path + ("agreements",)) is False:
+                self.fs.outside.add(name)
         for role in self.c.roles:
             self.fs.roles[role] = tuple(sorted(p for p, rs in self.fs.parties.items()
-                                               if role in rs))
+                                               if role in rs and p not in self.fs.outside))
         for p in self.c.parties:
             self.fs.parties.setdefault(p, set())
+
+    def membership(self, name: str, agreements: Any, path: PathT) -> bool | None:
+        """Whether the party is a party of this agreement, by the agreements its entry lists
+        (None when the list is not valid).  An amendment is part of the agreement it amends."""
+        own = self.c.based_on[0] if self.c.amendment is not None else self.c.name
+        known = [own, *self.c.based_on, *self.c.refers]
+        if isinstance(agreements, str):
+            agreements = [agreements]
+        if not isinstance(agreements, list) or not all(isinstance(a, str) for a in agreements):
+            self.err("E503", f"the agreements of party '{name}' must be a list of agreement "
+                     "names", path, expected=", ".join(dict.fromkeys(known)))
+            return None
+        ok = True
+        for i, a in enumerate(agreements):
+            if a not in known:
+                hint = (f"'{a}' is an amendment: list the agreement it amends, '{own}'"
+                        if self.c.amendment is not None and a == self.c.name else None)
+                guess = did_you_mean(a, known)
+                self.err("E504", f"unknown agreement '{a}' for party '{name}'", path + (i,),
+                         *((hint,) if hint else (f"did you mean '{guess}'?",) if guess else ()),
+                         expected="the name an agreement's header gives: "
+                                  + ", ".join(dict.fromkeys(known)))
+                ok = False
+        return (own in agreements) if ok else None
 
     def load_events(self, events: Mapping[str, Any]) -> None:
         seq = 0

@@ -241,6 +241,8 @@ class _Printer:
             self.out.append(f"{STEP}{word} {quote(h.base)}")
         if h.writing is not None:
             self.out.append(f"{STEP}writing {quote(h.writing)}")
+        if h.retroactive is not None:
+            self.text_after("retroactive", h.retroactive, STEP)
         if h.dated is not None:
             self.out.append(f"{STEP}dated {h.dated.isoformat()}")
         if h.calendar is not None:

@@ -266,6 +266,9 @@ class Amendment:
     writing: str  # the event id of the writing
     dated: datetime.date | None
     cite: Cite
+    # `retroactive "why"`: it governs the answers to events before it took effect too;
+    # None: only those to events on or after that day (the others stand as they were)
+    retroactive: str | None = None
 
 
 @attrs.frozen
@@ -305,3 +308,7 @@ class Contract:
     standing: dict[str, Standing] = attrs.field(factory=dict)  # term key → known/assumed
     assumed_by_norm: dict[str, tuple[str, ...]] = attrs.field(factory=dict)
     assumed_by_definition: dict[str, tuple[str, ...]] = attrs.field(factory=dict)
+    # a variant: the roles each clause and definition ranges over (variants.roles_used), for
+    # the memberships an answer rests on when the fact file does not state them
+    roles_by_norm: dict[str, tuple[str, ...]] = attrs.field(factory=dict)
+    roles_by_definition: dict[str, tuple[str, ...]] = attrs.field(factory=dict)

@@ -304,7 +304,9 @@ def lint_scenario(path: Path) -> list[Diagnostic]:
     expected to happen.
 
     The test is on the file as written (nothing is evaluated): an expectation exercises
-    something when it names a value, or a clause with a status other than `not_triggered`
+    something when it names a value, a refused fact set (`fact_error`), an amendment's decision,
+    a fact check's warning, an amendment warned of, or a clause with a status other than
+    `not_triggered`
     (or without a status) and not `count = 0`; a scenario giving events whose expectations are
     all `not_triggered` is a negative test and exercises the conditions that keep the clauses
     from applying. Scenario errors are `rrdsl test`'s to report."""
@@ -321,8 +323,10 @@ def lint_scenario(path: Path) -> list[Diagnostic]:
     def exercises(exp: Any) -> bool:
         if not isinstance(exp, dict):
             return False
-        if "value" in exp:
-            return True
+        if any(k in exp for k in ("value", "fact_error", "amendment", "warning")):
+            return True  # a value, a refused fact set, an amendment's decision, a fact check
+        if "ignored_amendment" in exp:
+            return exp.get("count") != 0
         return "clause" in exp and exp.get("status") != "not_triggered" and \
             exp.get("count") != 0
 

@@ -493,8 +493,8 @@ class _Builder:
         kind = str(kind_t.children[0])
         name = str(tree.children[1])
         title = self.text(tree.children[2])
-        dated = calendar = source = base = writing = inherited = None
-        cal_span = source_span = base_span = writing_span = inherited_span = None
+        dated = calendar = source = base = writing = inherited = retro = None
+        cal_span = source_span = base_span = writing_span = inherited_span = retro_span = None
         refers: list[ast.AgreementRef] = []
         for part in tree.children[3:]:
             assert isinstance(part, Tree)
@@ -520,6 +520,14 @@ class _Builder:
             elif part.data == "writing":
                 writing = self.string(part.children[0])
                 writing_span = self.span(part)
+            elif part.data == "retroactive":
+                if kind != "amendment":
+                    raise self.error(part, "E111", "`retroactive` does not fit here: only an "
+                                     "amendment says whether it governs earlier events",
+                                     'write it in an amendment\'s header: amendment NAME "Title" '
+                                     'amends "agreement.rrd" writing "id" retroactive "why"')
+                retro = self.text(part.children[0])
+                retro_span = self.span(part)
             elif part.data == "inherited":
                 inherited = self.text(part.children[0])
                 inherited_span = self.span(part)
@@ -528,7 +536,7 @@ class _Builder:
                                                self.text(part.children[1]), self.span(part)))
         return ast.Header(name, title, dated, calendar, self.span(tree), cal_span, source,
                           source_span, kind, base, base_span, writing, writing_span, inherited,
-                          inherited_span, tuple(refers))
+                          inherited_span, tuple(refers), retro, retro_span)
 
     def section(self, tree: Tree[Token]) -> ast.Section:
         number = str(tree.children[0])

@@ -11,12 +11,13 @@ from typing import Any
 
 from . import ir
 from .evaluator import FactWarning, NormResult, Outcome, Term
-from .family import AmendmentDecision, ReferenceResult
+from .family import AmendmentDecision, IgnoredAmendment, ReferenceResult
 from .runtime import Node
 from .values import show, to_json
+from .variants import answer_terms, value_terms
 
-SCHEMA = "rrdsl.result/2"
-FAMILY_SCHEMA = "rrdsl.results/2"
+SCHEMA = "rrdsl.result/3"
+FAMILY_SCHEMA = "rrdsl.results/3"
 EXPLAIN_SCHEMA = "rrdsl.explanation/1"
 
 _ACTIVE = ("pending", "in_force", "breached", "suspended", "undetermined")
@@ -28,13 +29,11 @@ def _cite(section: str | None, file: str | None, line: int | None) -> str:
     return " ".join(x for x in (sec, f"({where})" if where else "") if x)
 
 
-def _assumed(c: ir.Contract | None, keys: tuple[str, ...]) -> list[dict[str, Any]]:
-    if c is None:
-        return []
-    return [{"term": k, "because": c.standing[k].text} for k in keys if k in c.standing]
+def _assumed(terms: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    return [{"term": k, "because": why} for k, why in terms]
 
 
-def norm_json(r: NormResult, c: ir.Contract | None = None) -> dict[str, Any]:
+def norm_json(r: NormResult, c: ir.Contract | None = None, facts: Any = None) -> dict[str, Any]:
     n = r.norm
     out: dict[str, Any] = {
         "id": r.instance,
@@ -64,7 +63,7 @@ def norm_json(r: NormResult, c: ir.Contract | None = None) -> dict[str, Any]:
                        for a in r.exceptions],
         "missing_facts": r.missing,
         "assumptions": r.assumptions,
-        "assumed_terms": _assumed(c, c.assumed_by_norm.get(n.id, ()) if c else ()),
+        "assumed_terms": _assumed(answer_terms(c, facts, r) if c else []),
         "citation": n.cite.to_json(),
     }
     if r.explanation is not None:
@@ -105,18 +104,20 @@ def outcome_json(o: Outcome) -> dict[str, Any]:
                                          if x.status == "known")},
         "as_of": o.as_of.isoformat(),
         "facts_file": o.facts.file,
-        "norms": [norm_json(r, c) for r in o.norms],
+        "norms": [norm_json(r, c, o.facts) for r in o.norms],
         "values": [{"name": v.definition.name, "label": v.label, "term": v.definition.title,
                     "type": str(v.definition.type), "value": to_json(v.value),
                     "display": "undetermined" if v.missing else show(v.value, v.definition.type),
                     "missing_facts": v.missing, "citation": v.definition.cite.to_json(),
-                    "assumed_terms": _assumed(c, c.assumed_by_definition.get(
-                        v.definition.name, ()))}
+                    "assumed_terms": _assumed(value_terms(c, o.facts, v))}
                    for v in o.values],
         "warnings": [warning_json(w, o) for w in o.warnings],
         "references": [reference_json(x, c) for x in o.references],
         "amendments": [amendment_json(a) for a in o.amendments],
+        "ignored_amendments": [ignored_json(x) for x in o.ignored_amendments],
         "term": term_json(o.term),
+        "membership": {"outside": sorted(o.facts.outside),
+                       "assumed": sorted(o.facts.assumed_members)},
         "assumptions": assumptions,
         "missing_facts": missing,
         "summary": {s: sum(1 for r in o.norms if r.status == s) for s in
@@ -152,7 +153,7 @@ def reference_json(x: ReferenceResult, c: ir.Contract) -> dict[str, Any]:
                                                    "title": ref.agreement_title,
                                                    "clause": ref.target},
             "loaded": x.loaded, "status": x.status, "note": x.note,
-            "answers": [norm_json(r, x.answered_by) for r in x.answers],
+            "answers": [norm_json(r, x.answered_by, x.facts) for r in x.answers],
             "citation": ref.cite.to_json()}
 
 
@@ -162,11 +163,17 @@ def amendment_json(a: AmendmentDecision) -> dict[str, Any]:
         "name": m.name, "title": m.title, "amends": m.base_file, "writing": m.writing,
         "effective": a.effective, "effective_on": to_json(a.effective_on),
         "applied": a.applied, "reason": a.reason, "missing_facts": a.missing,
+        "retroactive": m.retroactive is not None, "earlier_answers_differ": a.earlier,
         "rule": ({"definition": a.rule.definition, "citation": a.rule.cite.to_json()}
                  if a.rule else None)}
     if a.explanation is not None:
         out["explanation"] = node_json(a.explanation)
     return out
+
+
+def ignored_json(x: IgnoredAmendment) -> dict[str, Any]:
+    return {"writing": x.writing, "effective_on": to_json(x.effective_on), "files": x.files,
+            "message": x.message, "citation": x.rule.cite.to_json()}
 
 
 def family_json(outcomes: list[Outcome]) -> dict[str, Any]:
@@ -191,11 +198,20 @@ def outcome_text(o: Outcome, show_values: bool = True) -> str:
                      "assumed term say so (⚠ assumed)")
         if assumed:
             lines.append(f"assumed unless stated otherwise: {_default_assumption(c)}")
+    lines.extend(membership_lines(o))
     for a in o.amendments:
         verdict = ("evaluated WITH the amendment" if a.applied
                    else "evaluated WITHOUT the amendment")
         lines.append(f"amendment {a.amendment.name} (\"{a.amendment.title}\"): {a.reason}; "
                      f"{verdict}")
+        if a.applied and a.amendment.retroactive is None:
+            lines.append(f"  it governs events from {a.effective_on}: answers to earlier events "
+                         f"stand as the agreement gave them before it ({a.earlier} of them "
+                         "differ from what it would give)")
+        elif a.applied:
+            lines.append(f"  retroactive: it governs earlier events too ({a.amendment.retroactive})")
+    for x in o.ignored_amendments:
+        lines.append(f"⚠ {x.message}")
     if o.term is not None:
         lines.append(term_text(o.term))
     lines.append("")
@@ -215,7 +231,7 @@ def outcome_text(o: Outcome, show_values: bool = True) -> str:
     for party in sorted(parties, key=lambda p: (p not in c.parties, p)):
         lines.append(party)
         for r in parties[party]:
-            lines.extend(_norm_lines(r, c))
+            lines.extend(_norm_lines(r, c, o.facts))
         lines.append("")
     if o.references:
         lines.append("Governed by other agreements")
@@ -224,7 +240,7 @@ def outcome_text(o: Outcome, show_values: bool = True) -> str:
             lines.append(f"  §{ref.id} — {ref.matter}")
             lines.append(f"            {x.note}")
             for r in x.answers:
-                lines.extend("    " + ln for ln in _norm_lines(r, x.answered_by))
+                lines.extend("    " + ln for ln in _norm_lines(r, x.answered_by, x.facts))
             lines.append(f"            cites §{ref.section} {ref.heading} ({_loc(ref.cite)})")
         lines.append("")
     if quiet:
@@ -238,7 +254,7 @@ def outcome_text(o: Outcome, show_values: bool = True) -> str:
             shown = ("undetermined: needs " + ", ".join(v.missing)) if v.missing \
                 else show(v.value, v.definition.type)
             term = f'  "{v.definition.title}"' if v.definition.title else ""
-            flag = "  ⚠ assumed" if c.assumed_by_definition.get(v.definition.name) else ""
+            flag = "  ⚠ assumed" if value_terms(c, o.facts, v) else ""
             lines.append(f"  §{v.definition.cite.section or '-'} {v.label} = {shown}{term}{flag}")
         lines.append("")
     assumptions = sorted({a for r in o.norms for a in r.assumptions})
@@ -303,7 +319,7 @@ def norm_details(r: NormResult) -> list[str]:
     return details
 
 
-def _norm_lines(r: NormResult, c: ir.Contract | None = None) -> list[str]:
+def _norm_lines(r: NormResult, c: ir.Contract | None = None, facts: Any = None) -> list[str]:
     n = r.norm
     head = f"  {n.modal.upper():9} §{r.instance} — {r.status.replace('_', ' ')}"
     if r.reason:
@@ -321,15 +337,31 @@ def _norm_lines(r: NormResult, c: ir.Contract | None = None) -> list[str]:
         out.append(f"            exception §{a.exception} {a.effect} ({state}{span})")
     if r.assumptions:
         out.append("            assumes: " + ", ".join(r.assumptions))
-    terms = c.assumed_by_norm.get(n.id, ()) if c is not None else ()
+    terms = answer_terms(c, facts, r) if c is not None else []
     if c is not None and terms:
         out.append(f"            ⚠ assumed: rests on assumed terms of {c.name}: "
-                   + ", ".join(terms))
+                   + ", ".join(k for k, _ in terms))
         default = _default_assumption(c)
-        for k in terms:
-            if c.standing[k].text != default:
-                out.append(f"              {k}: {c.standing[k].text}")
+        for k, why in terms:
+            if why != default:
+                out.append(f"              {k}: {why}")
     out.append(f"            cites §{n.section} {n.heading} ({_loc(n.cite)})")
+    return out
+
+
+def membership_lines(o: Outcome) -> list[str]:
+    """Which of the fact file's parties are not parties of this agreement, and whose
+    membership in it is assumed."""
+    out = []
+    fs, name = o.facts, o.contract.name
+    if fs.outside:
+        out.append(f"not parties of {name} (the fact file says so): "
+                   + ", ".join(sorted(fs.outside)))
+    if fs.assumed_members:
+        out.append(f"⚠ taken to be parties of {name}, which the fact file does not say: "
+                   + ", ".join(sorted(fs.assumed_members))
+                   + " (list each one's agreements under [parties]: "
+                   "NAME = { role = \"...\", agreements = [...] })")
     return out
 
 

@@ -31,6 +31,7 @@ from .facts import _Loader, _toml_error, offsets_span, parse_facts
 from .family import missing_targets
 from .loader import display_path
 from .values import show, to_json
+from .variants import answer_terms, value_terms
 
 SUFFIX = ".scenario.toml"
 UNDETERMINED = "undetermined"  # an expected value (or beneficiaries) that the facts cannot fix
@@ -40,7 +41,7 @@ _EXPECT_KEYS = {"clause", "bearer", "trigger", "status", "deadline", "period_fro
                 "performed_on", "breached_on", "assumptions", "value", "equals", "count",
                 "exceptions", "agreement", "assumed_terms", "assumed_includes", "loaded",
                 "amendment", "effective", "effective_on", "applied", "fact_error",
-                "message_contains"}
+                "message_contains", "ignored_amendment"}
 
 
 @attrs.frozen
@@ -220,6 +221,9 @@ def check_expectation(exp: dict[str, Any], o: Outcome, contract: Contract) -> It
     if "amendment" in exp:
         yield from _check_amendment(exp, o)
         return
+    if "ignored_amendment" in exp:
+        yield from _check_ignored(exp, o)
+        return
     if "value" in exp:
         yield from _check_value(exp, o, contract)
         return
@@ -251,7 +255,8 @@ def check_expectation(exp: dict[str, Any], o: Outcome, contract: Contract) -> It
     if "count" in exp and len(matches) != exp["count"]:
         yield f"{cid}: {len(matches)} answers, expected {exp['count']}"
     if not matches:
-        yield _no_match(cid, exp, answers)
+        if exp.get("count") != 0:  # `count = 0`: no such answer, as expected
+            yield _no_match(cid, exp, answers)
         return
     yield from _check_answers(exp, matches, o, contract)
 
@@ -301,7 +306,8 @@ def _no_match(cid: str, exp: dict[str, Any], answers: list[Any]) -> str:
 
 
 def _check_answers(exp: dict[str, Any], matches: list[Any], o: Outcome,
-                   contract: Contract) -> Iterator[str]:
+                   contract: Contract, facts: Any = None) -> Iterator[str]:
+    facts = o.facts if facts is None else facts
     for r in matches:
         who = r.instance
         if "status" in exp and r.status != exp["status"]:
@@ -329,12 +335,12 @@ def _check_answers(exp: dict[str, Any], matches: list[Any], o: Outcome,
         if "assumptions" in exp and r.assumptions != sorted(exp["assumptions"]):
             yield f"{who}: assumptions are {r.assumptions}, expected {sorted(exp['assumptions'])}"
         if "assumed_terms" in exp:
-            got_terms = sorted(contract.ir.assumed_by_norm.get(r.norm.id, ()))
+            got_terms = sorted(k for k, _ in answer_terms(contract.ir, facts, r))
             want_terms = sorted(str(t) for t in exp["assumed_terms"])
             if got_terms != want_terms:
                 yield f"{who}: assumed terms are {got_terms}, expected {want_terms}"
         if "assumed_includes" in exp:
-            got_terms = sorted(contract.ir.assumed_by_norm.get(r.norm.id, ()))
+            got_terms = sorted(k for k, _ in answer_terms(contract.ir, facts, r))
             lacking = sorted(set(map(str, exp["assumed_includes"])) - set(got_terms))
             if lacking:
                 yield f"{who}: assumed terms {got_terms} do not include {lacking}"
@@ -395,7 +401,26 @@ def _check_reference(exp: dict[str, Any], x: Any, o: Outcome,
         yield f"{ref.id}: {ref.agreement} gave no answer ({x.note})"
         return
     answered_by = _contract(Path(x.answered_by.file)) if x.answered_by is not None else contract
-    yield from _check_answers(exp, answers, o, answered_by)
+    yield from _check_answers(exp, answers, o, answered_by, x.facts)
+
+
+def _check_ignored(exp: dict[str, Any], o: Outcome) -> Iterator[str]:
+    """An amendment the facts show took effect while the agreement was evaluated without it
+    (`count = 0`: none with that writing)."""
+    writing = str(exp["ignored_amendment"])
+    found = [x for x in o.ignored_amendments if x.writing == writing]
+    want = exp.get("count", 1)
+    if len(found) != want:
+        yield (f"amendment in writing {writing}: reported as ignored {len(found)} time(s), "
+               f"expected {want}")
+        return
+    for x in found:
+        if "effective_on" in exp and x.effective_on != exp["effective_on"]:
+            yield (f"amendment in writing {writing}: took effect on {show(x.effective_on)}, "
+                   f"expected {show(exp['effective_on'])}")
+        if "message_contains" in exp and str(exp["message_contains"]) not in x.message:
+            yield (f"amendment in writing {writing}: message {x.message!r} does not contain "
+                   f"{exp['message_contains']!r}")
 
 
 def _check_amendment(exp: dict[str, Any], o: Outcome) -> Iterator[str]:
@@ -436,7 +461,7 @@ def _check_value(exp: dict[str, Any], o: Outcome, contract: Contract) -> Iterato
     if "missing" in exp and v.missing != sorted(exp["missing"]):
         yield f"{label}: missing facts are {v.missing}, expected {sorted(exp['missing'])}"
     if "assumed_terms" in exp:
-        got_terms = sorted(contract.ir.assumed_by_definition.get(v.definition.name, ()))
+        got_terms = sorted(k for k, _ in value_terms(contract.ir, o.facts, v))
         if got_terms != sorted(map(str, exp["assumed_terms"])):
             yield (f"{label}: assumed terms are {got_terms}, expected "
                    f"{sorted(map(str, exp['assumed_terms']))}")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime
 import os
 from collections.abc import Iterable, Iterator
+from typing import Any
 from pathlib import Path
 
 import attrs
@@ -300,7 +301,7 @@ def _merge_header(main: ast.Module, header: ast.Header, base_header: ast.Header 
 
 
 def _a(word: str) -> str:
-    return ("an " if word[0] in "aeiou" else "a ") + word
+    return ("an " if word[0].lower() in "aeiou" else "a ") + word
 
 
 def _label(d: ast.Decl, text: str) -> tuple[Label, ...]:
@@ -377,3 +378,95 @@ def assumed_terms(c: ir.Contract) -> tuple[dict[str, tuple[str, ...]], dict[str,
                 _names_in(e, names)
         by_norm[n.id] = tuple(sorted(reach(names) & assumed))
     return by_norm, by_def
+
+
+# ── which assumed memberships an answer rests on ────────────────────────────
+
+
+def roles_used(c: ir.Contract) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """For each clause (by id) and each definition (by name), the roles its expressions use,
+    directly or through the definitions they call: an answer that counts or ranges over a
+    role's members rests on who they are.  A clause borne by each member of a role is not
+    counted as using it (each instance is about its own bearer)."""
+    roles = set(c.roles)
+    direct: dict[str, set[str]] = {}
+    for name, d in c.definitions.items():
+        found: set[str] = set()
+        _names_in(d.body, found)
+        direct[name] = found
+
+    def reach(names: set[str]) -> tuple[str, ...]:
+        seen: set[str] = set()
+        todo = list(names)
+        while todo:
+            n = todo.pop()
+            if n not in seen:
+                seen.add(n)
+                todo.extend(direct.get(n, ()))
+        return tuple(sorted(seen & roles))
+
+    by_def = {name: reach({name}) for name in c.definitions}
+    by_norm: dict[str, tuple[str, ...]] = {}
+    exc_for: dict[str, list[ir.Exception_]] = {}
+    for x in c.exceptions:
+        for t in x.targets:
+            exc_for.setdefault(t, []).append(x)
+    for n in c.norms:
+        names: set[str] = set()
+        for e in norm_exprs(n):
+            _names_in(e, names)
+        for x in exc_for.get(n.id, ()):
+            for e in (x.trigger.where if x.trigger else None, x.when, x.start, x.end):
+                _names_in(e, names)
+        by_norm[n.id] = reach(names)
+    return by_norm, by_def
+
+
+def _membership_because(party: str, roles: Iterable[str], agreement: str) -> str:
+    role = " and ".join(sorted(roles)) or "party"
+    return (f"taken to be {_a(role)} of {agreement}: the fact file does not say which "
+            f"agreements {party} is a party to")
+
+
+def membership_terms(c: ir.Contract, facts: Any, parties: Iterable[str | None],
+                     roles: Iterable[str]) -> list[tuple[str, str]]:
+    """The assumed memberships (term, because) an answer rests on: those of the parties it
+    is about, and of every assumed member of a role it ranges over."""
+    assumed: set[str] = getattr(facts, "assumed_members", set())
+    if not assumed:
+        return []
+    of: dict[str, set[str]] = {p: facts.parties.get(p, set()) for p in assumed}
+    used = set(roles)
+    hit = {p for p in parties if p in assumed}
+    hit |= {p for p in assumed if of[p] & used}
+    return [(f"party {p}", _membership_because(p, of[p], c.name)) for p in sorted(hit)]
+
+
+def instance_parties(instance: str, facts: Any) -> list[str]:
+    """The parties named among an instance's arguments (`clause[WCAS, dn1]`)."""
+    if "[" not in instance:
+        return []
+    inner = instance[instance.index("[") + 1:instance.rindex("]")]
+    return [a for a in (x.strip() for x in inner.split(",")) if a in facts.parties]
+
+
+def answer_terms(c: ir.Contract, facts: Any, r: Any) -> list[tuple[str, str]]:
+    """The assumed terms (term, because) an answer (a NormResult) rests on: the agreement's
+    terms (`assumed_by_norm`) and the memberships of the fact file's parties."""
+    out = [(k, c.standing[k].text) for k in c.assumed_by_norm.get(r.norm.id, ())
+           if k in c.standing]
+    if not getattr(facts, "assumed_members", None):
+        return out
+    parties = [r.bearer, *(r.beneficiaries or ()), *instance_parties(r.instance, facts)]
+    return out + membership_terms(c, facts, parties, c.roles_by_norm.get(r.norm.id, ()))
+
+
+def value_terms(c: ir.Contract, facts: Any, v: Any) -> list[tuple[str, str]]:
+    """The same for a derived value (a ValueResult)."""
+    name = v.definition.name
+    out = [(k, c.standing[k].text) for k in c.assumed_by_definition.get(name, ())
+           if k in c.standing]
+    if not getattr(facts, "assumed_members", None):
+        return out
+    return out + membership_terms(c, facts, instance_parties(v.label, facts),
+                                  c.roles_by_definition.get(name, ()))

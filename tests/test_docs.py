@@ -51,7 +51,7 @@ def test_line_numbers_in_the_readings_doc_point_at_their_declarations() -> None:
     for text in doc.splitlines():
         if text.startswith("### `"):
             current = text[5:].rstrip("`")
-        m = re.match(r"\*Written in .*, `[^`]+` line (\d+)\.\*", text)
+        m = re.match(r"\*Written in .*`[^`]+`,? line (\d+)\.\*", text)
         if m and int(m.group(1)) not in lines.get(current, set()):
             wrong.append(f"reading {current}: line {m.group(1)}")
         for ident, num in re.findall(r"`((?:define |calendar |state |event )?§?[\w().\" ]+)` "

@@ -321,6 +321,77 @@ def test_an_amendment_with_no_writing_in_the_facts(family: Path) -> None:
     assert not o.amendments[0].applied
 
 
+@pytest.mark.parametrize(("signed", "retroactive", "third"), [
+    ("2001-04-05", False, "not_triggered"),  # q2 (2001-04-03) came before: as it stood
+    ("2001-04-05", True, "breached"),        # a retroactive amendment governs it too
+    ("2001-04-02", False, "breached"),       # q2 came after: the amendment governs it
+])
+def test_an_amendment_governs_events_from_the_day_it_takes_effect(
+        family: Path, signed: str, retroactive: bool, third: str) -> None:
+    head = 'amendment am "First amendment" amends "base.rrd" writing "w1" dated 2001-03-01'
+    text = AMEND.replace(head, head + (' retroactive "it says so"' if retroactive else ""))
+    write(family, {"am.rrd": text})
+    c = rrdsl.load(family / "am.rrd")
+    o = c.evaluate(c.read_facts(_amend_facts(family, signed)))
+    [a] = o.amendments
+    assert a.applied and a.effective_on == datetime.date.fromisoformat(signed)
+    [r] = [r for r in o.norms if r.instance == "2.register[q2]"]
+    assert r.status == third
+    assert ("as it stood before am took effect" in r.reason) == (third == "not_triggered")
+    # an answer to an event before the amendment that it does not change is not annotated
+    [r0] = [r for r in o.norms if r.instance == "2.register[q0]"]
+    assert r0.status == "breached" and "took effect" not in r0.reason
+    assert a.earlier == (1 if third == "not_triggered" else 0)
+
+
+def test_retroactive_is_for_amendments_only(tmp_path: Path) -> None:
+    write(tmp_path, {"x.rrd": 'agreement x "X" retroactive "why"\n'})
+    [d] = rrdsl.check(tmp_path / "x.rrd")
+    assert d.code == "E111" and "only an amendment" in d.message
+
+
+def test_the_agreement_alone_warns_of_an_amendment_that_took_effect(family: Path) -> None:
+    write(family, {"am.rrd": AMEND})
+    base = rrdsl.load(family / "base.rrd")
+    facts = _amend_facts(family, "2001-03-05")
+    [x] = base.evaluate(base.read_facts(facts)).ignored_amendments
+    assert (x.writing, x.effective_on) == ("w1", datetime.date(2001, 3, 5))
+    assert x.files and x.files[0].endswith("am.rrd") and "am.rrd" in x.message
+    # not yet effective as of the date: nothing to warn of
+    early = base.evaluate(base.read_facts(facts), as_of=datetime.date(2001, 3, 4))
+    assert early.ignored_amendments == []
+    # evaluated with the amendment alongside: the amendment's own report says it applied
+    outs = evaluate_family([base, rrdsl.load(family / "am.rrd")], facts)
+    assert [o.ignored_amendments for o in outs] == [[], []]
+    assert outs[1].amendments[0].applied
+
+
+def test_membership_in_each_agreement_is_a_fact_of_the_file(family: Path) -> None:
+    write(family, {"am.rrd": AMEND})
+    facts = _amend_facts(family, None)
+    text = facts.read_text(encoding="utf-8").replace(
+        'H1 = "Holder"', 'H1 = "Holder"\nH2 = { role = "Holder", agreements = ["other"] }')
+    facts.write_text(text.replace("held = { H1 = 100 }", "held = { H1 = 100, H2 = 50 }"),
+                     encoding="utf-8")
+    base = rrdsl.load(family / "base.rrd")
+    fs = base.read_facts(facts)
+    assert fs.roles["Holder"] == ("H1",) and fs.outside == {"H2"}
+    o = base.evaluate(fs, values=True)
+    [total] = [v for v in o.values if v.label == "total"]
+    assert total.value == 100  # H2 is not a Holder of this agreement
+    # an amendment is part of the agreement it amends, and is not named as one
+    facts.write_text(text.replace('agreements = ["other"]', 'agreements = ["am"]'),
+                     encoding="utf-8")
+    with pytest.raises(RrdslError) as e:
+        rrdsl.load(family / "am.rrd").read_facts(facts)
+    [d] = e.value.diagnostics
+    assert d.code == "E504" and "list the agreement it amends, 'base'" in d.hints[0]
+    facts.write_text(text.replace('agreements = ["other"]', 'agreements = 7'), encoding="utf-8")
+    with pytest.raises(RrdslError) as e:
+        base.read_facts(facts)
+    assert e.value.diagnostics[0].code == "E503"
+
+
 # ── the bundled family, through the CLI ─────────────────────────────────────
 
 
@@ -349,7 +420,7 @@ def test_eval_several_agreements_with_one_fact_set(at_root: None,
     assert main(["eval", "contracts/savvis_2001.rrd", "contracts/original_2000.rrd",
                  str(facts), "--format", "json", "--no-values"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["schema"] == "rrdsl.results/2"
+    assert data["schema"] == "rrdsl.results/3"
     a, b = data["results"]
     [ref] = a["references"]
     assert ref["loaded"] and ref["governed_by"]["agreement"] == "original_2000"
