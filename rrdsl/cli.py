@@ -35,6 +35,16 @@ def _date(text: str) -> datetime.date:
             f"{text!r} is not a date; write YYYY-MM-DD, e.g. 2001-06-15") from None
 
 
+def _jobs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 512:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes from 1 to 512")
+    return n
+
+
 def _section(text: str) -> str:
     from .browse import normalize_section
 
@@ -65,9 +75,16 @@ def build_parser() -> argparse.ArgumentParser:
                    "by one, and a matter one sends to another is answered from it")
     e.add_argument("--as-of", type=_date, metavar="DATE",
                    help="evaluate as of this date (default: the fact file's as_of)")
-    e.add_argument("--format", choices=("text", "json"), default="text")
+    e.add_argument("--format", choices=("text", "json", "jsonl"), default=None,
+                   help="text (default), json, or jsonl (with --batch: one line a fact set)")
     e.add_argument("--no-values", action="store_true", help="leave out derived values")
     e.add_argument("--explain", action="store_true", help="include derivation trees (JSON)")
+    e.add_argument("--batch", nargs="+", type=Path, metavar="DIR_OR_FILE",
+                   help="evaluate every fact set of these fact files, JSON Lines files (one "
+                   "fact set a line) and folders of them; every file before --batch is a "
+                   "clause file; prints one JSON line per fact set, in order")
+    e.add_argument("--jobs", type=_jobs, metavar="N",
+                   help="with --batch: processes to evaluate on (default: every core)")
 
     x = sub.add_parser("explain", help="print the derivation of one answer")
     x.add_argument("contract", type=Path, metavar="CONTRACT")
@@ -197,6 +214,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
         outcome_text,
     )
 
+    if args.batch is not None:
+        return _eval_batch(args)
+    if args.jobs is not None:
+        raise UsageError(Diagnostic("E701", "--jobs is for a batch (--batch DIR_OR_FILES)",
+                                    hints=("rrdsl eval CONTRACT.rrd --batch FACTS_DIR --jobs 2",)))
+    if args.format == "jsonl":
+        raise UsageError(Diagnostic("E701", "--format jsonl is for a batch: one line a fact set",
+                                    hints=("rrdsl eval CONTRACT.rrd --batch FACTS_DIR "
+                                           "--format jsonl, or --format json for one fact set",)))
+    args.format = args.format or "text"
     if len(args.files) < 2:
         raise UsageError(Diagnostic(
             "E701", "eval needs a clause file and a fact file",
@@ -215,7 +242,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
         outcomes = evaluate_family(_load_distinct(contracts), args.facts, args.as_of,
                                    explain=args.explain, values=values)
-    if args.format == "json":  # one agreement: rrdsl.result/3; several: rrdsl.results/3
+    if args.format == "json":  # one agreement: rrdsl.result/2; several: rrdsl.results/2
         data = outcome_json(outcomes[0]) if len(outcomes) == 1 else family_json(outcomes)
         sys.stdout.write(dumps(data))
         return EXIT_OK
@@ -226,6 +253,37 @@ def cmd_eval(args: argparse.Namespace) -> int:
         sys.stdout.write("\n".join(explanation_text(r.explanation) for o in outcomes
                                    for r in o.norms if r.explanation is not None))
     return EXIT_OK
+
+
+def _eval_batch(args: argparse.Namespace) -> int:
+    """`rrdsl eval CONTRACT... --batch DIR_OR_FILES... [--jobs N] --format jsonl`."""
+    from . import batch
+
+    if args.format not in (None, "jsonl"):
+        raise UsageError(Diagnostic(
+            "E701", f"a batch prints JSON Lines, not --format {args.format}",
+            hints=("leave out --format, or write --format jsonl",)))
+    if args.explain:
+        raise UsageError(Diagnostic("E701", "--explain is for one fact set, not a batch",
+                                    hints=("rrdsl explain CONTRACT FACTS NAME",)))
+    bad = [p for p in args.files if p.suffix != ".rrd"]
+    if bad:
+        raise UsageError(Diagnostic(
+            "E701", f"{bad[0]} is not a clause file: with --batch, every file before it is a "
+                    "clause file and the fact sets come after it",
+            hints=("rrdsl eval CONTRACT.rrd [CONTRACT.rrd ...] --batch FACTS_DIR",)))
+    contracts = [c.path for c in _load_distinct(list(args.files))]  # refused here, once
+    files = batch.inputs(args.batch)
+    jobs = args.jobs or batch.default_jobs()
+    done, failed = batch.run(contracts, files, sys.stdout, args.as_of, jobs,
+                             values=not args.no_values, progress=sys.stderr.isatty())
+    sys.stdout.flush()
+    if failed or sys.stderr.isatty():
+        sys.stderr.write(f"{done} fact set{'s' if done != 1 else ''} evaluated on {jobs} "
+                         f"process{'es' if jobs != 1 else ''}"
+                         + (f"; {failed} could not be (see their lines)" if failed else "")
+                         + "\n")
+    return EXIT_USER if failed else EXIT_OK
 
 
 def _load_distinct(paths: list[Path]) -> list[Any]:

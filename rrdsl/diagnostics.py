@@ -117,6 +117,10 @@ class SourceRegistry:
     def add(self, file: str, text: str) -> None:
         self._texts[file] = text.splitlines()
 
+    def forget(self, file: str) -> None:
+        """Drop a text no diagnostic will show any more (a batch reads many)."""
+        self._texts.pop(file, None)
+
     def line(self, file: str, line: int) -> str | None:
         lines = self._texts.get(file)
         if lines is None or not 1 <= line <= len(lines):

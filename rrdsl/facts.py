@@ -312,7 +312,7 @@ class _Loader:
         self.file = file
         self.kind = kind
         self.diags: list[Diagnostic] = []
-        self.locate = _JsonPositions(text) if kind == "json" else _TomlPositions(text)
+        self._positions: _Positions | None = None  # built when a place is first asked for
         self.text = text
         self.fs = FactSet()
         self.fs.file = file
@@ -332,7 +332,10 @@ class _Loader:
         key = bool(path) and path[-1] is KEY
         if key:
             path = path[:-1]
-        found = self.locate.locate(self.prefix + path, key)
+        if self._positions is None:  # only for a diagnostic or a warning: most files need none
+            self._positions = (_JsonPositions(self.text) if self.kind == "json"
+                               else _TomlPositions(self.text))
+        found = self._positions.locate(self.prefix + path, key)
         if found is None:
             return Span.point(self.file, 1, 1)
         return offsets_span(self.file, self.text, *found)

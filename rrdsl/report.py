@@ -16,8 +16,8 @@ from .runtime import Node
 from .values import show, to_json
 from .variants import answer_terms, value_terms
 
-SCHEMA = "rrdsl.result/3"
-FAMILY_SCHEMA = "rrdsl.results/3"
+SCHEMA = "rrdsl.result/2"
+FAMILY_SCHEMA = "rrdsl.results/2"
 EXPLAIN_SCHEMA = "rrdsl.explanation/1"
 
 _ACTIVE = ("pending", "in_force", "breached", "suspended", "undetermined")

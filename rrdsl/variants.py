@@ -453,6 +453,8 @@ def instance_parties(instance: str, facts: Any) -> list[str]:
 def answer_terms(c: ir.Contract, facts: Any, r: Any) -> list[tuple[str, str]]:
     """The assumed terms (term, because) an answer (a NormResult) rests on: the agreement's
     terms (`assumed_by_norm`) and the memberships of the fact file's parties."""
+    if not c.assumed_by_norm and not getattr(facts, "assumed_members", None):
+        return []  # an agreement of known terms, its parties stated: most evaluations
     out = [(k, c.standing[k].text) for k in c.assumed_by_norm.get(r.norm.id, ())
            if k in c.standing]
     if not getattr(facts, "assumed_members", None):
@@ -463,6 +465,8 @@ def answer_terms(c: ir.Contract, facts: Any, r: Any) -> list[tuple[str, str]]:
 
 def value_terms(c: ir.Contract, facts: Any, v: Any) -> list[tuple[str, str]]:
     """The same for a derived value (a ValueResult)."""
+    if not c.assumed_by_definition and not getattr(facts, "assumed_members", None):
+        return []
     name = v.definition.name
     out = [(k, c.standing[k].text) for k in c.assumed_by_definition.get(name, ())
            if k in c.standing]
