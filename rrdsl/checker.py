@@ -646,7 +646,7 @@ class Checker:
         if _ok(e.type) or _ok(want) or T.assignable(e.type, want):
             return
         hint: tuple[str, ...] = ()
-        if e.type.kind == "unrounded":
+        if _has_unrounded(e.type):
             hint = ("round it explicitly, e.g. round(..., half_up) or round(..., down)",)
         elif e.type.optional and T.assignable(e.type.inner, want):
             hint = ("the value may be none; use earlier(...) or if exists(x) then ... else ...",)
@@ -1744,6 +1744,17 @@ def _diag_key(d: Diagnostic) -> tuple[str, int, int]:
     if d.span is None:
         return ("", 0, 0)
     return (d.span.file, d.span.line, d.span.col)
+
+
+def _has_unrounded(t: Type) -> bool:
+    """An unrounded number, or a set, map or optional of one."""
+    stack = [t]
+    while stack:
+        x = stack.pop()
+        if x.kind == "unrounded":
+            return True
+        stack.extend(x.args)
+    return False
 
 
 def check(modules: Sequence[ast.Module], composition: Composition | None = None

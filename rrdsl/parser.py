@@ -287,6 +287,25 @@ _CHARACTER_HINTS = {
 }
 
 
+_AGGREGATES = frozenset({"min", "max", "sum", "count", "all", "any", "earliest", "latest"})
+
+
+def _aggregate_open(tok: Token, history: list[Token]) -> str | None:
+    """The aggregate whose parenthesis is open at `tok` (a comma there: `max(a, b)`)."""
+    depth = 0
+    before = [t for t in history if t.end_pos is not None and t.end_pos <= (tok.start_pos or 0)]
+    for i in range(len(before) - 1, -1, -1):
+        v = before[i].value
+        if v in (")", "}", "]"):
+            depth += 1
+        elif v in ("(", "{", "["):
+            if depth == 0:
+                name = before[i - 1].value if i > 0 and v == "(" else None
+                return name if name in _AGGREGATES else None
+            depth -= 1
+    return None
+
+
 def _syntax_diagnostic(err: UnexpectedInput, file: str, text: str,
                        history: list[Token]) -> Diagnostic:
     if isinstance(err, UnexpectedToken):
@@ -312,6 +331,11 @@ def _syntax_diagnostic(err: UnexpectedInput, file: str, text: str,
                     f"followed by {_token_desc(tok).replace('word ', '')}",
                     Span.point(file, word.line or 1, word.column or 1, len(word.value)),
                     hints=(f"did you mean '{kw}'?",))
+        aggregate = _aggregate_open(tok, history) if tok.value == "," else None
+        if aggregate is not None:
+            hints.append(f"{aggregate} takes one set: write {aggregate}({{a, b}})"
+                         + ("; for two dates, earlier(a, b) or later(a, b)"
+                            if aggregate in ("min", "max", "earliest", "latest") else ""))
         accepts = set(err.accepts)
         if not hints and len(accepts) == 1 and not _terminal_display().get(
                 next(iter(accepts)), "")[1:2].isalpha():

@@ -142,6 +142,11 @@ def join(a: Type, b: Type) -> Type | None:
     if a.kind == "set" and b.kind == "set":
         e = join(a.elem, b.elem)
         return set_t(e) if e else None
+    # an unrounded number and a rounded one of its kind (or an int): still unrounded
+    for u, other in ((a, b), (b, a)):
+        if u.kind == "unrounded" and u.name is not None and other.kind != "unrounded" \
+                and assignable(other, Type(u.name)):
+            return u
     return None
 
 

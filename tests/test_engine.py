@@ -272,6 +272,21 @@ section 1 "Money"
     assert errs == ["E301 the definition of 'share' is unrounded money, but money is expected"]
 
 
+def test_a_branch_may_be_unrounded_and_rounded_as_a_whole(tmp_path: Path) -> None:
+    """`if ... then x / 2 else 0` is unrounded (an int mixes with shares); rounding the
+    whole `if` gives shares on both sides of the condition."""
+    c = contract(tmp_path, '''
+role Holder
+section 1 "Halves"
+  fact held(h: Holder): shares "held"
+  define half(h: Holder): shares "half, when more than 5" =
+    round(if held(h) > 5 then held(h) / 2 else 0, down)
+''')
+    o = run(c, {"parties": {"A": "Holder", "B": "Holder"},
+                "facts": {"held": {"A": 7, "B": 5}}}, D(2020, 1, 1))
+    assert (value(o, "half(A)"), value(o, "half(B)")) == (3, 0)
+
+
 def test_allocation_sums_exactly_with_largest_remainders(tmp_path: Path) -> None:
     c = contract(tmp_path, '''
 role Holder
