@@ -183,6 +183,8 @@ class DurationLit:
     amount: int
     unit: str  # days | business_days | months | years
     span: Span | None = _span()
+    # written `calendar day(s)`: the same as `day(s)`, kept as the author wrote it
+    calendar: bool = attrs.field(default=False, eq=False, repr=False)
 
 
 @attrs.frozen
@@ -194,6 +196,7 @@ class NthAfter:
     anchor: Expr
     span: Span | None = _span()
     word: str = attrs.field(default="after", eq=False, repr=False)  # "after" or "following"
+    calendar: bool = attrs.field(default=False, eq=False, repr=False)  # `calendar day`
 
 
 @attrs.frozen

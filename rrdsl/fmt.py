@@ -667,11 +667,12 @@ class _Printer:
     @_rule(ast.DurationLit)
     def e_duration(self, e: ast.DurationLit) -> tuple[int, str]:
         unit = _UNIT_ONE[e.unit] if e.amount == 1 else _UNIT_MANY[e.unit]
-        return _ATOM, f"{e.amount} {unit}"
+        return _ATOM, f"{e.amount} {'calendar ' if e.calendar else ''}{unit}"
 
     @_rule(ast.NthAfter)
     def e_nth_after(self, e: ast.NthAfter) -> tuple[int, str]:
-        return _UNARY, (f"{_ordinal(e.amount)} {_UNIT_ONE[e.unit]} {e.word} "
+        cal = "calendar " if e.calendar else ""
+        return _UNARY, (f"{_ordinal(e.amount)} {cal}{_UNIT_ONE[e.unit]} {e.word} "
                         f"{self.expr(e.anchor, _POSTFIX)}")
 
     @_rule(ast.BinOp)

@@ -963,10 +963,12 @@ class _Builder:
         if d == "none_lit":
             return ast.Literal("none", None, sp)
         if d == "duration_lit":
-            return ast.DurationLit(self.int_value(k[0]), self.unit(k[1]), sp)
+            return ast.DurationLit(self.int_value(k[0]), self.unit(k[1]), sp,
+                                   calendar=self.calendar_unit(k[1]))
         if d == "nth_after":
             amount = self.int_value(re.match(r"\d+", str(k[0])).group())  # type: ignore[union-attr]
-            return ast.NthAfter(amount, self.unit(k[1]), self.expr(k[-1]), sp, self.after_word(t))
+            return ast.NthAfter(amount, self.unit(k[1]), self.expr(k[-1]), sp, self.after_word(t),
+                                calendar=self.calendar_unit(k[1]))
         if d == "arith":
             return ast.BinOp(str(k[1]), self.expr(k[0]), self.expr(k[2]), sp)
         if d == "compare":
@@ -1009,6 +1011,11 @@ class _Builder:
         words = [str(x) for x in t.children]
         base = words[-1].rstrip("s")
         return "business_days" if words[0] == "business" else base + "s"
+
+    @staticmethod
+    def calendar_unit(t: Any) -> bool:
+        """`calendar day(s)`: days, as agreements often write them."""
+        return str(t.children[0]) == "calendar"
 
 
 def read_and_parse(path: Path, display: str | None = None) -> ast.Module:

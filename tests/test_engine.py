@@ -287,6 +287,32 @@ section 1 "Halves"
     assert (value(o, "half(A)"), value(o, "half(B)")) == (3, 0)
 
 
+def test_calendar_days_are_days_and_keep_their_wording(tmp_path: Path) -> None:
+    from rrdsl.fmt import format_text
+
+    body = '''
+party Company
+role Holder
+section 1 "Notices"
+  event Request "a request" (by: Holder)
+  clause answer: Company shall "answer the request"
+    upon Request r
+    within 5 calendar days after r.date
+    fulfilled by Answer a where a.request == r
+  event Answer "an answer" (request: Request)
+  define tenth(r: Request): date "the 10th calendar day following" = 10th calendar day following r.date # rrdsl: allow W101
+'''
+    c = contract(tmp_path, body)
+    o = run(c, {"parties": {"A": "Holder"},
+                "events": {"Request": [{"id": "q", "date": D(2020, 3, 2), "by": "A"}]}},
+            D(2020, 3, 3))
+    assert answer(o, "1.answer[q]").deadline == D(2020, 3, 7)
+    assert value(o, "tenth(q)") == D(2020, 3, 12)
+    text = format_text((tmp_path / "toy.rrd").read_text(encoding="utf-8"), "toy.rrd")
+    assert "within 5 calendar days after r.date" in text
+    assert "10th calendar day following r.date" in text
+
+
 def test_allocation_sums_exactly_with_largest_remainders(tmp_path: Path) -> None:
     c = contract(tmp_path, '''
 role Holder
