@@ -139,6 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("lsp", help="run the language server on standard input and output")
 
+    n = sub.add_parser("init", help="start a new agreement: a folder that checks, tests and "
+                       "covers clean")
+    n.add_argument("name", metavar="NAME", help="the agreement's name (letters, digits, _)")
+    n.add_argument("--dir", type=Path, default=Path("."), metavar="DIR",
+                   help="the folder to make it in (default: the current folder)")
+
     t = sub.add_parser("test", help="run scenario files (*.scenario.toml)")
     t.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                    help="scenario files or folders (default: contracts/scenarios)")
@@ -286,6 +292,18 @@ def _eval_batch(args: argparse.Namespace) -> int:
     return EXIT_USER if failed else EXIT_OK
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from .init import scaffold
+
+    files = scaffold(args.name, args.dir)
+    root = args.dir / args.name
+    sys.stdout.write(f"made {root} ({len(files)} files):\n"
+                     + "".join(f"  {f.relative_to(root)}\n" for f in files)
+                     + f"next: cd {root} && rrdsl check --strict {args.name}.rrd scenarios "
+                       "&& rrdsl test scenarios\n")
+    return EXIT_OK
+
+
 def _load_distinct(paths: list[Path]) -> list[Any]:
     """Load several agreements; the same agreement twice is a usage error."""
     from .api import load
@@ -422,7 +440,7 @@ def cmd_lsp(args: argparse.Namespace) -> int:
 
 COMMANDS = {"check": cmd_check, "eval": cmd_eval, "explain": cmd_explain, "test": cmd_test,
             "coverage": cmd_coverage, "diff": cmd_diff, "show": cmd_show, "html": cmd_html,
-            "fmt": cmd_fmt, "lsp": cmd_lsp}
+            "fmt": cmd_fmt, "lsp": cmd_lsp, "init": cmd_init}
 
 
 if __name__ == "__main__":  # pragma: no cover
