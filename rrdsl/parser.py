@@ -168,7 +168,7 @@ _EXPR_START_ALL = _EXPR_START | {
 #: Terminals that continue a complete expression.
 _OPERATORS = {"DOT", "LSQB", "MUL_OP", "ADD_OP", "COMPARE", "AND", "OR", "IN", "NOT", "AS"}
 #: Units of time, accepted after a whole number.
-_UNITS = {"DAY", "DAYS", "BUSINESS", "MONTH", "MONTHS", "YEAR", "YEARS"}
+_UNITS = {"DAY", "DAYS", "BUSINESS", "CALENDAR", "MONTH", "MONTHS", "YEAR", "YEARS"}
 #: Terminals that begin the next statement of a section (or a new section, or end the file).
 _ESCAPE = re.compile(r'\\(["\\\\n])')  # the escapes the STRING terminal allows
 _ESCAPED = {'"': '"', "\\": "\\", "n": "\n"}
@@ -209,7 +209,7 @@ def _describe_expected(accepts: set[str]) -> tuple[str, list[str]]:
         head.append("an expression")
         accepts -= _EXPR_START_ALL
     if {"DAYS", "MONTHS"} <= accepts:
-        tail.append("a unit of time (days, business days, months, years)")
+        tail.append("a unit of time (days, business days, calendar days, months, years)")
         accepts -= _UNITS
     if {"ADD_OP", "MUL_OP"} <= accepts:
         tail.append("an operator")
