@@ -100,7 +100,8 @@ class Unit:
 _ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50}
 _ROMAN_RE = re.compile(r"^(x{0,3})(ix|iv|v?i{0,3})$")
 _PART = re.compile(r"\(([a-z0-9]+)\)")
-_SECTION_ARG = re.compile(r"^(\d+[A-Za-z]?(?:\([a-z0-9]+\))*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?$")
+_SECTION_ARG = re.compile(
+    r"^(\d+(?:\.\d+)*[A-Za-z]?(?:\([a-z0-9]+\))*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?$")
 
 
 def _roman(text: str) -> int | None:
@@ -115,7 +116,7 @@ def _roman(text: str) -> int | None:
 
 def section_sort_keys(numbers: Iterable[str]) -> dict[str, tuple[object, ...]]:
     """A reading-order key for each section number: 3 < 3(a) < 3(c) < 3(c)(ii) < 3(c)(x) <
-    3(d) < 10. A sub-paragraph is read as a roman numeral below the first level, and at the
+    3(d) < 10, and 2 < 2.1 < 2.1(b) < 2.2 < 2.10 < 10.3. A sub-paragraph is read as a roman numeral below the first level, and at the
     first level when a sibling is one that is not also a letter (7(i), 7(ii))."""
     nums = list(numbers)
     roman_parents: set[str] = set()
@@ -126,8 +127,9 @@ def section_sort_keys(numbers: Iterable[str]) -> dict[str, tuple[object, ...]]:
     keys: dict[str, tuple[object, ...]] = {}
     for n in nums:
         head = n.split("(", 1)[0]
-        m = re.match(r"^(\d+)(.*)$", head)
-        key: list[object] = [int(m.group(1)), m.group(2)] if m else [10**9, head]
+        m = re.match(r"^(\d+)((?:\.\d+)*)(.*)$", head)
+        key: list[object] = ([int(m.group(1)), tuple(int(x) for x in m.group(2).split(".")[1:]),
+                              m.group(3)] if m else [10**9, (), head])
         for depth, part in enumerate(_PART.findall(n)):
             r = _roman(part)
             if r is not None and (depth > 0 or head in roman_parents):
@@ -142,7 +144,8 @@ def section_sort_keys(numbers: Iterable[str]) -> dict[str, tuple[object, ...]]:
 
 def normalize_section(text: str) -> tuple[str, str | None] | None:
     """`§3(c)(viii)`, `3 (c) (viii)`, `Section 3(C)(VIII).` → ("3(c)(viii)", None);
-    `3(a).register` → ("3(a)", "register"); None if it is no section number."""
+    `3(a).register` → ("3(a)", "register"); `2.1(b).demand` → ("2.1(b)", "demand"); None if it
+    is no section number."""
     s = text.strip()
     s = re.sub(r"^(§+|sections?\b|sec\.)\s*", "", s, flags=re.I)
     s = re.sub(r"\s+", "", s).rstrip(".").lstrip("§")

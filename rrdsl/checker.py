@@ -53,10 +53,10 @@ BUILTIN_USAGE = {
 
 
 def section_ancestors(number: str) -> list[str]:
-    """`3(c)(viii)` → [`3(c)(viii)`, `3(c)`, `3`]."""
+    """`3(c)(viii)` → [`3(c)(viii)`, `3(c)`, `3`]; `2.1(b)` → [`2.1(b)`, `2.1`, `2`]."""
     out = [number]
     while True:
-        m = re.match(r"^(.*)\([a-z0-9]+\)$", number)
+        m = re.match(r"^(.*)\([a-z0-9]+\)$", number) or re.match(r"^(\d.*)\.\d+$", number)
         if not m:
             break
         number = m.group(1)

@@ -20,7 +20,7 @@ import attrs
 from . import ir
 from .agreement_text import Paragraph, parse_agreement_text
 from .checker import section_ancestors
-from .diagnostics import Diagnostic, UsageError
+from .diagnostics import Diagnostic, Span, UsageError
 
 
 @attrs.frozen
@@ -153,6 +153,14 @@ def coverage(contract: ir.Contract, contract_path: Path,
             kind = "operative"
         scen = sorted({s for cid, _ in here for s in scen_by_clause.get(cid, ())})
         paragraphs.append(ParagraphCoverage(p, kind, ids, tuple(scen)))
+    if not paragraphs:
+        raise UsageError(Diagnostic(
+            "E705", f"found no numbered paragraph in the agreement's text {source}: its layout "
+                    "is not one rrdsl reads, so there is nothing to measure coverage against",
+            Span.point(str(source), 1, 1),
+            hints=("number its sections as `SECTION 3.` with `(a) HEADING.` paragraphs, or "
+                   "`2.1 Heading.` / `Section 2.1 Heading.` with `(a)` paragraphs "
+                   "(docs/browsing.md)",)))
     return Coverage(contract, str(source), tuple(paragraphs), clause_cov, len(uses))
 
 
@@ -179,11 +187,11 @@ def coverage_text(cov: Coverage) -> str:
                          f"  define {c.id} (§{c.section})")
     t = cov.totals()
     ops = t["operative_paragraphs"]
-    pct = 100 * t["operative_encoded"] / ops if ops else 100
+    pct_text = f"{100 * t['operative_encoded'] / ops:.0f}%" if ops else "none to encode"
     cpct = 100 * t["clauses_exercised"] / t["clauses"] if t["clauses"] else 100
     lines += ["",
               f"Operative paragraphs encoded: {t['operative_encoded']} of "
-              f"{t['operative_paragraphs']} ({pct:.0f}%); non-operative paragraphs marked: "
+              f"{t['operative_paragraphs']} ({pct_text}); non-operative paragraphs marked: "
               f"{t['non_operative_paragraphs']}",
               f"Clauses exercised by scenarios: {t['clauses_exercised']} of {t['clauses']} "
               f"({cpct:.0f}%), besides {t['non_operative_provisions']} non-operative "

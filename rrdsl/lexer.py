@@ -66,8 +66,8 @@ class RrdslLexer(RegexLexer):
             (r"#[^\n]*", Comment.Single),
             (r'"([^"\\\n]|\\["\\n])*"', String.Double),
             (r'"[^\n]*', String.Double),  # an unclosed string still highlights as text
-            (r"§\s?[0-9]+[A-Za-z]?(\([a-z0-9]+\))*", Name.Label),
-            (r"(section)(\s+)([0-9]+[A-Za-z]?(?:\([a-z0-9]+\))*)",
+            (r"§\s?[0-9]+(\.[0-9]+)*[A-Za-z]?(\([a-z0-9]+\))*", Name.Label),
+            (r"(section)(\s+)([0-9]+(?:\.[0-9]+)*[A-Za-z]?(?:\([a-z0-9]+\))*)",
              bygroups(Keyword.Declaration, Whitespace, Name.Label)),  # type: ignore[no-untyped-call]
             (r"[0-9]{4}-[0-9]{2}-[0-9]{2}", Number.Other),
             (r"\$[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?|\$[0-9][0-9_]*(\.[0-9]+)?", Number.Float),

@@ -222,7 +222,8 @@ def find_decls(a: Analysis, word: str, file: str, line: int, text_line: str) -> 
     found = [d for d in a.decls if d.name == word]
     clauses = [d for d in found if d.kind in ("clause", "exception", "provision")]
     if len(clauses) > 1:
-        m = re.search(r"§\s?([0-9]+[A-Za-z]?(?:\([a-z0-9]+\))*)\." + re.escape(word), text_line)
+        m = re.search(r"§\s?([0-9]+(?:\.[0-9]+)*[A-Za-z]?(?:\([a-z0-9]+\))*)\." + re.escape(word),
+                      text_line)
         sec = m.group(1) if m else section_at(a, file, line)
         same = [d for d in clauses if d.section == sec]
         return same or clauses

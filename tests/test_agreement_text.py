@@ -46,3 +46,99 @@ def test_section_text_includes_subparagraphs() -> None:
     text = " ".join(section_text(PARAS, "3(c)").split())
     assert "Notwithstanding anything to the contrary" in text
     assert "more than twice or for more than an aggregate of" in text
+
+
+# ── other layouts: decimal numbering ─────────────────────────────────────────
+
+DECIMAL = (Path(__file__).resolve().parent / "data" / "decimal-agreement.txt").read_text(
+    encoding="utf-8")
+
+
+def test_decimal_numbering_is_read_at_every_depth() -> None:
+    paras = parse_agreement_text(DECIMAL)
+    assert [(p.section, p.heading) for p in paras if p.section != "preamble"] == [
+        ("2", "Registration Rights"), ("2.1", "Demand Registration"), ("2.1(a)", "Notice"),
+        ("2.1(b)", "Underwriting"), ("2.1(b)(i)", "Underwriting"), ("2.10", "Termination"),
+        ("10.3", "Notices"), ("signatures", "Signatures")]
+    assert "one business day after sending" in section_text(paras, "10.3")
+    assert "(i) the underwriter limits" in section_text(paras, "2.1(b)")
+
+
+def test_a_roman_i_after_h_is_the_letter() -> None:
+    text = ("1.1 Terms. The terms.\n\n     (h) Eighth. x\n\n     (i) Ninth. y\n\n"
+            "     (j) Tenth. z\n\n          (i) first sub-paragraph\n")
+    assert [p.section for p in parse_agreement_text(text)] == [
+        "1.1", "1.1(h)", "1.1(i)", "1.1(j)", "1.1(j)(i)"]
+
+
+def test_article_headings_give_the_top_level() -> None:
+    text = "ARTICLE II\n\n2.1 Demand. The demand right.\n\nArticle III. Other Matters\n"
+    assert [p.section for p in parse_agreement_text(text)] == ["2", "2.1", "3"]
+
+
+def test_coverage_of_a_decimal_agreement(tmp_path: Path) -> None:
+    import rrdsl
+    from rrdsl.coverage import coverage
+
+    (tmp_path / "text").mkdir()
+    (tmp_path / "text" / "ira.txt").write_text(DECIMAL, encoding="utf-8")
+    clauses = '''agreement ira "Investor Rights Agreement"
+  dated 2026-01-01
+  source "text/ira.txt"
+
+party Company "the Company"
+role Holder "the Holders"
+
+
+section 2 "Registration Rights"
+
+
+section 2.1 "Demand Registration"
+  subject to §2.10
+  event Request "a demand" (by: Holder)
+  clause register: Company shall "register the shares" upon Request r within 60 days after r.date
+
+
+section 2.1(a) "Notice"
+  clause notify: Company shall "notify the other Holders" upon Request r within 10 days after r.date
+
+
+section 2.1(b) "Underwriting"
+  reading underwritten: "the conditions of an underwritten demand are not encoded in this test"
+
+
+section 2.1(b)(i) "Cutback"
+  clause cutback: nonoperative "the underwriter limits the number of shares"
+
+
+section 2.10 "Termination"
+  fact terminated: bool "the rights have terminated"
+  exception ended: excuses §2.1.register when terminated because "the rights terminated"
+
+
+section 10.3 "Notices"
+  clause deemed: nonoperative "notices are deemed delivered one business day after sending"
+'''
+    (tmp_path / "ira.rrd").write_text(clauses, encoding="utf-8")
+    c = rrdsl.load(tmp_path / "ira.rrd")
+    cov = coverage(c.ir, tmp_path / "ira.rrd", [])
+    got = {pc.paragraph.section: (pc.kind, pc.encoded) for pc in cov.paragraphs}
+    assert got == {"2": ("heading", False), "2.1": ("operative", True),
+                   "2.1(a)": ("operative", True), "2.1(b)": ("operative", True),
+                   "2.1(b)(i)": ("non-operative", True), "2.10": ("operative", True),
+                   "10.3": ("non-operative", True)}
+
+
+def test_coverage_refuses_a_text_with_no_numbered_paragraph(tmp_path: Path) -> None:
+    import pytest
+
+    import rrdsl
+    from rrdsl.coverage import coverage
+    from rrdsl.diagnostics import UsageError
+
+    (tmp_path / "t.txt").write_text("Just some prose.\n\nAnd more prose.\n", encoding="utf-8")
+    (tmp_path / "x.rrd").write_text('agreement x "X"\n  source "t.txt"\n', encoding="utf-8")
+    with pytest.raises(UsageError) as e:
+        coverage(rrdsl.load(tmp_path / "x.rrd").ir, tmp_path / "x.rrd", [])
+    [d] = e.value.diagnostics
+    assert d.code == "E705" and "found no numbered paragraph" in d.message
