@@ -143,6 +143,10 @@ class Allocate:
     rounding: str
     span: Span | None = _span()
     rounding_span: Span | None = _span()
+    cap: Expr | None = None  # `limited to CAP`: each holder's cap
+    rank: Expr | None = None  # `ranked by RANK`: tiers, the lowest rank first
+    reserve: Expr | None = None  # `reserving FLOOR for CONDITION`: the floor ...
+    reserve_for: Expr | None = None  # ... and the condition of the holders it is for
 
 
 @attrs.frozen

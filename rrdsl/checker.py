@@ -1163,9 +1163,29 @@ class Checker:
             self.err("E302", f"'{e.rounding}' is not an allocation rounding", e.rounding_span,
                      *((f"did you mean '{guess}'?",) if guess else ()),
                      expected=" or ".join(ALLOCATION_ROUNDING))
+        unit = T.MONEY if money else T.SHARES
+        each = scope.bind(e.var, elem)
+        parts: list[str] = []
+        extra: list[ir.E] = []
+        if e.cap is not None:
+            cap = self.expr(e.cap, each)
+            self.expect(cap, unit, e.cap.span, "the cap (limited to)")
+            parts.append("cap")
+            extra.append(cap)
+        if e.rank is not None:
+            rank = self.expr(e.rank, each)
+            self.expect(rank, T.INT, e.rank.span, "the rank (ranked by)")
+            parts.append("rank")
+            extra.append(rank)
+        if e.reserve is not None and e.reserve_for is not None:
+            floor = self.expr(e.reserve, scope)
+            self.expect(floor, unit, e.reserve.span, "the reserve (reserving)")
+            cond = self.boolean(e.reserve_for, each, "the holders the reserve is for")
+            parts.append("reserve")
+            extra += [floor, cond]
         # money is divided in whole cents, shares in whole shares
-        return ir.E("allocate", T.map_t(elem, T.MONEY if money else T.SHARES),
-                    (total, src, weight), (e.var, e.rounding), e.span)
+        return ir.E("allocate", T.map_t(elem, unit),
+                    (total, src, weight, *extra), (e.var, e.rounding, tuple(parts)), e.span)
 
     def arith(self, e: ast.BinOp, scope: _Scope) -> ir.E:
         left, right = self.expr(e.left, scope), self.expr(e.right, scope)

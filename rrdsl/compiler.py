@@ -15,6 +15,8 @@ from fractions import Fraction
 from typing import Any, NoReturn
 
 from . import ir
+from .allocation import Holder
+from .allocation import allocate as allocate_holders
 from .diagnostics import SOURCES, Span
 from .runtime import Ctx, EvalFailure, Missing, Node
 from .types import Type
@@ -1323,26 +1325,50 @@ class _Compiler:
         return extreme
 
     def op_allocate(self, e: ir.E) -> Fn:
-        var, rounding = e.data
-        total, src, weight = (self.compile(a) for a in e.args)
+        var, rounding, parts = e.data
+        fns = [self.compile(a) for a in e.args]
+        total, src, weight = fns[:3]
+        opt: dict[str, Fn | None] = {"cap": None, "rank": None, "reserve": None}
+        rest = fns[3:]
+        for p in parts:
+            opt[p] = rest.pop(0)
+        cond = rest.pop(0) if "reserve" in parts else None
+        cap, rank, reserve = opt["cap"], opt["rank"], opt["reserve"]
         money = e.type.args[1].kind == "money"
         span = e.span
 
+        def units(v: Any, what: str) -> int:
+            if not money:
+                return int(v)
+            cents = v * 100
+            if cents != cents.to_integral_value():
+                raise EvalFailure(f"{what} {show(v)} is not a whole number of cents; round it "
+                                  "before allocating it", span, "round(total, $0.01, half_up)")
+            return int(cents)
+
         def alloc(ctx: Ctx, env: dict[str, Any]) -> Any:
             t = total(ctx, env)
-            weights = []
             env2 = dict(env)
-            for x in sorted(src(ctx, env), key=str):
-                env2[var] = x
-                weights.append((x, weight(ctx, env2)))
+            if not parts:
+                weights = []
+                for x in sorted(src(ctx, env), key=str):
+                    env2[var] = x
+                    weights.append((x, weight(ctx, env2)))
+                got = allocate(units(t, "the total"), weights, rounding)
+            else:
+                holders = []
+                for x in sorted(src(ctx, env), key=str):
+                    env2[var] = x
+                    holders.append(Holder(
+                        x, weight(ctx, env2),
+                        units(cap(ctx, env2), "the cap") if cap is not None else None,
+                        rank(ctx, env2) if rank is not None else 0,
+                        bool(cond(ctx, env2)) if cond is not None else False))
+                floor = units(reserve(ctx, env), "the reserve") if reserve is not None else None
+                got = allocate_holders(units(t, "the total"), holders, rounding, floor)
             if not money:
-                return allocate(t, weights, rounding)
-            cents = t * 100
-            if cents != cents.to_integral_value():
-                raise EvalFailure(f"{show(t)} is not a whole number of cents; round it before "
-                                  "allocating it", span, "round(total, $0.01, half_up)")
-            return {k: Decimal(c) / 100 for k, c in allocate(int(cents), weights,
-                                                              rounding).items()}
+                return got
+            return {k: Decimal(c) / 100 for k, c in got.items()}
         return alloc
 
     def op_setcomp(self, e: ir.E) -> Fn:

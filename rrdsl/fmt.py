@@ -628,7 +628,9 @@ class _Printer:
     def e_allocate(self, e: ast.Allocate) -> tuple[int, str]:
         return _ATOM, (f"allocate({self.expr(e.total, _IF)} among {e.var} in "
                        f"{self.expr(e.source, _IF)} by {self.expr(e.weight, _IF)} "
-                       f"rounding {e.rounding})")
+                       + "".join(f"{word} {self.expr(x, _IF)} "
+                                 for word, x in _allocation_options(e))
+                       + f"rounding {e.rounding})")
 
     @_rule(ast.SetComprehension)
     def e_set_comprehension(self, e: ast.SetComprehension) -> tuple[int, str]:
@@ -779,6 +781,8 @@ class _Printer:
             lines = self.lay(e.total, head, align)
             lines += self.lay(e.source, f"{align}among {e.var} in ", align + STEP)
             lines += self.lay(e.weight, f"{align}by ", align + STEP)
+            for word, x in _allocation_options(e):
+                lines += self.lay(x, f"{align}{word} ", align + STEP)
             return [*lines, f"{align}rounding {e.rounding}){suffix}"]
         if isinstance(e, ast.Index):
             return self.lay(e.obj, first, cont, _POSTFIX,
@@ -795,6 +799,19 @@ class _Printer:
             lines += self.lay(item, head if i == 0 else align, align,
                               suffix=closing if last else ",")
         return lines
+
+
+def _allocation_options(e: ast.Allocate) -> list[tuple[str, Any]]:
+    """`limited to CAP`, `ranked by RANK`, `reserving FLOOR for CONDITION`, as written."""
+    out: list[tuple[str, Any]] = []
+    if e.cap is not None:
+        out.append(("limited to", e.cap))
+    if e.rank is not None:
+        out.append(("ranked by", e.rank))
+    if e.reserve is not None and e.reserve_for is not None:
+        out.append(("reserving", e.reserve))
+        out.append(("for", e.reserve_for))
+    return out
 
 
 def _chain(e: ast.BoolOp | ast.BinOp) -> list[tuple[str, Any]]:

@@ -937,8 +937,15 @@ class _Builder:
         if d == "aggregate_set":
             return ast.AggregateSet(str(k[0].children[0]), self.expr(k[1]), sp)
         if d == "allocate":
+            opts = {c.data: c for c in k[4:-1] if isinstance(c, Tree)}
+            cap, rank, res = (opts.get(n) for n in ("alloc_cap", "alloc_rank", "alloc_reserve"))
             return ast.Allocate(self.expr(k[0]), str(k[1]), self.expr(k[2]), self.expr(k[3]),
-                                str(k[4]), sp, self.span(k[4]))
+                                str(k[-1]), sp, self.span(k[-1]),
+                                cap=self.expr(cap.children[0]) if cap is not None else None,
+                                rank=self.expr(rank.children[0]) if rank is not None else None,
+                                reserve=self.expr(res.children[0]) if res is not None else None,
+                                reserve_for=self.expr(res.children[1]) if res is not None
+                                else None)
         if d == "set_comprehension":
             where = self.expr(k[3].children[0]) if len(k) > 3 and k[3] is not None else None
             return ast.SetComprehension(self.expr(k[0]), str(k[1]), self.expr(k[2]), where, sp)
