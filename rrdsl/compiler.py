@@ -379,34 +379,36 @@ def _eventish(t: Type) -> bool:
 
 class _Group:
     """Definitions that use one another for earlier events (checker.recursive_groups), as the
-    evaluator runs them.  Before one of its definitions of a single event is computed for an
-    event, it is computed on every earlier event not yet done, in the fact set's order, so
-    that a use for an earlier event finds its answer in the memo: the depth of the evaluation
-    stays that of one event, however many events came before.  A use of such a definition
-    for a later event than the one being computed, or for the same event while it is being
-    computed, is error E603 (every cycle of the group passes through one of them)."""
+    evaluator runs them.  Its *stepping* definitions are those whose parameters are all
+    events: each recurses on its last parameter, the others (if any) fixed.  Before one is
+    computed for some arguments, it is computed with the same other arguments on every
+    earlier event of its last parameter's type not yet done, in the fact set's order, so that
+    a use for an earlier event finds its answer in the memo: the depth of the evaluation
+    stays that of one event, however many events came before.  A use of a stepping
+    definition for a later event than the one being computed, or with the arguments of a
+    computation in progress, is error E603 (every cycle of the group passes through one)."""
 
     __slots__ = ("enter", "members", "types")
 
     def __init__(self, contract: ir.Contract, members: tuple[str, ...]):
         self.members = members
-        # the members whose only parameter is an event, with its event types
+        # the stepping members (parameters all events), with their last parameter's types
         self.types: dict[str, tuple[str, ...]] = {}
         for name in members:
             params = contract.definitions[name].params
-            if len(params) == 1 and params[0][1].kind == "event":
-                self.types[name] = tuple(params[0][1].names) or tuple(contract.events)
-        # by single-event member, set by the compiler (each is called somewhere in the
-        # group): its checked call, which first computes the earlier events, given the
-        # arguments (the evaluator's derived values call it: Plan.value_fn)
+            if params and all(t.kind == "event" for _, t in params):
+                self.types[name] = tuple(params[-1][1].names) or tuple(contract.events)
+        # by stepping member, set by the compiler (each is called somewhere in the group):
+        # its checked call, which first computes the earlier events, given the arguments
+        # (the evaluator's derived values call it: Plan.value_fn)
         self.enter: dict[str, Callable[[Ctx, tuple[Any, ...]], Any]] = {}
 
 
 def _group_call(group: _Group, name: str, params: list[str], args: list[Fn],
                 traced: Callable[[Ctx, tuple[Any, ...]], Any], untraced: Callable[..., Any],
                 qual: bool, span: Span | None) -> Fn:
-    """A call of a recursive group's definition of one event (its other definitions are
-    called as any definition is: every cycle through them passes through one of these)."""
+    """A call of a recursive group's stepping definition (its other definitions are called as
+    any definition is: every cycle through them passes through one of these)."""
 
     def memo_call(ctx: Ctx, vals: tuple[Any, ...]) -> Any:
         if ctx.trace is not None:
@@ -417,10 +419,9 @@ def _group_call(group: _Group, name: str, params: list[str], args: list[Fn],
         return untraced(ctx, (name, *vals), local)
 
     types = group.types[name]
-    marker = (_EARLIER_DONE, name)
 
     def enter(ctx: Ctx, vals: tuple[Any, ...]) -> Any:
-        event = vals[0]
+        event = vals[-1]  # the recursion's event; the other arguments stay fixed
         stack = ctx.recursion.get(group)
         if ctx.trace is None:  # a value already in the memo: no call to make or check
             if stack and event is not None:
@@ -440,7 +441,7 @@ def _group_call(group: _Group, name: str, params: list[str], args: list[Fn],
             stack = ctx.recursion[group] = []
         try:
             if event is not None:
-                _earlier_first(ctx, name, types, marker, stack, event, memo_call, span)
+                _earlier_first(ctx, name, types, vals[:-1], stack, event, memo_call, span)
             return _in_group(ctx, stack, name, vals, event, memo_call, span)
         finally:
             if first:
@@ -513,16 +514,18 @@ def _in_group(ctx: Ctx, stack: list[tuple[str, tuple[Any, ...], Any]], name: str
 _EARLIER_DONE = "#earlier"
 
 
-def _earlier_first(ctx: Ctx, name: str, types: tuple[str, ...], marker: tuple[str, str],
+def _earlier_first(ctx: Ctx, name: str, types: tuple[str, ...], fixed: tuple[Any, ...],
                    stack: list[tuple[str, tuple[Any, ...], Any]], event: Any,
                    call: Callable[[Ctx, tuple[Any, ...]], Any], span: Span | None) -> None:
-    """Before a definition of one event is computed for `event`, compute it for every
-    earlier event not yet done in this context, earliest first, each noting nothing (its
+    """Before a stepping definition is computed for `event` (its last argument, after the
+    `fixed` others), compute it with the same others for every earlier event of `types` not
+    yet done in this context, earliest first, each noting nothing (its
     derivation and assumptions are kept in the memo with its value, and given to the calls
     that use it): then each of those computations finds the earlier values it uses in the
     memo, and the evaluation goes no deeper for the hundredth event than for the first.  A
     computation that fails is left to fail again where its value is used, if it is."""
     until = event_order(event)
+    marker = (_EARLIER_DONE, name, fixed)
     done = ctx.memo.get(marker)  # in the memo: the events before this are done
     if done is not None and done >= until:
         return
@@ -539,7 +542,7 @@ def _earlier_first(ctx: Ctx, name: str, types: tuple[str, ...], marker: tuple[st
             ctx.trace = None if trace is None else []
             ctx.qualitative = set()
             with contextlib.suppress(Missing, EvalFailure):
-                _in_group(ctx, stack, name, (x,), x, call, span)
+                _in_group(ctx, stack, name, (*fixed, x), x, call, span)
     finally:
         ctx.trace, ctx.qualitative = trace, noted
 
@@ -918,7 +921,7 @@ class _Compiler:
                 return v
 
             group = self.plan.groups.get(name)
-            if group is not None and name in group.types:  # of one event: computed in order
+            if group is not None and name in group.types:  # stepping: computed in order
                 return _group_call(group, name, params, args, traced, untraced_q, True, e.span)
 
             if len(args) == 1:
@@ -953,7 +956,7 @@ class _Compiler:
             return call_q
 
         group = self.plan.groups.get(name)
-        if group is not None and name in group.types:  # of one event: computed in order
+        if group is not None and name in group.types:  # stepping: computed in order
             return _group_call(group, name, params, args, traced, untraced, False, e.span)
 
         if not args:
