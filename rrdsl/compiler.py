@@ -542,7 +542,7 @@ def _earlier_first(ctx: Ctx, name: str, types: tuple[str, ...], fixed: tuple[Any
             ctx.trace = None if trace is None else []
             ctx.qualitative = set()
             with contextlib.suppress(Missing, EvalFailure):
-                _in_group(ctx, stack, name, (*fixed, x), x, call, span)
+                _in_group(ctx, stack, name, fixed + (x,), x, call, span)
     finally:
         ctx.trace, ctx.qualitative = trace, noted
 
