@@ -576,7 +576,8 @@ class Checker:
         """The definitions that use one another in a cycle and may: every definition of the
         cycle's strongly connected component has an event parameter, and every cycle passes
         through one whose parameters are all events (a *stepping* definition: it recurses on
-        its last parameter, for the same other arguments), so that, evaluated on the earlier
+        its last parameter, for the same other arguments, so all the group's stepping
+        definitions have the same other parameters), so that, evaluated on the earlier
         events first, none waits on itself.  By member, its group (the same tuple object for
         all).  For a component that does not qualify, `self.group_faults` says why, by
         member (the E401 hint)."""
@@ -604,6 +605,14 @@ class Checker:
                          "steps on the last of them, for earlier events)")
                 self.group_faults.update(dict.fromkeys(comp, fault))
                 continue
+            fixed = {n: tuple(t for _, t in sigs[n][:-1]) for n in sorted(stepping)}
+            odd = [n for n in fixed if fixed[n] != next(iter(fixed.values()))]
+            if odd:  # the recursion keeps the other arguments: they must be alike
+                fault = (f"'{next(iter(fixed))}' and '{odd[0]}' recurse on their last "
+                         "parameters but differ in the others: the recursion keeps those, so "
+                         "they must be the same")
+                self.group_faults.update(dict.fromkeys(comp, fault))
+                continue
             group = tuple(sorted(comp))
             for n in comp:
                 out[n] = group
@@ -620,9 +629,9 @@ class Checker:
         # a recursive group: a call inside it for an earlier event finds its answer computed
         # (the evaluator computes the group's stepping definitions on the earlier events
         # first), one for the same event computes it then, at most once per definition and
-        # arguments; so the group's depth is at most the sum of its definitions' own (each
-        # inner call one level), and a call into it from outside takes that many (times the
-        # other arguments a computation for one event passes through, if it varies them)
+        # arguments (which keep all but the last); so the group's depth is at most the sum of
+        # its definitions' own (each inner call one level), and a call into it from outside
+        # takes that many
         own: dict[str, int] = {}
         for name in order:
             d = self.definitions.get(name)

@@ -386,7 +386,8 @@ class _Group:
     a use for an earlier event finds its answer in the memo: the depth of the evaluation
     stays that of one event, however many events came before.  A use of a stepping
     definition for a later event than the one being computed, or with the arguments of a
-    computation in progress, is error E603 (every cycle of the group passes through one)."""
+    computation in progress, or with other arguments than the last of the computation in
+    progress, is error E603 (every cycle of the group passes through one)."""
 
     __slots__ = ("enter", "members", "types")
 
@@ -424,8 +425,8 @@ def _group_call(group: _Group, name: str, params: list[str], args: list[Fn],
         event = vals[-1]  # the recursion's event; the other arguments stay fixed
         stack = ctx.recursion.get(group)
         if ctx.trace is None:  # a value already in the memo: no call to make or check
-            if stack and event is not None:
-                _not_later(stack, name, event, span)
+            if stack:
+                _not_later(stack, name, vals, event, span)
             if qual:
                 hit = ctx.memo.get((name, vals), _NOTHING)
                 if hit is not _NOTHING:
@@ -465,10 +466,19 @@ def _noted_hit(ctx: Ctx, hit: tuple[Any, frozenset[str]]) -> Any:
     return v
 
 
-def _not_later(stack: list[tuple[str, tuple[Any, ...], Any]], name: str, event: Any,
-               span: Span | None) -> None:
-    """E603 unless `event` is the event of the innermost call in progress, or earlier."""
-    outer = stack[-1][2]
+def _not_later(stack: list[tuple[str, tuple[Any, ...], Any]], name: str,
+               vals: tuple[Any, ...], event: Any, span: Span | None) -> None:
+    """E603 unless the arguments but the last are those of the innermost call in progress
+    (the recursion keeps them), and `event`, the last, is its event or an earlier one."""
+    inner, held, outer = stack[-1]
+    if held[:-1] != vals[:-1]:
+        raise EvalFailure(
+            f"recursive use of '{name}({_label_args(vals)})' while computing "
+            f"'{inner}({_label_args(held)})': the arguments before the last differ", span,
+            "a definition of several events recurses on its last one: the others must stay "
+            "those of the computation in progress", code="E603")
+    if event is None:
+        return
     if outer is not None and outer is not event and outer < event:
         raise EvalFailure(
             f"recursive use of '{name}' for a later event: {event.type} {event.id} "
@@ -484,8 +494,7 @@ def _in_group(ctx: Ctx, stack: list[tuple[str, tuple[Any, ...], Any]], name: str
     """A member's call inside its group: for no later event than the call it is made in, and
     not with the definition and arguments of a call in progress (it would wait on itself)."""
     if stack:
-        if event is not None:
-            _not_later(stack, name, event, span)
+        _not_later(stack, name, vals, event, span)
         for n, v, _ in stack:
             if n == name and v == vals:
                 raise EvalFailure(

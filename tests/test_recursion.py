@@ -70,24 +70,31 @@ def test_traced_and_untraced_give_the_same_answers(tmp_path: Path) -> None:
         (r.instance, r.status, r.assumptions) for r in traced.norms]
 
 
-def test_the_other_arguments_may_vary_for_the_same_event(tmp_path: Path) -> None:
-    # a request is delayed by a determination only if an earlier request is too: the same
-    # determination, another request (no later event, and not the computation in progress)
-    c = contract(tmp_path, '''
+@pytest.mark.parametrize(("other", "computing"), [
+    ("all(first(p, m) for p in Req where p < q)", "first(r2, d1)"),  # the same determination
+    ("all(all(first(p, x) for x in Det where x < m) for p in Req where p < q)",
+     "first(r2, d2)"),  # an earlier one
+])
+def test_the_other_arguments_stay_those_of_the_computation(tmp_path: Path, other: str,
+                                                           computing: str) -> None:
+    # recursion keeps the request: a use for another request (for the same determination or
+    # an earlier one) could nest once for every request, past the bound on the depth
+    c = contract(tmp_path, f'''
 party Company
 section 1 "S"
   event Req "a request"
   event Det "a determination"
   define first(q: Req, m: Det): bool =
-    not any(x < m and first(q, x) for x in Det)
-    and all(first(p, m) for p in Req where p < q)
+    {other} and not any(x < m and first(q, x) for x in Det)
 ''')
     reqs = [{"id": "r1", "date": "2020-01-01"}, {"id": "r2", "date": "2020-01-02"}]
     dets = [{"id": "d1", "date": "2020-02-01"}, {"id": "d2", "date": "2020-02-02"}]
-    o = run(c, {"events": {"Req": reqs, "Det": dets}}, D(2020, 3, 1))
-    got = {v.label: v.value for v in o.values}
-    assert got == {"first(r1, d1)": True, "first(r1, d2)": False,
-                   "first(r2, d1)": True, "first(r2, d2)": False}
+    with pytest.raises(RrdslError) as info:
+        run(c, {"events": {"Req": reqs, "Det": dets}}, D(2020, 3, 1))
+    (d,) = info.value.diagnostics
+    assert d.code == "E603"
+    assert d.message == (f"recursive use of 'first(r1, d1)' while computing '{computing}': "
+                         "the arguments before the last differ")
 
 
 @pytest.mark.parametrize(("where", "message"), [
@@ -143,6 +150,21 @@ section 1 "S"
 ''')
     assert msg == "E401 definitions refer to each other in a cycle: a → b → a"
     assert hints[0] == "'b' has no event parameter: every definition of a recursive cycle needs one"
+
+
+def test_the_stepping_definitions_of_a_cycle_share_their_other_parameters(
+        tmp_path: Path) -> None:
+    msg, hints = _e401(tmp_path, '''
+party Company
+section 1 "S"
+  event Req "a request"
+  event Det "a determination"
+  define a(q: Req, m: Det): int = sum(b(x) for x in Det where x < m)
+  define b(m: Det): int = sum(a(q, m) for q in Req)
+''')
+    assert msg == "E401 definitions refer to each other in a cycle: a → b → a"
+    assert hints[0] == ("'a' and 'b' recurse on their last parameters but differ in the "
+                        "others: the recursion keeps those, so they must be the same")
 
 
 def test_two_event_recursion_over_many_events_stays_shallow(tmp_path: Path) -> None:
