@@ -370,46 +370,61 @@ class Deal:
         disclosed = m.fields["disclosed"]
         return latest if disclosed is None else min(disclosed, latest)
 
-    def deferred_until(self, m: Any) -> datetime.date:
-        """The day a registration is required again: the delay runs day by day while the days
-        of delay in the twelve months ending on each day, counting it, are at most 90."""
-        key = ("until", m)
+    def deferred_by(self, q: Any, m: Any) -> bool:
+        """m defers q's registration: made while a registration was pending, the information
+        not yet public, and q pending on its day or received before the deferral's end."""
+        rec = received(q.fields["channel"], q.date)
+        return self.delays_something(m) and (self.pending_on(q, m.date) or (
+            m.date < rec < self.deferral_end(m) and self.pending_on(q, rec)))
+
+    def delay_start(self, q: Any, m: Any) -> datetime.date:
+        """The first day m delays q: its day, or the later day q is received."""
+        return max(m.date, received(q.fields["channel"], q.date))
+
+    def delayed_until(self, q: Any, m: Any) -> datetime.date:
+        """The day q's registration is required again after m: the delay runs day by day
+        while q's own days of delay in the twelve months ending on each day, counting it, are
+        at most 90 (each requested registration has its own aggregate)."""
+        key = ("until", q, m)
         found = self._cache.get(key)
         if found is not None:
             return found  # type: ignore[no-any-return]
-        # the earlier determinations that delayed, as (first day, end) of the delay they
-        # gave, cut at m's day
-        earlier = [(x.date, min(self.deferred_until(x), m.date)) for x in self.earlier_delays(m)]
-        # the delay runs from m's day until the first day on which the days of delay in the
+        start = self.delay_start(q, m)
+        if not self.deferred_by(q, m):
+            self._cache[key] = start
+            return start
+        # q's earlier delays, as (first day, end) of the delay they gave it, cut at m's start
+        earlier = [(self.delay_start(q, x), min(self.delayed_until(q, x), start))
+                   for x in self.earlier_delays(q, m)]
+        # the delay runs from its start until the first day on which q's days of delay in the
         # twelve months ending on it, counting it, would pass 90 (or the deferral's end)
-        day, stop = m.date, self.deferral_end(m)  # the days m.date … deferral_end - 1
+        day, stop = start, self.deferral_end(m)  # the days start … deferral_end - 1
         while day < stop:
             window = _year_before(day) + ONE_DAY
             before = sum(max(0, (end - max(first, window)).days) for first, end in earlier)
-            if before + (day - m.date).days + 1 > 90:
+            if before + (day - start).days + 1 > 90:
                 break
             day += ONE_DAY
-        found = max(day, m.date)
+        found = max(day, start)
         self._cache[key] = found
         return found
 
-    def earlier_delays(self, m: Any) -> list[Any]:
-        """The determinations before m (by date, then the fact file's order) that could
-        delay something and were permitted to: those that delayed."""
+    def earlier_delays(self, q: Any, m: Any) -> list[Any]:
+        """The determinations before m (by date, then the fact file's order) that delayed q."""
         return [x for x in self.deferrals
-                if (x.date, x.seq) < (m.date, m.seq) and self.delays_something(x)
-                and self.deferral_permitted(x)]
+                if (x.date, x.seq) < (m.date, m.seq) and self.delays_request(q, x)]
 
-    def deferral_permitted(self, m: Any) -> bool:
-        """Made while a registration was pending, not a third delay within twelve months, and
-        some delay left."""
-        key = ("permitted", m)
+    def delays_request(self, q: Any, m: Any) -> bool:
+        """m defers q, q was delayed fewer than twice in the twelve months before, and q's
+        aggregate leaves a day (the limits count each requested registration's own delays)."""
+        key = ("delays", q, m)
         found = self._cache.get(key)
         if found is not None:
             return found  # type: ignore[no-any-return]
         year_before = _year_before(m.date)
-        prior = sum(1 for x in self.earlier_delays(m) if year_before < x.date)
-        found = self.delays_something(m) and prior < 2 and self.deferred_until(m) > m.date
+        found = self.deferred_by(q, m) and sum(
+            1 for x in self.earlier_delays(q, m) if year_before < x.date) < 2 and (
+            self.delayed_until(q, m) > self.delay_start(q, m))
         self._cache[key] = found
         return found
 
@@ -434,10 +449,8 @@ class Deal:
     def deferrals_of(self, q: Any) -> list[tuple[str, bool, Any, Any]]:
         out = []
         for m in self.deferrals:
-            rec = received(q.fields["channel"], q.date)
-            if self.deferral_permitted(m) and (self.pending_on(q, m.date) or (
-                    m.date < rec < self.deferred_until(m) and self.pending_on(q, rec))):
-                last = self.deferred_until(m) - ONE_DAY
+            if self.delays_request(q, m):
+                last = self.delayed_until(q, m) - ONE_DAY
                 out.append((MATERIAL_DEFERRAL, m.date <= self.as_of <= last, m.date, last))
         return out
 

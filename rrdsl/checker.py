@@ -93,6 +93,12 @@ def _nesting(e: ir.E, depth: dict[str, int]) -> tuple[int, str | None, bool]:
     return most, through, over
 
 
+def _steps(params: Sequence[tuple[str, Type]]) -> bool:
+    """Does a definition of a recursive group with these parameters step: are they all events
+    (it recurses on the last, the others fixed)?"""
+    return bool(params) and all(t.kind == "event" for _, t in params)
+
+
 def _components(graph: dict[str, set[str]]) -> list[list[str]]:
     """The strongly connected components of a graph (Tarjan's algorithm, iterative), each
     sorted; nodes only named as targets count too."""
@@ -170,6 +176,7 @@ class Checker:
         self.definitions: dict[str, ir.Definition] = {}
         self.def_deps: dict[str, set[str]] = {}
         self.groups: dict[str, tuple[str, ...]] = {}  # recursive groups, by member
+        self.group_faults: dict[str, str] = {}  # why a cycle is no recursive group, by member
         self.current_def: str | None = None
         self.sections: dict[str, tuple[ast.Section, str]] = {}
         self.clauses: list[tuple[ast.Clause, str, str]] = []  # clause, section, heading
@@ -549,12 +556,16 @@ class Checker:
                         continue  # recursion on earlier events, checked as a group
                     cycle = path[path.index(m):] + [m]
                     d = self.def_decls[m][0]
+                    hints = ["a definition may use another only if that one does not use "
+                             "it back, or only for an earlier event (recursion: every "
+                             "definition of the cycle has an event parameter, and the cycle "
+                             "passes through one whose parameters are all events, which "
+                             "recurses on its last parameter)"]
+                    fault = self.group_faults.get(m)
+                    if fault is not None:
+                        hints.insert(0, fault)
                     self.err("E401", "definitions refer to each other in a cycle: "
-                             + " → ".join(cycle), d.span,
-                             "a definition may use another only if that one does not use it "
-                             "back, or only for an earlier event (recursion: every definition "
-                             "of the cycle has an event parameter, and the cycle passes through "
-                             "one whose only parameter is that event)")
+                             + " → ".join(cycle), d.span, *hints)
                 elif m not in state:
                     state[m] = 1
                     path.append(m)
@@ -564,20 +575,44 @@ class Checker:
     def recursive_groups(self) -> dict[str, tuple[str, ...]]:
         """The definitions that use one another in a cycle and may: every definition of the
         cycle's strongly connected component has an event parameter, and every cycle passes
-        through one whose only parameter is an event (so, evaluated on earlier events first,
-        none waits on itself).  By member, its group (the same tuple object for all)."""
+        through one whose parameters are all events (a *stepping* definition: it recurses on
+        its last parameter, for the same other arguments, so all the group's stepping
+        definitions have the same other parameters), so that, evaluated on the earlier
+        events first, none waits on itself.  By member, its group (the same tuple object for
+        all).  For a component that does not qualify, `self.group_faults` says why, by
+        member (the E401 hint)."""
         out: dict[str, tuple[str, ...]] = {}
+        self.group_faults = {}
         for comp in _components(self.def_deps):
             if len(comp) == 1 and comp[0] not in self.def_deps.get(comp[0], ()):
                 continue  # no cycle
             sigs = {n: self.def_sigs.get(n, ((), None))[0] for n in comp}
-            if not all(any(t.kind == "event" for _, t in sigs[n]) for n in comp):
+            eventless = [n for n in comp if not any(t.kind == "event" for _, t in sigs[n])]
+            if eventless:
+                if len(eventless) == len(comp):
+                    continue  # a plain cycle, no recursion on events
+                fault = (f"'{eventless[0]}' has no event parameter: every definition of a "
+                         "recursive cycle needs one")
+                self.group_faults.update(dict.fromkeys(comp, fault))
                 continue
-            indexed = {n for n in comp if len(sigs[n]) == 1 and sigs[n][0][1].kind == "event"}
-            rest = {n: {m for m in self.def_deps.get(n, ()) if m in comp and m not in indexed}
-                    for n in comp if n not in indexed}
-            if any(len(c) > 1 or c[0] in rest.get(c[0], ()) for c in _components(rest)):
-                continue  # a cycle that no single-event definition breaks (or none has one)
+            stepping = {n for n in comp if _steps(sigs[n])}
+            rest = {n: {m for m in self.def_deps.get(n, ()) if m in comp and m not in stepping}
+                    for n in comp if n not in stepping}
+            loops = [c for c in _components(rest) if len(c) > 1 or c[0] in rest.get(c[0], ())]
+            if loops:  # a cycle that no stepping definition breaks (or none has one)
+                fault = (f"the cycle through {', '.join(repr(n) for n in loops[0])} passes "
+                         "through no definition whose parameters are all events (recursion "
+                         "steps on the last of them, for earlier events)")
+                self.group_faults.update(dict.fromkeys(comp, fault))
+                continue
+            fixed = {n: tuple(t for _, t in sigs[n][:-1]) for n in sorted(stepping)}
+            odd = [n for n in fixed if fixed[n] != next(iter(fixed.values()))]
+            if odd:  # the recursion keeps the other arguments: they must be alike
+                fault = (f"'{next(iter(fixed))}' and '{odd[0]}' recurse on their last "
+                         "parameters but differ in the others: the recursion keeps those, so "
+                         "they must be the same")
+                self.group_faults.update(dict.fromkeys(comp, fault))
+                continue
             group = tuple(sorted(comp))
             for n in comp:
                 out[n] = group
@@ -592,10 +627,11 @@ class Checker:
         depth: dict[str, int] = {}
         through: dict[str, str | None] = {}
         # a recursive group: a call inside it for an earlier event finds its answer computed
-        # (the evaluator computes the group's single-event definitions on the earlier events
-        # first), one for the same event computes it then, at most once per definition; so
-        # the group's depth is at most the sum of its definitions' own (each inner call one
-        # level), and a call into it from outside takes that many
+        # (the evaluator computes the group's stepping definitions on the earlier events
+        # first), one for the same event computes it then, at most once per definition and
+        # arguments (which keep all but the last); so the group's depth is at most the sum of
+        # its definitions' own (each inner call one level), and a call into it from outside
+        # takes that many
         own: dict[str, int] = {}
         for name in order:
             d = self.definitions.get(name)

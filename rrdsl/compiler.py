@@ -381,34 +381,37 @@ def _eventish(t: Type) -> bool:
 
 class _Group:
     """Definitions that use one another for earlier events (checker.recursive_groups), as the
-    evaluator runs them.  Before one of its definitions of a single event is computed for an
-    event, it is computed on every earlier event not yet done, in the fact set's order, so
-    that a use for an earlier event finds its answer in the memo: the depth of the evaluation
-    stays that of one event, however many events came before.  A use of such a definition
-    for a later event than the one being computed, or for the same event while it is being
-    computed, is error E603 (every cycle of the group passes through one of them)."""
+    evaluator runs them.  Its *stepping* definitions are those whose parameters are all
+    events: each recurses on its last parameter, the others (if any) fixed.  Before one is
+    computed for some arguments, it is computed with the same other arguments on every
+    earlier event of its last parameter's type not yet done, in the fact set's order, so that
+    a use for an earlier event finds its answer in the memo: the depth of the evaluation
+    stays that of one event, however many events came before.  A use of a stepping
+    definition for a later event than the one being computed, or with the arguments of a
+    computation in progress, or with other arguments than the last of the computation in
+    progress, is error E603 (every cycle of the group passes through one)."""
 
     __slots__ = ("enter", "members", "types")
 
     def __init__(self, contract: ir.Contract, members: tuple[str, ...]):
         self.members = members
-        # the members whose only parameter is an event, with its event types
+        # the stepping members (parameters all events), with their last parameter's types
         self.types: dict[str, tuple[str, ...]] = {}
         for name in members:
             params = contract.definitions[name].params
-            if len(params) == 1 and params[0][1].kind == "event":
-                self.types[name] = tuple(params[0][1].names) or tuple(contract.events)
-        # by single-event member, set by the compiler (each is called somewhere in the
-        # group): its checked call, which first computes the earlier events, given the
-        # arguments (the evaluator's derived values call it: Plan.value_fn)
+            if params and all(t.kind == "event" for _, t in params):
+                self.types[name] = tuple(params[-1][1].names) or tuple(contract.events)
+        # by stepping member, set by the compiler (each is called somewhere in the group):
+        # its checked call, which first computes the earlier events, given the arguments
+        # (the evaluator's derived values call it: Plan.value_fn)
         self.enter: dict[str, Callable[[Ctx, tuple[Any, ...]], Any]] = {}
 
 
 def _group_call(group: _Group, name: str, params: list[str], args: list[Fn],
                 traced: Callable[[Ctx, tuple[Any, ...]], Any], untraced: Callable[..., Any],
                 qual: bool, span: Span | None) -> Fn:
-    """A call of a recursive group's definition of one event (its other definitions are
-    called as any definition is: every cycle through them passes through one of these)."""
+    """A call of a recursive group's stepping definition (its other definitions are called as
+    any definition is: every cycle through them passes through one of these)."""
 
     def memo_call(ctx: Ctx, vals: tuple[Any, ...]) -> Any:
         if ctx.trace is not None:
@@ -419,14 +422,13 @@ def _group_call(group: _Group, name: str, params: list[str], args: list[Fn],
         return untraced(ctx, (name, *vals), local)
 
     types = group.types[name]
-    marker = (_EARLIER_DONE, name)
 
     def enter(ctx: Ctx, vals: tuple[Any, ...]) -> Any:
-        event = vals[0]
+        event = vals[-1]  # the recursion's event; the other arguments stay fixed
         stack = ctx.recursion.get(group)
         if ctx.trace is None:  # a value already in the memo: no call to make or check
-            if stack and event is not None:
-                _not_later(stack, name, event, span)
+            if stack:
+                _not_later(stack, name, vals, event, span)
             if qual:
                 hit = ctx.memo.get((name, vals), _NOTHING)
                 if hit is not _NOTHING:
@@ -442,7 +444,7 @@ def _group_call(group: _Group, name: str, params: list[str], args: list[Fn],
             stack = ctx.recursion[group] = []
         try:
             if event is not None:
-                _earlier_first(ctx, name, types, marker, stack, event, memo_call, span)
+                _earlier_first(ctx, name, types, vals[:-1], stack, event, memo_call, span)
             return _in_group(ctx, stack, name, vals, event, memo_call, span)
         finally:
             if first:
@@ -466,10 +468,19 @@ def _noted_hit(ctx: Ctx, hit: tuple[Any, frozenset[str]]) -> Any:
     return v
 
 
-def _not_later(stack: list[tuple[str, tuple[Any, ...], Any]], name: str, event: Any,
-               span: Span | None) -> None:
-    """E603 unless `event` is the event of the innermost call in progress, or earlier."""
-    outer = stack[-1][2]
+def _not_later(stack: list[tuple[str, tuple[Any, ...], Any]], name: str,
+               vals: tuple[Any, ...], event: Any, span: Span | None) -> None:
+    """E603 unless the arguments but the last are those of the innermost call in progress
+    (the recursion keeps them), and `event`, the last, is its event or an earlier one."""
+    inner, held, outer = stack[-1]
+    if held[:-1] != vals[:-1]:
+        raise EvalFailure(
+            f"recursive use of '{name}({_label_args(vals)})' while computing "
+            f"'{inner}({_label_args(held)})': the arguments before the last differ", span,
+            "a definition of several events recurses on its last one: the others must stay "
+            "those of the computation in progress", code="E603")
+    if event is None:
+        return
     if outer is not None and outer is not event and outer < event:
         raise EvalFailure(
             f"recursive use of '{name}' for a later event: {event.type} {event.id} "
@@ -485,8 +496,7 @@ def _in_group(ctx: Ctx, stack: list[tuple[str, tuple[Any, ...], Any]], name: str
     """A member's call inside its group: for no later event than the call it is made in, and
     not with the definition and arguments of a call in progress (it would wait on itself)."""
     if stack:
-        if event is not None:
-            _not_later(stack, name, event, span)
+        _not_later(stack, name, vals, event, span)
         for n, v, _ in stack:
             if n == name and v == vals:
                 raise EvalFailure(
@@ -515,16 +525,18 @@ def _in_group(ctx: Ctx, stack: list[tuple[str, tuple[Any, ...], Any]], name: str
 _EARLIER_DONE = "#earlier"
 
 
-def _earlier_first(ctx: Ctx, name: str, types: tuple[str, ...], marker: tuple[str, str],
+def _earlier_first(ctx: Ctx, name: str, types: tuple[str, ...], fixed: tuple[Any, ...],
                    stack: list[tuple[str, tuple[Any, ...], Any]], event: Any,
                    call: Callable[[Ctx, tuple[Any, ...]], Any], span: Span | None) -> None:
-    """Before a definition of one event is computed for `event`, compute it for every
-    earlier event not yet done in this context, earliest first, each noting nothing (its
+    """Before a stepping definition is computed for `event` (its last argument, after the
+    `fixed` others), compute it with the same others for every earlier event of `types` not
+    yet done in this context, earliest first, each noting nothing (its
     derivation and assumptions are kept in the memo with its value, and given to the calls
     that use it): then each of those computations finds the earlier values it uses in the
     memo, and the evaluation goes no deeper for the hundredth event than for the first.  A
     computation that fails is left to fail again where its value is used, if it is."""
     until = event_order(event)
+    marker = (_EARLIER_DONE, name, fixed)
     done = ctx.memo.get(marker)  # in the memo: the events before this are done
     if done is not None and done >= until:
         return
@@ -541,7 +553,7 @@ def _earlier_first(ctx: Ctx, name: str, types: tuple[str, ...], marker: tuple[st
             ctx.trace = None if trace is None else []
             ctx.qualitative = set()
             with contextlib.suppress(Missing, EvalFailure):
-                _in_group(ctx, stack, name, (x,), x, call, span)
+                _in_group(ctx, stack, name, fixed + (x,), x, call, span)
     finally:
         ctx.trace, ctx.qualitative = trace, noted
 
@@ -920,7 +932,7 @@ class _Compiler:
                 return v
 
             group = self.plan.groups.get(name)
-            if group is not None and name in group.types:  # of one event: computed in order
+            if group is not None and name in group.types:  # stepping: computed in order
                 return _group_call(group, name, params, args, traced, untraced_q, True, e.span)
 
             if len(args) == 1:
@@ -955,7 +967,7 @@ class _Compiler:
             return call_q
 
         group = self.plan.groups.get(name)
-        if group is not None and name in group.types:  # of one event: computed in order
+        if group is not None and name in group.types:  # stepping: computed in order
             return _group_call(group, name, params, args, traced, untraced, False, e.span)
 
         if not args:

@@ -69,7 +69,8 @@ def test_fast_path_answers_as_traced_path(contract: Any, fact_sets: list[Any]) -
 def test_baseline_agrees_on_deferrals_the_earlier_limits_cut(contract: Any) -> None:
     # the generated fact sets have at most three determinations, too few for a refused one or
     # one cut short by the aggregate to matter to a later one: these are the two scenarios
-    # of §3(c)(viii) that show it (reading deferral_limits), and a chain of six
+    # of §3(c)(viii) that show it (reading deferral_limits), a chain of six, and two with a
+    # second Demand Notice that has its own two delays and its own 90 days
     base = {"parties": {"WCAS": "Investor", "WCAS_Management": "Investor"},
             "facts": {"savvis_common_shares": {"WCAS": 6_000_000, "WCAS_Management": 4_000_000},
                       "rule144k_eligible": {"WCAS": False, "WCAS_Management": False}}}
@@ -83,10 +84,15 @@ def test_baseline_agrees_on_deferrals_the_earlier_limits_cut(contract: Any) -> N
         ("2002-09-01", [("2001-03-01", None), ("2001-04-01", "2001-04-20"),
                         ("2001-06-01", None), ("2001-06-01", "2001-06-05"),
                         ("2002-02-01", None), ("2002-05-01", None)]),
+        ("2001-08-10", [("2001-03-01", "2001-03-11"), ("2001-05-01", "2001-05-11"),
+                        ("2001-08-01", "2001-08-21")]),
+        ("2001-11-15", [("2001-03-01", None), ("2001-08-15", "2001-09-14"),
+                        ("2001-10-01", None)]),
     ]
+    second = {**notice, "id": "dn2", "date": "2001-07-02", "shares": {"WCAS": 500_000}}
     sets = []
-    for as_of, dets in chains:
-        events = {"DemandNotice": [notice], "MaterialDeferral": [
+    for k, (as_of, dets) in enumerate(chains):
+        events = {"DemandNotice": [notice] if k < 3 else [notice, second], "MaterialDeferral": [
             {"id": f"md{k}", "date": date, **({"disclosed": end} if end else {})}
             for k, (date, end) in enumerate(dets, 1)]}
         sets.append(contract.facts_from_mapping({**base, "as_of": as_of, "events": events}))

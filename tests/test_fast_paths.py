@@ -81,14 +81,14 @@ def test_a_recursive_group_is_judged_as_a_whole(tmp_path: Path) -> None:
     # taking back each that can (§3(c)(viii)'s search for the last day of a deferral uses it)
     plan = rrdsl.load(Path(__file__).parent.parent / "contracts" / "savvis_2001.rrd").plan
     judge, defs = plan._compiler, plan.contract.definitions
-    assert plan.groups["deferred_until"].members == (
-        "deferral_permitted", "deferred_until", "delayed_in_window", "earlier_delays",
-        "last_deferred_day", "prior_deferrals")
+    assert plan.groups["delayed_until"].members == (
+        "delayed_in_window", "delayed_until", "delays_request", "earlier_delays",
+        "last_delayed_day", "prior_delays")
     # since a determination counts only while a valid request is pending (is_demand_notice,
     # short_form_valid: they read holdings and eligibility, which may be missing), the group
     # can need a fact: the search for a deferral's last day then tries every day, as it must
     assert not any(judge.infallible(defs[n].body)
-                   for n in plan.groups["deferred_until"].members)
+                   for n in plan.groups["delayed_until"].members)
     assert not judge.infallible(defs["delays_something"].body)
     path = tmp_path / "toy.rrd"
     path.write_text('''agreement toy "Toy" dated 2020-01-01
