@@ -34,6 +34,9 @@ from .values import EventValue, History
 MAX_FACT_BYTES = 10_000_000
 MAX_EVENTS = 100_000
 MAX_SHARES = 10**15
+#: Tables and lists inside one another in decoded fact or scenario data (a fact file's own
+#: values need a handful; the limit stops a crafted file before any recursive step sees it).
+MAX_NESTING = 64
 
 PathT = tuple[str | int, ...]
 
@@ -904,10 +907,40 @@ def parse_facts(contract: ir.Contract, data: Mapping[str, Any], file: str = "<fa
     facts) are passed over."""
     if not isinstance(data, Mapping):
         raise FactErrors(Diagnostic("E503", "the facts must be a table", Span.point(file, 1, 1)))
+    if not text:  # a mapping from a Python caller, not decoded from a file: check its shape
+        problem = shape_problem(data)
+        if problem is not None:
+            path, msg, hint = problem
+            where = _Loader.where(path)
+            where = where if len(where) <= 60 else where[:59] + "…"
+            raise FactErrors(Diagnostic("E503", f"{msg}" + (f" (at {where})" if where else ""),
+                                        Span.point(file, 1, 1), hints=(hint,)))
     loader = _Loader(contract, file, text, kind, prefix, foreign)
     fs = loader.load(data)
     _finish_all(fs)
     return fs
+
+
+def shape_problem(data: Any, limit: int = MAX_NESTING
+                  ) -> tuple[PathT, str, str] | None:
+    """What makes decoded data unlike any TOML or JSON text: a key that is not text, or tables
+    and lists nested more than `limit` deep. (path, problem, fix), or None. Walks without
+    recursion, so that no depth of nesting can exhaust the stack."""
+    stack: list[tuple[PathT, Any]] = [((), data)]
+    while stack:
+        path, v = stack.pop()
+        if len(path) > limit:
+            return (path[:limit], f"tables and lists are nested more than {limit} deep",
+                    "flatten the data: a fact file's values need only a few levels")
+        if isinstance(v, Mapping):
+            for k, x in v.items():
+                if not isinstance(k, str):
+                    return (path, f"the key {k!r} is not a text",
+                            "keys are names, written as texts (as in a TOML or JSON file)")
+                stack.append((path + (k,), x))
+        elif isinstance(v, list | tuple):
+            stack.extend((path + (i,), x) for i, x in enumerate(v))
+    return None
 
 
 def load_facts(contract: ir.Contract, path: Path, display: str | None = None,

@@ -1,0 +1,159 @@
+"""Tracker issue 21: what a fuzzer and an attacker still find. Each item has its regression
+tests here: bad input gets a diagnostic (file:line:col, caret, fix), never a traceback."""
+
+from __future__ import annotations
+
+import datetime
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import rrdsl
+from rrdsl.cli import main
+from rrdsl.diagnostics import EvaluationError, FactErrors, UsageError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TOY = """agreement toy "Toy" dated 2001-01-01
+
+party Company "the Company"
+role Holder "the Holders"
+enum Channel { personal, mail }
+
+section 1 "Notices"
+  fact held(h: Holder): shares over time "shares held"
+  event Notice "a notice" (by: Holder, channel: Channel)
+  clause reply: Company shall "reply"
+    upon Notice n where held(n.by) > 0
+    within 10 business days after n.date
+"""
+
+LATE_FACTS = """as_of = 9999-12-31
+
+[parties]
+Ann = "Holder"
+
+[facts]
+held = { Ann = [{ from = 9999-01-01, through = 9999-12-31, value = 5 }] }
+
+[[events.Notice]]
+id = "n1"
+date = 9999-12-28
+by = "Ann"
+channel = "mail"
+"""
+
+
+def _cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "rrdsl", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+# ── 1. dates at the end of the calendar ─────────────────────────────────────
+
+
+def test_a_deadline_past_9999_is_an_evaluation_error_naming_event_and_date(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "toy.rrd").write_text(TOY, encoding="utf-8")
+    (tmp_path / "late.toml").write_text(LATE_FACTS, encoding="utf-8")
+    assert main(["eval", str(tmp_path / "toy.rrd"), str(tmp_path / "late.toml")]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "OverflowError" not in err
+    assert "toy.rrd:12:5: error[E601]: 9999-12-28 + 10 business days falls after 9999-12-31" \
+        in err
+    assert "help: in §1.reply[n1]: Notice n1 of 9999-12-28" in err
+    assert "^^^^" in err
+
+
+def test_the_api_raises_evaluation_error_not_overflow_error(tmp_path: Path) -> None:
+    (tmp_path / "toy.rrd").write_text(TOY, encoding="utf-8")
+    c = rrdsl.load(tmp_path / "toy.rrd")
+    facts = c.facts_from_text(LATE_FACTS)
+    with pytest.raises(EvaluationError) as info:
+        c.evaluate(facts)
+    (d,) = info.value.diagnostics
+    assert d.code == "E601" and d.span is not None and d.span.line == 12
+
+
+def test_a_mailed_notice_received_after_9999_in_the_shipped_contract() -> None:
+    """§8(f): a notice mailed in the last days of 9999 is received after 9999-12-31."""
+    text = (ROOT / "contracts/facts/demand-2001.toml").read_text(encoding="utf-8")
+    text = (text.replace("2001-06-15", "9999-12-31").replace("date = 2001-05-02",
+                                                             "date = 9999-12-28")
+            .replace('"personal"', '"mail"').replace("2001-05-20", "9999-12-29")
+            .replace("2001-06-01", "9999-12-30"))
+    c = rrdsl.load(ROOT / "contracts/savvis_2001.rrd")
+    with pytest.raises(EvaluationError) as info:
+        c.evaluate(c.facts_from_text(text))
+    d = info.value.diagnostics[0]
+    assert "9999-12-31" in d.message and "9999-12-2" in d.message
+    assert any("of 9999-12-2" in h for h in d.hints)
+
+
+def test_a_history_through_the_last_day_of_the_calendar_is_accepted(tmp_path: Path) -> None:
+    (tmp_path / "toy.rrd").write_text(TOY.replace("10 business days", "0 days"), "utf-8")
+    c = rrdsl.load(tmp_path / "toy.rrd")
+    out = c.evaluate(c.facts_from_text(LATE_FACTS))
+    assert [r.instance for r in out.norms] == ["1.reply[n1]"]
+
+
+# ── 4. the Python API checks its arguments ──────────────────────────────────
+
+
+@pytest.fixture(scope="module")
+def savvis() -> rrdsl.Contract:
+    return rrdsl.load(ROOT / "contracts/savvis_2001.rrd")
+
+
+@pytest.mark.parametrize(("data", "where"), [
+    ({1: 2}, ""), ({"facts": {1: 2}}, "facts"), ({"parties": {1: "Investor"}}, "parties"),
+    ({"events": {"DemandNotice": [{1: 2}]}}, "events.DemandNotice[0]"),
+    ({"events": {3: []}}, "events")])
+def test_facts_from_mapping_refuses_keys_that_are_not_texts(
+        savvis: rrdsl.Contract, data: dict[object, object], where: str) -> None:
+    with pytest.raises(FactErrors) as info:
+        savvis.facts_from_mapping(data)  # type: ignore[arg-type]
+    (d,) = info.value.diagnostics
+    assert d.code == "E503" and "is not a text" in d.message
+    assert d.message.endswith(f"(at {where})" if where else "is not a text")
+
+
+def test_facts_from_mapping_refuses_data_nested_too_deep(savvis: rrdsl.Contract) -> None:
+    deep: list[object] = []
+    for _ in range(10_000):
+        deep = [deep]
+    with pytest.raises(FactErrors) as info:
+        savvis.facts_from_mapping({"facts": {"s3_eligible": deep}})
+    assert "nested more than 64 deep" in info.value.diagnostics[0].message
+
+
+def test_evaluate_takes_an_iso_date_text(savvis: rrdsl.Contract) -> None:
+    facts = savvis.read_facts(ROOT / "contracts/facts/demand-2001.toml")
+    assert savvis.evaluate(facts, as_of="2001-06-01").as_of == datetime.date(2001, 6, 1)
+    assert savvis.evaluate(facts, as_of=datetime.datetime(2001, 6, 2, 9)).as_of == \
+        datetime.date(2001, 6, 2)
+
+
+@pytest.mark.parametrize(("as_of", "says"), [
+    ("2001-6-15", "as_of '2001-6-15' is not a date: a date is written YYYY-MM-DD"),
+    ("2001-02-30", "February 2001 has 28 days"),
+    (20010615, "as_of must be a datetime.date or a text YYYY-MM-DD, not 20010615 (int)")])
+def test_evaluate_refuses_a_bad_as_of_with_a_usage_error(savvis: rrdsl.Contract, as_of: object,
+                                                         says: str) -> None:
+    facts = savvis.read_facts(ROOT / "contracts/facts/demand-2001.toml")
+    with pytest.raises(UsageError) as info:
+        savvis.evaluate(facts, as_of=as_of)  # type: ignore[arg-type]
+    (d,) = info.value.diagnostics
+    assert d.code == "E701" and says in d.message
+
+
+def test_evaluate_and_facts_from_text_refuse_wrong_argument_types(
+        savvis: rrdsl.Contract) -> None:
+    with pytest.raises(UsageError, match="facts must be a FactSet"):
+        savvis.evaluate({"as_of": "2001-06-01"})  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="text must be a str"):
+        savvis.facts_from_text(b"as_of = 2001-06-01")  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="kind must be"):
+        savvis.facts_from_text("as_of = 2001-06-01", kind="yaml")
