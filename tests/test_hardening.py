@@ -157,3 +157,38 @@ def test_evaluate_and_facts_from_text_refuse_wrong_argument_types(
         savvis.facts_from_text(b"as_of = 2001-06-01")  # type: ignore[arg-type]
     with pytest.raises(UsageError, match="kind must be"):
         savvis.facts_from_text("as_of = 2001-06-01", kind="yaml")
+
+
+# ── 5. the docs site links only to safe schemes ─────────────────────────────
+
+_UNSAFE = ["javascript:alert(1)", "JaVaScript:alert(1)", " javascript:alert(1)",
+           "java&#115;cript:alert(1)", "javascript&colon;alert(1)", "data:text/html,<b>x</b>",
+           "vbscript:msgbox(1)", "file:///etc/passwd"]
+
+
+@pytest.mark.parametrize("url", _UNSAFE)
+def test_a_docs_link_with_an_unsafe_scheme_is_plain_text(url: str) -> None:
+    from rrdsl.docsite import render_markdown
+
+    out = render_markdown(f"see [the text]({url}) and ![pic]({url})\n\n[r][ref]\n\n"
+                          f"[ref]: {url}\n")
+    assert "<a " not in out and "<img" not in out
+    assert "the text" in out and "pic" in out and ">r<" in out
+    assert "href" not in out and "src" not in out
+
+
+def test_safe_links_stay_links(tmp_path: Path) -> None:
+    from rrdsl.site import build_site
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("# A\n\n[web](https://example.com) [mail](mailto:x@example.com) "
+                               "[rel](b.md#top) [frag](#a) [bad](javascript:alert(1))\n",
+                               encoding="utf-8")
+    build_site([], tmp_path / "site", docs=docs)
+    page = next((tmp_path / "site").rglob("a.html")).read_text(encoding="utf-8")
+    for href in ('href="https://example.com"', 'href="mailto:x@example.com"',
+                 'href="b.html#top"', 'href="#a"'):
+        assert href in page
+    assert "javascript" not in page.lower()  # the link's text is "bad": nothing else says it
+    assert '<span class="unsafe-link"' in page
