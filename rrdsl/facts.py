@@ -947,13 +947,15 @@ def load_facts(contract: ir.Contract, path: Path, display: str | None = None,
                foreign: frozenset[str] = frozenset()) -> FactSet:
     """Read a .toml or .json fact file and validate it against the contract."""
     name = display or str(path)
+    from .files import TooLarge, read_limited
+
     try:
-        data = path.read_bytes()
+        data = read_limited(path, MAX_FACT_BYTES)
+    except TooLarge as exc:
+        raise FactErrors(Diagnostic("E510", f"the fact file is {exc.size:,} bytes; the limit "
+                                    f"is {MAX_FACT_BYTES:,}", Span.point(name, 1, 1))) from None
     except OSError as exc:
         raise FactErrors(Diagnostic("E510", f"cannot read {name}: {exc.strerror}")) from None
-    if len(data) > MAX_FACT_BYTES:
-        raise FactErrors(Diagnostic("E510", f"the fact file is {len(data):,} bytes; the limit "
-                                    f"is {MAX_FACT_BYTES:,}", Span.point(name, 1, 1)))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -192,3 +192,85 @@ def test_safe_links_stay_links(tmp_path: Path) -> None:
         assert href in page
     assert "javascript" not in page.lower()  # the link's text is "bad": nothing else says it
     assert '<span class="unsafe-link"' in page
+
+
+# ── 3. rrdsl fmt and the file system ────────────────────────────────────────
+
+MESSY = 'agreement toy "Toy" dated 2001-01-01\n\nparty  Company "the Company"\n'
+
+
+def _fmt(*paths: Path) -> tuple[int, str, str]:
+    import io
+
+    from rrdsl.fmt import run
+
+    out, err = io.StringIO(), io.StringIO()
+    code = run(list(paths), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_fmt_refuses_a_read_only_file_and_leaves_it_alone(tmp_path: Path) -> None:
+    f = tmp_path / "ro.rrd"
+    f.write_text(MESSY, encoding="utf-8")
+    f.chmod(0o444)
+    inode = f.stat().st_ino
+    code, out, err = _fmt(f)
+    assert code == 1 and "reformatted" not in out
+    assert "error[E114]: cannot write" in err and "the file is read-only" in err
+    assert "1 not written" in err
+    assert f.read_text(encoding="utf-8") == MESSY and f.stat().st_ino == inode
+    assert main(["fmt", str(f)]) == 1  # the command's exit status, no traceback
+
+
+def test_fmt_in_a_read_only_folder_is_a_clean_error(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    f = folder / "a.rrd"
+    f.write_text(MESSY, encoding="utf-8")
+    folder.chmod(0o555)
+    try:
+        code, out, err = _fmt(f)
+        assert code == 1 and "E114" in err and "is read-only" in err
+        assert "Traceback" not in err and f.read_text(encoding="utf-8") == MESSY
+        assert sorted(p.name for p in folder.iterdir()) == ["a.rrd"]  # no temporary file left
+    finally:
+        folder.chmod(0o755)
+
+
+def test_fmt_reports_a_failed_write_instead_of_a_traceback(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    def denied(*args: object, **kwargs: object) -> object:
+        raise PermissionError(13, "Permission denied")
+
+    f = tmp_path / "a.rrd"
+    f.write_text(MESSY, encoding="utf-8")
+    monkeypatch.setattr(tempfile, "mkstemp", denied)
+    code, _, err = _fmt(f)
+    assert code == 1 and "cannot write" in err and "Permission denied" in err
+    assert f.read_text(encoding="utf-8") == MESSY
+
+
+def test_fmt_formats_a_links_target_and_keeps_the_link(tmp_path: Path) -> None:
+    real = tmp_path / "real" / "a.rrd"
+    real.parent.mkdir()
+    real.write_text(MESSY, encoding="utf-8")
+    link = tmp_path / "link.rrd"
+    link.symlink_to(real)
+    code, out, _ = _fmt(link)
+    assert code == 0 and "through the link" in out
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    assert 'party Company "the Company"' in real.read_text(encoding="utf-8")
+    assert _fmt(link)[0] == 0 and "0 files reformatted, 1 unchanged" in _fmt(link)[2]
+
+
+def test_fmt_refuses_a_link_to_a_read_only_file(tmp_path: Path) -> None:
+    real = tmp_path / "a.rrd"
+    real.write_text(MESSY, encoding="utf-8")
+    real.chmod(0o444)
+    link = tmp_path / "link.rrd"
+    link.symlink_to(real)
+    code, _, err = _fmt(link)
+    assert code == 1 and "read-only" in err and "through the link" in err
+    assert link.is_symlink() and real.read_text(encoding="utf-8") == MESSY
