@@ -91,7 +91,7 @@ class _Positions:
         self.keys: dict[PathT, tuple[int, int]] = {}
         self.duplicates: list[tuple[PathT, tuple[int, int]]] = []
         # a file the real parser rejects may stop the scan half way: positions found so far stand
-        with contextlib.suppress(IndexError, ValueError):
+        with contextlib.suppress(IndexError, ValueError, RecursionError):
             self._scan()
 
     def _scan(self) -> None:  # pragma: no cover - overridden
@@ -943,6 +943,36 @@ def shape_problem(data: Any, limit: int = MAX_NESTING
     return None
 
 
+def deep_offset(text: str, limit: int) -> int | None:
+    """The offset of the first bracket that opens a level past `limit` (strings and comments
+    skipped), found without recursion; None if there is none."""
+    depth = 0
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in "\"'":
+            q = text[i: i + 3] if text.startswith(c * 3, i) else c
+            j = i + len(q)
+            while j < n and not text.startswith(q, j):
+                if text[j] == "\n" and len(q) == 1:
+                    break
+                j += 2 if text[j] == "\\" and c == '"' else 1
+            i = j + len(q)
+            continue
+        if c == "#":
+            while i < n and text[i] != "\n":
+                i += 1
+            continue
+        if c in "[{":
+            depth += 1
+            if depth > limit:
+                return i
+        elif c in "]}":
+            depth = max(0, depth - 1)
+        i += 1
+    return None
+
+
 def load_facts(contract: ir.Contract, path: Path, display: str | None = None,
                foreign: frozenset[str] = frozenset()) -> FactSet:
     """Read a .toml or .json fact file and validate it against the contract."""
@@ -1003,8 +1033,7 @@ def parse_fact_text(contract: ir.Contract, text: str, name: str, kind: str,
         raise FactErrors(Diagnostic("E501", f"this is not valid {kind.upper()}: {exc}", span,
                                     hints=("write a number, or leave the key out",))) from None
     except RecursionError:
-        raise FactErrors(Diagnostic("E501", "the fact file is nested too deeply",
-                                    Span.point(name, 1, 1))) from None
+        raise FactErrors(_too_deep(name, text)) from None
     if duplicates:
         positions = _JsonPositions(text)
         path, where = positions.duplicates[0] if positions.duplicates else ((), (0, 1))
@@ -1012,6 +1041,8 @@ def parse_fact_text(contract: ir.Contract, text: str, name: str, kind: str,
             "E501", f"the key '{path[-1] if path else duplicates[0]}' appears twice in one "
             "object", offsets_span(name, text, *where),
             hints=("give each key once; a second value would silently replace the first",)))
+    if text.count("[") + text.count("{") > MAX_NESTING and shape_problem(raw) is not None:
+        raise FactErrors(_too_deep(name, text))
     if not isinstance(raw, dict):
         start = len(text) - len(text.lstrip())
         raise FactErrors(Diagnostic("E503", "a fact file must be a table (a JSON object) at the "
@@ -1020,6 +1051,15 @@ def parse_fact_text(contract: ir.Contract, text: str, name: str, kind: str,
                                     hints=('write { "as_of": ..., "parties": {...}, '
                                            '"facts": {...}, "events": {...} }',)))
     return parse_facts(contract, raw, name, text, kind, foreign=foreign)
+
+
+def _too_deep(name: str, text: str) -> Diagnostic:
+    offset = deep_offset(text, MAX_NESTING)
+    at = (offsets_span(name, text, offset, offset + 1) if offset is not None
+          else Span.point(name, 1, 1))
+    return Diagnostic("E501", f"the fact file is nested too deeply: tables and lists more than "
+                      f"{MAX_NESTING} deep", at,
+                      hints=("a fact file's values need only a few levels",))
 
 
 def _object(pairs: list[tuple[str, Any]], duplicates: list[str]) -> dict[str, Any]:

@@ -274,3 +274,155 @@ def test_fmt_refuses_a_link_to_a_read_only_file(tmp_path: Path) -> None:
     code, _, err = _fmt(link)
     assert code == 1 and "read-only" in err and "through the link" in err
     assert link.is_symlink() and real.read_text(encoding="utf-8") == MESSY
+
+
+# ── 2. scenario files are held to the fact files' limits, and typed ──────────
+
+SCENARIO = (ROOT / "contracts/scenarios/s3a/exactly-half-is-not-a-majority.scenario.toml"
+            ).read_text(encoding="utf-8").replace('"../../savvis_2001.rrd"',
+                                                   f'"{ROOT / "contracts/savvis_2001.rrd"}"')
+
+
+def _scenario(folder: Path, name: str, extra: str) -> Path:
+    f = folder / f"{name}.scenario.toml"
+    f.write_text(SCENARIO + "\n[[expect]]\n" + extra + "\n", encoding="utf-8")
+    return f
+
+
+@pytest.fixture
+def deep_scenarios(tmp_path: Path) -> Path:
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    _scenario(folder, "deep", 'clause = "3(a).register"\nexceptions = ' + "[" * 5000
+              + "]" * 5000)
+    _scenario(folder, "deep-inline", 'clause = "3(a).register"\nwith = { x = ' + "[" * 300
+              + "]" * 300 + " }")
+    return folder
+
+
+def test_rrdsl_test_refuses_a_deeply_nested_scenario_at_its_place(
+        deep_scenarios: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["test", str(deep_scenarios)]) == 1
+    out = capsys.readouterr().out
+    assert "Traceback" not in out and "RecursionError" not in out
+    assert out.count("error[E801]: tables and lists are nested more than 64 deep") == 2
+    assert "deep.scenario.toml:46:78:" in out and "^" in out
+    assert "0 passed, 2 failed" in out
+
+
+def test_check_diff_and_html_survive_a_deeply_nested_scenario(
+        deep_scenarios: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(deep_scenarios)]) == 1
+    err = capsys.readouterr().err
+    assert "E801" in err and "Traceback" not in err
+    contract = str(ROOT / "contracts/savvis_2001.rrd")
+    assert main(["diff", contract, contract, "--scenarios", str(deep_scenarios)]) == 0
+    assert main(["html", contract, "-o", str(tmp_path / "site"), "--scenarios",
+                 str(deep_scenarios)]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("extra", "says", "col"), [
+    ('clause = "3(a).register"\nexceptions = 5', "exceptions must be a list of texts, not 5",
+     14),
+    ('clause = "3(a).register"\ndeadline = 2001-06-01T10:00:00',
+     'deadline must be a date, or "none", not the date-time 2001-06-01T10:00:00', 12),
+    ('clause = "3(a).register"\ncount = "two"', 'count must be a whole number, 0 or more, '
+     'not "two"', 9),
+    ('clause = "3(a).register"\nbeneficiaries = 3', "beneficiaries must be a list of party "
+     "names", 17),
+    ('clause = "3(a).register"\nwith = 7', "with must be a table", 8),
+    ('value = "x"\nequals = 10:30:00', "equals must be a value written as in a fact file", 10),
+])
+def test_a_wrong_type_in_an_expectation_is_an_error_at_its_place(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: str, says: str,
+        col: int) -> None:
+    f = _scenario(tmp_path, "typed", extra)
+    assert main(["test", str(f)]) == 1
+    out = capsys.readouterr().out
+    assert "Traceback" not in out and "TypeError" not in out
+    assert f"typed.scenario.toml:46:{col}: error[E801]: expect #5: {says}" in out
+    assert "^" in out
+
+
+def test_a_misspelt_expectation_key_is_shown_with_what_it_meant(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = _scenario(tmp_path, "typo", 'clause = "3(a).register"\nstauts = "pending"\n'
+                  'status = "not_trigered"')
+    assert main(["test", str(f)]) == 1
+    out = capsys.readouterr().out
+    assert "typo.scenario.toml:46:1: error[E801]: expect #5: unknown key 'stauts'" in out
+    assert "help: did you mean 'status'?" in out
+    assert "typo.scenario.toml:47:10: error[E801]: expect #5: status must be a status" in out
+    assert "help: did you mean 'not_triggered'?" in out
+
+
+def test_a_scenario_larger_than_the_fact_file_limit_is_refused_unread(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from rrdsl.facts import MAX_FACT_BYTES
+
+    f = tmp_path / "big.scenario.toml"
+    with f.open("wb") as fh:
+        fh.truncate(MAX_FACT_BYTES + 1)  # sparse: no memory or disk for the test
+    assert main(["test", str(f)]) == 1
+    assert f"the scenario file is {MAX_FACT_BYTES + 1:,} bytes; the limit is" in \
+        capsys.readouterr().out
+
+
+def test_a_scenario_that_is_a_named_pipe_is_refused_at_once(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    f = tmp_path / "pipe.scenario.toml"
+    os.mkfifo(f)
+    assert main(["test", str(f)]) == 1
+    assert "it is a named pipe, not a regular file" in capsys.readouterr().out
+
+
+def test_the_shipped_scenarios_all_validate() -> None:
+    from rrdsl.scenarios import find, read_scenario
+
+    files = find([ROOT / "contracts/scenarios"])
+    assert len(files) > 300
+    for f in files:
+        read_scenario(f)  # raises ScenarioError on a problem
+
+
+# ── 6. a scenario's contract is a clause file, and nothing else is shown ─────
+
+
+@pytest.mark.parametrize("target", ["/etc/passwd", "../../../../../../../etc/hostname",
+                                    "notes.txt"])
+def test_a_contract_that_is_not_a_clause_file_is_not_read_or_quoted(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], target: str) -> None:
+    (tmp_path / "notes.txt").write_text("SECRET-LINE\n", encoding="utf-8")
+    f = tmp_path / "x.scenario.toml"
+    f.write_text(f'title = "x"\ncontract = "{target}"\nsection = "1"\ncites = "c"\n'
+                 'as_of = 2001-06-01\n[[expect]]\nclause = "1.x"\n', encoding="utf-8")
+    assert main(["test", str(f)]) == 1
+    out = capsys.readouterr().out
+    assert "x.scenario.toml:2:12: error[E801]: contract must name a clause file (.rrd)" in out
+    assert "root:" not in out and "SECRET-LINE" not in out
+
+
+def test_a_clause_file_name_linking_to_another_file_is_not_read(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "notes.txt").write_text("SECRET-LINE\n", encoding="utf-8")
+    (tmp_path / "c.rrd").symlink_to(tmp_path / "notes.txt")
+    f = tmp_path / "x.scenario.toml"
+    f.write_text('title = "x"\ncontract = "c.rrd"\nsection = "1"\ncites = "c"\n'
+                 'as_of = 2001-06-01\n[[expect]]\nclause = "1.x"\n', encoding="utf-8")
+    assert main(["test", str(f)]) == 1
+    out = capsys.readouterr().out
+    assert "is a link to notes.txt, which is not a clause file" in out
+    assert "SECRET-LINE" not in out
+
+
+def test_a_facts_path_that_is_not_a_fact_file_is_not_read(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "x.scenario.toml"
+    f.write_text(SCENARIO.replace("as_of = ", 'facts = "/etc/passwd"\nas_of = ', 1),
+                 encoding="utf-8")
+    assert main(["test", str(f)]) == 1
+    out = capsys.readouterr().out
+    assert "facts must name a fact file (.toml or .json)" in out and "root:" not in out
