@@ -308,7 +308,7 @@ class _Loader:
         self.file = file
         self.kind = kind
         self.diags: list[Diagnostic] = []
-        self.locate = _JsonPositions(text) if kind == "json" else _TomlPositions(text)
+        self._positions: _Positions | None = None  # scanned when a diagnostic needs a place
         self.text = text
         self.fs = FactSet()
         self.fs.file = file
@@ -328,7 +328,12 @@ class _Loader:
         key = bool(path) and path[-1] is KEY
         if key:
             path = path[:-1]
-        found = self.locate.locate(self.prefix + path, key)
+        if not self.text:  # data from a mapping: no text to point into
+            return Span.point(self.file, 1, 1)
+        if self._positions is None:
+            self._positions = (_JsonPositions(self.text) if self.kind == "json"
+                               else _TomlPositions(self.text))
+        found = self._positions.locate(self.prefix + path, key)
         if found is None:
             return Span.point(self.file, 1, 1)
         return offsets_span(self.file, self.text, *found)
@@ -432,8 +437,8 @@ class _Loader:
             for n, entry in enumerate(entries):
                 path: PathT = ("events", etype, n)
                 seq += 1
-                if seq > MAX_EVENTS:
-                    self.err("E510", f"more than {MAX_EVENTS:,} events", path)
+                if seq > MAX_EVENTS:  # (data from a mapping: a file's are counted before)
+                    self.diags.append(_events_limit(self.file, self.span(path)))
                     return
                 if not isinstance(entry, Mapping):
                     self.err("E503", "an event must be a table of fields", path)
@@ -915,6 +920,9 @@ def parse_facts(contract: ir.Contract, data: Mapping[str, Any], file: str = "<fa
             where = where if len(where) <= 60 else where[:59] + "…"
             raise FactErrors(Diagnostic("E503", f"{msg}" + (f" (at {where})" if where else ""),
                                         Span.point(file, 1, 1), hints=(hint,)))
+    if count_events(data) > MAX_EVENTS:  # before any event is built
+        loader = _Loader(contract, file, text, kind, prefix, foreign)
+        raise FactErrors(_events_limit(file, loader.span(("events",))))
     loader = _Loader(contract, file, text, kind, prefix, foreign)
     fs = loader.load(data)
     _finish_all(fs)
@@ -999,10 +1007,42 @@ def load_facts(contract: ir.Contract, path: Path, display: str | None = None,
     return parse_fact_text(contract, text, name, kind, foreign)
 
 
+_EVENT_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*events[ \t]*\.", re.M)
+
+
+def too_many_events(name: str, text: str) -> Diagnostic | None:
+    """E510 when a TOML text has more than MAX_EVENTS `[[events.TYPE]]` headers, at the first
+    one too many: found by a scan of the text, before it is decoded."""
+    for n, m in enumerate(_EVENT_HEADER.finditer(text), 1):
+        if n > MAX_EVENTS:
+            end = text.find("\n", m.start())
+            return _events_limit(name, offsets_span(name, text, m.start(),
+                                                    end if end >= 0 else len(text)))
+    return None
+
+
+def _events_limit(name: str, at: Span) -> Diagnostic:
+    return Diagnostic("E510", f"more than {MAX_EVENTS:,} events", at,
+                      hints=(f"a fact set holds at most {MAX_EVENTS:,} events: split it, or "
+                             "leave out events older than the matters evaluated",))
+
+
+def count_events(data: Any) -> int:
+    """The number of events decoded data lists (before any is built)."""
+    events = data.get("events") if isinstance(data, Mapping) else None
+    if not isinstance(events, Mapping):
+        return 0
+    return sum(len(v) for v in events.values() if isinstance(v, list))
+
+
 def parse_fact_text(contract: ir.Contract, text: str, name: str, kind: str,
                     foreign: frozenset[str] = frozenset()) -> FactSet:
     text = text.removeprefix("\ufeff")  # a byte order mark is not part of the first line
     SOURCES.add(name, text)
+    if kind != "json":  # refused before the text is decoded (language.md §16)
+        many = too_many_events(name, text)
+        if many is not None:
+            raise FactErrors(many)
     duplicates: list[str] = []
     try:
         if kind == "json":
@@ -1041,6 +1081,10 @@ def parse_fact_text(contract: ir.Contract, text: str, name: str, kind: str,
             "E501", f"the key '{path[-1] if path else duplicates[0]}' appears twice in one "
             "object", offsets_span(name, text, *where),
             hints=("give each key once; a second value would silently replace the first",)))
+    if count_events(raw) > MAX_EVENTS:  # before any event is built or any place is found
+        m = re.search(r'"events"' if kind == "json" else r"^[ \t]*\[?[ \t]*events\b", text, re.M)
+        raise FactErrors(_events_limit(name, offsets_span(name, text, m.start(), m.end())
+                                       if m else Span.point(name, 1, 1)))
     if text.count("[") + text.count("{") > MAX_NESTING and shape_problem(raw) is not None:
         raise FactErrors(_too_deep(name, text))
     if not isinstance(raw, dict):

@@ -426,3 +426,109 @@ def test_a_facts_path_that_is_not_a_fact_file_is_not_read(
     assert main(["test", str(f)]) == 1
     out = capsys.readouterr().out
     assert "facts must name a fact file (.toml or .json)" in out and "root:" not in out
+
+
+# ── 7. limits are checked before the work ───────────────────────────────────
+
+REPLY = """agreement toy "Toy" dated 2001-01-01
+
+party Company "the Company"
+role Holder "the Holders"
+
+section 1 "Notices"
+  event Notice "a notice" (by: Holder)
+  clause reply: Company shall "reply"
+    upon Notice n
+    within 10 days after n.date
+"""
+
+
+def _many_events_toml(n: int) -> str:
+    return 'as_of = 2001-06-01\n\n[parties]\nAnn = "Holder"\n' + "".join(
+        f'\n[[events.Notice]]\nid = "n{i}"\ndate = 2001-05-02\nby = "Ann"\n' for i in range(n))
+
+
+def _no_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every expensive step fail the test if it is reached."""
+    from rrdsl import facts
+
+    def reached(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the work was done before the limit was checked")
+
+    monkeypatch.setattr(facts._Loader, "load_events", reached)
+    monkeypatch.setattr(facts._TomlPositions, "_scan", reached)
+    monkeypatch.setattr(facts._JsonPositions, "_scan", reached)
+
+
+def test_a_toml_fact_file_of_too_many_events_is_refused_before_decoding(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tomllib
+
+    from rrdsl.facts import MAX_EVENTS
+
+    (tmp_path / "toy.rrd").write_text(REPLY, encoding="utf-8")
+    c = rrdsl.load(tmp_path / "toy.rrd")
+    text = _many_events_toml(MAX_EVENTS + 1)
+    _no_work(monkeypatch)
+    monkeypatch.setattr(tomllib, "loads", lambda *a, **k: pytest.fail("decoded"))
+    with pytest.raises(FactErrors) as info:
+        c.facts_from_text(text, name="many.toml")
+    (d,) = info.value.diagnostics
+    assert d.code == "E510" and d.message == "more than 100,000 events"
+    assert d.span is not None and d.span.line == 5 + 5 * MAX_EVENTS + 1
+
+
+def test_a_json_fact_file_of_too_many_events_is_refused_before_events_are_built(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from rrdsl.facts import MAX_EVENTS
+
+    (tmp_path / "toy.rrd").write_text(REPLY, encoding="utf-8")
+    c = rrdsl.load(tmp_path / "toy.rrd")
+    text = json.dumps({"as_of": "2001-06-01", "parties": {"Ann": "Holder"}, "events": {
+        "Notice": [{"id": f"n{i}", "date": "2001-05-02", "by": "Ann"}
+                   for i in range(MAX_EVENTS + 1)]}})
+    _no_work(monkeypatch)
+    with pytest.raises(FactErrors) as info:
+        c.facts_from_text(text, kind="json", name="many.json")
+    assert [d.code for d in info.value.diagnostics] == ["E510"]
+
+
+def test_a_mapping_or_scenario_of_too_many_events_is_refused_before_events_are_built(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rrdsl.facts import MAX_EVENTS
+
+    (tmp_path / "toy.rrd").write_text(REPLY, encoding="utf-8")
+    c = rrdsl.load(tmp_path / "toy.rrd")
+    event = {"id": "n", "date": "2001-05-02", "by": "Ann"}
+    _no_work(monkeypatch)
+    with pytest.raises(FactErrors, match="more than 100,000 events"):
+        c.facts_from_mapping({"parties": {"Ann": "Holder"},
+                              "events": {"Notice": [event] * (MAX_EVENTS + 1)}})
+
+
+def test_a_fact_file_over_the_byte_limit_is_refused_unread(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from rrdsl.facts import MAX_FACT_BYTES
+
+    (tmp_path / "toy.rrd").write_text(REPLY, encoding="utf-8")
+    big = tmp_path / "big.toml"
+    with big.open("wb") as fh:
+        fh.truncate(50 * MAX_FACT_BYTES)  # sparse: reading it would take 500 MB
+    assert main(["eval", str(tmp_path / "toy.rrd"), str(big)]) == 1
+    assert f"the fact file is {50 * MAX_FACT_BYTES:,} bytes; the limit is " \
+        f"{MAX_FACT_BYTES:,}" in capsys.readouterr().err
+
+
+def test_read_limited_never_reads_more_than_the_limit_plus_one(tmp_path: Path) -> None:
+    from rrdsl.files import TooLarge, read_limited
+
+    f = tmp_path / "f"
+    f.write_bytes(b"x" * 100)
+    assert read_limited(f, 100) == b"x" * 100
+    with pytest.raises(TooLarge) as info:
+        read_limited(f, 99)
+    assert info.value.size == 100
+    with pytest.raises(OSError, match="device"):
+        read_limited("/dev/zero", 10)
