@@ -220,3 +220,50 @@ def test_a_source_outside_the_tree_is_not_read_for_a_hover(
                                                    "position": {"line": 3, "character": 10}})
     assert "result" in answer
     server.alive()
+
+
+# ── fuzzing: random messages, then a request that must be answered ──────────
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**40, 2**40) | st.text(max_size=8)
+    | st.sampled_from(["file:///dev/zero", (ROOT / "contracts/savvis_2001.rrd").as_uri(),
+                       "file:///nonexistent.rrd", "untitled:x"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["textDocument", "uri", "position", "line", "character", "text",
+                         "context", "includeDeclaration", "contentChanges", "version", "x"]),
+        inner, max_size=4),
+    max_leaves=15)
+_methods = st.sampled_from(["textDocument/hover", "textDocument/definition",
+                            "textDocument/references", "textDocument/completion",
+                            "textDocument/documentSymbol", "textDocument/didOpen",
+                            "textDocument/didChange", "textDocument/didSave",
+                            "textDocument/didClose", "workspace/symbol", "no/such", ""])
+_junk = st.binary(max_size=200).filter(lambda b: b"Content-Length" not in b)
+
+
+@pytest.fixture(scope="module")
+def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    s = RawServer(tmp_path_factory.mktemp("lsp-fuzz"))
+    s.request("initialize", {"processId": None, "rootUri": ROOT.as_uri(), "capabilities": {}})
+    s.notify("initialized", {})
+    yield s
+    s.close()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_junk, _methods, _json, st.one_of(st.none(), st.integers(1000, 2000), st.text(
+    max_size=5), st.lists(st.integers(), max_size=2)))
+def test_random_messages_never_stop_the_server(fuzzed: RawServer, junk: bytes, method: str,
+                                               params: Any, msg_id: Any) -> None:
+    fuzzed.raw(junk + b"\r\n")  # bytes that are no message, on a line of their own
+    message: dict[str, Any] = {"method": method, "params": params}
+    if msg_id is not None:
+        message["id"] = msg_id
+    fuzzed.send(message)
+    answer = fuzzed.request("textDocument/completion", {
+        "textDocument": {"uri": (ROOT / "contracts/savvis_2001.rrd").as_uri()},
+        "position": {"line": 0, "character": 0}}, within=30)
+    assert "result" in answer
