@@ -244,6 +244,9 @@ def add_duration(day: datetime.date, d: Duration, sign: int, ctx: Ctx,
 #: The last and first days a date can have (Python's `datetime.date`, and so rrdsl's).
 LAST_DAY, FIRST_DAY = datetime.date.max, datetime.date.min
 
+#: Days from the calendar's first day to its last: a step of more leaves it from any day.
+_CALENDAR_DAYS = (datetime.date.max - datetime.date.min).days
+
 _UNIT_WORDS = {"days": "days", "business_days": "business days", "months": "months",
                "years": "years"}
 
@@ -286,6 +289,14 @@ def _date_step(anchor: Fn, n: int, unit: str, var: str | None = None,
     """`anchor + n units` (none stays none), as add_duration computes it; `var`: the anchor is
     that bound variable, read directly (a call fewer). A step out of the calendar (past
     9999-12-31) is an evaluation error at `span` (date_overflow)."""
+    if unit == "days" and abs(n) > _CALENDAR_DAYS:  # leaves the calendar from any day
+
+        def out_of_calendar(ctx: Ctx, env: dict[str, Any]) -> Any:
+            a = env[var] if var is not None else anchor(ctx, env)
+            if a is None:
+                return None
+            raise date_overflow(a, n, unit, span)
+        return out_of_calendar
     if unit == "days":
         step = datetime.timedelta(days=n)
         if var is not None:

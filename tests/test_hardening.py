@@ -532,3 +532,24 @@ def test_read_limited_never_reads_more_than_the_limit_plus_one(tmp_path: Path) -
     assert info.value.size == 100
     with pytest.raises(OSError, match="device"):
         read_limited("/dev/zero", 10)
+
+
+@pytest.mark.parametrize(("step", "says"), [
+    ("n.date + 99999999999999 days", "2001-05-02 + 99999999999999 days falls after 9999-12-31"),
+    ("n.date - 99999999999999 days", "2001-05-02 - 99999999999999 days falls before 0001-01-01"),
+    ("n.date - 800000 days", "2001-05-02 - 800000 days falls before 0001-01-01"),
+    ("n.date + 99999999999 months", "falls after 9999-12-31"),
+    ("n.date + 9000 years", "2001-05-02 + 9000 years falls after 9999-12-31"),
+])
+def test_a_step_out_of_the_calendar_from_any_day_is_an_evaluation_error(
+        tmp_path: Path, step: str, says: str) -> None:
+    (tmp_path / "toy.rrd").write_text(REPLY.replace(
+        '  clause reply:', f'  define later(n: Notice): date = {step}\n  clause reply:'),
+        encoding="utf-8")
+    c = rrdsl.load(tmp_path / "toy.rrd")
+    facts = c.facts_from_text('as_of = 2001-06-01\n[parties]\nAnn = "Holder"\n'
+                              '[[events.Notice]]\nid = "n1"\ndate = 2001-05-02\nby = "Ann"\n')
+    with pytest.raises(EvaluationError) as info:
+        c.evaluate(facts)
+    (d,) = info.value.diagnostics
+    assert d.code == "E601" and says in d.message and d.span is not None
