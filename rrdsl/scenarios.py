@@ -378,6 +378,11 @@ def _evaluate(path: Path, name: str, text: str, data: dict[str, Any],
         if real.exists() and real.suffix.lower() != ".rrd":
             raise _err(name, f"contract {t!r} is a link to {real.name}, which is not a clause "
                        "file (.rrd)", "name the clause file itself")
+    if isinstance(data.get("facts"), str):
+        real = (path.parent / data["facts"]).resolve()
+        if real.exists() and real.suffix.lower() not in (".toml", ".json"):
+            raise _err(name, f"facts {data['facts']!r} is a link to {real.name}, which is not "
+                       "a fact file (.toml or .json)", "name the fact file itself")
     contracts = [_contract(path.parent / t) for t in targets]
     as_of = data["as_of"]
     if not isinstance(as_of, datetime.date):

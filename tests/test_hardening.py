@@ -553,3 +553,16 @@ def test_a_step_out_of_the_calendar_from_any_day_is_an_evaluation_error(
         c.evaluate(facts)
     (d,) = info.value.diagnostics
     assert d.code == "E601" and says in d.message and d.span is not None
+
+
+def test_a_fact_file_name_linking_to_another_file_is_not_read(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "notes.txt").write_text("SECRET-LINE = [\n", encoding="utf-8")
+    (tmp_path / "f.toml").symlink_to(tmp_path / "notes.txt")
+    f = tmp_path / "x.scenario.toml"
+    f.write_text(SCENARIO.replace("as_of = ", 'facts = "f.toml"\nas_of = ', 1),
+                 encoding="utf-8")
+    assert main(["test", str(f)]) == 1
+    out = capsys.readouterr().out
+    assert "is a link to notes.txt, which is not a fact file" in out
+    assert "SECRET-LINE" not in out
