@@ -929,6 +929,23 @@ def parse_facts(contract: ir.Contract, data: Mapping[str, Any], file: str = "<fa
     return fs
 
 
+def nested_deeper(data: Any, limit: int) -> bool:
+    """Are decoded tables and lists nested more than `limit` deep? (The quick test for decoded
+    text, whose keys are texts: containers only are visited, without recursion.)"""
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        v, depth = pop()
+        if depth > limit:
+            return True
+        children = v.values() if isinstance(v, dict) else v
+        depth += 1
+        for x in children:
+            if isinstance(x, dict | list):
+                push((x, depth))
+    return False
+
+
 def shape_problem(data: Any, limit: int = MAX_NESTING
                   ) -> tuple[PathT, str, str] | None:
     """What makes decoded data unlike any TOML or JSON text: a key that is not text, or tables
@@ -1085,7 +1102,7 @@ def parse_fact_text(contract: ir.Contract, text: str, name: str, kind: str,
         m = re.search(r'"events"' if kind == "json" else r"^[ \t]*\[?[ \t]*events\b", text, re.M)
         raise FactErrors(_events_limit(name, offsets_span(name, text, m.start(), m.end())
                                        if m else Span.point(name, 1, 1)))
-    if text.count("[") + text.count("{") > MAX_NESTING and shape_problem(raw) is not None:
+    if text.count("[") + text.count("{") > MAX_NESTING and nested_deeper(raw, MAX_NESTING):
         raise FactErrors(_too_deep(name, text))
     if not isinstance(raw, dict):
         start = len(text) - len(text.lstrip())

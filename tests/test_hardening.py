@@ -566,3 +566,16 @@ def test_a_fact_file_name_linking_to_another_file_is_not_read(
     out = capsys.readouterr().out
     assert "is a link to notes.txt, which is not a fact file" in out
     assert "SECRET-LINE" not in out
+
+
+@pytest.mark.parametrize("kind", ["toml", "json"])
+def test_a_fact_file_nested_too_deeply_is_refused_at_the_bracket(savvis: rrdsl.Contract,
+                                                                 kind: str) -> None:
+    nest = "[" * 70 + "]" * 70
+    text = (f"as_of = 2001-06-01\n[facts]\ns3_eligible = {nest}\n" if kind == "toml" else
+            f'{{"as_of": "2001-06-01",\n"facts": {{"s3_eligible": {nest}}}}}')
+    with pytest.raises(FactErrors) as info:
+        savvis.facts_from_text(text, kind=kind, name="deep." + kind)
+    (d,) = info.value.diagnostics
+    assert d.code == "E501" and "more than 64 deep" in d.message
+    assert d.span is not None and d.span.line in (2, 3) and d.span.col > 60
