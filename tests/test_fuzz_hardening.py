@@ -5,10 +5,12 @@ test_lsp_robust.py, against the real server.)"""
 
 from __future__ import annotations
 
+import atexit
 import datetime
 import io
 import json
 import os
+import shutil
 import stat
 import tempfile
 from pathlib import Path
@@ -40,6 +42,7 @@ section 1 "Notices"
 """
 
 _WORK = Path(tempfile.mkdtemp(prefix="rrdsl-fuzz-"))
+atexit.register(shutil.rmtree, _WORK, True)
 (_WORK / "toy.rrd").write_text(TOY, encoding="utf-8")
 
 
