@@ -181,13 +181,13 @@ def read_scenario(path: Path, check: bool = True) -> tuple[str, str, dict[str, A
     except tomllib.TOMLDecodeError as exc:  # at its place, as in a fact file (E501)
         raise ScenarioError(_toml_error(str(exc), text, name)) from None
     except RecursionError:
-        raise ScenarioError(_too_deep(name, text, ())) from None
+        raise ScenarioError(_too_deep(name, text)) from None
     if check:
         validate(name, text, decoded)
     return name, text, decoded
 
 
-def _too_deep(name: str, text: str, path: PathT) -> Diagnostic:
+def _too_deep(name: str, text: str) -> Diagnostic:
     at = Span.point(name, 1, 1)
     offset = deep_offset(text, MAX_NESTING)
     if offset is not None:
@@ -204,7 +204,7 @@ def validate(name: str, text: str, data: dict[str, Any]) -> None:
 
     problem = shape_problem(data)
     if problem is not None:
-        raise ScenarioError(_too_deep(name, text, problem[0]))
+        raise ScenarioError(_too_deep(name, text))
     where = _TomlPositions(text)
     diags: list[Diagnostic] = []
 
