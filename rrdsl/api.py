@@ -17,7 +17,7 @@ from typing import Any
 from . import ir
 from .checker import check as check_modules
 from .compiler import Plan, compile_contract
-from .diagnostics import CheckErrors, Diagnostic, RrdslError, UsageError
+from .diagnostics import CheckErrors, Diagnostic, EvaluationError, RrdslError, UsageError
 from .evaluator import NormResult, Outcome, ValueResult, evaluate
 from .facts import FactSet, load_facts, parse_fact_text, parse_facts
 from .family import (
@@ -76,6 +76,10 @@ class Contract:
 
     def facts_from_text(self, text: str, kind: str = "toml", name: str = "<facts>",
                         foreign: frozenset[str] = frozenset()) -> FactSet:
+        if not isinstance(text, str):
+            raise _bad_argument("text", text, "a str (decode bytes as UTF-8 first)")
+        if kind not in ("toml", "json"):
+            raise _bad_argument("kind", kind, 'the text\'s format, "toml" or "json"')
         return parse_fact_text(self.ir, text, name, kind, self.foreign_with_base(foreign))
 
     def facts_from_mapping(self, data: Mapping[str, Any], name: str = "<facts>",
@@ -99,11 +103,24 @@ class Contract:
         the agreement's answer as it stood (`family.keep_earlier_answers`).  An agreement
         evaluated alone whose facts show an amendment of it took effect lists it in the
         outcome's `ignored_amendments` (`_known_writings`: those evaluated alongside)."""
-        day = as_of or facts.as_of
+        if not isinstance(facts, FactSet):
+            raise _bad_argument("facts", facts, "a FactSet, from read_facts, facts_from_text "
+                                "or facts_from_mapping")
+        day = _as_of(as_of) if as_of is not None else facts.as_of
         if day is None:
             raise UsageError(Diagnostic(
                 "E702", "no as-of date: the fact file has no as_of and none was given",
                 hints=("pass --as-of YYYY-MM-DD, or add as_of = YYYY-MM-DD to the fact file",)))
+        try:
+            return self._evaluate(facts, day, explain, values, apply_amendment, _known_writings)
+        except OverflowError:  # a date out of the calendar that the evaluator did not report
+            raise EvaluationError(Diagnostic(
+                "E601", "a date fell outside the calendar: dates run from 0001-01-01 to "
+                "9999-12-31", hints=("check the dates of the events and facts (a year typed "
+                                     "wrong?)",))) from None
+
+    def _evaluate(self, facts: FactSet, day: datetime.date, explain: bool, values: bool,
+                  apply_amendment: bool | None, _known_writings: frozenset[str]) -> Outcome:
         if self.base is not None and apply_amendment:  # as if effective (rrdsl diff)
             outcome = evaluate(self.plan, facts, day, explain=explain, values=values)
             resolve_references(outcome, {})
@@ -130,6 +147,33 @@ class Contract:
         outcome.ignored_amendments = ignored_amendments(self, outcome, facts, day,
                                                         _known_writings)
         return outcome
+
+
+def _bad_argument(name: str, value: Any, expected: str) -> UsageError:
+    shown = repr(value)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return UsageError(Diagnostic("E701", f"{name} must be {expected}, not {shown} "
+                                 f"({type(value).__name__})"))
+
+
+def _as_of(value: Any) -> datetime.date:
+    """An evaluation date: a `datetime.date` (a datetime's day), or an ISO text YYYY-MM-DD."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            from .diagnostics import date_problem
+
+            raise UsageError(Diagnostic(
+                "E701", f"as_of {value!r} is not a date: {date_problem(value)}",
+                expected="a datetime.date or a text YYYY-MM-DD",
+                hints=("write as_of=datetime.date(2001, 6, 15) or as_of=\"2001-06-15\"",))
+            ) from None
+    raise _bad_argument("as_of", value, "a datetime.date or a text YYYY-MM-DD")
 
 
 def evaluate_family(contracts: list[Contract], facts_path: str | Path,
@@ -159,10 +203,11 @@ def evaluate_family_with(contracts: list[Contract],
         if c.ir.amendment is not None and c.ir.based_on:
             writings.setdefault(c.ir.based_on[0], set()).add(c.ir.amendment.writing)
     outcomes = []
+    day = _as_of(as_of) if as_of is not None else None
     for i, c in enumerate(contracts):
         others = frozenset().union(*(n for j, n in enumerate(names) if j != i))
         facts = read(c, others - c.fact_names)
-        outcomes.append(c.evaluate(facts, as_of, explain=explain, values=values,
+        outcomes.append(c.evaluate(facts, day, explain=explain, values=values,
                                    _known_writings=frozenset(writings.get(c.name, ()))))
     resolve_family(outcomes)
     return outcomes

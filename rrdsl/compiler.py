@@ -228,15 +228,43 @@ def unchanged_since(ctx: Ctx, day: datetime.date, types: tuple[str, ...],
     return True
 
 
-def add_duration(day: datetime.date, d: Duration, sign: int, ctx: Ctx) -> datetime.date:
+def add_duration(day: datetime.date, d: Duration, sign: int, ctx: Ctx,
+                 span: Span | None = None) -> datetime.date:
     n = d.amount * sign
-    if d.unit == "days":
-        return day + datetime.timedelta(days=n)
-    if d.unit == "business_days":
-        return ctx.calendar.add(day, n)
-    if d.unit == "months":
-        return add_months(day, n)
-    return add_months(day, 12 * n)
+    try:
+        if d.unit == "days":
+            return day + datetime.timedelta(days=n)
+        if d.unit == "business_days":
+            return ctx.calendar.add(day, n)
+        if d.unit == "months":
+            return add_months(day, n)
+        return add_months(day, 12 * n)
+    except (OverflowError, ValueError):
+        raise date_overflow(day, n, d.unit, span) from None
+
+
+#: The last and first days a date can have (Python's `datetime.date`, and so rrdsl's).
+LAST_DAY, FIRST_DAY = datetime.date.max, datetime.date.min
+
+#: Days from the calendar's first day to its last: a step of more leaves it from any day.
+_CALENDAR_DAYS = (datetime.date.max - datetime.date.min).days
+
+_UNIT_WORDS = {"days": "days", "business_days": "business days", "months": "months",
+               "years": "years"}
+
+
+def date_overflow(day: datetime.date, n: int, unit: str, span: Span | None) -> EvalFailure:
+    """A date step that leaves the calendar rrdsl can count in (past 9999-12-31, before
+    0001-01-01): an evaluation error at the step, naming the date it started from."""
+    word = _UNIT_WORDS.get(unit, unit)
+    sign = "+" if n >= 0 else "-"
+    edge = "after" if n >= 0 else "before"
+    last = LAST_DAY if n >= 0 else FIRST_DAY
+    return EvalFailure(
+        f"{day.isoformat()} {sign} {abs(n)} {word} falls {edge} {last.isoformat()}, the "
+        f"{'last' if n >= 0 else 'first'} day a date can have", span,
+        "dates run from 0001-01-01 to 9999-12-31: check the dates of the events and facts "
+        "(a year typed wrong?)")
 
 
 def _missing(ctx: Ctx, cite: ir.Cite, label: str, note: str) -> NoReturn:
@@ -258,22 +286,62 @@ def _noted_all(ctx: Ctx, types: frozenset[str]) -> bool:
     return True
 
 
-def _date_step(anchor: Fn, n: int, unit: str, var: str | None = None) -> Fn:
+def _date_step(anchor: Fn, n: int, unit: str, var: str | None = None,
+               span: Span | None = None) -> Fn:
     """`anchor + n units` (none stays none), as add_duration computes it; `var`: the anchor is
-    that bound variable, read directly (a call fewer)."""
+    that bound variable, read directly (a call fewer). A step out of the calendar (past
+    9999-12-31) is an evaluation error at `span` (date_overflow)."""
+    if unit == "days" and abs(n) > _CALENDAR_DAYS:  # leaves the calendar from any day
+
+        def out_of_calendar(ctx: Ctx, env: dict[str, Any]) -> Any:
+            a = env[var] if var is not None else anchor(ctx, env)
+            if a is None:
+                return None
+            raise date_overflow(a, n, unit, span)
+        return out_of_calendar
     if unit == "days":
         step = datetime.timedelta(days=n)
         if var is not None:
-            return lambda ctx, env: None if (a := env[var]) is None else a + step
-        return lambda ctx, env: None if (a := anchor(ctx, env)) is None else a + step
+            def days_var(ctx: Ctx, env: dict[str, Any]) -> Any:
+                a = env[var]
+                if a is None:
+                    return None
+                try:
+                    return a + step
+                except OverflowError:
+                    raise date_overflow(a, n, unit, span) from None
+            return days_var
+
+        def days(ctx: Ctx, env: dict[str, Any]) -> Any:
+            a = anchor(ctx, env)
+            if a is None:
+                return None
+            try:
+                return a + step
+            except OverflowError:
+                raise date_overflow(a, n, unit, span) from None
+        return days
     if unit == "business_days":
-        if var is not None:
-            return lambda ctx, env: None if (a := env[var]) is None else ctx.calendar.add(a, n)
-        return lambda ctx, env: None if (a := anchor(ctx, env)) is None else ctx.calendar.add(a, n)
+        def business_days(ctx: Ctx, env: dict[str, Any]) -> Any:
+            a = env[var] if var is not None else anchor(ctx, env)
+            if a is None:
+                return None
+            try:
+                return ctx.calendar.add(a, n)
+            except OverflowError:
+                raise date_overflow(a, n, unit, span) from None
+        return business_days
     months = n if unit == "months" else 12 * n
-    if var is not None:
-        return lambda ctx, env: None if (a := env[var]) is None else add_months(a, months)
-    return lambda ctx, env: None if (a := anchor(ctx, env)) is None else add_months(a, months)
+
+    def by_months(ctx: Ctx, env: dict[str, Any]) -> Any:
+        a = env[var] if var is not None else anchor(ctx, env)
+        if a is None:
+            return None
+        try:
+            return add_months(a, months)
+        except (OverflowError, ValueError):
+            raise date_overflow(a, n, unit, span) from None
+    return by_months
 
 
 _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -1426,11 +1494,11 @@ class _Compiler:
             sign = 1 if op == "+" else -1
             if e.args[1].op == "duration":  # `d + 30 days`: the step is known
                 return _date_step(left, e.args[1].data[0] * sign, e.args[1].data[1],
-                                  e.args[0].data if e.args[0].op == "local" else None)
+                                  e.args[0].data if e.args[0].op == "local" else None, span)
 
             def date_arith(ctx: Ctx, env: dict[str, Any]) -> Any:
                 a, b = left(ctx, env), right(ctx, env)
-                return None if a is None or b is None else add_duration(a, b, sign, ctx)
+                return None if a is None or b is None else add_duration(a, b, sign, ctx, span)
             return date_arith
         if kind == "set":
             if op == "+":
@@ -1835,7 +1903,7 @@ class _Compiler:
 
     def op_nth(self, e: ir.E) -> Fn:
         return _date_step(self.compile(e.args[0]), e.data[0], e.data[1],
-                          e.args[0].data if e.args[0].op == "local" else None)
+                          e.args[0].data if e.args[0].op == "local" else None, e.span)
 
     def op_builtin(self, e: ir.E) -> Fn:
         name, extra = e.data

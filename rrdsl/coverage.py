@@ -9,9 +9,7 @@ expectation, names a derived value of it, or declares its section.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -80,9 +78,10 @@ def _clauses(c: ir.Contract) -> list[tuple[str, str, str]]:
 def _scenario_uses(path: Path, contract_path: Path) -> tuple[set[str], set[str], str] | None:
     """(clause ids named, definition names named, section declared), or None if the scenario
     is about another contract."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    from .scenarios import scenario_data
+
+    data = scenario_data(path)  # held to the limits; errors are rrdsl test's to report
+    if data is None:
         return None
     target = data.get("contract")
     if not isinstance(target, str) or (path.parent / target).resolve() != contract_path:

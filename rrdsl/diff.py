@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import datetime
 import textwrap
-import tomllib
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ from .compiler import snippet
 from .diagnostics import SOURCES, RrdslError, Span
 from .evaluator import NormResult, Outcome
 from .facts import parse_facts
+from .scenarios import read_scenario
 from .loader import display_path, load_composition
 from .report import explanation_text, node_json, norm_json, shown_part
 from .values import show, to_json
@@ -180,10 +179,9 @@ def _order(key: str) -> tuple[int, str]:
 
 def _fact_sets(folder: Path) -> Iterator[tuple[Path, dict[str, Any], str]]:
     for p in sorted(folder.rglob("*.scenario.toml")):
-        try:
-            text = p.read_text(encoding="utf-8")
-            data = tomllib.loads(text, parse_float=Decimal)
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        try:  # held to the limits; errors are rrdsl test's to report
+            _, text, data = read_scenario(p)
+        except RrdslError:
             continue
         yield p, data, text
 

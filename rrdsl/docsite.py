@@ -20,15 +20,55 @@ CONFIG: dict[str, dict[str, Any]] = {"codehilite": {"guess_lang": False, "css_cl
           "toc": {"permalink": False}}
 
 
+#: The URL schemes a link of the docs may use; any other (javascript:, data:, vbscript:, file:
+#: ...) is shown as plain text. Links without a scheme (relative paths, #fragments) are kept.
+SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+# what a browser ignores in a URL: leading and trailing spaces and control characters, and
+# tabs and line breaks anywhere (so that `java\tscript:` is `javascript:`)
+_IGNORED = re.compile(r"[\x00-\x20\x7f]")
+
+
+def url_scheme(url: str) -> str | None:
+    """The scheme a browser would see in `url` (lower case), or None for a relative link:
+    character references are decoded and ignored characters dropped first."""
+    import html
+
+    seen = _IGNORED.sub("", html.unescape(url))
+    m = _SCHEME.match(seen)
+    return m.group(1).lower() if m else None
+
+
+def safe_url(url: str) -> bool:
+    scheme = url_scheme(url)
+    return scheme is None or scheme in SAFE_SCHEMES
+
+
 class _MdLinks(Treeprocessor):
-    """Links between docs follow them into HTML: `cli.md#exit-status` → `cli.html#exit-status`."""
+    """Links between docs follow them into HTML: `cli.md#exit-status` → `cli.html#exit-status`.
+    A link or image whose URL has a scheme other than http, https or mailto is rendered as its
+    text (an image as its alt text): the docs are no way to run a script in a reader's browser."""
 
     def run(self, root: Element) -> None:
-        for a in root.iter("a"):
-            href = a.get("href", "")
-            if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", href) or href.startswith("#"):
-                continue
-            a.set("href", re.sub(r"\.md(?=$|#)", ".html", href))
+        for el in root.iter():
+            if el.tag == "a":
+                href = el.get("href", "")
+                if not safe_url(href):
+                    el.tag = "span"
+                    el.attrib.clear()
+                    el.set("class", "unsafe-link")
+                    el.set("title", "link not followed: only http, https and mailto links are")
+                    continue
+                if url_scheme(href) is not None or href.startswith("#"):
+                    continue
+                el.set("href", re.sub(r"\.md(?=$|#)", ".html", href))
+            elif el.tag == "img" and not safe_url(el.get("src", "")):
+                alt = el.get("alt", "")
+                el.tag = "span"
+                el.attrib.clear()
+                el.set("class", "unsafe-link")
+                el.text = alt
 
 
 class _MdLinksExtension(Extension):

@@ -115,6 +115,27 @@ class NormResult(_Record):
 _RESULT_FIELDS = NormResult._fields
 
 
+def _in_instance(exc: Exception, n: ir.Norm, bearer: str | None,
+                 event: EventValue | None) -> EvalFailure:
+    """An evaluation failure (or a date out of the calendar, which the date steps report
+    themselves but a day's step inside the engine may meet too) with the clause instance it
+    happened in: the clause, the bearer, the event and its date."""
+    if isinstance(exc, EvalFailure):
+        f = exc
+    else:
+        f = EvalFailure("a date fell outside the calendar: dates run from 0001-01-01 to "
+                        "9999-12-31", n.cite.span,
+                        "check the dates of the events and facts (a year typed wrong?)")
+    if f.context is None:
+        who = [str(bearer)] if bearer is not None and n.bearer_var is not None else []
+        about = ""
+        if event is not None:
+            who.append(event.id)
+            about = f": {event.type} {event.id} of {event.date.isoformat()}"
+        f.context = (f"in §{n.id}" + (f"[{', '.join(who)}]" if who else "") + about)
+    return f
+
+
 def _result(norm: ir.Norm, instance: str, bearer: str | None, trigger: EventValue | None,
             status: str, reason: str) -> NormResult:
     """`NormResult(norm, instance, bearer, None, trigger, status, reason)`, made directly:
@@ -301,7 +322,14 @@ class Evaluator:
                 warnings = self.fact_warnings()
             except EvalFailure as f:
                 raise EvaluationError(Diagnostic(
-                    f.code, f.message, f.span, hints=(f.hint,) if f.hint else ())) from None
+                    f.code, f.message, f.span,
+                    hints=tuple(h for h in (f.context, f.hint) if h))) from None
+            except OverflowError:  # a date out of the calendar that no step above reported
+                raise EvaluationError(Diagnostic(
+                    "E601", "a date fell outside the calendar: dates run from 0001-01-01 to "
+                    "9999-12-31", None,
+                    hints=("check the dates of the events and facts (a year typed wrong?)",))
+                ) from None
             except RecursionError:
                 raise EvaluationError(Diagnostic(
                     "E602", "the evaluation went too deep", None,
@@ -518,6 +546,13 @@ class Evaluator:
         if event is not None and n.trigger is not None:
             env[n.trigger.var] = event
             label.append(event.id)
+        try:
+            return self._instance(n, bearer, event, env, label)
+        except (EvalFailure, OverflowError) as exc:  # say which instance it was
+            raise _in_instance(exc, n, bearer, event) from None
+
+    def _instance(self, n: ir.Norm, bearer: str | None, event: EventValue | None,
+                  env: dict[str, Any], label: list[str]) -> NormResult:
         inst = _Instance(self.ctx, env)
         self.ctx.qualitative = set()
         instance_id = n.id + (f"[{', '.join(label)}]" if label else "")
@@ -789,74 +824,78 @@ class Evaluator:
         # the context each event's condition is judged in: the event's day, or this one when
         # nothing the condition reads changed after that day (unchanged_since)
         days: dict[EventValue, Ctx] = {}
-        for bearer in bearers:
-            for event in events:
-                # one clause instance: its bindings and its id
-                if bearer_var is not None:
-                    if event is not None:
-                        env: dict[str, Any] = {bearer_var: bearer, trigger_var: event}
-                        instance_id = f"{nid}[{bearer}, {event.id}]"
-                    else:
-                        env = {bearer_var: bearer}
-                        instance_id = f"{nid}[{bearer}]"
-                elif event is not None:
-                    env = {trigger_var: event}
-                    instance_id = f"{nid}[{event.id}]"
-                else:
-                    env = {}
-                    instance_id = nid
-                qualitative.clear()
-                missing.clear()
-                ctx.qualitative = qualitative
-                # the result, made as `_result` makes it (inline: one call fewer per instance;
-                # a field added to NormResult must be set here too)
-                res = NormResult.__new__(NormResult)
-                res.norm, res.instance, res.bearer, res.beneficiaries = n, instance_id, bearer, None
-                res.trigger, res.status, res.reason = event, "pending", ""
-                res.deadline = res.period_start = res.period_end = None
-                res.performed_on = res.breached_on = None
-                res.missing, res.assumptions, res.exceptions, res.withs = [], [], [], []
-                res.explanation = None
-                res.beneficiaries_missing = []
-                if event is not None and event.type in qualitative_events:
-                    qualitative.add(f"{event.type} {event.id}")
-                # 1. the trigger's condition is judged on the facts as they stood on the
-                # event's day (a condition that reads no event has the same value in every
-                # context); here, so that an instance its event does not trigger (most of a
-                # clause's instances for each party and event) is decided without a call
-                if where is not None and event is not None:
-                    if where_at:
-                        wctx = days.get(event)
-                        if wctx is None:
-                            wctx = days[event] = ctx if unchanged_since(
-                                ctx, event.date, np.where_types, np.where_facts) else ctx.at(
-                                event.date)
-                    else:
-                        wctx = ctx
-                    try:
-                        ok = where(wctx, env)
-                    except Missing as m:
-                        missing |= m.needs
-                        _undetermined(res, missing)
-                    else:
-                        if ok:
-                            decide(np, env, missing, res, event)
+        bearer = event = None
+        try:
+            for bearer in bearers:
+                for event in events:
+                    # one clause instance: its bindings and its id
+                    if bearer_var is not None:
+                        if event is not None:
+                            env: dict[str, Any] = {bearer_var: bearer, trigger_var: event}
+                            instance_id = f"{nid}[{bearer}, {event.id}]"
                         else:
-                            res.status = "not_triggered"
-                            key = (nid, event)
-                            reason = not_met.get(key)
-                            if reason is None:
-                                reason = not_met[key] = (
-                                    f"{event.type} {event.id} of {event.date.isoformat()} "
-                                    f"does not meet: {np.where_text}")
-                            res.reason = reason
-                else:
-                    decide(np, env, missing, res, event)
-                if missing:
-                    res.missing = sorted(missing)
-                if qualitative:
-                    res.assumptions = sorted(qualitative)
-                out.append(res)
+                            env = {bearer_var: bearer}
+                            instance_id = f"{nid}[{bearer}]"
+                    elif event is not None:
+                        env = {trigger_var: event}
+                        instance_id = f"{nid}[{event.id}]"
+                    else:
+                        env = {}
+                        instance_id = nid
+                    qualitative.clear()
+                    missing.clear()
+                    ctx.qualitative = qualitative
+                    # the result, made as `_result` makes it (inline: one call fewer per instance;
+                    # a field added to NormResult must be set here too)
+                    res = NormResult.__new__(NormResult)
+                    res.norm, res.instance, res.bearer, res.beneficiaries = n, instance_id, bearer, None
+                    res.trigger, res.status, res.reason = event, "pending", ""
+                    res.deadline = res.period_start = res.period_end = None
+                    res.performed_on = res.breached_on = None
+                    res.missing, res.assumptions, res.exceptions, res.withs = [], [], [], []
+                    res.explanation = None
+                    res.beneficiaries_missing = []
+                    if event is not None and event.type in qualitative_events:
+                        qualitative.add(f"{event.type} {event.id}")
+                    # 1. the trigger's condition is judged on the facts as they stood on the
+                    # event's day (a condition that reads no event has the same value in every
+                    # context); here, so that an instance its event does not trigger (most of a
+                    # clause's instances for each party and event) is decided without a call
+                    if where is not None and event is not None:
+                        if where_at:
+                            wctx = days.get(event)
+                            if wctx is None:
+                                wctx = days[event] = ctx if unchanged_since(
+                                    ctx, event.date, np.where_types, np.where_facts) else ctx.at(
+                                    event.date)
+                        else:
+                            wctx = ctx
+                        try:
+                            ok = where(wctx, env)
+                        except Missing as m:
+                            missing |= m.needs
+                            _undetermined(res, missing)
+                        else:
+                            if ok:
+                                decide(np, env, missing, res, event)
+                            else:
+                                res.status = "not_triggered"
+                                key = (nid, event)
+                                reason = not_met.get(key)
+                                if reason is None:
+                                    reason = not_met[key] = (
+                                        f"{event.type} {event.id} of {event.date.isoformat()} "
+                                        f"does not meet: {np.where_text}")
+                                res.reason = reason
+                    else:
+                        decide(np, env, missing, res, event)
+                    if missing:
+                        res.missing = sorted(missing)
+                    if qualitative:
+                        res.assumptions = sorted(qualitative)
+                    out.append(res)
+        except (EvalFailure, OverflowError) as exc:  # say which instance it was
+            raise _in_instance(exc, n, bearer, event) from None
 
     def fast_decide(self, np: _NormPlan, env: dict[str, Any], missing: set[str],
                     res: NormResult, event: EventValue | None) -> None:

@@ -34,6 +34,9 @@ from .values import EventValue, History
 MAX_FACT_BYTES = 10_000_000
 MAX_EVENTS = 100_000
 MAX_SHARES = 10**15
+#: Tables and lists inside one another in decoded fact or scenario data (a fact file's own
+#: values need a handful; the limit stops a crafted file before any recursive step sees it).
+MAX_NESTING = 64
 
 PathT = tuple[str | int, ...]
 
@@ -95,7 +98,7 @@ class _Positions:
         self.keys: dict[PathT, tuple[int, int]] = {}
         self.duplicates: list[tuple[PathT, tuple[int, int]]] = []
         # a file the real parser rejects may stop the scan half way: positions found so far stand
-        with contextlib.suppress(IndexError, ValueError):
+        with contextlib.suppress(IndexError, ValueError, RecursionError):
             self._scan()
 
     def _scan(self) -> None:  # pragma: no cover - overridden
@@ -312,7 +315,7 @@ class _Loader:
         self.file = file
         self.kind = kind
         self.diags: list[Diagnostic] = []
-        self._positions: _Positions | None = None  # built when a place is first asked for
+        self._positions: _Positions | None = None  # scanned when a diagnostic needs a place
         self.text = text
         self.fs = FactSet()
         self.fs.file = file
@@ -332,7 +335,9 @@ class _Loader:
         key = bool(path) and path[-1] is KEY
         if key:
             path = path[:-1]
-        if self._positions is None:  # only for a diagnostic or a warning: most files need none
+        if not self.text:  # data from a mapping: no text to point into
+            return Span.point(self.file, 1, 1)
+        if self._positions is None:
             self._positions = (_JsonPositions(self.text) if self.kind == "json"
                                else _TomlPositions(self.text))
         found = self._positions.locate(self.prefix + path, key)
@@ -477,8 +482,8 @@ class _Loader:
             for n, entry in enumerate(entries):
                 path: PathT = ("events", etype, n)
                 seq += 1
-                if seq > MAX_EVENTS:
-                    self.err("E510", f"more than {MAX_EVENTS:,} events", path)
+                if seq > MAX_EVENTS:  # (data from a mapping: a file's are counted before)
+                    self.diags.append(_events_limit(self.file, self.span(path)))
                     return
                 if not isinstance(entry, Mapping):
                     self.err("E503", "an event must be a table of fields", path)
@@ -952,23 +957,105 @@ def parse_facts(contract: ir.Contract, data: Mapping[str, Any], file: str = "<fa
     facts) are passed over."""
     if not isinstance(data, Mapping):
         raise FactErrors(Diagnostic("E503", "the facts must be a table", Span.point(file, 1, 1)))
+    if not text:  # a mapping from a Python caller, not decoded from a file: check its shape
+        problem = shape_problem(data)
+        if problem is not None:
+            path, msg, hint = problem
+            where = _Loader.where(path)
+            where = where if len(where) <= 60 else where[:59] + "…"
+            raise FactErrors(Diagnostic("E503", f"{msg}" + (f" (at {where})" if where else ""),
+                                        Span.point(file, 1, 1), hints=(hint,)))
+    if count_events(data) > MAX_EVENTS:  # before any event is built
+        loader = _Loader(contract, file, text, kind, prefix, foreign)
+        raise FactErrors(_events_limit(file, loader.span(("events",))))
     loader = _Loader(contract, file, text, kind, prefix, foreign)
     fs = loader.load(data)
     _finish_all(fs)
     return fs
 
 
+def nested_deeper(data: Any, limit: int) -> bool:
+    """Are decoded tables and lists nested more than `limit` deep? (The quick test for decoded
+    text, whose keys are texts: containers only are visited, without recursion.)"""
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        v, depth = pop()
+        if depth > limit:
+            return True
+        children = v.values() if isinstance(v, dict) else v
+        depth += 1
+        for x in children:
+            if isinstance(x, dict | list):
+                push((x, depth))
+    return False
+
+
+def shape_problem(data: Any, limit: int = MAX_NESTING
+                  ) -> tuple[PathT, str, str] | None:
+    """What makes decoded data unlike any TOML or JSON text: a key that is not text, or tables
+    and lists nested more than `limit` deep. (path, problem, fix), or None. Walks without
+    recursion, so that no depth of nesting can exhaust the stack."""
+    stack: list[tuple[PathT, Any]] = [((), data)]
+    while stack:
+        path, v = stack.pop()
+        if len(path) > limit:
+            return (path[:limit], f"tables and lists are nested more than {limit} deep",
+                    "flatten the data: a fact file's values need only a few levels")
+        if isinstance(v, Mapping):
+            for k, x in v.items():
+                if not isinstance(k, str):
+                    return (path, f"the key {k!r} is not a text",
+                            "keys are names, written as texts (as in a TOML or JSON file)")
+                stack.append((path + (k,), x))
+        elif isinstance(v, list | tuple):
+            stack.extend((path + (i,), x) for i, x in enumerate(v))
+    return None
+
+
+def deep_offset(text: str, limit: int) -> int | None:
+    """The offset of the first bracket that opens a level past `limit` (strings and comments
+    skipped), found without recursion; None if there is none."""
+    depth = 0
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in "\"'":
+            q = text[i: i + 3] if text.startswith(c * 3, i) else c
+            j = i + len(q)
+            while j < n and not text.startswith(q, j):
+                if text[j] == "\n" and len(q) == 1:
+                    break
+                j += 2 if text[j] == "\\" and c == '"' else 1
+            i = j + len(q)
+            continue
+        if c == "#":
+            while i < n and text[i] != "\n":
+                i += 1
+            continue
+        if c in "[{":
+            depth += 1
+            if depth > limit:
+                return i
+        elif c in "]}":
+            depth = max(0, depth - 1)
+        i += 1
+    return None
+
+
 def load_facts(contract: ir.Contract, path: Path, display: str | None = None,
                foreign: frozenset[str] = frozenset()) -> FactSet:
     """Read a .toml or .json fact file and validate it against the contract."""
     name = display or str(path)
+    from .files import TooLarge, read_limited
+
     try:
-        data = path.read_bytes()
+        data = read_limited(path, MAX_FACT_BYTES)
+    except TooLarge as exc:
+        raise FactErrors(Diagnostic("E510", f"the fact file is {exc.size:,} bytes; the limit "
+                                    f"is {MAX_FACT_BYTES:,}", Span.point(name, 1, 1))) from None
     except OSError as exc:
         raise FactErrors(Diagnostic("E510", f"cannot read {name}: {exc.strerror}")) from None
-    if len(data) > MAX_FACT_BYTES:
-        raise FactErrors(Diagnostic("E510", f"the fact file is {len(data):,} bytes; the limit "
-                                    f"is {MAX_FACT_BYTES:,}", Span.point(name, 1, 1)))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -982,10 +1069,42 @@ def load_facts(contract: ir.Contract, path: Path, display: str | None = None,
     return parse_fact_text(contract, text, name, kind, foreign)
 
 
+_EVENT_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*events[ \t]*\.", re.M)
+
+
+def too_many_events(name: str, text: str) -> Diagnostic | None:
+    """E510 when a TOML text has more than MAX_EVENTS `[[events.TYPE]]` headers, at the first
+    one too many: found by a scan of the text, before it is decoded."""
+    for n, m in enumerate(_EVENT_HEADER.finditer(text), 1):
+        if n > MAX_EVENTS:
+            end = text.find("\n", m.start())
+            return _events_limit(name, offsets_span(name, text, m.start(),
+                                                    end if end >= 0 else len(text)))
+    return None
+
+
+def _events_limit(name: str, at: Span) -> Diagnostic:
+    return Diagnostic("E510", f"more than {MAX_EVENTS:,} events", at,
+                      hints=(f"a fact set holds at most {MAX_EVENTS:,} events: split it, or "
+                             "leave out events older than the matters evaluated",))
+
+
+def count_events(data: Any) -> int:
+    """The number of events decoded data lists (before any is built)."""
+    events = data.get("events") if isinstance(data, Mapping) else None
+    if not isinstance(events, Mapping):
+        return 0
+    return sum(len(v) for v in events.values() if isinstance(v, list))
+
+
 def parse_fact_text(contract: ir.Contract, text: str, name: str, kind: str,
                     foreign: frozenset[str] = frozenset()) -> FactSet:
     text = text.removeprefix("\ufeff")  # a byte order mark is not part of the first line
     SOURCES.add(name, text)
+    if kind != "json":  # refused before the text is decoded (language.md §16)
+        many = too_many_events(name, text)
+        if many is not None:
+            raise FactErrors(many)
     duplicates: list[str] = []
     try:
         if kind == "json":
@@ -1016,8 +1135,7 @@ def parse_fact_text(contract: ir.Contract, text: str, name: str, kind: str,
         raise FactErrors(Diagnostic("E501", f"this is not valid {kind.upper()}: {exc}", span,
                                     hints=("write a number, or leave the key out",))) from None
     except RecursionError:
-        raise FactErrors(Diagnostic("E501", "the fact file is nested too deeply",
-                                    Span.point(name, 1, 1))) from None
+        raise FactErrors(_too_deep(name, text)) from None
     if duplicates:
         positions = _JsonPositions(text)
         path, where = positions.duplicates[0] if positions.duplicates else ((), (0, 1))
@@ -1025,6 +1143,12 @@ def parse_fact_text(contract: ir.Contract, text: str, name: str, kind: str,
             "E501", f"the key '{path[-1] if path else duplicates[0]}' appears twice in one "
             "object", offsets_span(name, text, *where),
             hints=("give each key once; a second value would silently replace the first",)))
+    if count_events(raw) > MAX_EVENTS:  # before any event is built or any place is found
+        m = re.search(r'"events"' if kind == "json" else r"^[ \t]*\[?[ \t]*events\b", text, re.M)
+        raise FactErrors(_events_limit(name, offsets_span(name, text, m.start(), m.end())
+                                       if m else Span.point(name, 1, 1)))
+    if text.count("[") + text.count("{") > MAX_NESTING and nested_deeper(raw, MAX_NESTING):
+        raise FactErrors(_too_deep(name, text))
     if not isinstance(raw, dict):
         start = len(text) - len(text.lstrip())
         raise FactErrors(Diagnostic("E503", "a fact file must be a table (a JSON object) at the "
@@ -1033,6 +1157,15 @@ def parse_fact_text(contract: ir.Contract, text: str, name: str, kind: str,
                                     hints=('write { "as_of": ..., "parties": {...}, '
                                            '"facts": {...}, "events": {...} }',)))
     return parse_facts(contract, raw, name, text, kind, foreign=foreign)
+
+
+def _too_deep(name: str, text: str) -> Diagnostic:
+    offset = deep_offset(text, MAX_NESTING)
+    at = (offsets_span(name, text, offset, offset + 1) if offset is not None
+          else Span.point(name, 1, 1))
+    return Diagnostic("E501", f"the fact file is nested too deeply: tables and lists more than "
+                      f"{MAX_NESTING} deep", at,
+                      hints=("a fact file's values need only a few levels",))
 
 
 def _object(pairs: list[tuple[str, Any]], duplicates: list[str]) -> dict[str, Any]:

@@ -862,19 +862,24 @@ def run(paths: Iterable[Path], check: bool = False, diff: bool = False,
     --check and --diff, and then through a temporary file renamed over the original."""
     import difflib
 
-    from .diagnostics import Diagnostic, RrdslError, render_all
+    from .diagnostics import Diagnostic, RrdslError, Span, render_all
+    from .files import TooLarge, read_limited
     from .loader import display_path
-    from .parser import decode_source
+    from .parser import MAX_FILE_BYTES, decode_source
 
     out = out or sys.stdout
     err = err or sys.stderr
     status = 0
-    changed = unchanged = 0
+    changed = unchanged = refused = 0
     for path in clause_files(paths):
         name = display_path(path)
         try:
             try:
-                data = path.read_bytes()
+                data = read_limited(path, MAX_FILE_BYTES)
+            except TooLarge as exc:
+                raise RrdslError(Diagnostic(
+                    "E107", f"the file is {exc.size:,} bytes; clause files are limited to "
+                    f"{MAX_FILE_BYTES:,} bytes", Span.point(name, 1, 1))) from None
             except OSError as exc:
                 raise RrdslError(Diagnostic("E110", f"cannot read {name}: {exc.strerror}")
                                  ) from None
@@ -897,26 +902,79 @@ def run(paths: Iterable[Path], check: bool = False, diff: bool = False,
             out.write(f"would reformat {name}\n")
             status = 1
         elif not diff:
-            _write(path, after)
-            out.write(f"reformatted {name}\n")
+            try:
+                _write(path, after)
+            except RrdslError as exc:
+                changed -= 1
+                refused += 1
+                err.write(render_all(exc.diagnostics) + "\n")
+                status = 1
+                continue
+            link = f" (through the link {path})" if path.is_symlink() else ""
+            out.write(f"reformatted {name}{link}\n")
     verb = "would be reformatted" if check or diff else "reformatted"
-    err.write(f"{changed} file{'s' if changed != 1 else ''} {verb}, {unchanged} unchanged\n")
+    err.write(f"{changed} file{'s' if changed != 1 else ''} {verb}, {unchanged} unchanged"
+              + (f", {refused} not written" if refused else "") + "\n")
     return status
 
 
 def _write(path: Path, text: str) -> None:
+    """Write the formatted text over the file `path` names: through a temporary file in the
+    same folder, renamed over it, so that the file is either the old text or the new one. A
+    symbolic link is followed: the file it links to is replaced and the link kept. Refuses,
+    with E114, a file or folder that is read-only (by its permission bits, which hold even for
+    a superuser) or that the user may not write, instead of going around the protection."""
     import os
+    import stat
     import tempfile
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    from .diagnostics import Diagnostic, RrdslError
+    from .loader import display_path
+
+    name = display_path(path)
+    target = path.resolve() if path.is_symlink() else path
+    via = f" (through the link {path})" if target != path else ""
+
+    def refuse(why: str, *hints: str) -> RrdslError:
+        return RrdslError(Diagnostic("E114", f"cannot write {name}: {why}{via}",
+                                     hints=hints or ("nothing was changed",)))
+
     try:
+        st = target.stat()
+    except OSError as exc:
+        raise refuse(exc.strerror or "it cannot be read") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise refuse("it is not a regular file")
+    if not st.st_mode & 0o222 or not os.access(target, os.W_OK):
+        raise refuse("the file is read-only",
+                     f"make it writable (chmod u+w {name}) to format it, or see the changes "
+                     "with rrdsl fmt --diff; nothing was changed")
+    folder = target.parent
+    try:
+        fst = folder.stat()
+    except OSError as exc:
+        raise refuse(exc.strerror or "its folder cannot be read") from None
+    if not fst.st_mode & 0o222 or not os.access(folder, os.W_OK | os.X_OK):
+        raise refuse(f"its folder {display_path(folder)} is read-only, and the formatted text "
+                     "is written to a new file there that replaces the old one",
+                     "make the folder writable to format the file, or see the changes with "
+                     "rrdsl fmt --diff; nothing was changed")
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=folder)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
-        os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
+        os.chmod(tmp, st.st_mode & 0o7777)
+        os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            if tmp is not None:
+                os.unlink(tmp)
+        raise refuse(exc.strerror or str(exc)) from None
     except BaseException:
         with contextlib.suppress(OSError):
-            os.unlink(tmp)
+            if tmp is not None:
+                os.unlink(tmp)
         raise
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import tomllib
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -310,12 +309,13 @@ def lint_scenario(path: Path) -> list[Diagnostic]:
     (or without a status) and not `count = 0`; a scenario giving events whose expectations are
     all `not_triggered` is a negative test and exercises the conditions that keep the clauses
     from applying. Scenario errors are `rrdsl test`'s to report."""
+    from .scenarios import read_scenario
+
     name = display_path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return []  # rrdsl test reports files it cannot read
+        _, text, data = read_scenario(path)
+    except RrdslError as e:  # a file rrdsl test could not run: its errors, at their places
+        return list(e.diagnostics)
     expects = data.get("expect", [])
     if not isinstance(expects, list):
         return []

@@ -35,8 +35,61 @@ def available() -> bool:
     return LanguageServer is not None
 
 
+#: Limits of the server's input: a header line, a message's body, the agreement's text read
+#: for a hover (clause files are held to their own limit, E107).
+MAX_HEADER_BYTES = 4096
+MAX_MESSAGE_BYTES = 64_000_000
+MAX_TEXT_BYTES = 10_000_000
+
+
 def uri_path(uri: str) -> Path:
-    return Path(unquote(urlparse(uri).path))
+    """The file a `file:` URI names. A NUL character (which no path can hold) is dropped, so
+    that the name is still usable and names no file."""
+    return Path(unquote(urlparse(uri).path).replace("\0", ""))
+
+
+def read_text(path: Path, limit: int = MAX_TEXT_BYTES) -> str | None:
+    """The text of a regular file of at most `limit` bytes, or None: a named pipe, a device
+    (/dev/zero), a folder or a file too large is not read, so a request never hangs on one or
+    fills the server's memory."""
+    from .files import read_limited
+
+    try:
+        return read_limited(path, limit).decode("utf-8", errors="replace")
+    except (OSError, ValueError):
+        return None
+
+
+class LimitedStdin:
+    """Standard input as pygls reads it (`readline`, `read(n)`), with limits: a header line is
+    cut at MAX_HEADER_BYTES, and a body that says it is longer than MAX_MESSAGE_BYTES is not
+    read (pygls reports the empty message it gets instead, and goes on reading headers, so it
+    finds the next message). A malformed Content-Length is no header pygls knows, and skipped.
+
+    After a message whose body was shorter than it said, or bytes that are no message, the next
+    header is not at the start of a line: pygls would never find a header again. A line with
+    `Content-Length:` inside is taken from there (the bytes before it are dropped), so the
+    server finds its footing at the next message; a header ended by `\n` alone counts."""
+
+    _HEADER = b"Content-Length:"
+
+    def __init__(self, stream: Any):
+        self.stream = stream
+
+    def readline(self) -> bytes:
+        line: bytes = self.stream.readline(MAX_HEADER_BYTES)
+        at = line.find(self._HEADER)
+        if at > 0:
+            line = line[at:]
+        if line.endswith(b"\n") and not line.endswith(b"\r\n"):
+            line = line[:-1] + b"\r\n"
+        return line
+
+    def read(self, n: int) -> bytes:
+        if n > MAX_MESSAGE_BYTES:
+            return b" "  # not JSON: reported, and the loop reads on
+        data: bytes = self.stream.read(n)
+        return data
 
 
 # ── analysis (no LSP types: testable on its own) ─────────────────────────────
@@ -65,9 +118,8 @@ def _root_for(path: Path, texts: dict[Path, str]) -> Path:
     """The contract `path` belongs to: itself if it has a header, else a file importing it."""
     text = texts.get(path.resolve())
     if text is None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError:
+        text = read_text(path)
+        if text is None:
             return path
     if re.search(r"^\s*agreement\s", text, re.M):
         return path
@@ -75,9 +127,8 @@ def _root_for(path: Path, texts: dict[Path, str]) -> Path:
         for cand in sorted(folder.glob("*.rrd")):
             if cand.resolve() == path.resolve():
                 continue
-            try:
-                body = texts.get(cand.resolve()) or cand.read_text(encoding="utf-8")
-            except OSError:
+            body = texts.get(cand.resolve()) or read_text(cand)
+            if body is None:
                 continue
             for imp in re.findall(r'^\s*import\s+"([^"]+)"', body, re.M):
                 if (cand.parent / imp).resolve() == path.resolve():
@@ -108,7 +159,11 @@ def analyse(path: Path, texts: dict[Path, str]) -> Analysis:
     agreement = None
     for m in modules:
         if m.header is not None and m.header.source:
-            agreement = Path(m.file).resolve().parent / m.header.source
+            # only a text inside the contract's own tree (E212 reports one outside it)
+            folder = Path(m.file).resolve().parent
+            target = (folder / m.header.source).resolve()
+            if target.is_relative_to(folder):
+                agreement = target
     return Analysis(modules, diags, decls, refs, agreement)
 
 
@@ -245,11 +300,8 @@ def hover_text(a: Analysis, d: Decl) -> str:
     elif isinstance(node, ast.ExceptionDecl):
         out.append(f"{node.effect} {', '.join(str(t) for t in node.targets)}")
     if d.section and d.kind in ("clause", "exception", "provision", "check") and a.agreement:
-        try:
-            paragraphs = parse_agreement_text(a.agreement.read_text(encoding="utf-8"))
-            words = section_text(paragraphs, d.section)
-        except OSError:
-            words = ""
+        text = read_text(a.agreement)
+        words = section_text(parse_agreement_text(text), d.section) if text else ""
         if words:
             if len(words) > 2000:
                 words = words[:2000] + " …"
@@ -289,13 +341,45 @@ def _lsp_diagnostic(d: Diagnostic) -> Any:
 _SYMBOL_KINDS: dict[str, Any] = {}
 
 
+def _answering_protocol() -> Any:
+    """pygls's protocol, except that a request it cannot read (a position of -1, a missing
+    field) is answered with an error, "Invalid Params", instead of no answer at all: the
+    client would wait for one for ever."""
+    from pygls.exceptions import JsonRpcException
+    from pygls.protocol import LanguageServerProtocol
+
+    class Protocol(LanguageServerProtocol):
+        def structure_message(self, data: Any) -> Any:
+            try:
+                return super().structure_message(data)
+            except JsonRpcException as exc:
+                msg_id = data.get("id") if isinstance(data, dict) else None
+                if ("method" in data and isinstance(msg_id, int | str)
+                        and not isinstance(msg_id, bool)):
+                    try:
+                        self._send_response(msg_id, error=exc.to_response_error())
+                    except Exception:  # noqa: BLE001 - the answer is a courtesy; go on
+                        pass
+                raise
+
+    return Protocol
+
+
 def build_server() -> Any:
-    server = LanguageServer("rrdsl", "0.1.0")
+    server = LanguageServer("rrdsl", "0.1.0", protocol_cls=_answering_protocol())
     sk = lsp.SymbolKind
     _SYMBOL_KINDS.update({"clause": sk.Method, "exception": sk.Method, "provision": sk.String,
                           "definition": sk.Function, "fact": sk.Constant, "event": sk.Event,
                           "party": sk.Object, "role": sk.Class, "enumeration": sk.Enum,
                           "reading": sk.String})
+
+    def source_of(uri: str) -> str:
+        """The text of a document: the editor's, if it is open; else the file's, read within
+        the limits (pygls would read any file, a named pipe or /dev/zero too)."""
+        doc = server.workspace.text_documents.get(uri)
+        if doc is not None:
+            return str(doc.source)
+        return read_text(uri_path(uri)) or ""
 
     def texts() -> dict[Path, str]:
         return {uri_path(uri).resolve(): doc.source
@@ -324,22 +408,22 @@ def build_server() -> Any:
     def did_save(params: Any) -> None:
         publish(params.text_document.uri)
 
-    def lookup(params: Any) -> tuple[Analysis, list[Decl], str | None]:
+    def lookup(params: Any) -> tuple[Analysis | None, list[Decl], str | None]:
         uri = params.text_document.uri
-        doc = server.workspace.get_text_document(uri)
+        source = source_of(uri)
         pos = params.position
-        word = word_at(doc.source, pos.line, pos.character)
+        word = word_at(source, pos.line, pos.character)
+        if word is None:  # no word there (or no such place): nothing to analyse
+            return None, [], None
         a = analysis(uri)
-        if word is None:
-            return a, [], None
-        line_text = doc.source.splitlines()[pos.line]
+        line_text = source.splitlines()[pos.line]
         return a, find_decls(a, word, display_path(uri_path(uri)), pos.line + 1,
                              line_text), word
 
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
     def hover(params: Any) -> Any:
         a, found, _ = lookup(params)
-        if not found:
+        if not found or a is None:
             return None
         return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown,
                                                     value=hover_text(a, found[0])))
@@ -352,7 +436,7 @@ def build_server() -> Any:
     @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
     def references(params: Any) -> Any:
         a, found, word = lookup(params)
-        if word is None:
+        if word is None or a is None:
             return None
         spans = [sp for n, sp in a.refs if n == word]
         if params.context.include_declaration:
@@ -403,7 +487,9 @@ def build_server() -> Any:
 
 
 def main() -> int:
-    build_server().start_io()
+    import sys
+
+    build_server().start_io(stdin=LimitedStdin(sys.stdin.buffer))
     return 0
 
 

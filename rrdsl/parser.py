@@ -1028,9 +1028,16 @@ class _Builder:
 def read_and_parse(path: Path, display: str | None = None) -> ast.Module:
     """Read a clause file from disk (size and encoding checked) and parse it, or take its AST
     from the parse cache when its text has not changed since it was last parsed."""
+    from .files import TooLarge, read_limited
+
     name = display or str(path)
     try:
-        data = path.read_bytes()
+        data = read_limited(path, MAX_FILE_BYTES)
+    except TooLarge as exc:
+        raise SyntaxErrors(Diagnostic(
+            "E107", f"the file is {exc.size:,} bytes; clause files are limited to "
+            f"{MAX_FILE_BYTES:,} bytes", Span.point(name, 1, 1),
+            hints=("split the agreement into several files joined with `import`",))) from None
     except OSError as exc:
         raise SyntaxErrors(Diagnostic("E110", f"cannot read {name}: {exc.strerror}")) from None
     return _parse(decode_source(data, name), name, cache=True)

@@ -40,6 +40,7 @@ class EvalFailure(Exception):
         self.span = span
         self.hint = hint
         self.code = code
+        self.context: str | None = None  # the clause instance it happened in, when known
 
 
 def _no_status(norm_id: str, bearer: Any, event: Any, day: datetime.date) -> str:

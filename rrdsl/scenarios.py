@@ -27,7 +27,19 @@ from .diagnostics import (
     Span,
 )
 from .evaluator import Outcome
-from .facts import _Loader, _toml_error, offsets_span, parse_facts
+from .evaluator import STATUSES
+from .facts import (
+    MAX_FACT_BYTES,
+    MAX_NESTING,
+    PathT,
+    _Loader,
+    _toml_error,
+    _TomlPositions,
+    offsets_span,
+    deep_offset,
+    parse_facts,
+    shape_problem,
+)
 from .family import missing_targets
 from .loader import display_path
 from .values import show, to_json
@@ -76,6 +88,211 @@ def find(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
+# ── reading and validating a scenario file ──────────────────────────────────
+
+#: Scenario files are held to the fact files' limits (language.md §16): bytes, nesting, events.
+MAX_SCENARIO_BYTES = MAX_FACT_BYTES
+_TOP_KEYS = ("title", "contract", "section", "cites", "as_of", "given", "facts", "expect", "note")
+
+
+def _is_text(v: Any) -> bool:
+    return isinstance(v, str)
+
+
+def _is_day(v: Any) -> bool:  # a TOML date; a date-time or a time is not one
+    return isinstance(v, datetime.date) and not isinstance(v, datetime.datetime)
+
+
+def _is_texts(v: Any) -> bool:
+    return isinstance(v, list) and all(isinstance(x, str) for x in v)
+
+
+#: What each key of an [[expect]] holds: (checker, in words, an example).
+_EXPECT_TYPES: dict[str, tuple[Any, str, str]] = {
+    **dict.fromkeys(("clause", "bearer", "trigger", "reason_contains", "warning", "value",
+                     "agreement", "amendment", "message_contains", "ignored_amendment"),
+                    (_is_text, "a text", '"3(a).register"')),
+    "status": (lambda v: v in STATUSES or v == "not_loaded", "a status", '"pending"'),
+    **dict.fromkeys(("deadline", "period_from", "period_through", "performed_on",
+                     "breached_on", "effective_on"),
+                    (lambda v: _is_day(v) or v == "none", 'a date, or "none"', "2001-06-01")),
+    "beneficiaries": (lambda v: v == UNDETERMINED or _is_texts(v),
+                      'a list of party names, or "undetermined"', '["WCAS"]'),
+    **dict.fromkeys(("missing", "beneficiaries_missing", "assumptions", "exceptions",
+                     "assumed_terms", "assumed_includes"),
+                    (_is_texts, "a list of texts", '["rule144k_eligible(WCAS)"]')),
+    "with": (lambda v: isinstance(v, dict), "a table from labels to values",
+             '{ "shares to be registered" = 600_000 }'),
+    "with_missing": (lambda v: isinstance(v, dict) and all(_is_texts(x) for x in v.values()),
+                     "a table from labels to lists of texts",
+                     '{ "shares to be registered" = ["rule144k_eligible(WCAS)"] }'),
+    "count": (lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 10**9,
+              "a whole number, 0 or more", "1"),
+    "loaded": (lambda v: isinstance(v, bool), "true or false", "true"),
+    "applied": (lambda v: isinstance(v, bool), "true or false", "true"),
+    "effective": (lambda v: isinstance(v, bool) or v == UNDETERMINED,
+                  'true, false or "undetermined"', "true"),
+    "fact_error": (lambda v: isinstance(v, str) and re.fullmatch(r"[EW]\d{3}", v) is not None,
+                   'a diagnostic code such as "E511"', '"E511"'),
+    "equals": (lambda v: not isinstance(v, datetime.datetime | datetime.time),
+               "a value written as in a fact file (a date, not a date-time)", "10_000_000"),
+}
+assert set(_EXPECT_TYPES) == _EXPECT_KEYS
+
+
+def _shown_value(v: Any) -> str:
+    if isinstance(v, datetime.datetime | datetime.time):
+        return f"the {'date-time' if isinstance(v, datetime.datetime) else 'time'} {v.isoformat()}"
+    text = repr(v) if not isinstance(v, str) else f'"{v}"'
+    if isinstance(v, bool):
+        text = str(v).lower()
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def read_scenario(path: Path, check: bool = True) -> tuple[str, str, dict[str, Any]]:
+    """(display name, text, decoded data) of a scenario file, held to the fact files' limits:
+    a regular file of at most MAX_SCENARIO_BYTES bytes, UTF-8, valid TOML, tables and lists
+    nested at most MAX_NESTING deep, every key and value of the type it must have. Raises
+    ScenarioError (E801; E501 or E507 for TOML syntax, at its place) with every problem."""
+    from .diagnostics import byte_position
+    from .files import TooLarge, read_limited
+
+    name = display_path(path)
+    try:
+        data = read_limited(path, MAX_SCENARIO_BYTES)
+    except TooLarge as exc:
+        raise ScenarioError(Diagnostic(
+            "E801", f"the scenario file is {exc.size:,} bytes; the limit is "
+            f"{MAX_SCENARIO_BYTES:,}", Span.point(name, 1, 1),
+            hints=("give a large fact set as a fact file: facts = \"FILE.toml\"",))) from None
+    except OSError as exc:
+        raise ScenarioError(Diagnostic("E801", f"cannot read {name}: {exc.strerror}")) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, col = byte_position(data, exc.start)
+        SOURCES.add(name, data.decode("utf-8", errors="replace").removeprefix("\ufeff"))
+        raise ScenarioError(Diagnostic("E801", f"byte 0x{data[exc.start]:02x} is not valid UTF-8",
+                                       Span.point(name, line, col),
+                                       hints=("save the file as UTF-8",))) from None
+    text = text.removeprefix("\ufeff")
+    SOURCES.add(name, text)
+    try:
+        decoded = tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:  # at its place, as in a fact file (E501)
+        raise ScenarioError(_toml_error(str(exc), text, name)) from None
+    except RecursionError:
+        raise ScenarioError(_too_deep(name, text)) from None
+    if check:
+        validate(name, text, decoded)
+    return name, text, decoded
+
+
+def _too_deep(name: str, text: str) -> Diagnostic:
+    at = Span.point(name, 1, 1)
+    offset = deep_offset(text, MAX_NESTING)
+    if offset is not None:
+        at = offsets_span(name, text, offset, offset + 1)
+    return Diagnostic("E801", f"tables and lists are nested more than {MAX_NESTING} deep", at,
+                      hints=("a scenario's values need only a few levels: flatten the data",))
+
+
+def validate(name: str, text: str, data: dict[str, Any]) -> None:
+    """Check a decoded scenario's shape: nesting, the types of its top-level keys and of each
+    [[expect]]'s keys (an unknown one named with the key it was probably meant to be). Raises
+    ScenarioError with every problem, each at its place in the file."""
+    from .diagnostics import did_you_mean
+
+    problem = shape_problem(data)
+    if problem is not None:
+        raise ScenarioError(_too_deep(name, text))
+    where = _TomlPositions(text)
+    diags: list[Diagnostic] = []
+
+    def at(path: PathT, key: bool = False) -> Span:
+        found = where.locate(path, key)
+        return offsets_span(name, text, *found) if found is not None else Span.point(name, 1, 1)
+
+    def bad(path: PathT, msg: str, *hints: str, expected: str | None = None,
+            key: bool = False) -> None:
+        diags.append(Diagnostic("E801", msg, at(path, key), expected=expected, hints=hints))
+
+    tops: dict[str, tuple[Any, str]] = {
+        "title": (_is_text, "a text"), "section": (_is_text, 'a text such as "3(a)"'),
+        "cites": (_is_text, "a text"), "note": (_is_text, "a text"),
+        "as_of": (_is_day, "a date (YYYY-MM-DD)"), "given": (lambda v: isinstance(v, dict),
+                                                             "a table of facts"),
+        "facts": (_is_text, "the path of a fact file"),
+        "contract": (lambda v: _is_text(v) or (_is_texts(v) and bool(v)),
+                     "a clause file, or a list of clause files"),
+        "expect": (lambda v: isinstance(v, list) and all(isinstance(x, dict) for x in v),
+                   "[[expect]] tables"),
+    }
+    for key, (ok, what) in tops.items():
+        if key in data and not ok(data[key]):
+            bad((key,), f"{key} must be {what}, not {_shown_value(data[key])}", expected=what)
+    for key in ("contract", "facts"):
+        for i, target in enumerate(_paths(data.get(key))):
+            sub: PathT = (key, i) if isinstance(data.get(key), list) else (key,)
+            problem_text = _path_problem(target, key)
+            if problem_text is not None:
+                bad(sub, problem_text[0], problem_text[1])
+    expects = data.get("expect")
+    for i, exp in enumerate(expects if isinstance(expects, list) else []):
+        if not isinstance(exp, dict):
+            continue
+        for key, v in exp.items():
+            if key not in _EXPECT_TYPES:
+                guess = did_you_mean(key, _EXPECT_KEYS)
+                bad(("expect", i, key), f"expect #{i + 1}: unknown key '{key}'",
+                    *((f"did you mean '{guess}'?",) if guess else ()), key=True,
+                    expected=", ".join(sorted(_EXPECT_KEYS)))
+                continue
+            ok, what, example = _EXPECT_TYPES[key]
+            if not ok(v):
+                hint = f"for example: {key} = {example}"
+                if key == "status" and isinstance(v, str):
+                    guess = did_you_mean(v, (*STATUSES, "not_loaded"))
+                    hint = f"did you mean '{guess}'?" if guess else hint
+                bad(("expect", i, key), f"expect #{i + 1}: {key} must be {what}, not "
+                    f"{_shown_value(v)}", hint, expected=", ".join((*STATUSES, "not_loaded"))
+                    if key == "status" else what)
+    if diags:
+        raise ScenarioError(sorted(diags, key=lambda d: (d.span.line, d.span.col)
+                                   if d.span else (0, 0)))
+
+
+def _paths(v: Any) -> list[str]:
+    if isinstance(v, str):
+        return [v]
+    return [x for x in v if isinstance(x, str)] if isinstance(v, list) else []
+
+
+def _path_problem(target: str, key: str) -> tuple[str, str] | None:
+    """Why a scenario's `contract` or `facts` path cannot be what it must be: a clause file
+    (`.rrd`), a fact file (`.toml`, `.json`). Checked by name before the file is read, so that
+    the text of a file of another kind (`/etc/passwd`) is never read, nor shown in a
+    diagnostic."""
+    if "\0" in target or "\n" in target:
+        return (f"{key} cannot contain a NUL character or a line break",
+                "name the file relative to the scenario file")
+    suffixes = (".rrd",) if key == "contract" else (".toml", ".json")
+    if not target.lower().endswith(suffixes):
+        kind = "clause file (.rrd)" if key == "contract" else "fact file (.toml or .json)"
+        return (f"{key} must name a {kind}, not {_shown_value(target)}",
+                f"name the {kind.split(' (')[0]} relative to the scenario file")
+    return None
+
+
+def scenario_data(path: Path) -> dict[str, Any] | None:
+    """The decoded data of a valid scenario file, or None (for the commands that only look into
+    scenarios — coverage, diff, html, check's lints — and leave their errors to rrdsl test)."""
+    try:
+        return read_scenario(path)[2]
+    except RrdslError:
+        return None
+
+
 def _err(path: str, msg: str, *hints: str) -> ScenarioError:
     return ScenarioError(Diagnostic("E801", msg, Span.point(path, 1, 1), hints=tuple(hints)))
 
@@ -90,19 +307,15 @@ def run_outcome(path: Path, explain: bool = False, agreement: str | None = None
     """Run one scenario file; also the outcome it was judged on (with derivation trees when
     `explain`) — of the named `agreement` when the scenario evaluates several — or None when
     it could not be evaluated."""
-    name = display_path(path)
+    title = path.name
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return Result(name, path.name, (), f"cannot read {name}: {exc}"), None
-    SOURCES.add(name, text)
-    try:
-        data = tomllib.loads(text, parse_float=Decimal)
-    except tomllib.TOMLDecodeError as exc:  # at its place, as in a fact file (E501)
+        name, text, data = read_scenario(path, check=False)
+        title = str(data.get("title", path.name))
+        validate(name, text, data)
+    except RrdslError as e:
         from .diagnostics import render_all
 
-        return Result(name, path.name, (), render_all([_toml_error(str(exc), text, name)])), None
-    title = str(data.get("title", path.name))
+        return Result(display_path(path), title, (), render_all(e.diagnostics)), None
     try:
         results = _evaluate(path, name, text, data, explain)
     except FactErrors as e:
@@ -161,6 +374,16 @@ def _evaluate(path: Path, name: str, text: str, data: dict[str, Any],
     targets = data["contract"] if isinstance(data["contract"], list) else [data["contract"]]
     if not targets or not all(isinstance(t, str) for t in targets):
         raise _err(name, "contract is a clause file, or a list of clause files")
+    for t in targets:  # a link named like a clause file may point at any file: not read
+        real = (path.parent / t).resolve()
+        if real.exists() and real.suffix.lower() != ".rrd":
+            raise _err(name, f"contract {t!r} is a link to {real.name}, which is not a clause "
+                       "file (.rrd)", "name the clause file itself")
+    if isinstance(data.get("facts"), str):
+        real = (path.parent / data["facts"]).resolve()
+        if real.exists() and real.suffix.lower() not in (".toml", ".json"):
+            raise _err(name, f"facts {data['facts']!r} is a link to {real.name}, which is not "
+                       "a fact file (.toml or .json)", "name the fact file itself")
     contracts = [_contract(path.parent / t) for t in targets]
     as_of = data["as_of"]
     if not isinstance(as_of, datetime.date):

@@ -20,9 +20,7 @@ import json
 import posixpath
 import re
 import shutil
-import tomllib
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +35,7 @@ from .evaluator import NormResult, Outcome
 from .lexer import RrdslLexer
 from .report import norm_details, shown_part
 from .runtime import Node
+from .scenarios import scenario_data
 from .values import show as show_value
 
 
@@ -505,9 +504,8 @@ def scenario_files(contract: Path, dirs: Sequence[Path] | None) -> list[Path]:
     target = contract.resolve()
     out = []
     for f in find([r for r in roots if r.exists()]):
-        try:
-            data = tomllib.loads(f.read_text(encoding="utf-8"), parse_float=Decimal)
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        data = scenario_data(f)
+        if data is None:
             continue
         named = data.get("contract")
         names = [named] if isinstance(named, str) else named if isinstance(named, list) else []
@@ -597,10 +595,7 @@ def scenario_page(cp: ContractPages, here: str, path: Path) -> tuple[str, str, b
     from .scenarios import run_outcome
 
     result, outcome = run_outcome(path, explain=True, agreement=cp.b.contract.name)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        data = {}
+    data = scenario_data(path) or {}
     section = str(data.get("section", "")).lstrip("§")
     sec_href = cp.unit_page.get(section)
     parts = [f'<p class="muted">{_a(rel(here, cp.folder + "/index.html"), cp.b.contract.title)}'
@@ -661,12 +656,10 @@ def contract_pages(site: Site, cp: ContractPages, scenarios: Sequence[Path] | No
         title, body, passed = scenario_page(cp, name, f)
         site.add(name, title, body)
         scen_links.append((name, title, passed))
-        try:
-            data = tomllib.loads(f.read_text(encoding="utf-8"), parse_float=Decimal)
+        data = scenario_data(f)
+        if data is not None:
             by_section.setdefault(str(data.get("section", "")).lstrip("§"), []).append(
                 (name, title))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            pass
     for k, n in enumerate(numbers):
         here = cp.unit_page[n]
         unit = b.units[n]

@@ -66,7 +66,9 @@ class History:
         """The days on which the fact's value may change: each value's first day, and the
         day after each last day."""
         out = list(self.starts)
-        out.extend(e + datetime.timedelta(days=1) for e in self.ends if e is not None)
+        # a value that holds through the calendar's last day never changes after it
+        out.extend(e + datetime.timedelta(days=1) for e in self.ends
+                   if e is not None and e < datetime.date.max)
         return out
 
     def __eq__(self, other: object) -> bool:

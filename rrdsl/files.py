@@ -1,0 +1,58 @@
+"""Reading files from outside without trusting them: only regular files, never more than a
+limit. A named pipe, a device (`/dev/zero`), a socket or a folder is refused at once instead
+of blocking the reader or filling its memory; a file larger than the limit is refused after
+reading one byte more than the limit, whatever its size.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+
+class NotReadable(OSError):
+    """A file that is not read: its `strerror` says why, in words for a diagnostic."""
+
+
+class TooLarge(NotReadable):
+    """A file larger than the limit: `size` is its size in bytes (at least limit + 1)."""
+
+    def __init__(self, size: int, limit: int, more: bool = False):
+        super().__init__(0, f"it is {'more than ' if more else ''}{size if not more else limit:,} "
+                         f"bytes; the limit is {limit:,}")
+        self.size = size
+
+
+def read_limited(path: Path | str, limit: int) -> bytes:
+    """The bytes of the regular file at `path`, at most `limit` of them. Raises OSError (its
+    `strerror` says why) when the file cannot be opened, is not a regular file, or is larger
+    than `limit` bytes (NotReadable)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    fd = os.open(path, flags)  # O_NONBLOCK: opening a named pipe does not wait for a writer
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            what = ("a folder" if stat.S_ISDIR(st.st_mode) else
+                    "a named pipe" if stat.S_ISFIFO(st.st_mode) else
+                    "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else
+                    "a socket" if stat.S_ISSOCK(st.st_mode) else "not a file")
+            raise NotReadable(0, f"it is {what}, not a regular file")
+        if st.st_size > limit:
+            raise TooLarge(st.st_size, limit)
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:  # a file may grow while it is read
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise TooLarge(size, limit, more=True)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+__all__ = ["NotReadable", "TooLarge", "read_limited"]
