@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +138,20 @@ def evaluate_family(contracts: list[Contract], facts_path: str | Path,
     """Evaluate several agreements against one fact file; a clause of one that is governed by
     another is answered from it. Each agreement validates the facts it reads; facts read only
     by another of the agreements are passed over."""
+    return _family(contracts, lambda c, foreign: c.read_facts(facts_path, foreign=foreign),
+                   as_of, explain, values)
+
+
+def evaluate_family_text(contracts: list[Contract], text: str, name: str = "<facts>",
+                         as_of: datetime.date | None = None, explain: bool = False,
+                         values: bool = True) -> list[Outcome]:
+    """`evaluate_family` for fact-file text in memory (TOML), named `name` in diagnostics."""
+    return _family(contracts, lambda c, foreign: c.facts_from_text(text, "toml", name, foreign),
+                   as_of, explain, values)
+
+
+def _family(contracts: list[Contract], read: Callable[[Contract, frozenset[str]], FactSet],
+            as_of: datetime.date | None, explain: bool, values: bool) -> list[Outcome]:
     problems = missing_targets(contracts)
     if problems:
         raise CheckErrors(problems)
@@ -150,7 +164,7 @@ def evaluate_family(contracts: list[Contract], facts_path: str | Path,
     outcomes = []
     for i, c in enumerate(contracts):
         others = frozenset().union(*(n for j, n in enumerate(names) if j != i))
-        facts = c.read_facts(facts_path, foreign=others - c.fact_names)
+        facts = read(c, others - c.fact_names)
         outcomes.append(c.evaluate(facts, as_of, explain=explain, values=values,
                                    _known_writings=frozenset(writings.get(c.name, ()))))
     resolve_family(outcomes)
@@ -185,4 +199,4 @@ def check(path: str | Path) -> list[Diagnostic]:
 
 
 __all__ = ["Contract", "FactSet", "NormResult", "Outcome", "ValueResult", "check",
-           "evaluate_family", "load", "resolve_family"]
+           "evaluate_family", "evaluate_family_text", "load", "resolve_family"]

@@ -120,6 +120,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="change nothing; list the files that would change (exit 1 if any)")
     f.add_argument("--diff", action="store_true", help="change nothing; print the changes")
 
+    sv = sub.add_parser("serve", help="the lawyer's workbench: a local web application to state "
+                        "facts in forms and read the answers, their derivations and a timeline")
+    sv.add_argument("contracts", nargs="+", type=Path, metavar="CONTRACT",
+                    help="clause files: one agreement, or several evaluated on one fact set")
+    sv.add_argument("--facts", type=Path, metavar="FILE", help="a fact file to start from")
+    sv.add_argument("--host", default="127.0.0.1",
+                    help="the address to listen on (default: 127.0.0.1, this machine only)")
+    sv.add_argument("--port", type=int, default=8000, help="the port (default: 8000)")
+
     sub.add_parser("lsp", help="run the language server on standard input and output")
 
     t = sub.add_parser("test", help="run scenario files (*.scenario.toml)")
@@ -362,9 +371,33 @@ def cmd_lsp(args: argparse.Namespace) -> int:
     return main()
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    from .diagnostics import Diagnostic
+
+    missing = [m for m in ("starlette", "uvicorn", "jinja2", "multipart")
+               if importlib.util.find_spec(m) is None]
+    if missing:
+        raise UsageError(Diagnostic(
+            "E709", "rrdsl serve needs " + ", ".join(missing) + ", which "
+            + ("is" if len(missing) == 1 else "are") + " not installed",
+            hints=("install them with: pip install 'rrdsl[serve]'",)))
+    for p in [*args.contracts, *([args.facts] if args.facts else [])]:
+        if not p.is_file():
+            raise UsageError(Diagnostic("E704", f"no such file: {p}"))
+    if not 0 < args.port < 65536:
+        raise UsageError(Diagnostic("E701", f"--port {args.port} is not a port (1-65535)"))
+    from .serve import serve
+
+    if len(args.contracts) > 1:
+        _load_distinct(args.contracts)  # the same agreement twice is a usage error
+    return serve(args.contracts, args.facts, args.host, args.port)
+
+
 COMMANDS = {"check": cmd_check, "eval": cmd_eval, "explain": cmd_explain, "test": cmd_test,
             "coverage": cmd_coverage, "diff": cmd_diff, "show": cmd_show, "html": cmd_html,
-            "fmt": cmd_fmt, "lsp": cmd_lsp}
+            "fmt": cmd_fmt, "lsp": cmd_lsp, "serve": cmd_serve}
 
 
 if __name__ == "__main__":  # pragma: no cover
