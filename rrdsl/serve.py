@@ -345,11 +345,11 @@ def draft_from_text(wb: Workbench, text: str, name: str) -> tuple[Draft | None, 
         for n, ev in enumerate(evs if isinstance(evs, list) else [], start=1):
             if not isinstance(ev, dict):
                 continue
-            row = EventRow(typ, str(ev.get("id", f"{typ}#{n}")), str(_raw(ev.get("date", ""))))
+            erow = EventRow(typ, str(ev.get("id", f"{typ}#{n}")), str(_raw(ev.get("date", ""))))
             for k, v in ev.items():
                 if k not in ("id", "date"):
-                    row.fields[k] = _raw(v)
-            d.events.append(row)
+                    erow.fields[k] = _raw(v)
+            d.events.append(erow)
     sort_events(d)
     if left_out:
         problems += ("\n" if problems else "") + (
@@ -548,9 +548,9 @@ def widget(opts: Options, t: Type, name: str, raw: Raw) -> dict[str, Any]:
     if inner.kind == "set":
         members = opts.choices(inner.elem)
         if members is not None:
-            have = raw if isinstance(raw, list) else []
-            extra = [(x, x) for x in have if x not in {m for m, _ in members}]
-            w.update(kind="checks", choices=members + extra, value=have)
+            chosen = raw if isinstance(raw, list) else []
+            extra = [(x, x) for x in chosen if x not in {m for m, _ in members}]
+            w.update(kind="checks", choices=members + extra, value=chosen)
             return w
     if inner.kind == "map":
         keys = opts.choices(inner.args[0])
@@ -590,8 +590,8 @@ def read_widget(w: dict[str, Any], form: FormData) -> Raw:
             if v not in ("", [], {}):
                 out[e["key"]] = v
         return out
-    v = form.get(w["name"])
-    return v if isinstance(v, str) else ""
+    got = form.get(w["name"])
+    return got if isinstance(got, str) else ""
 
 
 # ── the page model ───────────────────────────────────────────────────────────

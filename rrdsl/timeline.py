@@ -23,7 +23,7 @@ COLOURS = {
     "undetermined": "#e37400", "not_triggered": "#dadce0",
 }
 
-LANE, BAR, LEFT, TOP, WIDTH = 26, 14, 190, 46, 1000
+LANE, BAR, LEFT, TOP, WIDTH = 20, 12, 330, 46, 1100
 
 
 def _esc(text: object) -> str:
@@ -39,9 +39,9 @@ def span_of(r: NormResult) -> tuple[datetime.date, datetime.date | None, str] | 
         start = r.trigger.date if r.trigger is not None else (r.period_start or r.deadline)
         return min(start, r.deadline), r.deadline, "deadline"
     if r.period_start is not None or r.period_end is not None:
-        start = r.period_start or (r.trigger.date if r.trigger is not None else r.period_end)
-        assert start is not None
-        return start, r.period_end, "period"
+        first = r.period_start or (r.trigger.date if r.trigger is not None else r.period_end)
+        assert first is not None
+        return first, r.period_end, "period"
     return None
 
 
@@ -53,6 +53,10 @@ def bars(outcomes: Sequence[Outcome]) -> list[tuple[str, NormResult, str]]:
             if span_of(r) is not None:
                 out.append((o.contract.name, r, r.bearer or "?"))
     return out
+
+
+def _short(text: str, n: int = 52) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def _cite(r: NormResult) -> str:
@@ -92,7 +96,7 @@ def timeline_svg(outcomes: Sequence[Outcome], title: str | None = None) -> str:
     rows: dict[str, list[tuple[str, NormResult]]] = {k: [] for k in lanes}
     for agreement, r, lane in drawn:
         rows[f"{agreement}: {lane}" if several else lane].append((agreement, r))
-    height = TOP + sum(len(v) * LANE + 10 for v in rows.values()) + 70
+    height = TOP + sum(len(v) * LANE + 28 for v in rows.values()) + 70
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" role="img" '
            f'viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
            'font-family="system-ui, sans-serif" font-size="12">',
@@ -116,7 +120,8 @@ def timeline_svg(outcomes: Sequence[Outcome], title: str | None = None) -> str:
         tick = datetime.date(tick.year + month // 12, month % 12 + 1, 1)
     y = TOP
     for k in lanes:
-        out.append(f'<text x="8" y="{y + 16}" font-weight="bold">{_esc(k)}</text>')
+        out.append(f'<text x="8" y="{y + 14}" font-weight="bold">{_esc(k)}</text>')
+        y += 20
         for agreement, r in rows[k]:
             a, z, kind = span_of(r)  # type: ignore[misc]
             x1 = x(a)
@@ -132,12 +137,12 @@ def timeline_svg(outcomes: Sequence[Outcome], title: str | None = None) -> str:
             out.append(f'<g class="bar status-{_esc(r.status)}" tabindex="0" '
                        f'data-instance="{_esc(r.instance)}" data-status="{_esc(r.status)}">'
                        f"<title>{_esc(tip)}</title>"
-                       f'<rect x="{x1}" y="{y + 4}" width="{w}" height="{BAR}" rx="3" '
-                       f'fill="{colour}"{dash}/>'
-                       f'<text x="{min(x1 + w + 4, WIDTH - 190)}" y="{y + 15}" '
-                       f'font-size="11" fill="#202124">§{_esc(r.instance)}</text></g>')
+                       f'<text x="16" y="{y + 12}" font-size="11" fill="#202124">'
+                       f"§{_esc(_short(r.instance))}</text>"
+                       f'<rect x="{x1}" y="{y + 2}" width="{w}" height="{BAR}" rx="3" '
+                       f'fill="{colour}"{dash}/></g>')
             y += LANE
-        y += 10
+        y += 8
     # events on the axis
     for d, typ, eid in events:
         out.append(f'<g class="ev" tabindex="0"><title>{_esc(f"{typ} {eid} of {d}")}</title>'
