@@ -17,6 +17,8 @@ from . import __version__, _accel
 from .diagnostics import Diagnostic, RrdslError, UsageError, render_all
 
 EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
+STATUSES = ("not_triggered", "pending", "in_force", "fulfilled", "breached", "expired",
+            "suspended", "excused", "undetermined")  # evaluator.STATUSES, without importing it
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,9 +67,20 @@ def build_parser() -> argparse.ArgumentParser:
                    "by one, and a matter one sends to another is answered from it")
     e.add_argument("--as-of", type=_date, metavar="DATE",
                    help="evaluate as of this date (default: the fact file's as_of)")
-    e.add_argument("--format", choices=("text", "json"), default="text")
+    e.add_argument("--format", choices=("text", "json", "svg"), default="text",
+                   help="text (default), json (rrdsl.result/3), or svg: the timeline of "
+                   "deadlines and periods by party")
     e.add_argument("--no-values", action="store_true", help="leave out derived values")
     e.add_argument("--explain", action="store_true", help="include derivation trees (JSON)")
+    e.add_argument("--party", metavar="PARTY", help="only the answers this party bears")
+    e.add_argument("--status", choices=STATUSES, metavar="STATUS",
+                   help="only the answers of this status (" + ", ".join(STATUSES) + ")")
+    e.add_argument("--section", type=_section, metavar="SECTION",
+                   help="only the answers under this section (3(c) includes 3(c)(viii)) or "
+                   "of this clause (3(a).register)")
+    e.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                   help="statuses in colour, long lines wrapped at the terminal's width: auto "
+                   "(when standard output is a terminal), always, never")
 
     x = sub.add_parser("explain", help="print the derivation of one answer")
     x.add_argument("contract", type=Path, metavar="CONTRACT")
@@ -224,12 +237,33 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
         outcomes = evaluate_family(_load_distinct(contracts), args.facts, args.as_of,
                                    explain=args.explain, values=values)
+    if args.party is not None or args.status is not None or args.section is not None:
+        from .report import select_norms
+
+        outcomes = [select_norms(o, args.party, args.status, args.section) for o in outcomes]
     if args.format == "json":  # one agreement: rrdsl.result/3; several: rrdsl.results/3
         data = outcome_json(outcomes[0]) if len(outcomes) == 1 else family_json(outcomes)
         sys.stdout.write(dumps(data))
         return EXIT_OK
-    sys.stdout.write(outcome_text(outcomes[0], show_values=values) if len(outcomes) == 1
-                     else family_text(outcomes, show_values=values))
+    if args.format == "svg":
+        from .timeline import timeline_svg
+
+        sys.stdout.write(timeline_svg(outcomes))
+        return EXIT_OK
+    text = (outcome_text(outcomes[0], show_values=values) if len(outcomes) == 1
+            else family_text(outcomes, show_values=values))
+    tty = sys.stdout.isatty()
+    if tty:
+        import shutil
+
+        from .report import wrap_lines
+
+        text = wrap_lines(text, max(40, shutil.get_terminal_size().columns))
+    if args.color == "always" or (args.color == "auto" and tty):
+        from .report import colorize
+
+        text = colorize(text)
+    sys.stdout.write(text)
     if args.explain:
         sys.stdout.write("\nDerivations\n\n")
         sys.stdout.write("\n".join(explanation_text(r.explanation) for o in outcomes

@@ -97,6 +97,9 @@ ul.tree, ul.tree ul { list-style: none; padding-left: 1.2rem; margin: 0; }
 ul.tree { font: 13px/1.5 ui-monospace, "DejaVu Sans Mono", monospace; padding-left: 0; }
 ul.tree li { border-left: 1px solid var(--line); padding-left: .5rem; }
 pre.plain { background: var(--bg2); padding: .5rem .75rem; white-space: pre-wrap; }
+.timeline-box { overflow-x: auto; border: 1px solid var(--line); border-radius: 4px; }
+.timeline-box svg { display: block; width: 100%; height: auto; min-width: 44rem; }
+.timeline-box .bar:focus rect { stroke: #000; stroke-width: 2; }
 """
 
 SEARCH_JS = """
@@ -629,6 +632,11 @@ def scenario_page(cp: ContractPages, here: str, path: Path) -> tuple[str, str, b
             parts.append(f"<li>{_a(rel(here, h) if h else None, what)} {esc(rest)}</li>")
         parts.append("</ul>")
     if outcome is not None:
+        from .timeline import bars, timeline_svg
+
+        if bars([outcome]):  # the deadlines and periods, drawn (timeline.py escapes its text)
+            parts.append('<h2>Timeline</h2><div class="timeline-box">'
+                         + timeline_svg([outcome], f"Timeline of {result.title}") + "</div>")
         parts.append("<h2>Report</h2>")
         parts.append(report_html(cp, here, outcome))
         named = {str(e["clause"]).lstrip("§") for e in expects if "clause" in e}
