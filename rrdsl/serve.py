@@ -787,7 +787,7 @@ def lawyer_steps(node: Node, terms: Mapping[str, str | None], seen: set[int] | N
     elif node.kind == "event":
         text = f"{label}, of {value}"
     elif node.kind == "clause":
-        text = f"§{label}: {value}"
+        text = f"{label}: {value}" if label.startswith("§") else f"§{label}: {value}"
     else:
         text = f"{label}: {value}"
     if term:
