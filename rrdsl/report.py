@@ -458,16 +458,24 @@ def select_norms(o: Outcome, party: str | None, status: str | None,
                  section: str | None) -> Outcome:
     """The outcome with only the answers borne by `party`, of `status`, under `section`
     (3(c) includes 3(c)(viii); a clause id 3(a).register its instances)."""
+    want = section.lstrip("§") if section is not None else None
+
+    def under(number: str, clause: str, instance: str | None = None) -> bool:
+        if want is None:
+            return True
+        if "." in want:
+            return want in (clause, instance)
+        return number == want or number.startswith(want + "(")
+
     def keep(r: NormResult) -> bool:
         if party is not None and r.bearer != party:
             return False
         if status is not None and r.status != status:
             return False
-        if section is not None:
-            want = section.lstrip("§")
-            if "." in want:
-                return r.norm.id == want or r.instance == want
-            return r.norm.section == want or r.norm.section.startswith(want + "(")
-        return True
+        return under(r.norm.section, r.norm.id, r.instance)
 
-    return attrs.evolve(o, norms=[r for r in o.norms if keep(r)])
+    # a clause answered by another agreement has no bearer or status here: kept only when
+    # the filters name neither
+    refs = [x for x in o.references if party is None and status is None
+            and under(x.reference.section, x.reference.id)]
+    return attrs.evolve(o, norms=[r for r in o.norms if keep(r)], references=refs)

@@ -741,12 +741,14 @@ def place_diagnostics(ev: Evaluation, diags: Iterable[Diagnostic], written: Writ
         text = render_all([dg], sources)
         key = written.where.get(dg.span.line) if dg.span is not None \
             and dg.span.file == FACTS_NAME else None
+        if key is not None and re.fullmatch(r"e\d+", key):  # a field left out: beside it
+            m = re.search(r"has no '(\w+)'", dg.message)
+            if m:
+                key = f"{key}.{m.group(1)}"
         if key is None:
             general.append(text)
         else:
             ev.by_field.setdefault(key, []).append(text)
-            if key.count(".") >= 1 and key.startswith("e"):  # also on the event as a whole
-                ev.by_field.setdefault(key.split(".", 1)[0] + ".any", []).append(text)
     ev.problems = "\n".join(general)
 
 
@@ -759,6 +761,8 @@ def changes(old: Mapping[tuple[str, str], str], new: Mapping[tuple[str, str], st
     out = []
     for key in sorted(set(old) | set(new)):
         a, b = old.get(key, "no answer"), new.get(key, "no answer")
+        if {a, b} == {"no answer", "not_triggered"}:  # an instance that came or went unnoticed
+            continue
         if a != b:
             out.append(Change(key[0], key[1], a, b))
     return out
@@ -928,7 +932,7 @@ def make_app(contracts: Sequence[Contract], facts_file: Path | None = None) -> S
                 if s.baseline is None:
                     s.baseline, s.baseline_note = now, f"as of {ev.outcomes[0].as_of}"
                 changed = changes(s.baseline, now)
-            svg = Markup(timeline_svg(ev.outcomes)) if ev.outcomes else Markup("")
+            svg = Markup(timeline_svg(ev.outcomes, inline=True)) if ev.outcomes else Markup("")
             html = env.get_template("workbench.html").render(
                 wb=wb, s=s, d=s.draft, form=form_model(wb, s.draft), ev=ev,
                 answers=answers_model(wb, ev.outcomes, party, status, section),

@@ -636,7 +636,8 @@ def scenario_page(cp: ContractPages, here: str, path: Path) -> tuple[str, str, b
 
         if bars([outcome]):  # the deadlines and periods, drawn (timeline.py escapes its text)
             parts.append('<h2>Timeline</h2><div class="timeline-box">'
-                         + timeline_svg([outcome], f"Timeline of {result.title}") + "</div>")
+                         + timeline_svg([outcome], f"Timeline of {result.title}", inline=True)
+                         + "</div>")
         parts.append("<h2>Report</h2>")
         parts.append(report_html(cp, here, outcome))
         named = {str(e["clause"]).lstrip("§") for e in expects if "clause" in e}

@@ -65,8 +65,10 @@ def _cite(r: NormResult) -> str:
     return f"§{n.section} {n.heading}{where}"
 
 
-def timeline_svg(outcomes: Sequence[Outcome], title: str | None = None) -> str:
-    """The SVG document (also fit to be inlined in HTML)."""
+def timeline_svg(outcomes: Sequence[Outcome], title: str | None = None,
+                 inline: bool = False) -> str:
+    """The SVG document; `inline`: the element to put in an HTML page (which needs no
+    namespace declaration, so the page names no web address)."""
     drawn = bars(outcomes)
     as_of = outcomes[0].as_of if outcomes else datetime.date.today()
     events = sorted({(e.date, e.type, e.id) for o in outcomes[:1]
@@ -97,7 +99,8 @@ def timeline_svg(outcomes: Sequence[Outcome], title: str | None = None) -> str:
     for agreement, r, lane in drawn:
         rows[f"{agreement}: {lane}" if several else lane].append((agreement, r))
     height = TOP + sum(len(v) * LANE + 28 for v in rows.values()) + 70
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" role="img" '
+    xmlns = "" if inline else ' xmlns="http://www.w3.org/2000/svg"'
+    out = [f'<svg{xmlns} class="timeline" role="img" '
            f'viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
            'font-family="system-ui, sans-serif" font-size="12">',
            f"<title>{_esc(title or 'Timeline as of ' + as_of.isoformat())}</title>",

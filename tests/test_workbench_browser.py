@@ -6,14 +6,17 @@ form, sees §3(a).register pending, moves the as-of date past the Transfer notic
 sees the breach, changes one fact and sees what changed, types markup into a field and finds it
 shown as text, downloads the fact file and gets the same answers from `rrdsl eval`. No console
 error, no page error, no request leaving the machine. Screenshots go to
-test-artifacts/workbench/ (git-ignored).
+test-artifacts/workbench/ (git-ignored); with RRDSL_WORKBENCH_SHOTS=docs/images they are also
+copied there, as the pictures of docs/workbench.md.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -86,6 +89,9 @@ def shot(page: Page, name: str, anchor: str | None = None) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path))
     assert path.stat().st_size > 10_000
+    docs = os.environ.get("RRDSL_WORKBENCH_SHOTS")  # e.g. docs/images: the guide's pictures
+    if docs:
+        shutil.copyfile(path, Path(docs) / f"workbench-{name}.png")
     return path
 
 
