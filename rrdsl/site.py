@@ -64,9 +64,10 @@ CSS = """
   margin: 0; }
 @media (max-width: 50rem) { .sides { grid-template-columns: minmax(0, 1fr); } }
 .wide { overflow-x: auto; max-width: 100%; }
-.wide table td, .wide table th { vertical-align: top; overflow-wrap: anywhere; }
+.wide table td, .wide table th { vertical-align: top; }
 .caveat { background: #fef7e0; border-left: 3px solid #f29900; padding: .35rem .6rem; }
 [id] { scroll-margin-top: 3.5rem; }
+h1, h2, h3, h4, p, li { overflow-wrap: anywhere; }
 :root { --fg: #1b1b1b; --muted: #666; --line: #ddd; --accent: #0b57d0; --bg2: #f6f6f4; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 Georgia, "Times New Roman", serif; color: var(--fg); }
