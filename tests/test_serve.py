@@ -314,3 +314,43 @@ def test_serve_without_the_extra_is_a_usage_error(monkeypatch: pytest.MonkeyPatc
     err = capsys.readouterr().err
     assert "usage error[E709]: rrdsl serve needs uvicorn" in err
     assert "pip install 'rrdsl[serve]'" in err
+
+def test_rrdsl_serve_runs_on_localhost(tmp_path: Path) -> None:
+    """The command itself: it says where it listens (127.0.0.1 by default) and serves."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "rrdsl", "serve", str(SAVVIS), "--facts",
+                             str(DEMAND), "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert f"http://127.0.0.1:{port}/" in line, line
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as r:
+                    page = r.read().decode("utf-8")
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        assert answers(page)["3(a).register[dn1]"] == "pending"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_serve_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    from rrdsl.cli import main
+
+    assert main(["serve", str(SAVVIS), "--facts", "no-such.toml"]) == 2
+    assert "usage error[E704]: no such file: no-such.toml" in capsys.readouterr().err
+    assert main(["serve", str(SAVVIS), "--port", "70000"]) == 2
+    assert "is not a port" in capsys.readouterr().err
