@@ -529,10 +529,8 @@ class Options:
         if t.kind == "party":
             names = [p.name for p in self.d.parties if p.name
                      and (t.name is None or t.name in p.roles)]
-            if t.name is None:
+            if t.name is None:  # any party: the agreement's own ones too
                 names = list(self.wb.parties) + names
-            else:
-                names += [n for n, _ in self.wb.parties.items() if n == t.name]
             return [(n, n) for n in dict.fromkeys(names)]
         if t.kind == "event":
             return [(e.id, f"{e.id} ({e.type} of {e.date or 'no date'})") for e in self.d.events
