@@ -853,6 +853,7 @@ def answers_model(wb: Workbench, outcomes: Sequence[Outcome], party: str, status
             "o": o, "name": o.contract.name, "title": o.contract.title,
             "groups": [(p, groups[p]) for p in ordered], "hidden": hidden,
             "amendments": o.amendments, "ignored": o.ignored_amendments,
+            "references": o.references if not (party or status or section) else [],
             "membership": membership_lines(o), "term": term_text(o.term) if o.term else "",
             "warnings": [f"{w.event.type} {w.event.id} of {w.event.date}: {w.message} "
                          f"(check §{w.check.id})" for w in o.warnings],

@@ -280,6 +280,7 @@ def test_several_agreements_with_amendment_and_assumed_terms() -> None:
     html = c.get("/").text
     assert 'data-agreement="savvis_2001"' in html and 'data-agreement="original_2000"' in html
     assert "rests on assumed terms of original_2000" in html
+    assert "Governed by other agreements" in html and "§3(i).february_2000_expenses" in html
     assert "Terms: " in html and "assumed" in html
     amended = [rrdsl.load(ROOT / "contracts" / "savvis_2001_amendment_1.rrd")]
     html = TestClient(make_app(amended, DEMAND)).get("/").text
