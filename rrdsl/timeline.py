@@ -92,8 +92,9 @@ def timeline_svg(outcomes: Sequence[Outcome], title: str | None = None,
         if key not in lanes:
             lanes.append(key)
     parties = {p for o in outcomes for p in o.contract.parties}
-    lanes.sort(key=lambda k: (k.rsplit(": ", 1)[-1] not in parties, k) if not several else
-               (k.split(": ", 1)[0], k.rsplit(": ", 1)[-1] not in parties, k))
+    given = {o.contract.name: i for i, o in enumerate(outcomes)}  # agreements in the order given
+    lanes.sort(key=lambda k: (0, k.rsplit(": ", 1)[-1] not in parties, k) if not several else
+               (given.get(k.split(": ", 1)[0], 0), k.rsplit(": ", 1)[-1] not in parties, k))
     # one row per bar inside its lane, so no two bars overlap
     rows: dict[str, list[tuple[str, NormResult]]] = {k: [] for k in lanes}
     for agreement, r, lane in drawn:

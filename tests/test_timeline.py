@@ -85,6 +85,8 @@ def test_several_agreements_draw_lanes_by_agreement() -> None:
     labels = [t.text or "" for t in root.iter(f"{SVG}text")]
     assert any(t.startswith("savvis_2001: ") for t in labels)
     assert any(t.startswith("original_2000: ") for t in labels)
+    lanes = [t for t in labels if ": " in t and not t.startswith("§")]
+    assert lanes[0].startswith("savvis_2001: ")  # in the order the agreements are given
 
 
 def test_the_sites_scenario_page_shows_the_timeline(tmp_path: Path) -> None:
