@@ -11,7 +11,6 @@ import re
 import subprocess
 import sys
 import tomllib
-import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -24,9 +23,7 @@ pytest.importorskip("jinja2", reason="rrdsl serve needs jinja2 (the serve extra)
 
 import rrdsl  # noqa: E402
 from rrdsl.serve import make_app  # noqa: E402
-with warnings.catch_warnings():  # starlette asks for httpx2, which is not released everywhere
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from starlette.testclient import TestClient  # noqa: E402
+from starlette.testclient import TestClient  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SAVVIS = ROOT / "contracts" / "savvis_2001.rrd"
