@@ -187,6 +187,15 @@ def evaluate_family(contracts: list[Contract], facts_path: str | Path,
         explain, values)
 
 
+def evaluate_family_text(contracts: list[Contract], text: str, name: str = "<facts>",
+                         as_of: datetime.date | None = None, explain: bool = False,
+                         values: bool = True) -> list[Outcome]:
+    """`evaluate_family` for fact-file text in memory (TOML), named `name` in diagnostics."""
+    return evaluate_family_with(
+        contracts, lambda c, foreign: c.facts_from_text(text, "toml", name, foreign), as_of,
+        explain, values)
+
+
 def evaluate_family_with(contracts: list[Contract],
                          read: Callable[[Contract, frozenset[str]], FactSet],
                          as_of: datetime.date | None = None, explain: bool = False,
@@ -241,4 +250,4 @@ def check(path: str | Path) -> list[Diagnostic]:
 
 
 __all__ = ["Contract", "FactSet", "NormResult", "Outcome", "ValueResult", "check",
-           "evaluate_family", "load", "resolve_family"]
+           "evaluate_family", "evaluate_family_text", "load", "resolve_family"]

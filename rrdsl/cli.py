@@ -17,6 +17,8 @@ from . import __version__, _accel
 from .diagnostics import Diagnostic, RrdslError, UsageError, render_all
 
 EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
+STATUSES = ("not_triggered", "pending", "in_force", "fulfilled", "breached", "expired",
+            "suspended", "excused", "undetermined")  # evaluator.STATUSES, without importing it
 
 
 class _Parser(argparse.ArgumentParser):
@@ -75,10 +77,20 @@ def build_parser() -> argparse.ArgumentParser:
                    "by one, and a matter one sends to another is answered from it")
     e.add_argument("--as-of", type=_date, metavar="DATE",
                    help="evaluate as of this date (default: the fact file's as_of)")
-    e.add_argument("--format", choices=("text", "json", "jsonl"), default=None,
-                   help="text (default), json, or jsonl (with --batch: one line a fact set)")
+    e.add_argument("--format", choices=("text", "json", "svg", "jsonl"), default=None,
+                   help="text (default), json (rrdsl.result/2), svg: the timeline of deadlines "
+                   "and periods by party, or jsonl (with --batch: one line a fact set)")
     e.add_argument("--no-values", action="store_true", help="leave out derived values")
     e.add_argument("--explain", action="store_true", help="include derivation trees (JSON)")
+    e.add_argument("--party", metavar="PARTY", help="only the answers this party bears")
+    e.add_argument("--status", choices=STATUSES, metavar="STATUS",
+                   help="only the answers of this status (" + ", ".join(STATUSES) + ")")
+    e.add_argument("--section", type=_section, metavar="SECTION",
+                   help="only the answers under this section (3(c) includes 3(c)(viii)) or "
+                   "of this clause (3(a).register)")
+    e.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                   help="statuses in colour, long lines wrapped at the terminal's width: auto "
+                   "(when standard output is a terminal), always, never")
     e.add_argument("--batch", nargs="+", type=Path, metavar="DIR_OR_FILE",
                    help="evaluate every fact set of these fact files, JSON Lines files (one "
                    "fact set a line) and folders of them; every file before --batch is a "
@@ -136,6 +148,15 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--check", action="store_true",
                    help="change nothing; list the files that would change (exit 1 if any)")
     f.add_argument("--diff", action="store_true", help="change nothing; print the changes")
+
+    sv = sub.add_parser("serve", help="the lawyer's workbench: a local web application to state "
+                        "facts in forms and read the answers, their derivations and a timeline")
+    sv.add_argument("contracts", nargs="+", type=Path, metavar="CONTRACT",
+                    help="clause files: one agreement, or several evaluated on one fact set")
+    sv.add_argument("--facts", type=Path, metavar="FILE", help="a fact file to start from")
+    sv.add_argument("--host", default="127.0.0.1",
+                    help="the address to listen on (default: 127.0.0.1, this machine only)")
+    sv.add_argument("--port", type=int, default=8000, help="the port (default: 8000)")
 
     sub.add_parser("lsp", help="run the language server on standard input and output")
 
@@ -248,12 +269,33 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
         outcomes = evaluate_family(_load_distinct(contracts), args.facts, args.as_of,
                                    explain=args.explain, values=values)
+    if args.party is not None or args.status is not None or args.section is not None:
+        from .report import select_norms
+
+        outcomes = [select_norms(o, args.party, args.status, args.section) for o in outcomes]
     if args.format == "json":  # one agreement: rrdsl.result/2; several: rrdsl.results/2
         data = outcome_json(outcomes[0]) if len(outcomes) == 1 else family_json(outcomes)
         sys.stdout.write(dumps(data))
         return EXIT_OK
-    sys.stdout.write(outcome_text(outcomes[0], show_values=values) if len(outcomes) == 1
-                     else family_text(outcomes, show_values=values))
+    if args.format == "svg":
+        from .timeline import timeline_svg
+
+        sys.stdout.write(timeline_svg(outcomes))
+        return EXIT_OK
+    text = (outcome_text(outcomes[0], show_values=values) if len(outcomes) == 1
+            else family_text(outcomes, show_values=values))
+    tty = sys.stdout.isatty()
+    if tty:
+        import shutil
+
+        from .report import wrap_lines
+
+        text = wrap_lines(text, max(40, shutil.get_terminal_size().columns))
+    if args.color == "always" or (args.color == "auto" and tty):
+        from .report import colorize
+
+        text = colorize(text)
+    sys.stdout.write(text)
     if args.explain:
         sys.stdout.write("\nDerivations\n\n")
         sys.stdout.write("\n".join(explanation_text(r.explanation) for o in outcomes
@@ -272,6 +314,10 @@ def _eval_batch(args: argparse.Namespace) -> int:
     if args.explain:
         raise UsageError(Diagnostic("E701", "--explain is for one fact set, not a batch",
                                     hints=("rrdsl explain CONTRACT FACTS NAME",)))
+    if args.party is not None or args.status is not None or args.section is not None:
+        raise UsageError(Diagnostic(
+            "E701", "--party, --status and --section are for one fact set, not a batch",
+            hints=("filter the JSON lines instead, e.g. with jq",)))
     bad = [p for p in args.files if p.suffix != ".rrd"]
     if bad:
         raise UsageError(Diagnostic(
@@ -438,9 +484,33 @@ def cmd_lsp(args: argparse.Namespace) -> int:
     return main()
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    from .diagnostics import Diagnostic
+
+    missing = [m for m in ("starlette", "uvicorn", "jinja2", "multipart")
+               if importlib.util.find_spec(m) is None]
+    if missing:
+        raise UsageError(Diagnostic(
+            "E709", "rrdsl serve needs " + ", ".join(missing) + ", which "
+            + ("is" if len(missing) == 1 else "are") + " not installed",
+            hints=("install them with: pip install 'rrdsl[serve]'",)))
+    for p in [*args.contracts, *([args.facts] if args.facts else [])]:
+        if not p.is_file():
+            raise UsageError(Diagnostic("E704", f"no such file: {p}"))
+    if not 0 < args.port < 65536:
+        raise UsageError(Diagnostic("E701", f"--port {args.port} is not a port (1-65535)"))
+    from .serve import serve
+
+    if len(args.contracts) > 1:
+        _load_distinct(args.contracts)  # the same agreement twice is a usage error
+    return serve(args.contracts, args.facts, args.host, args.port)
+
+
 COMMANDS = {"check": cmd_check, "eval": cmd_eval, "explain": cmd_explain, "test": cmd_test,
             "coverage": cmd_coverage, "diff": cmd_diff, "show": cmd_show, "html": cmd_html,
-            "fmt": cmd_fmt, "lsp": cmd_lsp, "init": cmd_init}
+            "fmt": cmd_fmt, "lsp": cmd_lsp, "serve": cmd_serve, "init": cmd_init}
 
 
 if __name__ == "__main__":  # pragma: no cover

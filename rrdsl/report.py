@@ -6,10 +6,15 @@ The JSON shape is versioned (`SCHEMA`) and documented in docs/json-schema.md.
 from __future__ import annotations
 
 import json
+import re
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
+import attrs
+
 from . import ir
+from .browse import section_sort_keys
 from .evaluator import FactWarning, NormResult, Outcome, Term
 from .family import AmendmentDecision, IgnoredAmendment, ReferenceResult
 from .runtime import Node
@@ -228,9 +233,10 @@ def outcome_text(o: Outcome, show_values: bool = True) -> str:
             quiet.append(r)
             continue
         parties.setdefault(r.bearer or "?", []).append(r)
+    keys = section_sort_keys({r.norm.section for r in o.norms})
     for party in sorted(parties, key=lambda p: (p not in c.parties, p)):
         lines.append(party)
-        for r in parties[party]:
+        for r in sorted(parties[party], key=lambda r: keys[r.norm.section]):
             lines.extend(_norm_lines(r, c, o.facts))
         lines.append("")
     if o.references:
@@ -408,3 +414,68 @@ def _tree(node: Node, first: str, rest: str, lines: list[str], seen: set[int]) -
 
 def dumps(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+# ── the terminal ─────────────────────────────────────────────────────────────
+
+ANSI = {"pending": "33", "in force": "34", "breached": "1;31", "fulfilled": "32",
+        "expired": "2", "suspended": "35", "excused": "2", "undetermined": "1;33",
+        "not triggered": "2"}
+_STATUS_AT = re.compile(r"^(\s+[A-Z][A-Z ]*?\s+§.*? — )(" + "|".join(ANSI) + r")(?=:|$)")
+_SUMMARY = re.compile(r"(\d+ )(" + "|".join(ANSI) + r")(?=,|$)")
+
+
+def colorize(text: str) -> str:
+    """The text report with each answer's status (and the summary's) in colour (ANSI)."""
+    out = []
+    for line in text.split("\n"):
+        line = _STATUS_AT.sub(lambda m: f"{m.group(1)}\x1b[{ANSI[m.group(2)]}m{m.group(2)}"
+                              "\x1b[0m", line)
+        if line.startswith("Summary: "):
+            line = _SUMMARY.sub(lambda m: f"{m.group(1)}\x1b[{ANSI[m.group(2)]}m{m.group(2)}"
+                                "\x1b[0m", line)
+        out.append(line)
+    return "\n".join(out)
+
+
+def wrap_lines(text: str, width: int) -> str:
+    """Lines longer than `width` wrapped at spaces, continued under their own indentation
+    (an answer's first line under its text)."""
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        lead = line[: len(line) - len(line.lstrip(" "))]
+        more = " " * 12 if _STATUS_AT.match(line) else lead + "  "
+        out.append(textwrap.fill(line, width, initial_indent="", subsequent_indent=more,
+                                 break_long_words=False, break_on_hyphens=False,
+                                 drop_whitespace=True) if len(more) < width // 2 else line)
+    return "\n".join(out)
+
+
+def select_norms(o: Outcome, party: str | None, status: str | None,
+                 section: str | None) -> Outcome:
+    """The outcome with only the answers borne by `party`, of `status`, under `section`
+    (3(c) includes 3(c)(viii); a clause id 3(a).register its instances)."""
+    want = section.lstrip("§") if section is not None else None
+
+    def under(number: str, clause: str, instance: str | None = None) -> bool:
+        if want is None:
+            return True
+        if "." in want:
+            return want in (clause, instance)
+        return number == want or number.startswith(want + "(")
+
+    def keep(r: NormResult) -> bool:
+        if party is not None and r.bearer != party:
+            return False
+        if status is not None and r.status != status:
+            return False
+        return under(r.norm.section, r.norm.id, r.instance)
+
+    # a clause answered by another agreement has no bearer or status here: kept only when
+    # the filters name neither
+    refs = [x for x in o.references if party is None and status is None
+            and under(x.reference.section, x.reference.id)]
+    return attrs.evolve(o, norms=[r for r in o.norms if keep(r)], references=refs)

@@ -57,8 +57,16 @@ def slug(text: str) -> str:
 # ── page frame ───────────────────────────────────────────────────────────────
 
 CSS = """
-.sides { display: grid; grid-template-columns: 1fr 1fr; gap: 1em; }
-.sides pre { overflow-x: auto; }
+.sides { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 1em; }
+.sides > div { min-width: 0; }
+.sides pre { overflow: auto; max-height: 40rem; border: 1px solid var(--line); padding: .4rem;
+  margin: 0; }
+@media (max-width: 50rem) { .sides { grid-template-columns: minmax(0, 1fr); } }
+.wide { overflow-x: auto; max-width: 100%; }
+.wide table td, .wide table th { vertical-align: top; }
+.caveat { background: #fef7e0; border-left: 3px solid #f29900; padding: .35rem .6rem; }
+[id] { scroll-margin-top: 3.5rem; }
+h1, h2, h3, h4, p, li { overflow-wrap: anywhere; }
 :root { --fg: #1b1b1b; --muted: #666; --line: #ddd; --accent: #0b57d0; --bg2: #f6f6f4; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 Georgia, "Times New Roman", serif; color: var(--fg); }
@@ -70,13 +78,19 @@ a { color: var(--accent); text-decoration: none; } a:hover { text-decoration: un
 h1 { font-size: 1.5rem; margin: .5rem 0; } h2 { font-size: 1.15rem; margin-top: 1.5rem; }
 .muted, .kind { color: var(--muted); font-size: 90%; }
 .cols { display: grid; grid-template-columns: minmax(0, 1.1fr) minmax(0, 1fr); gap: 1.5rem; }
-@media (max-width: 70rem) { .cols { grid-template-columns: minmax(0, 1fr); } }
+@media (min-width: 70.01rem) { .cols > .agreement { position: sticky; top: 2.8rem;
+  align-self: start; max-height: calc(100vh - 3.5rem); overflow-y: auto; } }
+@media (max-width: 70rem) { .cols { grid-template-columns: minmax(0, 1fr); }
+  .cols > .agreement { order: -1; max-height: 22rem; overflow-y: auto;
+    border-bottom: 1px solid var(--line); } }
 .agreement p { margin: 0 0 .8rem; text-align: justify; }
 .agreement .lines { font-family: system-ui, sans-serif; font-size: 12px; color: var(--muted); }
 .highlight { background: var(--bg2); border: 1px solid var(--line); border-radius: 4px;
   overflow-x: auto; }
 .highlight pre { margin: 0; padding: .5rem .75rem; font: 13px/1.45 ui-monospace, "DejaVu Sans Mono",
-  Menlo, monospace; }
+  Menlo, monospace; white-space: pre-wrap; overflow-wrap: anywhere; position: relative; }
+.highlight a[id]:target::before { content: ""; position: absolute; left: 0; right: 0;
+  height: 1.45em; background: #ffe58a; mix-blend-mode: multiply; pointer-events: none; }
 .highlight .linenos { color: #999; padding-right: .8rem; user-select: none; }
 .highlight a:target + a .linenos { background: #ffe58a; color: #000; }
 .highlight code a:not([id]) { text-decoration: underline dotted; }
@@ -84,6 +98,8 @@ ul.refs { padding-left: 1.2rem; } ul.refs li { margin: .15rem 0; }
 #search { width: min(40rem, 100%); font-size: 16px; padding: .35rem .5rem; }
 #results { list-style: none; padding: 0; margin: .3rem 0 1rem; }
 #results li { padding: .1rem 0; }
+#results li.group { font: bold 13px system-ui, sans-serif; color: var(--muted);
+  margin-top: .5rem; border-bottom: 1px solid var(--line); }
 table.toc { border-collapse: collapse; } table.toc td { padding: .1rem .8rem .1rem 0;
   vertical-align: top; }
 .toc .d1 { padding-left: 1.2rem; } .toc .d2 { padding-left: 2.4rem; }
@@ -96,6 +112,9 @@ ul.tree, ul.tree ul { list-style: none; padding-left: 1.2rem; margin: 0; }
 ul.tree { font: 13px/1.5 ui-monospace, "DejaVu Sans Mono", monospace; padding-left: 0; }
 ul.tree li { border-left: 1px solid var(--line); padding-left: .5rem; }
 pre.plain { background: var(--bg2); padding: .5rem .75rem; white-space: pre-wrap; }
+.timeline-box { overflow-x: auto; border: 1px solid var(--line); border-radius: 4px; }
+.timeline-box svg { display: block; width: 100%; height: auto; min-width: 44rem; }
+.timeline-box .bar:focus rect { stroke: #000; stroke-width: 2; }
 """
 
 SEARCH_JS = """
@@ -113,10 +132,23 @@ SEARCH_JS = """
     out.textContent = "";
     if (!q) { return; }
     var hits = data.filter(function (e) { return e.n.indexOf(q) >= 0; });
-    hits.sort(function (a, b) {
-      return (norm(a.t).indexOf(q) === 0 ? 0 : 1) - (norm(b.t).indexOf(q) === 0 ? 0 : 1);
-    });
-    hits.slice(0, 40).forEach(function (e) {
+    var order = [];
+    data.forEach(function (e) { if (order.indexOf(e.a) < 0) { order.push(e.a); } });
+    function rank(e) {
+      return order.indexOf(e.a) * 4 + (e.k === "section" ? 0 : 2) +
+        (norm(e.t).indexOf(q) === 0 ? 0 : 1);
+    }
+    hits.forEach(function (e, i) { e.i = i; });
+    hits.sort(function (a, b) { return rank(a) - rank(b) || a.i - b.i; });
+    var group = null;
+    hits.slice(0, 60).forEach(function (e) {
+      if (order.length > 1 && e.a !== group) {
+        group = e.a;
+        var head = document.createElement("li");
+        head.className = "group";
+        head.textContent = e.a;
+        out.appendChild(head);
+      }
       var li = document.createElement("li");
       var a = document.createElement("a");
       a.href = root + e.h;
@@ -514,6 +546,22 @@ def scenario_files(contract: Path, dirs: Sequence[Path] | None) -> list[Path]:
     return out
 
 
+def plain(v: Any) -> str:
+    """A value of a scenario file as a reader writes it: `WCAS, John_Clark`, not `['WCAS',
+    'John_Clark']`; `shares to be registered: 600,000`; `yes`, `no`; dates as YYYY-MM-DD."""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, Decimal):
+        return f"{v:,}"
+    if isinstance(v, list):
+        return ", ".join(plain(x) for x in v) if v else "none"
+    if isinstance(v, dict):
+        return "; ".join(f"{k}: {plain(x)}" for k, x in v.items()) if v else "none"
+    return str(v)
+
+
 def _tree_html(cp: ContractPages, here: str, node: Node, seen: set[int]) -> str:
     value = node.value if isinstance(node.value, str) else show_value(node.value)
     kind = {"fact": "fact ", "qualitative": "fact ", "missing": "MISSING ", "event": "event ",
@@ -620,10 +668,17 @@ def scenario_page(cp: ContractPages, here: str, path: Path) -> tuple[str, str, b
             what = str(e.get("clause") or e.get("value") or "")
             cid = what.lstrip("§").split("[", 1)[0]
             h = cp.clause_href(cid)
-            rest = ", ".join(f"{k} = {v}" for k, v in e.items() if k not in ("clause", "value"))
+            rest = "; ".join(f"{k.replace('_', ' ')}: {plain(v)}" for k, v in e.items()
+                             if k not in ("clause", "value"))
             parts.append(f"<li>{_a(rel(here, h) if h else None, what)} {esc(rest)}</li>")
         parts.append("</ul>")
     if outcome is not None:
+        from .timeline import bars, timeline_svg
+
+        if bars([outcome]):  # the deadlines and periods, drawn (timeline.py escapes its text)
+            parts.append('<h2>Timeline</h2><div class="timeline-box">'
+                         + timeline_svg([outcome], f"Timeline of {result.title}", inline=True)
+                         + "</div>")
         parts.append("<h2>Report</h2>")
         parts.append(report_html(cp, here, outcome))
         named = {str(e["clause"]).lstrip("§") for e in expects if "clause" in e}
@@ -723,10 +778,16 @@ def diff_page(d: Any, a: ContractPages, b: ContractPages, here: str) -> str:
                     f"<td><code>{esc(name)}</code></td><td>{_loc_link(a, c.a_loc, here)}</td>"
                     f"<td>{_loc_link(b, c.b_loc, here)}</td><td>{details}</td></tr>")
     out.append("<h2>Declarations</h2>")
-    out.append("<table><thead><tr><th>change</th><th>what</th><th>name</th>"
+    out.append('<div class="wide"><table><thead><tr><th>change</th><th>what</th><th>name</th>'
                f"<th>{esc(an)}</th><th>{esc(bn)}</th><th>details</th></tr></thead><tbody>"
-               + "".join(rows) + "</tbody></table>" if rows else "<p>No declaration differs.</p>")
+               + "".join(rows) + "</tbody></table></div>" if rows
+               else "<p>No declaration differs.</p>")
     out.append("<h2>Answers</h2>")
+    for side in (d.a, d.b):
+        if side.ir.amendment is not None:
+            out.append(f'<p class="caveat">{esc(side.ir.name)} is an amendment: evaluated as if '
+                       "it had taken effect (whether it did is a question of the facts: "
+                       "<code>rrdsl eval</code> decides it under the agreement's own rule)</p>")
     if not d.fact_sets:
         out.append("<p>No scenarios to compare the answers over.</p>")
     else:
@@ -741,6 +802,25 @@ def diff_page(d: Any, a: ContractPages, b: ContractPages, here: str) -> str:
                    f"{left}</pre></div><div><h4>{esc(bn)}</h4><pre class=\"tree\">{right}"
                    "</pre></div></div>")
     return "\n".join(out)
+
+
+def reading_order(docs: Path) -> Any:
+    """A sort key for the docs' pages: the index first, then in the order docs/index.md
+    links them, then the rest by name."""
+    try:
+        index = (docs / "index.md").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        index = ""
+    order: list[str] = ["index.md"]
+    for name in re.findall(r"\]\(([\w.-]+\.md)(?:#[^)]*)?\)", index):
+        if name not in order:
+            order.append(name)
+
+    def key(link: tuple[str, str]) -> tuple[int, str]:
+        name = link[0].rsplit("/", 1)[-1].removesuffix(".html") + ".md"
+        return (order.index(name), "") if name in order else (len(order), name)
+
+    return key
 
 
 def build_site(contracts: Iterable[Path], out: Path, scenarios: Sequence[Path] | None = None,
@@ -773,9 +853,8 @@ def build_site(contracts: Iterable[Path], out: Path, scenarios: Sequence[Path] |
         b = cp.b
         scen_links = contract_pages(site, cp, scenarios)
         found = search_entries(cp)
-        if len(contracts) > 1:  # the same term in several agreements: say which
-            for e in found:
-                e["k"] = f"{e['k']} in {b.contract.name}"
+        for e in found:  # the results are grouped by agreement, in the order given
+            e["a"] = b.contract.name
         entries += found
         sections.append(toc(cp, "index.html", scen_links))
     extra_pages = diff_page_hook(site, done)
@@ -784,8 +863,9 @@ def build_site(contracts: Iterable[Path], out: Path, scenarios: Sequence[Path] |
         from .docsite import render_docs
 
         for rel_path, title, body in render_docs(docs):
-            site.add(f"docs/{rel_path}", title, body)
-            doc_links.append((f"docs/{rel_path}", title))
+            site.add(f"docs/{rel_path}", title.replace("`", ""), body)
+            doc_links.append((f"docs/{rel_path}", title.replace("`", "")))
+        doc_links.sort(key=reading_order(docs))
         site.copies.append((docs, "docs"))
     index = ["<h1>Contents</h1>",
              '<p><input id="search" type="search" placeholder="Search clauses, section numbers, '

@@ -103,3 +103,42 @@ def test_browse_the_site_in_chromium(chromium: str, savvis_site: Path, tmp_path:
         finally:
             browser.close()
     assert problems == []
+
+
+def test_the_site_reads_well_on_a_laptop_and_a_phone(chromium: str, savvis_site: Path) -> None:
+    """Issue 18: a diff page no wider than the screen, with both agreements' columns in view;
+    a cross-reference lands below the sticky header; search results grouped by agreement."""
+    diff = (savvis_site / "diff-savvis-2001-savvis-2001-amendment-1.html").as_uri()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=ARGS, headless=True)
+        try:
+            for width, height in ((1366, 768), (390, 844)):
+                page = browser.new_page(viewport={"width": width, "height": height})
+                page.goto(diff)
+                wide = page.evaluate("document.documentElement.scrollWidth")
+                assert wide <= width + 1, f"the diff page is {wide}px wide at {width}px"
+                sides = page.locator(".sides").first
+                boxes = [d.bounding_box() for d in sides.locator(":scope > div").all()]
+                assert len(boxes) == 2 and all(b and b["width"] > 100 and
+                                               b["x"] + b["width"] <= width + 1 for b in boxes)
+                ARTIFACTS.mkdir(exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / f"site-diff-{width}.png"))
+                page.close()
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            section = savvis_site / "savvis_2001" / "s-3-a.html"
+            text = section.read_text(encoding="utf-8")
+            line = int(re.findall(r'id="L-(\d+)"', text)[40])
+            page.goto(section.as_uri() + f"#L-{line}")
+            header = page.locator("header.top").bounding_box()
+            target = page.locator(f"[id='L-{line}']").bounding_box()
+            assert header and target and target["y"] >= header["y"] + header["height"] - 1
+            lit = page.evaluate(f"getComputedStyle(document.getElementById('L-{line}'), "
+                                "'::before').backgroundColor")
+            assert lit not in ("", "rgba(0, 0, 0, 0)"), lit
+            page.goto((savvis_site / "index.html").as_uri())
+            page.fill("#search", "register")
+            page.locator("#results a").first.wait_for()
+            groups = page.locator("#results li.group").all_inner_texts()
+            assert groups[0] == "savvis_2001" and len(groups) == len(set(groups))
+        finally:
+            browser.close()

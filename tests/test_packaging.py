@@ -25,6 +25,7 @@ def test_wheel_installs_into_a_fresh_environment_and_parses(tmp_path: Path) -> N
     names = zipfile.ZipFile(wheel).namelist()
     assert "rrdsl/grammar/rrdsl.lark" in names
     assert "rrdsl/evaluator.pxd" in names  # part of the digest of what was compiled
+    assert "rrdsl/templates/workbench.html" in names  # rrdsl serve's pages
 
     env_dir = tmp_path / "env"
     venv.create(env_dir, with_pip=True)
@@ -39,6 +40,11 @@ def test_wheel_installs_into_a_fresh_environment_and_parses(tmp_path: Path) -> N
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.endswith(": ok\n")
+    # without the serve extra, the workbench is a usage error naming the extra
+    proc = subprocess.run([str(env_dir / "bin" / "rrdsl"), "serve",
+                           str(ROOT / "contracts" / "savvis_2001.rrd")], cwd=work, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "pip install 'rrdsl[serve]'" in proc.stderr, proc.stderr
     code = ("import rrdsl.parser as p, pathlib; "
             "print(pathlib.Path(p.__file__).parent.joinpath('grammar','rrdsl.lark').is_file())")
     proc = subprocess.run([str(py), "-c", code], cwd=work, capture_output=True, text=True)

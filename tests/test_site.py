@@ -273,3 +273,28 @@ def test_a_reference_to_another_agreement_links_to_its_clause(savvis_site: Path)
             "pay_registration_expenses of original_2000</a>") in page
     target = (savvis_site / "original_2000" / "s-3-i.html").read_text(encoding="utf-8")
     assert f'id="V1-{link.group(1)}"' in target
+
+
+def test_the_readers_fixes_of_issue_18(savvis_site: Path) -> None:
+    """Diff caveat, plain expectations, docs in reading order, search grouped by agreement,
+    landing below the header, wrapped strings, the agreement's text kept in view."""
+    page = (savvis_site / "diff-savvis-2001-savvis-2001-amendment-1.html").read_text("utf-8")
+    assert "savvis_2001_amendment_1 is an amendment: evaluated as if it had taken effect" in page
+    assert '<div class="wide"><table>' in page
+    for f in (savvis_site / "savvis_2001").glob("scenario-*.html"):
+        text = f.read_text(encoding="utf-8")
+        expected = text.split("<h2>Expected</h2>", 1)[-1].split("</ul>", 1)[0]
+        assert "[&#x27;" not in expected and "{&#x27;" not in expected, f
+        assert "Decimal(" not in expected and "datetime.date(" not in expected, f
+    index = (savvis_site / "index.html").read_text(encoding="utf-8")
+    docs = index.split("<h2>Documentation</h2>", 1)[1].split("</ul>", 1)[0]
+    order = re.findall(r'href="docs/([\w-]+)\.html"', docs)
+    assert order[:3] == ["index", "tutorial", "language"], order
+    assert "`" not in docs
+    entries = json.loads(re.search(r'id="search-index">(.*?)</script>', index, re.S)
+                         .group(1))  # type: ignore[union-attr]
+    assert {e["a"] for e in entries} == {"savvis_2001", "original_2000",
+                                         "savvis_2001_amendment_1"}
+    assert all(" in savvis_2001" not in e["k"] for e in entries)  # the group says which
+    assert "scroll-margin-top" in index and "white-space: pre-wrap" in index
+    assert "position: sticky; top: 2.8rem" in index
