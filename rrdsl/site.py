@@ -21,6 +21,7 @@ import posixpath
 import re
 import shutil
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
