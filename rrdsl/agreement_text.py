@@ -25,7 +25,8 @@ _STARS = re.compile(r"^[*\s]+$")
 _ROMAN = re.compile(r"^\s*\((i{1,3}|iv|v|vi{0,3}|ix|x)\)\s+")
 _PAGE = re.compile(r"^\s*(<PAGE>|\d{1,3})\s*$")
 # decimal numbering: `2.1 Demand.`, `2.1. Demand.`, `Section 2.1 Demand.`, `SECTION 10.3.2. X`
-_DECIMAL = re.compile(r"^(?:SECTION\s+|Section\s+)?(\d+(?:\.\d+)+)\.?\s+([A-Z][^.]{0,120}?)\.(\s|$)")
+_DECIMAL = re.compile(
+    r"^(?:SECTION\s+|Section\s+)?(\d+(?:\.\d+)+)\.?\s+([A-Z][^.]{0,120}?)\.(\s|$)")
 # a top level of decimal numbering: `2. REGISTRATION RIGHTS.`, `ARTICLE 2`, `Article II`
 _TOP = re.compile(r"^(?:(\d+)\.\s+([A-Z][A-Z0-9 ;,'&\-()]+?)(?:\.(?:\s|$)|$)|"
                   r"(?:ARTICLE|Article)\s+(\d+|[IVXL]+)\.?\s*([A-Za-z][^.]*)?\.?$)")

@@ -319,6 +319,11 @@ def lint_scenario(path: Path) -> list[Diagnostic]:
     expects = data.get("expect", [])
     if not isinstance(expects, list):
         return []
+    from .scenarios import unknown_names
+
+    names = unknown_names(path, name, text, data)
+    if names:
+        return names
 
     def exercises(exp: Any) -> bool:
         if not isinstance(exp, dict):

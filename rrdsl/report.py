@@ -214,7 +214,8 @@ def outcome_text(o: Outcome, show_values: bool = True) -> str:
                          f"stand as the agreement gave them before it ({a.earlier} of them "
                          "differ from what it would give)")
         elif a.applied:
-            lines.append(f"  retroactive: it governs earlier events too ({a.amendment.retroactive})")
+            lines.append("  retroactive: it governs earlier events too "
+                         f"({a.amendment.retroactive})")
     for x in o.ignored_amendments:
         lines.append(f"⚠ {x.message}")
     if o.term is not None:

@@ -262,6 +262,64 @@ def validate(name: str, text: str, data: dict[str, Any]) -> None:
                                    if d.span else (0, 0)))
 
 
+def unknown_names(path: Path, name: str, text: str, data: dict[str, Any]) -> list[Diagnostic]:
+    """The expectations of a scenario that name a clause or a derived value its agreement
+    does not have (E801, with the closest name), checked without evaluating: what `rrdsl
+    check` reports of a scenario whose contract loads (one that does not is `rrdsl test`'s to
+    report)."""
+    from .diagnostics import RrdslError, did_you_mean
+
+    contracts = {}
+    for target in _paths(data.get("contract")):
+        try:
+            c = _contract(path.parent / target)
+        except (RrdslError, OSError):
+            return []
+        contracts[c.name] = c
+        if c.base is not None:
+            contracts.setdefault(c.base.name, c)
+    if not contracts:
+        return []
+    first = next(iter(contracts.values()))
+    where = _TomlPositions(text)
+    out: list[Diagnostic] = []
+    for i, exp in enumerate(data.get("expect", [])):
+        if not isinstance(exp, dict):
+            continue
+        c = contracts.get(str(exp.get("agreement", "")), first)
+        for key in ("clause", "value"):
+            raw = exp.get(key)
+            if not isinstance(raw, str):
+                continue
+            if key == "clause":
+                ident = raw.lstrip("§").split("[", 1)[0]
+                known = sorted({n.id for n in c.ir.norms} | {r.id for r in c.ir.references})
+            else:
+                ident = raw.split("(", 1)[0]
+                known = sorted(c.ir.definitions)
+            if ident in known:
+                continue
+            guess = did_you_mean(ident, known)
+            found = where.locate(("expect", i, key), False)
+            at = offsets_span(name, text, *found) if found else Span.point(name, 1, 1)
+            what = "clause" if key == "clause" else "definition"
+            out.append(Diagnostic(
+                "E801", f"expect #{i + 1}: {c.name} has no {what} '{ident}'", at,
+                hints=(f"did you mean '{guess}'?",) if guess else ()))
+    return out
+
+
+def _listed(v: Any) -> str:
+    """A list (or none) in a failure message as a reader writes it: `WCAS, John_Clark`,
+    `none`; not Python's `['WCAS', 'John_Clark']` or `None`."""
+    if v is None:
+        return "none"
+    if isinstance(v, (list, tuple, set, frozenset)):
+        items = sorted(map(str, v)) if isinstance(v, (set, frozenset)) else [str(x) for x in v]
+        return ", ".join(items) if items else "none"
+    return str(v)
+
+
 def _paths(v: Any) -> list[str]:
     if isinstance(v, str):
         return [v]
@@ -428,7 +486,7 @@ def _refused(expects: Any, diagnostics: Iterable[Diagnostic]) -> list[str] | Non
             got = "; ".join(f"{d.code} {d.message}" for d in found)
             want = f"{code}" + (f" saying {part!r}" if part is not None else "")
             failures.append(f"expect #{i + 1}: the fact set was refused with {got}; expected "
-                            f"{want}")
+                            f"{_listed(want)}")
     return failures
 
 
@@ -550,37 +608,42 @@ def _check_answers(exp: dict[str, Any], matches: list[Any], o: Outcome,
             if r.beneficiaries_missing:
                 if want != UNDETERMINED:
                     yield (f"{who}: beneficiaries are undetermined (needs "
-                           f"{', '.join(r.beneficiaries_missing)}), expected {want}")
+                           f"{', '.join(r.beneficiaries_missing)}), expected {_listed(want)}")
             elif want == UNDETERMINED or sorted(r.beneficiaries or []) != sorted(want):
-                yield f"{who}: beneficiaries are {r.beneficiaries}, expected {want}"
+                yield (f"{who}: beneficiaries are {_listed(r.beneficiaries)}, "
+                       f"expected {_listed(want)}")
         if "missing" in exp and r.missing != sorted(exp["missing"]):
-            yield f"{who}: missing facts are {r.missing}, expected {sorted(exp['missing'])}"
+            yield (f"{who}: missing facts are {_listed(r.missing)}, "
+                   f"expected {_listed(sorted(exp['missing']))}")
         if "assumptions" in exp and r.assumptions != sorted(exp["assumptions"]):
-            yield f"{who}: assumptions are {r.assumptions}, expected {sorted(exp['assumptions'])}"
+            yield (f"{who}: assumptions are {_listed(r.assumptions)}, "
+                   f"expected {_listed(sorted(exp['assumptions']))}")
         if "assumed_terms" in exp:
             got_terms = sorted(k for k, _ in answer_terms(contract.ir, facts, r))
             want_terms = sorted(str(t) for t in exp["assumed_terms"])
             if got_terms != want_terms:
-                yield f"{who}: assumed terms are {got_terms}, expected {want_terms}"
+                yield (f"{who}: assumed terms are {_listed(got_terms)}, "
+                       f"expected {_listed(want_terms)}")
         if "assumed_includes" in exp:
             got_terms = sorted(k for k, _ in answer_terms(contract.ir, facts, r))
             lacking = sorted(set(map(str, exp["assumed_includes"])) - set(got_terms))
             if lacking:
-                yield f"{who}: assumed terms {got_terms} do not include {lacking}"
+                yield f"{who}: assumed terms {_listed(got_terms)} do not include {_listed(lacking)}"
         if "exceptions" in exp:
             got = sorted(a.exception for a in r.exceptions)
             if got != sorted(exp["exceptions"]):
-                yield f"{who}: exceptions are {got}, expected {sorted(exp['exceptions'])}"
+                yield (f"{who}: exceptions are {_listed(got)}, "
+                       f"expected {_listed(sorted(exp['exceptions']))}")
         if ("beneficiaries_missing" in exp
                 and r.beneficiaries_missing != sorted(exp["beneficiaries_missing"])):
-            yield (f"{who}: the beneficiaries need {r.beneficiaries_missing}, expected "
-                   f"{sorted(exp['beneficiaries_missing'])}")
+            yield (f"{who}: the beneficiaries need {_listed(r.beneficiaries_missing)}, expected "
+                   f"{_listed(sorted(exp['beneficiaries_missing']))}")
         for label, want in dict(exp.get("with_missing", {})).items():
             needs = [list(n) for lab, _, _, n in r.withs if lab == label]
             if not needs:
                 yield f"{who}: no value labelled {label!r}"
             elif needs[0] != sorted(want):
-                yield f"{who}: {label} needs {needs[0]}, expected {sorted(want)}"
+                yield f"{who}: {label} needs {_listed(needs[0])}, expected {_listed(sorted(want))}"
         for label, want in dict(exp.get("with", {})).items():
             found = [(v, t, needs) for lab, v, t, needs in r.withs if lab == label]
             if not found:
@@ -592,7 +655,7 @@ def _check_answers(exp: dict[str, Any], matches: list[Any], o: Outcome,
                     yield f"{who}: {label} is {show(v, t)}, expected undetermined"
                 elif want != UNDETERMINED:
                     yield (f"{who}: {label} is undetermined (needs {', '.join(needs)}), "
-                           f"expected {want}")
+                           f"expected {_listed(want)}")
                 continue
             ok, shown = _same(want, v, t, contract, o)
             if not ok:
@@ -635,7 +698,7 @@ def _check_ignored(exp: dict[str, Any], o: Outcome) -> Iterator[str]:
     want = exp.get("count", 1)
     if len(found) != want:
         yield (f"amendment in writing {writing}: reported as ignored {len(found)} time(s), "
-               f"expected {want}")
+               f"expected {_listed(want)}")
         return
     for x in found:
         if "effective_on" in exp and x.effective_on != exp["effective_on"]:
@@ -657,7 +720,7 @@ def _check_amendment(exp: dict[str, Any], o: Outcome) -> Iterator[str]:
         want = exp["effective"]
         got: Any = "undetermined" if a.effective is None else a.effective
         if got != want:
-            yield f"{name}: effective is {str(got).lower()} ({a.reason}), expected {want}"
+            yield f"{name}: effective is {str(got).lower()} ({a.reason}), expected {_listed(want)}"
     if "applied" in exp and a.applied != exp["applied"]:
         yield f"{name}: applied is {str(a.applied).lower()} ({a.reason}), expected {exp['applied']}"
     if "effective_on" in exp:
@@ -665,7 +728,8 @@ def _check_amendment(exp: dict[str, Any], o: Outcome) -> Iterator[str]:
         if a.effective_on != want_day:
             yield f"{name}: effective_on is {show(a.effective_on)}, expected {show(want_day)}"
     if "missing" in exp and a.missing != sorted(exp["missing"]):
-        yield f"{name}: missing facts are {a.missing}, expected {sorted(exp['missing'])}"
+        yield (f"{name}: missing facts are {_listed(a.missing)}, "
+               f"expected {_listed(sorted(exp['missing']))}")
     if "reason_contains" in exp and str(exp["reason_contains"]) not in a.reason:
         yield f"{name}: reason {a.reason!r} does not contain {exp['reason_contains']!r}"
 
@@ -682,12 +746,13 @@ def _check_value(exp: dict[str, Any], o: Outcome, contract: Contract) -> Iterato
         return
     v = found[0]
     if "missing" in exp and v.missing != sorted(exp["missing"]):
-        yield f"{label}: missing facts are {v.missing}, expected {sorted(exp['missing'])}"
+        yield (f"{label}: missing facts are {_listed(v.missing)}, "
+               f"expected {_listed(sorted(exp['missing']))}")
     if "assumed_terms" in exp:
         got_terms = sorted(k for k, _ in value_terms(contract.ir, o.facts, v))
         if got_terms != sorted(map(str, exp["assumed_terms"])):
-            yield (f"{label}: assumed terms are {got_terms}, expected "
-                   f"{sorted(map(str, exp['assumed_terms']))}")
+            yield (f"{label}: assumed terms are {_listed(got_terms)}, expected "
+                   f"{_listed(sorted(map(str, exp['assumed_terms'])))}")
     if "equals" in exp:
         if v.missing:
             yield f"{label} is undetermined (needs {', '.join(v.missing)})"
