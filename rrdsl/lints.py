@@ -11,6 +11,7 @@ them errors. The catalogue with a bad example and its fix is docs/diagnostics.md
 | W103 | an exception that can never apply (statically false condition, or empty period) |
 | W104 | a party both obliged and forbidden to do one action, possibly at the same time |
 | W105 | a scenario that exercises nothing |
+| W106 | a variant changed a number that an inherited clause's text still states |
 
 "Statically false" is decided by `contradictory`: a conjunction (`and`) holding `false`, both
 `c` and `not c`, or comparisons of one expression with constants that no value satisfies
@@ -32,13 +33,13 @@ from typing import Any
 
 import attrs
 
-from . import ast
+from . import ast, ir
 from .checker import check as check_modules
 from .diagnostics import Diagnostic, Label, RrdslError, Severity, Span
 from .loader import display_path, load_composition
 from .variants import Composition
 
-CODES = ("W101", "W102", "W103", "W104", "W105")
+CODES = ("W101", "W102", "W103", "W104", "W105", "W106")
 _ALLOW = re.compile(r"#\s*rrdsl:\s*allow\s+([A-Z0-9 ,]+)")
 
 
@@ -56,10 +57,10 @@ def check_path(path: Path) -> list[Diagnostic]:
     try:
         comp = load_composition(path)
         modules = list(comp.modules)
-        check_modules(modules, comp)
+        contract = check_modules(modules, comp)
     except RrdslError as e:
         return list(e.diagnostics)
-    return lint_composition(comp)
+    return lint_composition(comp) + lint_variant_numbers(comp, contract)
 
 
 def lint_composition(comp: Composition) -> list[Diagnostic]:
@@ -70,6 +71,118 @@ def lint_composition(comp: Composition) -> list[Diagnostic]:
         return warnings
     own = {m.file for m in comp.modules if m.file not in comp.base_files}
     return [w for w in warnings if w.span is None or w.span.file in own]
+
+
+# ── variants: numbers their inherited text still states ─────────────────────
+
+_NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                 "ten", "eleven", "twelve")
+
+
+def _number_forms(e: ast.Expr) -> tuple[str, ...] | None:
+    """How an agreement's text may write the number a literal definition gives: `180`,
+    `180 days`, `two`, `$5,000,000`. None for a definition that is not a literal number."""
+    units: list[str] = []
+    if isinstance(e, ast.DurationLit):
+        n = e.amount
+        word = e.unit.replace("_", " ")
+        units = [f"{n:,} {word if n != 1 else word.rstrip('s')}", f"{n}-{word.rstrip('s')}"]
+    elif isinstance(e, ast.Literal) and e.kind in ("int", "money") and e.value is not None:
+        if e.kind == "money":
+            v = e.value
+            return (f"${v:,}", f"${v:,.2f}") if isinstance(v, (int, Decimal)) else None
+        assert isinstance(e.value, int)
+        n = e.value
+    else:
+        return None
+    forms = [*units, f"{n:,}", str(n)]
+    if 0 <= n < len(_NUMBER_WORDS):
+        forms.append(_NUMBER_WORDS[n])
+    return tuple(dict.fromkeys(forms))
+
+
+def _shown_literal(e: ast.Expr) -> str:
+    if isinstance(e, ast.DurationLit):
+        return f"{e.amount} {e.unit.replace('_', ' ')}"
+    if isinstance(e, ast.Literal):
+        return f"${e.value:,}" if e.kind == "money" else str(e.value)
+    return "?"
+
+
+def lint_variant_numbers(comp: Composition, contract: ir.Contract) -> list[Diagnostic]:
+    """W106: a variant (or amendment) replaced a definition that was a number, and a clause or
+    exception it inherits unchanged, which uses that definition, still states the old number
+    in its text ("180 days" beside a 120-day period)."""
+    if comp.base_file is None:
+        return []
+    try:
+        base = load_composition(Path(comp.base_file))
+    except RrdslError:
+        return []
+    base_defs = {d.name: d for m in base.modules for d, _ in _decls(m)
+                 if isinstance(d, ast.Define)}
+    changed: dict[str, tuple[tuple[str, ...], str, str]] = {}
+    allowed = _allowed(list(comp.modules))
+    for m in comp.modules:
+        for d, _ in _decls(m):
+            if not isinstance(d, ast.Define) or d.span is None or d.span.file in comp.base_files:
+                continue  # the variant's own (or replacing) definitions only
+            old = base_defs.get(d.name)
+            if old is None:
+                continue
+            forms = _number_forms(old.expr)
+            if forms is None or _number_forms(d.expr) == forms:
+                continue
+            if _is_allowed(warning("W106", "", d.span), allowed):
+                continue  # `# rrdsl: allow W106` on the replacing definition
+            changed[d.name] = (forms, _shown_literal(old.expr), _shown_literal(d.expr))
+    if not changed:
+        return []
+    from .variants import _names_in, norm_exprs
+
+    uses: dict[str, set[str]] = {}
+    for name, d in contract.definitions.items():
+        found: set[str] = set()
+        _names_in(d.body, found)
+        uses[name] = found
+
+    def reaches(names: set[str]) -> set[str]:
+        seen: set[str] = set()
+        todo = list(names)
+        while todo:
+            n = todo.pop()
+            if n not in seen:
+                seen.add(n)
+                todo.extend(uses.get(n, ()))
+        return seen & set(changed)
+
+    items: list[tuple[str, str, Span | None, set[str]]] = []
+    for n in contract.norms:
+        names: set[str] = set()
+        for e in norm_exprs(n):
+            _names_in(e, names)
+        items.append((f"clause §{n.id}", n.action, n.cite.span, names))
+    for x in contract.exceptions:
+        names = set()
+        for e in ir.exception_exprs(x):
+            _names_in(e, names)
+        items.append((f"exception §{x.id}", x.because, x.cite.span, names))
+    out = []
+    for what, text, span, names in items:
+        if span is None or span.file not in comp.base_files:
+            continue  # the variant's own words: it wrote them knowing the number
+        for name in sorted(reaches(names)):
+            forms, was, now = changed[name]
+            said = next((f for f in forms
+                         if re.search(rf"(?<![\w$.,]){re.escape(f)}(?![\w,])", text)), None)
+            if said is None:
+                continue
+            out.append(warning(
+                "W106", f"{what}, inherited, says \"{said}\", but this agreement changed "
+                f"'{name}' from {was} to {now}", span,
+                f"replace the {what.split()[0]} with its text as changed, or, if the words "
+                f"stand, say so with `# rrdsl: allow W106` on the definition of '{name}'"))
+    return out
 
 
 # ── contracts ────────────────────────────────────────────────────────────────

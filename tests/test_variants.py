@@ -499,3 +499,29 @@ def test_a_misspelt_fact_is_matched_against_every_agreement_loaded(
     err = capsys.readouterr().err
     assert "error[E502]: unknown fact 'february_2000_common_share'" in err
     assert "did you mean 'february_2000_common_shares'?" in err
+
+
+def test_a_number_the_variant_changed_but_inherited_text_still_states(tmp_path: Path) -> None:
+    """W106: the base's clause says "two"; the variant made the limit 3 and left it."""
+    base = BASE.replace('clause register: Co shall "register the shares"',
+                        'clause register: Co shall "register the shares, no more than two times"')
+    write(tmp_path, {"base.rrd": base, "other.rrd": OTHER,
+                     "v.rrd": '''agreement v "A variant" variant of "base.rrd"
+section 1 "Definitions"
+  replace define limit: int "the number of registrations" = 3
+'''})
+    from rrdsl.lints import check_path
+
+    [w] = [d for d in check_path(tmp_path / "v.rrd") if d.code == "W106"]
+    assert w.message == ("clause §2.register, inherited, says \"two\", but this agreement "
+                         "changed 'limit' from 2 to 3")
+    assert w.span is not None and w.span.file.endswith("base.rrd")
+    # said so on the replacing definition: no warning
+    (tmp_path / "v.rrd").write_text('''agreement v "A variant" variant of "base.rrd"
+section 1 "Definitions"
+  # rrdsl: allow W106
+  replace define limit: int "the number of registrations" = 3
+''', encoding="utf-8")
+    assert [d for d in check_path(tmp_path / "v.rrd") if d.code == "W106"] == []
+    # the base checked alone: nothing to warn of
+    assert [d for d in check_path(tmp_path / "base.rrd") if d.code == "W106"] == []
