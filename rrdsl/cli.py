@@ -141,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "scenarios/ folder)")
     h.add_argument("--docs", type=Path, metavar="DIR",
                    help="also render the Markdown docs in DIR (e.g. docs) with highlighting")
+    h.add_argument("--diff-scenarios", type=Path, metavar="DIR",
+                   help="the scenario folder a variant's diff page compares the answers over, "
+                   "as rrdsl diff --scenarios DIR (default: scenarios/VARIANT_NAME/ beside the "
+                   "base)")
 
     f = sub.add_parser("fmt", help="rewrite clause files in the canonical layout")
     f.add_argument("files", nargs="+", metavar="FILE", type=Path,
@@ -457,7 +461,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_html(args: argparse.Namespace) -> int:
     from .site import build_site
 
-    written = build_site(args.contracts, args.output, scenarios=args.scenarios, docs=args.docs)
+    written = build_site(args.contracts, args.output, scenarios=args.scenarios, docs=args.docs,
+                         diff_scenarios=args.diff_scenarios)
     sys.stdout.write(f"wrote {len(written)} pages to {args.output}; open "
                      f"{args.output / 'index.html'}\n")
     return EXIT_OK

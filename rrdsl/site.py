@@ -730,10 +730,12 @@ def contract_pages(site: Site, cp: ContractPages, scenarios: Sequence[Path] | No
     return scen_links
 
 
-def diff_page_hook(site: Site, contracts: Sequence[ContractPages]) -> list[tuple[str, str]]:
+def diff_page_hook(site: Site, contracts: Sequence[ContractPages],
+                   scenarios: Path | None = None) -> list[tuple[str, str]]:
     """A diff page for each contract built with a variant or amendment of it: the structural
-    diff, and the behavioural diff over the scenarios in `scenarios/<variant name>/` beside
-    the base's clause file, when that folder exists. Returns (path, title) for the contents."""
+    diff, and the behavioural diff over the scenarios of `scenarios` (any folder, as `rrdsl
+    diff --scenarios` takes), or by default of `scenarios/<variant name>/` beside the base's
+    clause file, when that folder exists. Returns (path, title) for the contents."""
     from .diff import diff
 
     pages = []
@@ -742,7 +744,7 @@ def diff_page_hook(site: Site, contracts: Sequence[ContractPages]) -> list[tuple
             based_on = b.b.contract.based_on
             if a is b or not based_on or based_on[0] != a.b.contract.name:
                 continue
-            folder = a.b.path.parent / "scenarios" / b.b.contract.name
+            folder = scenarios or a.b.path.parent / "scenarios" / b.b.contract.name
             d = diff(a.b.path, b.b.path, folder if folder.is_dir() else None)
             here = f"diff-{slug(a.b.contract.name)}-{slug(b.b.contract.name)}.html"
             title = f"Diff: {a.b.contract.name} → {b.b.contract.name}"
@@ -825,8 +827,10 @@ def reading_order(docs: Path) -> Any:
 
 
 def build_site(contracts: Iterable[Path], out: Path, scenarios: Sequence[Path] | None = None,
-               docs: Path | None = None) -> list[Path]:
-    """Build the site for the contracts (and the docs in `docs`) into `out`."""
+               docs: Path | None = None, diff_scenarios: Path | None = None) -> list[Path]:
+    """Build the site for the contracts (and the docs in `docs`) into `out`; a variant's diff
+    page compares the answers over `diff_scenarios` (as `rrdsl diff --scenarios DIR` does),
+    by default over `scenarios/<variant name>/` beside the base."""
     contracts = list(contracts)
     if not contracts and docs is None:
         raise UsageError(Diagnostic("E707", "nothing to build: name a contract or --docs DIR",
@@ -858,7 +862,10 @@ def build_site(contracts: Iterable[Path], out: Path, scenarios: Sequence[Path] |
             e["a"] = b.contract.name
         entries += found
         sections.append(toc(cp, "index.html", scen_links))
-    extra_pages = diff_page_hook(site, done)
+    if diff_scenarios is not None and not diff_scenarios.is_dir():
+        raise UsageError(Diagnostic("E704", f"--diff-scenarios {diff_scenarios}: no such folder",
+                                    hints=("name a folder of *.scenario.toml files",)))
+    extra_pages = diff_page_hook(site, done, diff_scenarios)
     doc_links: list[tuple[str, str]] = []
     if docs is not None:
         from .docsite import render_docs

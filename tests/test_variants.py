@@ -525,3 +525,17 @@ section 1 "Definitions"
     assert [d for d in check_path(tmp_path / "v.rrd") if d.code == "W106"] == []
     # the base checked alone: nothing to warn of
     assert [d for d in check_path(tmp_path / "base.rrd") if d.code == "W106"] == []
+
+
+def test_the_site_compares_a_variant_over_the_folder_given(
+        at_root: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`rrdsl html A B --diff-scenarios DIR`: the diff page's answers are over DIR, as
+    `rrdsl diff A B --scenarios DIR` compares them."""
+    out = tmp_path / "site"
+    assert main(["html", "contracts/savvis_2001.rrd", "contracts/savvis_2001_amendment_1.rrd",
+                 "-o", str(out), "--diff-scenarios", "contracts/scenarios/s3a"]) == 0
+    page = (out / "diff-savvis-2001-savvis-2001-amendment-1.html").read_text(encoding="utf-8")
+    assert "third-demand-after-two-satisfied-is-excused" in page
+    assert main(["html", "contracts/savvis_2001.rrd", "contracts/savvis_2001_amendment_1.rrd",
+                 "-o", str(out), "--diff-scenarios", "nowhere"]) == 2
+    assert "--diff-scenarios nowhere: no such folder" in capsys.readouterr().err
