@@ -9,7 +9,11 @@ used in place of what is on disk.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import functools
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -85,11 +89,12 @@ def _root_for(path: Path, texts: dict[Path, str]) -> Path:
     return path
 
 
-def analyse(path: Path, texts: dict[Path, str]) -> Analysis:
+def analyse(path: Path, texts: dict[Path, str], root: Path | None = None) -> Analysis:
+    """Check the contract `path` belongs to (`root`, if known) and index its names."""
     from .checker import check
     from .lints import lint_composition
 
-    root = _root_for(path, texts)
+    root = root or _root_for(path, texts)
     modules: list[ast.Module] = []
     diags: list[Diagnostic] = []
     try:
@@ -189,6 +194,10 @@ def _index(modules: list[ast.Module]) -> tuple[list[Decl], list[tuple[str, Span]
                 refs.append((word, _find_word(n.span, word)))
             elif isinstance(n, ast.Target) and n.span is not None:
                 refs.append((n.name, _find_word(n.span, n.name)))
+            elif isinstance(n, ast.UnionType) and n.span is not None:
+                refs += [(word, _find_word(n.span, word)) for word in n.names]
+            elif isinstance(n, ast.CheckDecl):
+                refs += list(zip(n.events, n.event_spans, strict=False))
             elif isinstance(n, ast.ForBinding) and n.type and n.span is not None:
                 refs.append((n.type, _find_word(n.span, n.type)))
     return decls, refs
@@ -229,12 +238,41 @@ def find_decls(a: Analysis, word: str, file: str, line: int, text_line: str) -> 
     return found
 
 
-def hover_text(a: Analysis, d: Decl) -> str:
+def _agreement_section(path: Path, section: str) -> str:
+    """The agreement's text of a section (the filed text is parsed once while unchanged)."""
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        return ""
+    return _agreement_sections(path, mtime)[section]
+
+
+@functools.lru_cache(maxsize=8)
+def _agreement_sections(path: Path, mtime: int) -> dict[str, str]:
     from .agreement_text import parse_agreement_text, section_text
+
+    try:
+        paragraphs = parse_agreement_text(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return {}
+
+    class Sections(dict[str, str]):
+        def __missing__(self, key: str) -> str:
+            self[key] = section_text(paragraphs, key)
+            return self[key]
+
+    return Sections()
+
+
+def hover_text(a: Analysis, d: Decl) -> str:
+    from .lsp_features import signature
 
     where = f"§{d.section} {d.heading}" if d.section else "preamble"
     out = [f"**{d.kind} `{d.name}`** — {where}"]
     node = d.node
+    sig = signature(node)
+    if sig is not None:
+        out.append(f"```rrdsl\n{sig}\n```")
     if isinstance(node, ast.Clause):
         out.append(f"{node.modal} “{node.action}”")
     elif isinstance(node, ast.NonOperative | ast.Reading):
@@ -244,11 +282,7 @@ def hover_text(a: Analysis, d: Decl) -> str:
     elif isinstance(node, ast.ExceptionDecl):
         out.append(f"{node.effect} {', '.join(str(t) for t in node.targets)}")
     if d.section and d.kind in ("clause", "exception", "provision", "check") and a.agreement:
-        try:
-            paragraphs = parse_agreement_text(a.agreement.read_text(encoding="utf-8"))
-            words = section_text(paragraphs, d.section)
-        except OSError:
-            words = ""
+        words = _agreement_section(a.agreement, d.section)
         if words:
             if len(words) > 2000:
                 words = words[:2000] + " …"
@@ -259,6 +293,85 @@ def hover_text(a: Analysis, d: Decl) -> str:
 def completions(a: Analysis) -> list[tuple[str, str]]:
     names = sorted({(d.name, d.kind) for d in a.decls})
     return names + [(k, "keyword") for k in sorted(keywords())]
+
+
+# ── the last analysis, kept; edits analysed off the request path ────────────
+
+
+#: How long the server waits after an edit for the next one before analysing (seconds).
+DEBOUNCE = 0.03
+
+
+class Analyser:
+    """Keeps the last analysis of each contract and makes new ones in one worker thread.
+
+    Every change to an open text (or a saved or watched file) starts a new generation. A
+    request is answered from the analysis of the current generation: the kept one if nothing
+    changed since it was made, else the one being made for it (awaited), else a new one.
+    Edits are analysed after `DEBOUNCE` seconds without a further edit; an analysis that a
+    newer edit has overtaken is not published (its result is dropped, its wait cancelled).
+    """
+
+    def __init__(self, texts: Callable[[], dict[Path, str]]) -> None:
+        self.generation = 0
+        self.runs = 0  # analyses made (the tests check that a request did not make one)
+        self._texts = texts
+        self._done: dict[Path, tuple[int, Analysis]] = {}  # by contract (root file)
+        self._running: dict[Path, tuple[int, asyncio.Future[Analysis]]] = {}
+        self._roots: dict[Path, Path] = {}
+        self._roots_generation = -1
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="rrdsl-analysis")
+
+    def changed(self) -> None:
+        self.generation += 1
+
+    def root(self, path: Path) -> Path:
+        if self._roots_generation != self.generation:
+            self._roots, self._roots_generation = {}, self.generation
+        real = path.resolve()
+        if real not in self._roots:
+            self._roots[real] = _root_for(real, self._texts()).resolve()
+        return self._roots[real]
+
+    def latest(self) -> list[Analysis]:
+        """The last analysis of every contract analysed so far (perhaps of older texts)."""
+        return [a for _, a in self._done.values()]
+
+    def fresh(self, path: Path) -> Analysis | None:
+        """The kept analysis of `path`'s contract, if nothing changed since it was made."""
+        done = self._done.get(self.root(path))
+        return done[1] if done is not None and done[0] == self.generation else None
+
+    async def current(self, path: Path) -> Analysis:
+        """The analysis of `path`'s contract as the texts are now."""
+        gen = self.generation
+        root = self.root(path)
+        done = self._done.get(root)
+        if done is not None and done[0] == gen:
+            return done[1]
+        running = self._running.get(root)
+        if running is None or running[0] != gen:
+            texts = self._texts()  # taken now, on the event loop: the worker never reads them
+            fut = asyncio.get_running_loop().run_in_executor(self._executor, self._analyse,
+                                                             path.resolve(), texts, root)
+            running = (gen, fut)
+            self._running[root] = running
+        a = await asyncio.shield(running[1])
+        if self._running.get(root) is running:
+            del self._running[root]
+        kept = self._done.get(root)
+        if kept is None or kept[0] <= gen:
+            self._done[root] = (gen, a)
+        return a
+
+    def _analyse(self, path: Path, texts: dict[Path, str], root: Path) -> Analysis:
+        self.runs += 1
+        return analyse(path, texts, root)
+
+    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """`fn(*args)` in the worker (a rename checks the renamed contract there)."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
 
 # ── the server ───────────────────────────────────────────────────────────────
@@ -288,47 +401,108 @@ def _lsp_diagnostic(d: Diagnostic) -> Any:
 _SYMBOL_KINDS: dict[str, Any] = {}
 
 
+def _edit(e: Any) -> Any:
+    return lsp.TextEdit(range=lsp.Range(start=lsp.Position(line=e.line, character=e.col),
+                                        end=lsp.Position(line=e.end_line, character=e.end_col)),
+                        new_text=e.text)
+
+
+def _workspace_edit(edits: list[Any]) -> Any:
+    changes: dict[str, list[Any]] = {}
+    for e in edits:
+        changes.setdefault(e.file.as_uri(), []).append(_edit(e))
+    return lsp.WorkspaceEdit(changes=changes)
+
+
+class _Refused(Exception):
+    """A request the server declines (LSP RequestFailed), with the reason for the user."""
+
+
 def build_server() -> Any:
+    from pygls.exceptions import JsonRpcException
+
+    from . import lsp_features as features
+
     server = LanguageServer("rrdsl", "0.1.0")
     sk = lsp.SymbolKind
     _SYMBOL_KINDS.update({"clause": sk.Method, "exception": sk.Method, "provision": sk.String,
                           "definition": sk.Function, "fact": sk.Constant, "event": sk.Event,
                           "party": sk.Object, "role": sk.Class, "enumeration": sk.Enum,
-                          "reading": sk.String})
+                          "reading": sk.String, "enumeration member": sk.EnumMember,
+                          "state": sk.Variable, "check": sk.Boolean})
 
     def texts() -> dict[Path, str]:
         return {uri_path(uri).resolve(): doc.source
                 for uri, doc in server.workspace.text_documents.items()}
 
-    def analysis(uri: str) -> Analysis:
-        return analyse(uri_path(uri), texts())
+    analyser = Analyser(texts)
+    server.analyser = analyser  # type: ignore[attr-defined]
+    debounce: dict[str, asyncio.Task[None]] = {}
 
-    def publish(uri: str) -> None:
-        a = analysis(uri)
-        name = display_path(uri_path(uri))
-        diags = [_lsp_diagnostic(d) for d in a.diagnostics if d.span is None
-                 or d.span.file == name]
-        server.text_document_publish_diagnostics(
-            lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diags))
+    async def analysis(uri: str) -> Analysis:
+        return await analyser.current(uri_path(uri))
+
+    def publish(a: Analysis, root: Path) -> None:
+        """The diagnostics of every open file of the contract."""
+        for uri in list(server.workspace.text_documents):
+            path = uri_path(uri)
+            if analyser.root(path) != root:
+                continue
+            name = display_path(path)
+            diags = [_lsp_diagnostic(d) for d in a.diagnostics if d.span is None
+                     or d.span.file == name]
+            server.text_document_publish_diagnostics(
+                lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diags))
+
+    async def analyse_and_publish(uri: str, delay: float) -> None:
+        gen = analyser.generation
+        if delay:
+            await asyncio.sleep(delay)
+        if gen != analyser.generation:
+            return  # a newer edit came: its own task publishes
+        path = uri_path(uri)
+        a = await analyser.current(path)
+        if gen == analyser.generation:  # else stale: dropped
+            publish(a, analyser.root(path))
+
+    def schedule(uri: str, delay: float) -> None:
+        analyser.changed()
+        old = debounce.pop(uri, None)
+        if old is not None:
+            old.cancel()
+        task = asyncio.get_running_loop().create_task(analyse_and_publish(uri, delay))
+        debounce[uri] = task
+        task.add_done_callback(lambda t: debounce.pop(uri, None) if debounce.get(uri) is t
+                               else None)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(params: Any) -> None:
-        publish(params.text_document.uri)
+    async def did_open(params: Any) -> None:
+        schedule(params.text_document.uri, 0)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(params: Any) -> None:
-        publish(params.text_document.uri)
+    async def did_change(params: Any) -> None:
+        schedule(params.text_document.uri, DEBOUNCE)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(params: Any) -> None:
-        publish(params.text_document.uri)
+    async def did_save(params: Any) -> None:
+        schedule(params.text_document.uri, 0)
 
-    def lookup(params: Any) -> tuple[Analysis, list[Decl], str | None]:
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+    async def did_close(params: Any) -> None:
+        analyser.changed()  # the file's text is what is on disk again
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    async def did_change_watched_files(params: Any) -> None:
+        analyser.changed()
+        for uri in list(server.workspace.text_documents):
+            schedule(uri, DEBOUNCE)
+
+    async def lookup(params: Any) -> tuple[Analysis, list[Decl], str | None]:
         uri = params.text_document.uri
         doc = server.workspace.get_text_document(uri)
         pos = params.position
         word = word_at(doc.source, pos.line, pos.character)
-        a = analysis(uri)
+        a = await analysis(uri)
         if word is None:
             return a, [], None
         line_text = doc.source.splitlines()[pos.line]
@@ -336,21 +510,21 @@ def build_server() -> Any:
                              line_text), word
 
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
-    def hover(params: Any) -> Any:
-        a, found, _ = lookup(params)
+    async def hover(params: Any) -> Any:
+        a, found, _ = await lookup(params)
         if not found:
             return None
         return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown,
                                                     value=hover_text(a, found[0])))
 
     @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
-    def definition(params: Any) -> Any:
-        _, found, _ = lookup(params)
+    async def definition(params: Any) -> Any:
+        _, found, _ = await lookup(params)
         return [_location(d.span) for d in found] or None
 
     @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
-    def references(params: Any) -> Any:
-        a, found, word = lookup(params)
+    async def references(params: Any) -> Any:
+        a, found, word = await lookup(params)
         if word is None:
             return None
         spans = [sp for n, sp in a.refs if n == word]
@@ -361,8 +535,8 @@ def build_server() -> Any:
 
     @server.feature(lsp.TEXT_DOCUMENT_COMPLETION,
                     lsp.CompletionOptions(trigger_characters=["."]))
-    def completion(params: Any) -> Any:
-        a = analysis(params.text_document.uri)
+    async def completion(params: Any) -> Any:
+        a = await analysis(params.text_document.uri)
         kinds = {"keyword": lsp.CompletionItemKind.Keyword,
                  "definition": lsp.CompletionItemKind.Function,
                  "event": lsp.CompletionItemKind.Event,
@@ -373,8 +547,8 @@ def build_server() -> Any:
             for n, k in completions(a)])
 
     @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
-    def symbols(params: Any) -> Any:
-        a = analysis(params.text_document.uri)
+    async def symbols(params: Any) -> Any:
+        a = await analysis(params.text_document.uri)
         name = display_path(uri_path(params.text_document.uri))
         out = []
 
@@ -398,7 +572,158 @@ def build_server() -> Any:
                     children=[symbol(d) for d in s.items if hasattr(d, "name")]))
         return out
 
+    # ── editing: formatting, fixes, rename ──────────────────────────────────
+
+    @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
+    def formatting(params: Any) -> Any:
+        doc = server.workspace.get_text_document(params.text_document.uri)
+        edits = features.format_edits(doc.source, uri_path(doc.uri).resolve())
+        return None if edits is None else [_edit(e) for e in edits]
+
+    @server.feature(lsp.TEXT_DOCUMENT_RANGE_FORMATTING)
+    def range_formatting(params: Any) -> Any:
+        doc = server.workspace.get_text_document(params.text_document.uri)
+        r = params.range
+        last = r.end.line - 1 if r.end.character == 0 and r.end.line > r.start.line \
+            else r.end.line
+        edits = features.format_edits(doc.source, uri_path(doc.uri).resolve(), r.start.line,
+                                      last)
+        return None if edits is None else [_edit(e) for e in edits]
+
+    @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION,
+                    lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]))
+    async def code_action(params: Any) -> Any:
+        uri = params.text_document.uri
+        a = await analysis(uri)
+        name = display_path(uri_path(uri))
+        first, last = params.range.start.line + 1, params.range.end.line + 1
+        out = []
+        for d in a.diagnostics:
+            sp = d.span
+            if sp is None or sp.file != name or sp.end_line < first or sp.line > last:
+                continue
+            for fix in features.fixes(d, a.modules, texts()):
+                out.append(lsp.CodeAction(title=fix.title, kind=lsp.CodeActionKind.QuickFix,
+                                          diagnostics=[_lsp_diagnostic(d)],
+                                          is_preferred=fix.preferred or None,
+                                          edit=_workspace_edit(list(fix.edits))))
+        return out
+
+    async def rename_target(params: Any) -> tuple[Analysis, Decl]:
+        a, found, word = await lookup(params)
+        if not found:
+            raise _Refused(f"'{word}' is not declared in the contract" if word
+                           else "there is no name here")
+        return a, found[0]
+
+    @server.feature(lsp.TEXT_DOCUMENT_PREPARE_RENAME)
+    async def prepare_rename(params: Any) -> Any:
+        try:
+            _, d = await rename_target(params)
+        except _Refused:
+            return None
+        if d.kind not in features.RENAMEABLE:
+            return None
+        doc = server.workspace.get_text_document(params.text_document.uri)
+        line = doc.source.splitlines()[params.position.line]
+        for m in _WORD.finditer(line):
+            if m.start() <= params.position.character <= m.end():
+                return lsp.PrepareRenamePlaceholder(
+                    range=lsp.Range(start=lsp.Position(line=params.position.line,
+                                                       character=m.start()),
+                                    end=lsp.Position(line=params.position.line,
+                                                     character=m.end())),
+                    placeholder=m.group())
+        return None
+
+    @server.feature(lsp.TEXT_DOCUMENT_RENAME)
+    async def rename(params: Any) -> Any:
+        try:
+            a, d = await rename_target(params)
+            path = uri_path(params.text_document.uri)
+            root = analyser.root(path)
+            edits = await analyser.run(functools.partial(
+                features.rename_edits, a.decls, a.refs, d, params.new_name, texts(),
+                keywords(),
+                recheck=lambda t: analyse(path, t, root).diagnostics, before=a.diagnostics))
+        except (_Refused, features.RenameRefused) as e:
+            raise JsonRpcException(str(e), code=-32803) from None  # RequestFailed
+        if d.kind in ("fact", "event", "party", "clause", "exception"):
+            server.window_show_message(lsp.ShowMessageParams(
+                type=lsp.MessageType.Info,
+                message=f"renamed the {d.kind} '{d.name}' in the clause files; fact files and "
+                        "scenarios that name it are not changed"))
+        return _workspace_edit(edits)
+
+    # ── semantic tokens, signature help, workspace symbols ─────────────────
+
+    @server.feature(lsp.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL,
+                    lsp.SemanticTokensLegend(token_types=features.TOKEN_TYPES,
+                                             token_modifiers=features.TOKEN_MODIFIERS))
+    async def semantic_tokens(params: Any) -> Any:
+        a = await analysis(params.text_document.uri)
+        name = display_path(uri_path(params.text_document.uri))
+        return lsp.SemanticTokens(data=features.semantic_tokens(a.decls, a.refs, name))
+
+    @server.feature(lsp.TEXT_DOCUMENT_SIGNATURE_HELP,
+                    lsp.SignatureHelpOptions(trigger_characters=["(", ","],
+                                             retrigger_characters=[","]))
+    async def signature_help(params: Any) -> Any:
+        doc = server.workspace.get_text_document(params.text_document.uri)
+        call = features.call_at(doc.source, params.position.line, params.position.character)
+        if call is None:
+            return None
+        a = await analysis(params.text_document.uri)
+        sig = features.signature_for(call[0], call[1], a.decls)
+        if sig is None:
+            return None
+        return lsp.SignatureHelp(signatures=[lsp.SignatureInformation(
+            label=sig.label, documentation=sig.doc,
+            parameters=[lsp.ParameterInformation(label=p) for p in sig.params])],
+            active_signature=0, active_parameter=min(sig.active, max(len(sig.params) - 1, 0)))
+
+    @server.feature(lsp.WORKSPACE_SYMBOL)
+    async def workspace_symbols(params: Any) -> Any:
+        analyses = analyser.latest()
+        if not analyses:  # nothing opened yet: the contracts of the workspace folders
+            for folder in _workspace_roots(server):
+                for path in _contracts_in(folder):
+                    analyses.append(await analyser.current(path))
+        out, seen = [], set()
+        for a in analyses:
+            for d in a.decls:
+                key = (d.name, d.span)
+                if key in seen or not features.matches(params.query, d.name):
+                    continue
+                seen.add(key)
+                out.append(lsp.WorkspaceSymbol(
+                    name=d.name, kind=_SYMBOL_KINDS.get(d.kind, lsp.SymbolKind.Object),
+                    location=_location(d.span),
+                    container_name=f"§{d.section} {d.heading}" if d.section else None))
+        return out
+
     return server
+
+
+def _workspace_roots(server: Any) -> list[Path]:
+    folders = [uri_path(f.uri) for f in server.workspace.folders.values()]
+    if not folders and server.workspace.root_uri:
+        folders = [uri_path(server.workspace.root_uri)]
+    return folders
+
+
+def _contracts_in(folder: Path, limit: int = 200) -> list[Path]:
+    """The clause files with an `agreement` header under `folder` (at most `limit` looked at)."""
+    out = []
+    for i, path in enumerate(sorted(folder.rglob("*.rrd"))):
+        if i >= limit:
+            break
+        try:
+            if re.search(r"^\s*agreement\s", path.read_text(encoding="utf-8"), re.M):
+                out.append(path)
+        except (OSError, UnicodeDecodeError):
+            continue
+    return out
 
 
 def main() -> int:
