@@ -1609,7 +1609,8 @@ class Checker:
             targets: list[ir.Norm] = []
             for t in x.targets:
                 if t.every:  # the agreement's own rule for every clause: no priority needed
-                    targets.extend(n for n in norms if n not in targets)
+                    have = {n.id for n in targets}
+                    targets.extend(n for n in norms if n.id not in have)
                     continue
                 tid = f"{t.section or section}.{t.name}"
                 if tid not in by_id:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
+import gc
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -60,9 +61,56 @@ class Decl:
 class Analysis:
     modules: list[ast.Module]
     diagnostics: list[Diagnostic]
-    decls: list[Decl]
-    refs: list[tuple[str, Span]]  # every use of a name
     agreement: Path | None  # the agreement's filed text
+    _index: tuple[list[Decl], list[tuple[str, Span]]] | None = None
+
+    def index(self) -> None:
+        """Index the names (made when first needed: diagnostics do not wait for it)."""
+        if self._index is None:
+            self._index = _index(self.modules)
+
+    @property
+    def indexed(self) -> bool:
+        return self._index is not None
+
+    @property
+    def decls(self) -> list[Decl]:
+        self.index()
+        assert self._index is not None
+        return self._index[0]
+
+    @property
+    def refs(self) -> list[tuple[str, Span]]:  # every use of a name
+        self.index()
+        assert self._index is not None
+        return self._index[1]
+
+
+class Parses:
+    """Parsed clause files kept by file and text, so that an analysis parses only the files
+    that changed since the last one (the language server keeps one of these)."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, tuple[str, ast.Module]] = {}
+
+    def __call__(self, path: Path, display: str, text: str | None) -> ast.Module:
+        from .diagnostics import SOURCES
+        from .parser import decode_source, parse, read_and_parse
+
+        on_disk = text is None
+        if text is None:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                return read_and_parse(path, display)  # says what is wrong
+            text = decode_source(data, display)
+        kept = self._kept.get(display)
+        if kept is not None and kept[0] == text:
+            SOURCES.add(display, text.removeprefix("\ufeff"))
+            return kept[1]
+        module = read_and_parse(path, display) if on_disk else parse(text, display)
+        self._kept[display] = (text, module)
+        return module
 
 
 def _root_for(path: Path, texts: dict[Path, str]) -> Path:
@@ -89,8 +137,10 @@ def _root_for(path: Path, texts: dict[Path, str]) -> Path:
     return path
 
 
-def analyse(path: Path, texts: dict[Path, str], root: Path | None = None) -> Analysis:
-    """Check the contract `path` belongs to (`root`, if known) and index its names."""
+def analyse(path: Path, texts: dict[Path, str], root: Path | None = None,
+            parses: Parses | None = None) -> Analysis:
+    """Check the contract `path` belongs to (`root`, if known); its names are indexed when
+    first asked for. `parses` keeps parsed files from one analysis to the next."""
     from .checker import check
     from .lints import lint_composition
 
@@ -98,7 +148,7 @@ def analyse(path: Path, texts: dict[Path, str], root: Path | None = None) -> Ana
     modules: list[ast.Module] = []
     diags: list[Diagnostic] = []
     try:
-        comp = load_composition(root, texts)
+        comp = load_composition(root, texts, parse_file=parses)
         modules = list(comp.modules)
         check(modules, comp)
         diags = lint_composition(comp)
@@ -106,15 +156,14 @@ def analyse(path: Path, texts: dict[Path, str], root: Path | None = None) -> Ana
         diags = list(e.diagnostics)
         if not modules:  # a syntax error: still index the files that parse
             try:
-                modules = load_modules(path, texts)
+                modules = load_modules(path, texts, parse_file=parses)
             except RrdslError:
                 modules = []
-    decls, refs = _index(modules)
     agreement = None
     for m in modules:
         if m.header is not None and m.header.source:
             agreement = Path(m.file).resolve().parent / m.header.source
-    return Analysis(modules, diags, decls, refs, agreement)
+    return Analysis(modules, diags, agreement)
 
 
 def _name_span(node: Any, word: str) -> Span | None:
@@ -300,6 +349,13 @@ def completions(a: Analysis) -> list[tuple[str, str]]:
 
 #: How long the server waits after an edit for the next one before analysing (seconds).
 DEBOUNCE = 0.03
+#: How long after publishing diagnostics, with no edit since, it indexes the names (seconds).
+INDEX_AFTER = 0.2
+#: The server turns the automatic garbage collector off: an analysis makes many objects and
+#: frees few, and the collector walked the whole kept heap again and again (most of the time
+#: of an analysis of a large contract). It collects while the typist pauses, and after this
+#: many analyses without a pause.
+COLLECT_EVERY = 50
 
 
 class Analyser:
@@ -322,6 +378,7 @@ class Analyser:
         self._roots_generation = -1
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="rrdsl-analysis")
+        self._parses = Parses()
 
     def changed(self) -> None:
         self.generation += 1
@@ -343,8 +400,15 @@ class Analyser:
         done = self._done.get(self.root(path))
         return done[1] if done is not None and done[0] == self.generation else None
 
-    async def current(self, path: Path) -> Analysis:
-        """The analysis of `path`'s contract as the texts are now."""
+    async def current(self, path: Path, indexed: bool = False) -> Analysis:
+        """The analysis of `path`'s contract as the texts are now (`indexed`: with its names
+        indexed, for navigation)."""
+        a = await self._current(path)
+        if indexed and not a.indexed:
+            await self.run(a.index)
+        return a
+
+    async def _current(self, path: Path) -> Analysis:
         gen = self.generation
         root = self.root(path)
         done = self._done.get(root)
@@ -367,7 +431,13 @@ class Analyser:
 
     def _analyse(self, path: Path, texts: dict[Path, str], root: Path) -> Analysis:
         self.runs += 1
-        return analyse(path, texts, root)
+        if self.runs % COLLECT_EVERY == 0 and not gc.isenabled():
+            gc.collect()
+        return analyse(path, texts, root, self._parses)
+
+    async def collect(self) -> None:
+        """A full garbage collection, in the worker (between analyses)."""
+        await self.run(gc.collect)
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """`fn(*args)` in the worker (a rename checks the renamed contract there)."""
@@ -440,7 +510,7 @@ def build_server() -> Any:
     debounce: dict[str, asyncio.Task[None]] = {}
 
     async def analysis(uri: str) -> Analysis:
-        return await analyser.current(uri_path(uri))
+        return await analyser.current(uri_path(uri), indexed=True)
 
     def publish(a: Analysis, root: Path) -> None:
         """The diagnostics of every open file of the contract."""
@@ -462,8 +532,14 @@ def build_server() -> Any:
             return  # a newer edit came: its own task publishes
         path = uri_path(uri)
         a = await analyser.current(path)
-        if gen == analyser.generation:  # else stale: dropped
-            publish(a, analyser.root(path))
+        if gen != analyser.generation:
+            return  # stale: dropped
+        publish(a, analyser.root(path))
+        await asyncio.sleep(INDEX_AFTER)  # index the names while the typist pauses
+        if gen == analyser.generation:
+            await analyser.current(path, indexed=True)
+        if gen == analyser.generation:
+            await analyser.collect()
 
     def schedule(uri: str, delay: float) -> None:
         analyser.changed()
@@ -727,6 +803,7 @@ def _contracts_in(folder: Path, limit: int = 200) -> list[Path]:
 
 
 def main() -> int:
+    gc.disable()  # see COLLECT_EVERY
     build_server().start_io()
     return 0
 

@@ -326,3 +326,31 @@ async def test_edits_are_debounced_and_stale_results_dropped(client: LanguageCli
             break
         published.append(len(client.diagnostics[uri]))
     assert published == [0]
+
+
+def test_parsed_files_are_kept_while_their_text_is_the_same(tmp_path: Path) -> None:
+    from rrdsl.lsp import Parses
+
+    parses = Parses()
+    f = tmp_path / "t.rrd"
+    f.write_text('agreement t "T"\nparty Acme\n')
+    first = parses(f, str(f), None)
+    assert parses(f, str(f), None) is first
+    assert parses(f, str(f), 'agreement t "T"\nparty Acme\n') is first
+    assert parses(f, str(f), 'agreement t "T"\nparty Other\n') is not first
+
+
+def test_the_latency_bench_runs(tmp_path: Path) -> None:
+    """bench/lsp.py on a small contract (two copies, two runs): it runs; no timing asserted."""
+    import json
+    import subprocess
+
+    out = tmp_path / "lsp.json"
+    r = subprocess.run([sys.executable, str(ROOT / "bench" / "lsp.py"), "--copies", "2",
+                        "--runs", "2", "--json", str(out)], capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    figures = json.loads(out.read_text())
+    assert set(figures["medians_ms"]) == {"edit_to_diagnostics_ms", "hover_ms",
+                                          "definition_ms"}
+    assert "(a) edit → diagnostics" in r.stdout
