@@ -182,3 +182,35 @@ def test_textmate_scopes_of_money_dates_and_sections(extension: Path, tmp_path: 
             ("2.5", "constant.numeric.float.rrdsl"),
             ("# c", "comment.line.number-sign.rrdsl"),
             ("subject", "keyword.other.rrdsl"), ("define", "storage.type.rrdsl")} <= got
+
+
+@pytest.mark.skipif(shutil.which("vim") is None, reason="Vim is not installed")
+def test_vim_highlights_a_clause_file(tmp_path: Path) -> None:
+    lines = ['section 3(c)(viii) "D" # c',
+             "  define x: money = $5,000,000 + 2001-02-20 + 10% + 180th + §3(j)",
+             '  clause c: Savvis shall not "x \\"y\\"" when true']
+    src = tmp_path / "t.rrd"
+    src.write_text("\n".join(lines) + "\n")
+    expected = [(1, "section", "rrdslDeclaration"), (1, "3(c)", "rrdslSectionNumber"),
+                (1, '"D"', "rrdslString"), (1, "# c", "rrdslComment"),
+                (2, "define", "rrdslDeclaration"), (2, "$5,000,000", "rrdslMoney"),
+                (2, ",000,000", "rrdslMoney"), (2, "2001-02-20", "rrdslDate"),
+                (2, "10%", "rrdslPercent"), (2, "180th", "rrdslOrdinal"),
+                (2, "§3(j)", "rrdslSectionRef"), (2, "(j)", "rrdslSectionRef"),
+                (3, "Savvis", "rrdslType"), (3, "shall", "rrdslModal"),
+                (3, "not", "rrdslOperatorWord"), (3, '\\"y', "rrdslEscape"),
+                (3, "when", "rrdslKeyword"), (3, "true", "rrdslConstant")]
+    probes = []
+    for line, needle, _ in expected:  # Vim's columns count bytes
+        text = lines[line - 1]
+        probes.append((line, len(text[:text.index(needle)].encode("utf-8")) + 1))
+    out = tmp_path / "out.txt"
+    expr = " . ' ' . ".join(f'synIDattr(synID({line}, {col}, 1), "name")'
+                            for line, col in probes)
+    r = subprocess.run(["vim", "-Es", "-N", "-u", "NONE", "-i", "NONE",
+                        "--cmd", f"set runtimepath^={EDITORS / 'vim'}",
+                        "-c", "filetype plugin on", "-c", "syntax on", "-c", f"edit {src}",
+                        "-c", f"call writefile([&filetype . ' ' . {expr}], '{out}')",
+                        "-c", "qa!"], capture_output=True, text=True, timeout=60)
+    assert out.exists(), r.stdout + r.stderr
+    assert out.read_text().split() == ["rrdsl", *(group for _, _, group in expected)]
