@@ -155,6 +155,17 @@ def _position(text: str, needle: str, offset: int) -> dict[str, int]:
     raise SystemExit(f"{needle!r} is not in the main file")
 
 
+def _rss_mib(pid: int) -> float | None:
+    """The server's resident memory (Linux), MiB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
 def measure(main: Path, runs: int) -> dict[str, Any]:
     client = Client([sys.executable, "-m", "rrdsl", "lsp"], main.parent)
     try:
@@ -201,9 +212,10 @@ def measure(main: Path, runs: int) -> dict[str, Any]:
             d = client.request("textDocument/definition", doc)
             definitions.append(time.perf_counter() - t0)
             assert d, d
+        rss = _rss_mib(client.proc.pid)
     finally:
         client.close()
-    return {"first_analysis_s": first, "edit_to_diagnostics_ms": edits, "hover_ms": hovers,
+    return {"rss_mib": rss, "first_analysis_s": first, "edit_to_diagnostics_ms": edits, "hover_ms": hovers,
             "definition_ms": definitions}
 
 
@@ -230,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
                                ("definition_ms", "(c) definition", 20)):
         verdict = "met" if ms[key] <= target else "MISSED"
         print(f"  {label:<30} {ms[key]:8.1f} ms median (target ≤ {target} ms: {verdict})")
+    if r["rss_mib"] is not None:
+        print(f"  server's memory at the end      {r['rss_mib']:8.0f} MiB")
     if args.json:
         args.json.write_text(json.dumps({"copies": args.copies, "lines": lines,
                                          "medians_ms": ms, "runs": r}, indent=2))

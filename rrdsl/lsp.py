@@ -353,8 +353,8 @@ DEBOUNCE = 0.03
 INDEX_AFTER = 0.2
 #: The server turns the automatic garbage collector off: an analysis makes many objects and
 #: frees few, and the collector walked the whole kept heap again and again (most of the time
-#: of an analysis of a large contract). It collects while the typist pauses, and after this
-#: many analyses without a pause.
+#: of an analysis of a large contract). It collects the young generations while the typist
+#: pauses, and everything once every this many analyses.
 COLLECT_EVERY = 50
 
 
@@ -436,8 +436,10 @@ class Analyser:
         return analyse(path, texts, root, self._parses)
 
     async def collect(self) -> None:
-        """A full garbage collection, in the worker (between analyses)."""
-        await self.run(gc.collect)
+        """Collect the young generations' garbage, in the worker (between analyses). A full
+        collection walks the whole heap, holding the interpreter for seconds on a large
+        contract, so it is made only every `COLLECT_EVERY` analyses."""
+        await self.run(gc.collect, 1)
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """`fn(*args)` in the worker (a rename checks the renamed contract there)."""
