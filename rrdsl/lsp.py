@@ -703,7 +703,8 @@ def build_server() -> Any:
         if d.kind not in features.RENAMEABLE:
             return None
         doc = server.workspace.get_text_document(params.text_document.uri)
-        line = doc.source.splitlines()[params.position.line]
+        lines = doc.source.splitlines()
+        line = lines[params.position.line] if 0 <= params.position.line < len(lines) else ""
         for m in _WORD.finditer(line):
             if m.start() <= params.position.character <= m.end():
                 return lsp.PrepareRenamePlaceholder(
