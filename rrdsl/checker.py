@@ -177,6 +177,7 @@ class Checker:
         self.provisions: list[tuple[ast.NonOperative, str, str]] = []
         self.readings: list[ir.Reading] = []
         self.check_decls: list[tuple[ast.CheckDecl, str]] = []
+        self._declared: set[tuple[str, str | None, str]] = set()  # (kind, section, name) seen
         self.reserved = keywords()
 
     # ── diagnostics ─────────────────────────────────────────────────────────
@@ -411,14 +412,16 @@ class Checker:
                 self.err("E210", f"check '{d.name}' is not inside a section", d.span,
                          'every check names its section: put it after `section N "Heading"`')
                 return
-            if any(c.name == d.name and sec == section for c, sec in self.check_decls):
+            if ("check", section, d.name) in self._declared:
                 self.err("E202", f"check '{section}.{d.name}' is declared twice",
                          d.name_span or d.span)
                 return
+            self._declared.add(("check", section, d.name))
             self.check_decls.append((d, section))
         elif isinstance(d, ast.Reading):
-            if any(r.name == d.name for r in self.readings):
+            if ("reading", None, d.name) in self._declared:
                 self.err("E202", f"reading '{d.name}' is declared twice", d.span)
+            self._declared.add(("reading", None, d.name))
             self.readings.append(ir.Reading(d.name, d.text, ir.Cite(section, d.span)))
 
     def resolve_type(self, t: ast.TypeExpr) -> Type:
