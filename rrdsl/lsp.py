@@ -425,6 +425,10 @@ class Analyser:
         if self._running.get(root) is running:
             del self._running[root]
         kept = self._done.get(root)
+        if not a.modules and kept is not None and kept[1].modules:
+            # the text does not parse (the typist is in the middle of something): navigation
+            # goes on with the names of the last analysis that parsed; the diagnostics are new
+            a.modules, a._index = kept[1].modules, kept[1]._index
         if kept is None or kept[0] <= gen:
             self._done[root] = (gen, a)
         return a
@@ -568,6 +572,8 @@ def build_server() -> Any:
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     async def did_close(params: Any) -> None:
         analyser.changed()  # the file's text is what is on disk again
+        server.text_document_publish_diagnostics(
+            lsp.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     async def did_change_watched_files(params: Any) -> None:

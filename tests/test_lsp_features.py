@@ -354,3 +354,25 @@ def test_the_latency_bench_runs(tmp_path: Path) -> None:
     assert set(figures["medians_ms"]) == {"edit_to_diagnostics_ms", "hover_ms",
                                           "definition_ms"}
     assert "(a) edit → diagnostics" in r.stdout
+
+
+@pytest.mark.asyncio
+async def test_navigation_goes_on_while_the_text_does_not_parse(client: LanguageClient,
+                                                                tmp_path: Path) -> None:
+    f = tmp_path / "t.rrd"
+    good = ('agreement t "T"\nparty Acme\nfact price: money "the price"\nsection 1 "One"\n'
+            '  clause c: Acme shall "x" when price > $5\n')
+    f.write_text(good)
+    uri = _open(client, f)
+    assert not [d for d in await _diagnostics(client, uri)
+                if d.severity == types.DiagnosticSeverity.Error]
+    broken = good + "  clause d: Acme shal\n"
+    _change(client, uri, 2, broken)
+    (diag,) = await _diagnostics(client, uri)
+    assert diag.severity == types.DiagnosticSeverity.Error
+    hover = await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=_pos(good, "> $5", -4)))
+    assert hover is not None and "fact price: money" in str(hover.contents)
+    client.text_document_did_close(types.DidCloseTextDocumentParams(
+        text_document=types.TextDocumentIdentifier(uri=uri)))
+    assert not await _diagnostics(client, uri)
