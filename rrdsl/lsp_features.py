@@ -129,6 +129,8 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
 # ── fixes for diagnostics ────────────────────────────────────────────────────
 
 _DID_YOU_MEAN = re.compile(r"did you mean '?(§?[^'?]+)'?\?")
+_WRITE = re.compile(r"write (([A-Za-z_][A-Za-z0-9_]*)(?:\([^()]*\)|\.[A-Za-z_][A-Za-z0-9_]*))")
+_ADD_AFTER = re.compile(r"add '([^']+)' after '([^']+)'")
 _SUBJECT_TO = re.compile(r"add `subject to §(\S+)` to section (\S+), or `notwithstanding "
                          r"§(\S+)` to section (\S+)")
 
@@ -150,6 +152,21 @@ def fixes(diag: Diagnostic, modules: list[ast.Module], texts: Mapping[Path, str]
                 word = word[1:]
             out.append(Fix(f"Change '{written}' to '{word}'", (_span_edit(sp, word),), diag,
                            preferred=True))
+        elif (w := _WRITE.fullmatch(hint)) and _span_text(sp, texts) in (
+                w.group(2), w.group(1).rpartition(".")[2]):
+            # a name that needs its arguments, or a member its enumeration: write them
+            out.append(Fix(f"Write {w.group(1)}", (_span_edit(sp, w.group(1)),), diag,
+                           preferred=True))
+        elif (a := _ADD_AFTER.fullmatch(hint)) and sp.line >= 1:
+            line = (read(Path(sp.file), texts) or "").split("\n")[sp.line - 1:sp.line]
+            at = line[0].rfind(a.group(2), 0, sp.col - 1) if line else -1
+            if at >= 0:
+                col = at + len(a.group(2))
+                out.append(Fix(f"Add {a.group(1)} after '{a.group(2)}'",
+                               (Edit(Path(sp.file).resolve(), sp.line - 1, col, sp.line - 1,
+                                     col, a.group(1)),), diag, preferred=True))
+        elif hint.startswith("add a line: "):
+            out += _line_after(diag, hint.removeprefix("add a line: "), modules, texts)
         elif hint.startswith("round it explicitly"):
             written = _span_text(sp, texts)
             if written is None:
@@ -165,6 +182,31 @@ def fixes(diag: Diagnostic, modules: list[ast.Module], texts: Mapping[Path, str]
                 out += _priority_fix(diag, "notwithstanding", s.group(3), s.group(4), modules,
                                      texts)
     return out
+
+
+def _line_after(diag: Diagnostic, line: str, modules: list[ast.Module],
+                texts: Mapping[Path, str]) -> list[Fix]:
+    """`line` added after the declaration whose name the diagnostic points at."""
+    sp = diag.span
+    assert sp is not None
+    for m in modules:
+        if m.file != sp.file:
+            continue
+        for items in (m.preamble, *(s.items for s in m.sections)):
+            for d in items:
+                where = d.span
+                if where is None or not where.line <= sp.line <= where.end_line:
+                    continue
+                src = read(Path(m.file), texts)
+                if src is None:
+                    return []
+                lines = src.split("\n")
+                first = lines[where.line - 1]
+                indent = " " * (len(first) - len(first.lstrip()) + 2)
+                end = where.end_line  # 1-based: insert before the line after the declaration
+                return [Fix(f"Add: {line}", (Edit(Path(m.file).resolve(), end, 0, end, 0,
+                                                   f"{indent}{line}\n"),), diag)]
+    return []
 
 
 def _priority_fix(diag: Diagnostic, kind: str, ref: str, section: str,

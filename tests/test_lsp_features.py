@@ -376,3 +376,30 @@ async def test_navigation_goes_on_while_the_text_does_not_parse(client: Language
     client.text_document_did_close(types.DidCloseTextDocumentParams(
         text_document=types.TextDocumentIdentifier(uri=uri)))
     assert not await _diagnostics(client, uri)
+
+
+@pytest.mark.parametrize(("source", "code", "title", "fixed"), [
+    ('agreement t "T"\nparty Acme\nsection 1 "One"\n  clause e Acme shall "z"\n',
+     "E101", "Add : after 'e'", '  clause e: Acme shall "z"\n'),
+    ('agreement t "T"\nparty Acme\nenum A { red, blue }\nenum B { red, green }\n'
+     'section 1 "One"\n  clause c: Acme shall "x" when red == A.blue\n',
+     "E201", "Write A.red", "when A.red == A.blue"),
+    ('agreement t "T"\nparty Acme\ndefine twice(x: int): int = 2 * x\n'
+     'section 1 "One"\n  clause c: Acme shall "x" when twice > 5\n',
+     "E302", "Write twice(x)", "when twice(x) > 5"),
+    ('agreement t "T"\nparty Acme\nsection 1 "One"\n  clause c: Acme shall "x"\n'
+     'section 2 "Two"\n  subject to §1\n  exception e: suspends §1.c\n    when true\n'
+     '  clause f: Acme shall "y"\n',
+     "E404", 'Add: because "the words of the agreement that make the exception"',
+     '    when true\n    because "the words of the agreement that make the exception"\n'
+     '  clause f'),
+])
+def test_more_fixes(tmp_path: Path, source: str, code: str, title: str, fixed: str) -> None:
+    from rrdsl.lsp_features import fixes
+
+    f = tmp_path / "t.rrd"
+    f.write_text(source)
+    a = analyse(f, {})
+    diag = next(d for d in a.diagnostics if d.code == code)
+    (fix,) = [x for x in fixes(diag, a.modules, {}) if x.title == title]
+    assert fixed in apply_edits(source, list(fix.edits))
