@@ -402,7 +402,10 @@ def call_at(text: str, line: int, col: int) -> tuple[str, int] | None:
     lines = text.split("\n")
     if not 0 <= line < len(lines):
         return None
-    before = "\n".join(lines[max(0, line - 20):line] + [lines[line][:col]])
+    if _in_comment(lines[line][:col]):
+        return None
+    before = "\n".join([_code(t) for t in lines[max(0, line - 20):line]]
+                       + [lines[line][:col]])
     depth, commas = 0, 0
     in_string = False
     for i in range(len(before) - 1, -1, -1):
@@ -423,6 +426,20 @@ def call_at(text: str, line: int, col: int) -> tuple[str, int] | None:
         elif c == "," and depth == 0:
             commas += 1
     return None
+
+
+def _in_comment(text: str) -> bool:
+    """Does `text` (the start of a line) end inside a comment?"""
+    return "#" in _STRINGS.sub("", text)
+
+
+def _code(line: str) -> str:
+    """A line without its comment."""
+    bare = _STRINGS.sub(lambda m: " " * len(m.group()), line)
+    return line[:bare.index("#")] if "#" in bare else line
+
+
+_STRINGS = re.compile(r'"(?:[^"\\\n]|\\.)*"?')
 
 
 def signature_for(name: str, active: int, decls: list[Any]) -> Signature | None:

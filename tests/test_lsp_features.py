@@ -269,14 +269,14 @@ async def test_semantic_tokens_hover_signatures_and_symbols(client: LanguageClie
     (sig,) = help_.signatures
     assert sig.label == "effective_on(r: RegistrationStatement): date?"
     assert help_.active_parameter == 0
+    # a built-in function, the second argument (a line added at the end); none in a comment
+    _change(client, uri, 2, text + "\n  define z: money = round(a, \n# round(a, \n")
     help_ = await client.text_document_signature_help_async(types.SignatureHelpParams(
-        text_document=doc, position=_pos("x = round(a, ", "round(a, ", 9)))
-    # (a position in the document's own text is what counts; a builtin from a made-up line:)
-    _change(client, uri, 2, text + "\n# round(a, \n")
-    help_ = await client.text_document_signature_help_async(types.SignatureHelpParams(
-        text_document=doc, position=types.Position(line=len(lines), character=11)))
+        text_document=doc, position=types.Position(line=len(lines), character=30)))
     assert help_ is not None and help_.signatures[0].label == "round(amount, mode)"
     assert help_.active_parameter == 1
+    assert await client.text_document_signature_help_async(types.SignatureHelpParams(
+        text_document=doc, position=types.Position(line=len(lines) + 1, character=11))) is None
 
     found = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="effectiv"))
     assert found is not None
