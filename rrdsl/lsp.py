@@ -34,6 +34,7 @@ except ImportError:  # pragma: no cover - the CLI says how to install the extra
     LanguageServer = None  # type: ignore[assignment,misc]
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SECTION_LINE = re.compile(r"^section\b", re.M)
 
 
 def available() -> bool:
@@ -92,6 +93,7 @@ class Parses:
 
     def __init__(self) -> None:
         self._kept: dict[str, tuple[str, ast.Module]] = {}
+        self._chunks: dict[str, dict[tuple[int, str], ast.Module]] = {}
 
     def __call__(self, path: Path, display: str, text: str | None) -> ast.Module:
         from .diagnostics import SOURCES
@@ -108,9 +110,44 @@ class Parses:
         if kept is not None and kept[0] == text:
             SOURCES.add(display, text.removeprefix("\ufeff"))
             return kept[1]
-        module = read_and_parse(path, display) if on_disk else parse(text, display)
+        module = read_and_parse(path, display) if on_disk else self._by_section(text, display)
         self._kept[display] = (text, module)
         return module
+
+    def _by_section(self, text: str, display: str) -> ast.Module:
+        """Parse an edited text a section at a time, keeping the sections whose text (and first
+        line) did not change: an edit parses again only the section it is in. Each piece is
+        parsed after as many empty lines as come before it, so its spans are the file's. If a
+        piece does not parse, the whole text is parsed, for the diagnostics of a whole parse."""
+        from .diagnostics import SOURCES, RrdslError
+        from .parser import parse
+
+        starts = [m.start() for m in _SECTION_LINE.finditer(text)]
+        if len(starts) < 2:
+            return parse(text, display)
+        kept = self._chunks.get(display, {})
+        now: dict[tuple[int, str], ast.Module] = {}
+        line = 1
+        try:
+            for a, b in zip([0, *starts], [*starts, len(text)], strict=True):
+                chunk = text[a:b]
+                key = (line, chunk)
+                piece = kept.get(key)
+                if piece is None:
+                    piece = parse("\n" * (line - 1) + chunk, display)
+                    if a and (piece.header or piece.imports or piece.preamble):
+                        raise RrdslError([])  # not a section alone: parse the whole text
+                now[key] = piece
+                line += chunk.count("\n")
+        except RrdslError:
+            self._chunks.pop(display, None)
+            return parse(text, display)
+        self._chunks[display] = now
+        SOURCES.add(display, text.removeprefix("\ufeff"))  # not the last piece's padded text
+        pieces = list(now.values())
+        return attrs.evolve(pieces[0],
+                            sections=tuple(sec for p in pieces for sec in p.sections),
+                            comments=tuple(c for p in pieces for c in p.comments))
 
 
 def _root_for(path: Path, texts: dict[Path, str]) -> Path:

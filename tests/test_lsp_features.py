@@ -403,3 +403,38 @@ def test_more_fixes(tmp_path: Path, source: str, code: str, title: str, fixed: s
     diag = next(d for d in a.diagnostics if d.code == code)
     (fix,) = [x for x in fixes(diag, a.modules, {}) if x.title == title]
     assert fixed in apply_edits(source, list(fix.edits))
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "contracts").rglob("*.rrd")),
+                         ids=lambda p: p.name)
+def test_a_text_parsed_a_section_at_a_time_is_the_whole_parse(path: Path) -> None:
+    from rrdsl.diagnostics import SOURCES
+    from rrdsl.lsp import Parses
+    from rrdsl.parser import parse
+
+    text = path.read_text("utf-8")
+    parses = Parses()
+    whole = parse(text, "f.rrd")
+    first = parses(path, "f.rrd", text)
+    assert first == whole and first.comments == whole.comments
+    # an edit inside the last section: the others are kept, the result is still the whole parse
+    edited = text.rstrip("\n") + "  # edited\n"
+    again = parses(path, "f.rrd", edited)
+    assert again == parse(edited, "f.rrd") and again.comments == parse(edited, "f.rrd").comments
+    if len(first.sections) > 1:
+        assert again.sections[0] is first.sections[0]
+    assert SOURCES.line("f.rrd", len(edited.splitlines())) == edited.splitlines()[-1]
+
+
+def test_a_section_that_does_not_parse_gives_the_whole_parses_diagnostics(
+        tmp_path: Path) -> None:
+    from rrdsl.diagnostics import SyntaxErrors
+    from rrdsl.lsp import Parses
+    from rrdsl.parser import parse
+
+    text = MAIN.read_text("utf-8").replace("clause further_notice:", "clause further_notice", 1)
+    with pytest.raises(SyntaxErrors) as whole:
+        parse(text, "f.rrd")
+    with pytest.raises(SyntaxErrors) as pieces:
+        Parses()(MAIN, "f.rrd", text)
+    assert pieces.value.diagnostics == whole.value.diagnostics
