@@ -1324,18 +1324,21 @@ class Checker:
         """E408: a clause whose answer tests, through its parts, the definitions they use or
         the exceptions bearing on it, its own answer (`§S.x[...] is STATUS`), directly or
         through other clauses: no answer could be decided first."""
+        # the answers each definition tests, through the definitions it uses: the same for
+        # every definition of a strongly connected group; groups come callees first
         def_refs: dict[str, set[str]] = {}
+        for comp in _components(self.def_deps):
+            tests: set[str] = set()
+            for name in comp:
+                tests.update(self.status_uses.get(name, ()))
+                for dep in self.def_deps.get(name, ()):
+                    if dep not in comp:
+                        tests |= def_refs.get(dep, set())
+            for name in comp:
+                def_refs[name] = tests
 
-        def of_def(name: str, seen: frozenset[str] = frozenset()) -> set[str]:
-            if name in def_refs:
-                return def_refs[name]
-            out = set(self.status_uses.get(name, ()))
-            for dep in self.def_deps.get(name, ()):
-                if dep not in seen and dep != name:
-                    out |= of_def(dep, seen | {name})
-            if not seen:
-                def_refs[name] = out
-            return out
+        def of_def(name: str) -> set[str]:
+            return def_refs.get(name) or set(self.status_uses.get(name, ()))
 
         def of_expr(e: ir.E) -> set[str]:
             out: set[str] = set()
