@@ -14,6 +14,7 @@ import concurrent.futures
 import functools
 import gc
 import re
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -88,29 +89,43 @@ class Analysis:
 
 
 class Parses:
-    """Parsed clause files kept by file and text, so that an analysis parses only the files
-    that changed since the last one (the language server keeps one of these)."""
+    """Parsed clause files kept from one analysis to the next (the language server keeps one of
+    these), so that an analysis parses only what changed: an editor's text is parsed again only
+    if it changed, and then only the sections that changed (`_by_section`); a file on disk is
+    read again only if its size, time or inode changed (and is read by `read_and_parse`, with
+    its limits)."""
 
     def __init__(self) -> None:
         self._kept: dict[str, tuple[str, ast.Module]] = {}
+        self._disk: dict[str, tuple[tuple[int, int, int], ast.Module, list[str] | None]] = {}
         self._chunks: dict[str, dict[tuple[int, str], ast.Module]] = {}
 
     def __call__(self, path: Path, display: str, text: str | None) -> ast.Module:
         from .diagnostics import SOURCES
-        from .parser import decode_source, parse, read_and_parse
+        from .parser import MAX_FILE_BYTES, parse, read_and_parse
 
-        on_disk = text is None
         if text is None:
             try:
-                data = path.read_bytes()
+                st = path.stat()
             except OSError:
                 return read_and_parse(path, display)  # says what is wrong
-            text = decode_source(data, display)
+            key = (st.st_mtime_ns, st.st_size, st.st_ino)
+            disk = self._disk.get(display)
+            if disk is not None and disk[0] == key and stat.S_ISREG(st.st_mode):
+                if disk[2] is not None:
+                    SOURCES.put_lines(display, disk[2])  # a rename's trial may have changed it
+                return disk[1]
+            module = read_and_parse(path, display)
+            if stat.S_ISREG(st.st_mode):
+                self._disk[display] = (key, module, SOURCES.lines(display))
+            return module
         kept = self._kept.get(display)
         if kept is not None and kept[0] == text:
             SOURCES.add(display, text.removeprefix("\ufeff"))
             return kept[1]
-        module = read_and_parse(path, display) if on_disk else self._by_section(text, display)
+        # (a text over the size limit is parsed whole, for the parser's diagnostic)
+        module = (self._by_section(text, display)
+                  if len(text.encode("utf-8")) <= MAX_FILE_BYTES else parse(text, display))
         self._kept[display] = (text, module)
         return module
 

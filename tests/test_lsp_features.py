@@ -335,9 +335,12 @@ def test_parsed_files_are_kept_while_their_text_is_the_same(tmp_path: Path) -> N
     f = tmp_path / "t.rrd"
     f.write_text('agreement t "T"\nparty Acme\n')
     first = parses(f, str(f), None)
-    assert parses(f, str(f), None) is first
-    assert parses(f, str(f), 'agreement t "T"\nparty Acme\n') is first
-    assert parses(f, str(f), 'agreement t "T"\nparty Other\n') is not first
+    assert parses(f, str(f), None) is first  # the file did not change: not read again
+    f.write_text('agreement t "T"\nparty Acme\n\n')
+    assert parses(f, str(f), None) is not first
+    edited = parses(f, str(f), 'agreement t "T"\nparty Acme\n')  # an editor's text
+    assert parses(f, str(f), 'agreement t "T"\nparty Acme\n') is edited
+    assert parses(f, str(f), 'agreement t "T"\nparty Other\n') is not edited
 
 
 def test_the_latency_bench_runs(tmp_path: Path) -> None:
