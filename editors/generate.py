@@ -3,8 +3,10 @@
 (editors/vim/syntax/rrdsl.vim).
 
 The keywords are the Lark grammar's (`rrdsl.parser.keywords()`), grouped as the pygments lexer
-groups them (modals, declarations, constants, operator words, the rest); the other rules are the
-lexer's and the grammar's terminals.  tests/test_editors.py checks that the committed files
+groups them (modals, declarations, constants, operator words, the rest); the TextMate grammar's
+other rules are the grammar's terminals (section numbers and references, dates, money, numbers,
+strings), in the order of the lexer's rules. The Vim file writes the same terminals in Vim's
+regular expressions, by hand.  tests/test_editors.py checks that the committed files
 equal what this script writes, so run it after changing the grammar:
 
     python editors/generate.py          # rewrite the files
@@ -14,6 +16,7 @@ equal what this script writes, so run it after changing the grammar:
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -26,16 +29,18 @@ from rrdsl.parser import keywords  # noqa: E402
 TM_PATH = HERE / "vscode" / "syntaxes" / "rrdsl.tmLanguage.json"
 VIM_PATH = HERE / "vim" / "syntax" / "rrdsl.vim"
 
-# the terminals (grammar/rrdsl.lark), as the pygments lexer writes them
-SECNUM = r"[0-9]+[A-Za-z]?(?:\([a-z0-9]+\))*"
-SECREF = r"§\s?" + SECNUM
-DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-MONEY = r"\$[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|\$[0-9][0-9_]*(?:\.[0-9]+)?"
-PERCENT = r"[0-9]+(?:\.[0-9]+)?%"
-ORDINAL = r"[0-9]+(?:st|nd|rd|th)(?![A-Za-z0-9_])"
-DECIMAL = r"[0-9][0-9_]*\.[0-9]+"
-INT = r"[0-9][0-9_]*"
-STRING = r'"(?:[^"\\\n]|\\["\\n])*"'
+def terminals() -> dict[str, str]:
+    """The grammar's terminals written as regular expressions: `NAME[.priority]: /regex/`."""
+    from rrdsl.parser import grammar_text
+
+    return {m.group(1): m.group(2) for m in re.finditer(
+        r"^([A-Z_]+)(?:\.[0-9]+)?:\s*/(.*)/\s*$", grammar_text(), re.M)}
+
+
+_T = terminals()
+SECNUM, SECREF, DATE = _T["SECNUM"], _T["SECREF"], _T["DATE"]
+MONEY, PERCENT, ORDINAL = _T["MONEY"], _T["PERCENT"], _T["ORDINAL"]
+DECIMAL, INT, STRING = _T["DECIMAL"], _T["INT"], _T["STRING"]
 
 #: pygments token type (as a dotted name) → TextMate scope; the tokenisation test uses it too.
 SCOPES = {
