@@ -901,7 +901,20 @@ def walk(node: Any) -> Iterator[Any]:
         n = stack.pop()
         if isinstance(n, tuple):
             stack.extend(n)
-        elif attrs.has(type(n)):
+            continue
+        cls = type(n)
+        names = _CHILD_FIELDS[cls] if cls in _CHILD_FIELDS else _child_fields(cls)
+        if names is not None:
             yield n
-            stack.extend(getattr(n, f.name) for f in attrs.fields(type(n))
-                         if not f.name.endswith("span") and f.name != "span")
+            stack.extend([getattr(n, name) for name in names])
+
+
+#: The fields of each AST class that may hold nodes (None: not an AST class).
+_CHILD_FIELDS: dict[type, tuple[str, ...] | None] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...] | None:
+    names = None if not attrs.has(cls) else tuple(
+        f.name for f in attrs.fields(cls) if not f.name.endswith("span") and f.name != "span")
+    _CHILD_FIELDS[cls] = names
+    return names

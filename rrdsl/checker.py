@@ -184,6 +184,7 @@ class Checker:
         self.provisions: list[tuple[ast.NonOperative, str, str]] = []
         self.readings: list[ir.Reading] = []
         self.check_decls: list[tuple[ast.CheckDecl, str]] = []
+        self._declared: set[tuple[str, str | None, str]] = set()  # (kind, section, name) seen
         self.reserved = keywords()
 
     # ── diagnostics ─────────────────────────────────────────────────────────
@@ -418,14 +419,16 @@ class Checker:
                 self.err("E210", f"check '{d.name}' is not inside a section", d.span,
                          'every check names its section: put it after `section N "Heading"`')
                 return
-            if any(c.name == d.name and sec == section for c, sec in self.check_decls):
+            if ("check", section, d.name) in self._declared:
                 self.err("E202", f"check '{section}.{d.name}' is declared twice",
                          d.name_span or d.span)
                 return
+            self._declared.add(("check", section, d.name))
             self.check_decls.append((d, section))
         elif isinstance(d, ast.Reading):
-            if any(r.name == d.name for r in self.readings):
+            if ("reading", None, d.name) in self._declared:
                 self.err("E202", f"reading '{d.name}' is declared twice", d.span)
+            self._declared.add(("reading", None, d.name))
             self.readings.append(ir.Reading(d.name, d.text, ir.Cite(section, d.span)))
 
     def resolve_type(self, t: ast.TypeExpr) -> Type:
@@ -1377,18 +1380,21 @@ class Checker:
         """E408: a clause whose answer tests, through its parts, the definitions they use or
         the exceptions bearing on it, its own answer (`§S.x[...] is STATUS`), directly or
         through other clauses: no answer could be decided first."""
+        # the answers each definition tests, through the definitions it uses: the same for
+        # every definition of a strongly connected group; groups come callees first
         def_refs: dict[str, set[str]] = {}
+        for comp in _components(self.def_deps):
+            tests: set[str] = set()
+            for name in comp:
+                tests.update(self.status_uses.get(name, ()))
+                for dep in self.def_deps.get(name, ()):
+                    if dep not in comp:
+                        tests |= def_refs.get(dep, set())
+            for name in comp:
+                def_refs[name] = tests
 
-        def of_def(name: str, seen: frozenset[str] = frozenset()) -> set[str]:
-            if name in def_refs:
-                return def_refs[name]
-            out = set(self.status_uses.get(name, ()))
-            for dep in self.def_deps.get(name, ()):
-                if dep not in seen and dep != name:
-                    out |= of_def(dep, seen | {name})
-            if not seen:
-                def_refs[name] = out
-            return out
+        def of_def(name: str) -> set[str]:
+            return def_refs.get(name) or set(self.status_uses.get(name, ()))
 
         def of_expr(e: ir.E) -> set[str]:
             out: set[str] = set()
@@ -1665,7 +1671,8 @@ class Checker:
             targets: list[ir.Norm] = []
             for t in x.targets:
                 if t.every:  # the agreement's own rule for every clause: no priority needed
-                    targets.extend(n for n in norms if n not in targets)
+                    have = {n.id for n in targets}
+                    targets.extend(n for n in norms if n.id not in have)
                     continue
                 tid = f"{t.section or section}.{t.name}"
                 if tid not in by_id:

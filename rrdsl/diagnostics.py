@@ -127,6 +127,13 @@ class SourceRegistry:
             return None
         return lines[line - 1]
 
+    def lines(self, file: str) -> list[str] | None:
+        """The lines remembered of `file` (to put back with `put_lines`)."""
+        return self._texts.get(file)
+
+    def put_lines(self, file: str, lines: list[str]) -> None:
+        self._texts[file] = lines
+
 
 SOURCES = SourceRegistry()
 

@@ -216,14 +216,32 @@ def _decls(m: ast.Module) -> Iterator[tuple[Any, str | None]]:
 _walk = ast.walk  # every AST node under a node (itself included)
 
 
+def _uses(d: Any) -> frozenset[str]:
+    """The names a declaration uses (not its own): kept for the declaration while it lives, so
+    that the language server, which keeps the declarations of unchanged text, walks only the
+    new ones."""
+    kept = _USES.get(id(d))
+    if kept is not None and kept[0] is d:
+        return kept[1]
+    names = set()
+    for n in _walk(d):
+        name = n.name if isinstance(n, ast.Name) else n.func if isinstance(n, ast.Call) \
+            else n.definition if isinstance(n, ast.AmendedBy) else None
+        if name is not None and not (isinstance(d, ast.Define) and d.name == name):
+            names.add(name)
+    if len(_USES) > 100_000:
+        _USES.clear()
+    _USES[id(d)] = (d, frozenset(names))  # the declaration held: its id is not reused
+    return _USES[id(d)][1]
+
+
+_USES: dict[int, tuple[Any, frozenset[str]]] = {}
+
+
 def _unused(decls: list[tuple[Any, str | None]]) -> list[Diagnostic]:
-    used: dict[str, int] = {}
+    used: set[str] = set()
     for d, _ in decls:
-        for n in _walk(d):
-            name = n.name if isinstance(n, ast.Name) else n.func if isinstance(n, ast.Call) \
-                else n.definition if isinstance(n, ast.AmendedBy) else None
-            if name is not None and not (isinstance(d, ast.Define) and d.name == name):
-                used[name] = used.get(name, 0) + 1
+        used |= _uses(d)
     out = []
     for d, _ in decls:
         if isinstance(d, ast.Define) and d.name not in used:
@@ -365,11 +383,12 @@ def _conflicts(clauses: list[tuple[ast.Clause, str | None]],
                enum_members: set[str]) -> list[Diagnostic]:
     out = []
     duties = [(c, s) for c, s in clauses if c.modality == "obligation"]
-    bans = [(c, s) for c, s in clauses if c.modality == "prohibition"]
+    bans: dict[tuple[tuple[str, str], str], list[tuple[ast.Clause, str | None]]] = {}
+    for c, s in clauses:  # by bearer and action: a duty is compared with the same ones only
+        if c.modality == "prohibition":
+            bans.setdefault((_bearer_key(c), _action_key(c)), []).append((c, s))
     for duty, dsec in duties:
-        for ban, bsec in bans:
-            if (_bearer_key(duty), _action_key(duty)) != (_bearer_key(ban), _action_key(ban)):
-                continue
+        for ban, bsec in bans.get((_bearer_key(duty), _action_key(duty)), []):
             if contradictory(_conditions(duty.parts) + _conditions(ban.parts), enum_members):
                 continue
             (s1, l1), (s2, l2) = _period(duty.parts), _period(ban.parts)

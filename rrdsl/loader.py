@@ -6,7 +6,7 @@ main contract; each file is read once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import attrs
@@ -26,9 +26,15 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def load_modules(path: Path, texts: Mapping[Path, str] | None = None) -> list[ast.Module]:
+#: Parses one file: (path, name to show, the editor's text or None to read the disk) → module.
+ParseFile = Callable[[Path, str, "str | None"], ast.Module]
+
+
+def load_modules(path: Path, texts: Mapping[Path, str] | None = None,
+                 parse_file: ParseFile | None = None) -> list[ast.Module]:
     """Parse `path` and every file it imports, main module first. `texts` gives the text of
-    files being edited (by resolved path) in place of what is on disk (the language server)."""
+    files being edited (by resolved path) in place of what is on disk (the language server);
+    `parse_file`, how to parse a file (the language server keeps files parsed before)."""
     path = Path(path)
     texts = texts or {}
     if not path.is_file() and path.resolve() not in texts:
@@ -43,8 +49,11 @@ def load_modules(path: Path, texts: Mapping[Path, str] | None = None) -> list[as
         real = p.resolve()
         if real in seen:
             return
-        module = (parse(texts[real], display_path(p)) if real in texts
-                  else read_and_parse(p, display_path(p)))
+        if parse_file is not None:
+            module = parse_file(p, display_path(p), texts.get(real))
+        else:
+            module = (parse(texts[real], display_path(p)) if real in texts
+                      else read_and_parse(p, display_path(p)))
         seen[real] = module
         order.append(module)
         for imp in module.imports:
@@ -71,12 +80,13 @@ def load_modules(path: Path, texts: Mapping[Path, str] | None = None) -> list[as
 
 
 def load_composition(path: Path, texts: Mapping[Path, str] | None = None,
-                     _root: Path | None = None, _chain: tuple[Path, ...] = ()) -> Composition:
+                     _root: Path | None = None, _chain: tuple[Path, ...] = (),
+                     parse_file: ParseFile | None = None) -> Composition:
     """Parse `path` and its imports; for a variant or an amendment, load the base it names
     (relative to the file, inside the main file's directory tree) and apply the file to it.
     `texts` gives unsaved texts of files, as for `load_modules`."""
     path = Path(path)
-    modules = load_modules(path, texts)
+    modules = load_modules(path, texts, parse_file)
     main = modules[0]
     header = main.header
     if header is None or header.base is None:
@@ -109,7 +119,7 @@ def load_composition(path: Path, texts: Mapping[Path, str] | None = None,
         raise SyntaxErrors(Diagnostic(
             "E213", f"more than {MAX_VARIANT_DEPTH} agreements based one on another",
             header.base_span))
-    base = load_composition(target, texts, root, (*_chain, real))
+    base = load_composition(target, texts, root, (*_chain, real), parse_file)
     base_header = base.modules[0].header
     if base_header is not None and base_header.kind == "amendment":
         raise SyntaxErrors(Diagnostic(

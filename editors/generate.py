@@ -1,0 +1,204 @@
+"""Generate the editors' highlighting from the grammar: the VS Code TextMate grammar
+(editors/vscode/syntaxes/rrdsl.tmLanguage.json) and the Vim syntax file
+(editors/vim/syntax/rrdsl.vim).
+
+The keywords are the Lark grammar's (`rrdsl.parser.keywords()`), grouped as the pygments lexer
+groups them (modals, declarations, constants, operator words, the rest); the TextMate grammar's
+other rules are the grammar's terminals (section numbers and references, dates, money, numbers,
+strings), in the order of the lexer's rules. The Vim file writes the same terminals in Vim's
+regular expressions, by hand.  tests/test_editors.py checks that the committed files
+equal what this script writes, so run it after changing the grammar:
+
+    python editors/generate.py          # rewrite the files
+    python editors/generate.py --check  # exit 1 if a committed file differs
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from rrdsl import lexer  # noqa: E402
+from rrdsl.parser import keywords  # noqa: E402
+
+TM_PATH = HERE / "vscode" / "syntaxes" / "rrdsl.tmLanguage.json"
+VIM_PATH = HERE / "vim" / "syntax" / "rrdsl.vim"
+
+def terminals() -> dict[str, str]:
+    """The grammar's terminals written as regular expressions: `NAME[.priority]: /regex/`."""
+    from rrdsl.parser import grammar_text
+
+    return {m.group(1): m.group(2) for m in re.finditer(
+        r"^([A-Z_]+)(?:\.[0-9]+)?:\s*/(.*)/\s*$", grammar_text(), re.M)}
+
+
+_T = terminals()
+SECNUM, SECREF, DATE = _T["SECNUM"], _T["SECREF"], _T["DATE"]
+MONEY, PERCENT, ORDINAL = _T["MONEY"], _T["PERCENT"], _T["ORDINAL"]
+DECIMAL, INT, STRING = _T["DECIMAL"], _T["INT"], _T["STRING"]
+
+#: pygments token type (as a dotted name) → TextMate scope; the tokenisation test uses it too.
+SCOPES = {
+    "Comment.Single": "comment.line.number-sign.rrdsl",
+    "String.Double": "string.quoted.double.rrdsl",
+    "Name.Label": "entity.name.section.rrdsl",
+    "Number.Other": "constant.numeric.date.rrdsl",
+    "Number.Float": "constant.numeric.float.rrdsl",
+    "Number.Integer": "constant.numeric.integer.rrdsl",
+    "Keyword.Reserved": "keyword.other.modal.rrdsl",
+    "Keyword.Declaration": "storage.type.rrdsl",
+    "Keyword.Constant": "constant.language.rrdsl",
+    "Operator.Word": "keyword.operator.word.rrdsl",
+    "Keyword": "keyword.other.rrdsl",
+    "Name.Class": "entity.name.type.rrdsl",
+    "Name": "variable.other.rrdsl",
+    "Operator": "keyword.operator.rrdsl",
+    "Punctuation": "punctuation.rrdsl",
+}
+
+_OPERATOR_WORDS = ("and", "or", "not", "in")
+
+
+def groups() -> dict[str, list[str]]:
+    """The grammar's keywords in the lexer's groups (every keyword in exactly one)."""
+    words = set(keywords())
+    out = {"modal": [w for w in lexer._MODALS if w in words],
+           "declaration": [w for w in lexer._DECLARATIONS if w in words],
+           "constant": [w for w in lexer._CONSTANTS if w in words],
+           "operator": [w for w in _OPERATOR_WORDS if w in words]}
+    placed = {w for ws in out.values() for w in ws}
+    out["other"] = sorted(words - placed)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def _alt(words: list[str]) -> str:
+    # longest first, so that `days` is not read as `day`
+    return "(?:" + "|".join(sorted(words, key=lambda w: (-len(w), w))) + r")\b"
+
+
+def textmate() -> dict[str, object]:
+    g = groups()
+
+    def rule(match: str, token: str) -> dict[str, object]:
+        return {"match": match, "name": SCOPES[token]}
+
+    patterns: list[dict[str, object]] = [
+        rule(r"#.*$", "Comment.Single"),
+        rule(STRING, "String.Double"),
+        rule(r'".*$', "String.Double"),  # an unclosed string runs to the end of the line
+        rule(SECREF, "Name.Label"),
+        {"match": r"(section)\s+(" + SECNUM + ")",
+         "captures": {"1": {"name": SCOPES["Keyword.Declaration"]},
+                      "2": {"name": SCOPES["Name.Label"]}}},
+        rule(DATE, "Number.Other"),
+        rule(MONEY, "Number.Float"),
+        rule(PERCENT, "Number.Float"),
+        rule(ORDINAL, "Number.Integer"),
+        rule(DECIMAL, "Number.Float"),
+        rule(INT, "Number.Integer"),
+        rule(_alt(g["modal"]), "Keyword.Reserved"),
+        rule(_alt(g["declaration"]), "Keyword.Declaration"),
+        rule(_alt(g["constant"]), "Keyword.Constant"),
+        rule(_alt(g["operator"]), "Operator.Word"),
+        rule(_alt(g["other"]), "Keyword"),
+        rule(r"[A-Z][A-Za-z0-9_]*", "Name.Class"),
+        rule(r"[a-z_][A-Za-z0-9_]*", "Name"),
+        rule(r"==|!=|<=|>=|[<>+\-*/=?]", "Operator"),
+        rule(r"[(){}\[\],.:]", "Punctuation"),
+    ]
+    return {
+        "$schema": "https://raw.githubusercontent.com/martinring/tmlanguage/master/tmlanguage.json",
+        "name": "rrdsl",
+        "scopeName": "source.rrdsl",
+        "fileTypes": ["rrd"],
+        "comment": "Generated by editors/generate.py from grammar/rrdsl.lark; do not edit.",
+        "patterns": patterns,
+    }
+
+
+def vim() -> str:
+    g = groups()
+    lines = [
+        '" Vim syntax file',
+        '" Language: rrdsl (registration rights agreements, *.rrd)',
+        '" Generated by editors/generate.py from grammar/rrdsl.lark; do not edit.',
+        "",
+        'if exists("b:current_syntax")',
+        "  finish",
+        "endif",
+        "",
+        "syn case match",
+        "setlocal iskeyword=@,48-57,_",
+        "",
+    ]
+    for group, words in (("rrdslModal", g["modal"]), ("rrdslDeclaration", g["declaration"]),
+                         ("rrdslConstant", g["constant"]), ("rrdslOperatorWord", g["operator"]),
+                         ("rrdslKeyword", g["other"])):
+        for i in range(0, len(words), 10):
+            lines.append(f"syn keyword {group} " + " ".join(words[i:i + 10]))
+    lines += [
+        "",
+        r"syn match rrdslType /\<[A-Z][A-Za-z0-9_]*\>/",
+        r"syn match rrdslInteger /\<[0-9][0-9_]*\>/",
+        r"syn match rrdslOrdinal /\<[0-9]\+\(st\|nd\|rd\|th\)\>/",
+        r"syn match rrdslDecimal /\<[0-9][0-9_]*\.[0-9]\+\>/",
+        r"syn match rrdslPercent /\<[0-9]\+\(\.[0-9]\+\)\=%/",
+        r"syn match rrdslMoney /\$[0-9][0-9_]*\(\.[0-9]\+\)\=/",
+        r"syn match rrdslMoney /\$[0-9]\{1,3}\(,[0-9]\{3}\)\+\(\.[0-9]\+\)\=/",
+        r"syn match rrdslDate /\<[0-9]\{4}-[0-9]\{2}-[0-9]\{2}\>/",
+        r"syn match rrdslSectionRef /§\s\=[0-9]\+[A-Za-z]\=\(([a-z0-9]\+)\)*/",
+        r"syn match rrdslSectionNumber /\(\<section\s\+\)\@<=[0-9]\+[A-Za-z]\=\(([a-z0-9]\+)\)*/",
+        r'syn match rrdslEscape /\\["\\n]/ contained',
+        r'syn region rrdslString start=/"/ skip=/\\["\\]/ end=/"/ end=/$/ oneline '
+        r"contains=rrdslEscape",
+        r"syn match rrdslComment /#.*$/ contains=@Spell",
+        "",
+        "hi def link rrdslModal Statement",
+        "hi def link rrdslDeclaration Keyword",
+        "hi def link rrdslConstant Boolean",
+        "hi def link rrdslOperatorWord Operator",
+        "hi def link rrdslKeyword Keyword",
+        "hi def link rrdslType Type",
+        "hi def link rrdslInteger Number",
+        "hi def link rrdslOrdinal Number",
+        "hi def link rrdslDecimal Float",
+        "hi def link rrdslPercent Float",
+        "hi def link rrdslMoney Float",
+        "hi def link rrdslDate Constant",
+        "hi def link rrdslSectionRef Label",
+        "hi def link rrdslSectionNumber Label",
+        "hi def link rrdslEscape SpecialChar",
+        "hi def link rrdslString String",
+        "hi def link rrdslComment Comment",
+        "",
+        'let b:current_syntax = "rrdsl"',
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def outputs() -> dict[Path, str]:
+    return {TM_PATH: json.dumps(textmate(), indent=2, ensure_ascii=False) + "\n",
+            VIM_PATH: vim()}
+
+
+def main(argv: list[str]) -> int:
+    stale = [p for p, text in outputs().items()
+             if not p.exists() or p.read_text(encoding="utf-8") != text]
+    if "--check" in argv:
+        for p in stale:
+            print(f"{p.relative_to(HERE.parent)} differs from what editors/generate.py writes")
+        return 1 if stale else 0
+    for p, text in outputs().items():
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

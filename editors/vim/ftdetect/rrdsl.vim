@@ -1,0 +1,2 @@
+" rrdsl clause files
+autocmd BufRead,BufNewFile *.rrd setlocal filetype=rrdsl
