@@ -151,8 +151,9 @@ def vim() -> str:
         r"syn match rrdslMoney /\$[0-9][0-9_]*\(\.[0-9]\+\)\=/",
         r"syn match rrdslMoney /\$[0-9]\{1,3}\(,[0-9]\{3}\)\+\(\.[0-9]\+\)\=/",
         r"syn match rrdslDate /\<[0-9]\{4}-[0-9]\{2}-[0-9]\{2}\>/",
-        r"syn match rrdslSectionRef /§\s\=[0-9]\+[A-Za-z]\=\(([a-z0-9]\+)\)*/",
-        r"syn match rrdslSectionNumber /\(\<section\s\+\)\@<=[0-9]\+[A-Za-z]\=\(([a-z0-9]\+)\)*/",
+        r"syn match rrdslSectionRef /§\s\=[0-9]\+\(\.[0-9]\+\)*[A-Za-z]\=\(([a-z0-9]\+)\)*/",
+        r"syn match rrdslSectionNumber "
+        r"/\(\<section\s\+\)\@<=[0-9]\+\(\.[0-9]\+\)*[A-Za-z]\=\(([a-z0-9]\+)\)*/",
         r'syn match rrdslEscape /\\["\\n]/ contained',
         r'syn region rrdslString start=/"/ skip=/\\["\\]/ end=/"/ end=/$/ oneline '
         r"contains=rrdslEscape",

@@ -18,10 +18,11 @@ syn keyword rrdslOperatorWord and in not or
 syn keyword rrdslKeyword after all allocate amended amends among any anything as because
 syn keyword rrdslKeyword breached business by calendar contrary count dated day days deadline
 syn keyword rrdslKeyword each earliest else except excuses following for from fulfilled if
-syn keyword rrdslKeyword inherited initially is latest map max min month months notwithstanding
-syn keyword rrdslKeyword of on over provided refers requires retroactive rounding set source
-syn keyword rrdslKeyword subject sum suspends terms the then through time to until
-syn keyword rrdslKeyword upon variant when where while with within writing year years
+syn keyword rrdslKeyword inherited initially is latest limited map max min month months
+syn keyword rrdslKeyword notwithstanding of on over provided ranked refers requires reserving retroactive
+syn keyword rrdslKeyword rounding set source subject sum suspends terms the then through
+syn keyword rrdslKeyword time to until upon variant when where while with within
+syn keyword rrdslKeyword writing year years
 
 syn match rrdslType /\<[A-Z][A-Za-z0-9_]*\>/
 syn match rrdslInteger /\<[0-9][0-9_]*\>/
@@ -31,8 +32,8 @@ syn match rrdslPercent /\<[0-9]\+\(\.[0-9]\+\)\=%/
 syn match rrdslMoney /\$[0-9][0-9_]*\(\.[0-9]\+\)\=/
 syn match rrdslMoney /\$[0-9]\{1,3}\(,[0-9]\{3}\)\+\(\.[0-9]\+\)\=/
 syn match rrdslDate /\<[0-9]\{4}-[0-9]\{2}-[0-9]\{2}\>/
-syn match rrdslSectionRef /§\s\=[0-9]\+[A-Za-z]\=\(([a-z0-9]\+)\)*/
-syn match rrdslSectionNumber /\(\<section\s\+\)\@<=[0-9]\+[A-Za-z]\=\(([a-z0-9]\+)\)*/
+syn match rrdslSectionRef /§\s\=[0-9]\+\(\.[0-9]\+\)*[A-Za-z]\=\(([a-z0-9]\+)\)*/
+syn match rrdslSectionNumber /\(\<section\s\+\)\@<=[0-9]\+\(\.[0-9]\+\)*[A-Za-z]\=\(([a-z0-9]\+)\)*/
 syn match rrdslEscape /\\["\\n]/ contained
 syn region rrdslString start=/"/ skip=/\\["\\]/ end=/"/ end=/$/ oneline contains=rrdslEscape
 syn match rrdslComment /#.*$/ contains=@Spell
