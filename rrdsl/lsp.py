@@ -409,9 +409,7 @@ def _agreement_sections(path: Path, mtime: int) -> dict[str, str]:
     from .agreement_text import parse_agreement_text, section_text
 
     text = read_text(path)  # a regular file within the limit, or nothing
-    if text is None:
-        return {}
-    paragraphs = parse_agreement_text(text)
+    paragraphs = parse_agreement_text(text) if text is not None else []
 
     class Sections(dict[str, str]):
         def __missing__(self, key: str) -> str:
