@@ -131,6 +131,13 @@ def _year_before(day: datetime.date) -> datetime.date:
         return day.replace(year=day.year - 1, day=28)
 
 
+def _moves_holding(t: Any) -> bool:
+    """§1: a Transfer that passes ownership to another Investor moves Restricted Stock."""
+    f = t.fields
+    return (f["kind"] not in ("pledge", "encumbrance") and f.get("transferee_investor") is not None
+            and f["transferee_investor"] != f["transferor"])
+
+
 def _and3(*parts: bool | None) -> bool | None:
     """Three-valued `and`: False if any part is False, else None (unknown) if any is."""
     if False in parts:
@@ -195,13 +202,28 @@ class Deal:
         for e in self.effective:  # in date order: the first is the earliest
             self.effective_day.setdefault(id(e.fields["statement"]), e.date)
         self.withdrawn = {id(w.fields["statement"]) for w in self.withdrawals}
-        # public sales by seller: (day, shares sold to the public through that day), in order
-        self.public_sales: dict[str, tuple[list[datetime.date], list[int]]] = {}
-        for s in self.visible("SharesSold", as_of):
-            if s.fields["public"]:
-                days, totals = self.public_sales.setdefault(s.fields["seller"], ([], []))
-                days.append(s.date)
-                totals.append((totals[-1] if totals else 0) + s.fields["shares"])
+        # §1: each Investor's Restricted Stock after each event that changed it (sales to the
+        # public, Transfers to or from another Investor), in the fact set's order: (days, values)
+        changes = [s for s in self.visible("SharesSold", as_of) if s.fields["public"]]
+        changes += [t for t in self.visible("Transfer", as_of) if _moves_holding(t)]
+        changes.sort(key=lambda e: (e.date, e.seq))
+        self.stock_history: dict[str, tuple[list[datetime.date], list[int]]] = {}
+        held: dict[str, int] = {}
+        for e in changes:
+            f = e.fields
+            if e.type == "SharesSold":
+                moves = [(f["seller"], -f["shares"])]
+            else:
+                moves = [(f["transferor"], -f["shares"]), (f["transferee_investor"], f["shares"])]
+            for i, delta in moves:
+                start = self.holdings.get((i,))
+                if start is None:
+                    continue  # unknown holdings: restricted_stock raises Unknown
+                now = max(held.get(i, start) + delta, 0)  # never negative
+                held[i] = now
+                days, values = self.stock_history.setdefault(i, ([], []))
+                days.append(e.date)
+                values.append(now)
         self.sold_under: dict[int, dict[str, int]] = {}  # by statement, by seller
         for s in self.visible("SharesSold", as_of):
             r = s.fields["statement"]
@@ -255,16 +277,12 @@ class Deal:
         held = self.holdings.get((i,))
         if held is None:
             raise Unknown(f"savvis_common_shares({i})")
-        return max(held - self.publicly_sold(i, day), 0)  # never negative
-
-    def publicly_sold(self, i: str, day: datetime.date) -> int:
-        """Shares the Investor had sold to the public by `day` (as_of at the latest)."""
-        found = self.public_sales.get(i)
+        found = self.stock_history.get(i)
         if found is None:
-            return 0
-        days, totals = found
-        k = bisect.bisect_right(days, day)
-        return totals[k - 1] if k else 0
+            return held
+        days, values = found
+        k = bisect.bisect_right(days, day)  # the events up to `day` (as_of at the latest)
+        return values[k - 1] if k else held
 
     def majority_in_interest(self, group: Any, day: datetime.date) -> bool:
         key = ("majority", frozenset(group), day)
