@@ -27,7 +27,7 @@ someone else, or pledges), Demand Notices (each with its further notices, inclus
 Short Form notices, registration statements (with their effective, withdrawn, sale and
 distribution events) and deferrals, over the same years: each sale is 1/k of its size (so
 that the Investors still hold Restricted Stock after k times as many sales), and deferrals
-come k times as often.  Long histories leave no Investor's holdings or Rule 144(k) flag out
+come k times as often.  Long histories leave no Investor's holdings, Rule 144(k) flag or S-3 eligibility out
 (the scale-1 fact sets test missing facts): bench/baseline.py does not follow the engine's
 three-valued logic through §3(c)(viii)'s chain of earlier determinations, and with a hundred of
 them an unknown flag reaches it (found at 100×; the engine leaves such a deferral's exception
@@ -96,8 +96,8 @@ def fact_data(rng: random.Random, scale: int = 1) -> dict[str, Any]:
     roll = rng.random()
     if roll < 0.45:
         facts["s3_eligible"] = True
-    elif roll < 0.9:
-        facts["s3_eligible"] = False  # else: missing
+    elif roll < 0.9 or scale > 1:
+        facts["s3_eligible"] = False  # else: missing (not in long histories)
 
     events: dict[str, list[dict[str, Any]]] = {}
 

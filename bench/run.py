@@ -44,6 +44,7 @@ import argparse
 import datetime
 import gc
 import json
+import math
 import os
 import platform
 import shutil
@@ -320,6 +321,85 @@ def parse_check(repeats: int) -> dict[str, Any]:
             "from_parse_cache_median_s": statistics.median(cached)}
 
 
+# ── at scale: long histories ─────────────────────────────────────────────────
+
+
+#: fact sets generated at each scale (bench/generate.py's `scale`) for the scaling figure
+SCALE_SETS = {1: 400, 10: 40, 100: 8}
+SCALE_TARGET = 1.15  # the exponent of time in events from 10x to 100x
+
+
+def exponent(x1: float, t1: float, x2: float, t2: float) -> float:
+    """The exponent b of t = a·x^b through two points."""
+    return math.log(t2 / t1) / math.log(x2 / x1)
+
+
+def eval_scaling(passes: int, sets: dict[int, int] | None = None,
+                 say: Callable[[str], Any] = print) -> dict[str, Any]:
+    """Evaluation time against the length of the history: fact sets generated at 1x, 10x and
+    100x the events (same seed), validated in advance; each pass evaluates every set of each
+    scale (the slice, values=False) and decides them with the baseline, the scales in turn
+    within a pass; medians over passes, per fact set, and the exponent fitted from 10x to 100x
+    on the mean number of events per fact set."""
+    sets = sets or SCALE_SETS
+    contract, _ = load_slice()
+    from rrdsl.facts import parse_facts
+
+    fact_sets: dict[int, list[Any]] = {}
+    events: dict[int, float] = {}
+    for k, n in sets.items():
+        data = generate(n, SEED, scale=k)
+        events[k] = sum(sum(len(v) for v in d["events"].values()) for d in data) / n
+        fact_sets[k] = [parse_facts(contract.ir, d, f"scale{k}#{i}") for i, d in enumerate(data)]
+    fns: dict[str, Callable[[], Any]] = {}
+    for k in sets:
+        fns[f"engine {k}x"] = lambda k=k: evaluate_all(contract, fact_sets[k], False)
+        fns[f"baseline {k}x"] = lambda k=k: baseline_all(fact_sets[k])
+    cpu: dict[str, list[float]] = {name: [] for name in fns}
+    wall = interleaved(fns, passes, cpu)
+    out: dict[str, Any] = {"sets": sets, "events_per_fact_set": events, "passes": passes,
+                           "per_fact_set_s": {}, "exponent": {}}
+    for who in ("engine", "baseline"):
+        per = {k: statistics.median(wall[f"{who} {k}x"]) / sets[k] for k in sets}
+        out["per_fact_set_s"][who] = per
+        out["exponent"][who] = exponent(events[10], per[10], events[100], per[100])
+    # the agreement with the baseline, and the size of the answer: each clause instance with
+    # the exceptions applied to it (a Demand Notice's registration lists every prior
+    # registration, §3(c)(ii), and every deferral, §3(c)(viii): the answer itself grows
+    # faster than the history)
+    from rrdsl.evaluator import evaluate
+
+    out["agree"], out["answer_size"], problems = {}, {}, []
+    for k in sets:
+        agree, size = 0, 0
+        for i, fs in enumerate(fact_sets[k]):
+            outcome = evaluate(contract.plan, fs, fs.as_of, values=False)
+            size += sum(1 + len(r.exceptions) for r in outcome.norms)
+            diff = baseline.disagreements(baseline.engine_answers(outcome),
+                                          baseline.decide(fs, fs.as_of))
+            problems += [f"{k}x fact set #{i}: {d}" for d in diff]
+            agree += not diff
+        out["agree"][k], out["answer_size"][k] = agree, size / sets[k]
+    out["disagreements"] = problems[:10]
+    size = out["answer_size"]
+    out["exponent"]["answer_size"] = exponent(events[10], size[10], events[100], size[100])
+    say(f"\n(e) evaluation against the length of the history (the slice, values=False; "
+        f"median of {passes} passes in rounds, per fact set):")
+    for k in sets:
+        e, b = out["per_fact_set_s"]["engine"][k], out["per_fact_set_s"]["baseline"][k]
+        say(f"    {k:>3}x: {events[k]:7.1f} events on average, {sets[k]:4} fact sets: engine "
+            f"{1e3 * e:9.2f} ms, baseline {1e3 * b:7.3f} ms ({e / b:5.1f}x); agree "
+            f"{out['agree'][k]}/{sets[k]}; answer size {size[k]:,.0f} (instances + "
+            "exceptions applied)")
+    ex = out["exponent"]
+    say(f"    exponent from 10x to 100x (time ~ events^b): engine {ex['engine']:.2f}, "
+        f"baseline {ex['baseline']:.2f} (target <= {SCALE_TARGET}); the answer's size "
+        f"{ex['answer_size']:.2f}")
+    for p in out["disagreements"]:
+        say(f"      DISAGREES {p}")
+    return out
+
+
 # ── the report ───────────────────────────────────────────────────────────────
 
 
@@ -340,11 +420,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--pure", action="store_true",
                     help="measure the evaluation modules' Python sources, not their compiled "
                     "build (RRDSL_PURE_PYTHON=1, for this process and the start-up runs)")
+    ap.add_argument("--scaling", action="store_true",
+                    help="only the figures at scale: (e) evaluation of 1x, 10x and 100x "
+                    "histories, (f) rrdsl check of 1x, 10x and 100x contracts, (g) rrdsl diff "
+                    "--scenarios against rrdsl test, (h) the CPU time of a warm rrdsl check")
+    ap.add_argument("--scaling-sets", metavar="N,N,N",
+                    help="fact sets at 1x, 10x, 100x for (e) (default: "
+                    f"{','.join(map(str, SCALE_SETS.values()))})")
     args = ap.parse_args(argv)
     if args.pure:  # before rrdsl is imported: the build is chosen then
         os.environ["RRDSL_PURE_PYTHON"] = "1"
     import rrdsl
     from rrdsl._accel import describe
+    if args.scaling:
+        return scaling_main(args)
     if args.quick:
         args.fact_sets, args.passes, args.runs, args.cold_runs = 2_000, 3, 11, 3
     args.runs = max(args.runs, 11)
@@ -504,6 +593,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(res, indent=2, default=str) + "\n", encoding="utf-8")
     return 0 if agree == n else 1
+
+
+def scaling_main(args: argparse.Namespace) -> int:
+    """`--scaling`: the figures at scale, (e)–(h)."""
+    import rrdsl
+    from rrdsl._accel import describe
+
+    res: dict[str, Any] = {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "load_average": os.getloadavg(), "build": rrdsl.build_info()}
+    print(f"rrdsl benchmark at scale · {platform.python_version()} · {os.cpu_count()} CPUs · "
+          f"load {res['load_average'][0]:.2f} · {res['date']}")
+    print(f"rrdsl from {Path(rrdsl.__file__).parent}: {describe()}")
+    sets = None
+    if args.scaling_sets:
+        sets = dict(zip(SCALE_SETS, map(int, args.scaling_sets.split(",")), strict=True))
+    passes = 3 if args.quick else args.passes
+    res["eval"] = eval_scaling(passes, sets)
+    ok = all(res["eval"]["agree"][k] == n for k, n in res["eval"]["sets"].items())
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=2, default=str) + "\n", encoding="utf-8")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
