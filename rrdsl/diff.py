@@ -25,7 +25,7 @@ from . import ast
 from .api import Contract, load
 from .compiler import snippet
 from .diagnostics import SOURCES, RrdslError, Span
-from .evaluator import NormResult, Outcome
+from .evaluator import NormResult, Outcome, explain_some
 from .facts import parse_facts
 from .loader import display_path, load_composition
 from .report import explanation_text, node_json, norm_json, shown_part
@@ -260,24 +260,38 @@ def behavioural(a: Contract, b: Contract, folder: Path
             continue
         SOURCES.add(name, text)
         outs: list[Outcome] = []
+        facts: list[Any] = []
         try:
             for c in (a, b):
-                outs.append(c.evaluate(_facts(c, path, data, text, names), as_of,
-                                       apply_amendment=True))
+                facts.append(_facts(c, path, data, text, names))
+                outs.append(c.evaluate(facts[-1], as_of, apply_amendment=True))
         except RrdslError as e:
             first = e.diagnostics[0] if e.diagnostics else None
             skipped.append(f"{name}: {first.message if first else 'not usable'}")
             continue
         used.append(name)
         found = list(_compare(outs[0], outs[1], name))
-        if found:  # derivations only where something differs
-            explained = []
-            for c in (a, b):
-                explained.append(c.evaluate(_facts(c, path, data, text, names), as_of,
-                                            explain=True, apply_amendment=True))
-            found = list(_compare(explained[0], explained[1], name))
+        if found:  # derivations only where something differs, and only of what differs
+            explained = [_explained(c, fs, as_of, found) for c, fs in zip((a, b), facts,
+                                                                          strict=True)]
+            found = [attrs.evolve(x, a=explained[0].get((x.kind, x.answer)),
+                                  b=explained[1].get((x.kind, x.answer))) for x in found]
         answers.extend(found)
     return _group_values(answers), used, skipped
+
+
+def _explained(c: Contract, facts: Any, as_of: datetime.date, found: list[AnswerDiff]
+               ) -> dict[tuple[str, str], Any]:
+    """The answers that differ, with their derivations, as one agreement gives them: by
+    (kind, instance or label).  Only their clauses and values are evaluated traced
+    (`explain_some`); an answer the agreement does not give is absent."""
+    norm_ids = {x.a.norm.id if x.a is not None else x.b.norm.id for x in found
+                if x.kind == "norm"}
+    labels = {x.answer for x in found if x.kind == "value"}
+    norms, values = explain_some(c.plan, facts, as_of, norm_ids, labels)
+    out: dict[tuple[str, str], Any] = {("norm", _norm_key(r)): r for r in norms}
+    out.update({("value", v.label): v for v in values})
+    return out
 
 
 def _group_values(answers: list[AnswerDiff]) -> list[AnswerDiff]:

@@ -360,6 +360,22 @@ class Evaluator:
         (`while_periods`); it ends on the first day the condition does not hold."""
         rule = self.c.survival
         assert rule is not None
+        if self.trace:
+            # the term keeps no derivation: judged untraced, by an evaluator of its own (a
+            # context is traced or not for its whole life), whose states fold each event once
+            # (compiler.op_fold) where a traced context folds them again on every day
+            other = Evaluator(self.plan, self.facts, self.as_of, trace=False,
+                              with_values=False)
+            try:
+                return other.untraced_term()
+            finally:
+                other.ctx.release()
+        return self.untraced_term()
+
+    def untraced_term(self) -> Term:
+        """`term`, in this evaluator's own (untraced) context."""
+        rule = self.c.survival
+        assert rule is not None
         fn = self.plan.fn(rule.cond)
         ctx = self.ctx
         saved_trace, saved_noted = ctx.trace, ctx.qualitative
@@ -1195,8 +1211,9 @@ class Evaluator:
             found = sorted([e for n in what for e in self.ctx.events(n)], key=event_order)
         return found if len(found) <= MAX_VALUE_INSTANCES else found[:MAX_VALUE_INSTANCES]
 
-    def traced_values(self) -> list[ValueResult]:
-        # the same definitions and arguments as `values`, each with its derivation
+    def traced_values(self, only: set[str] | None = None) -> list[ValueResult]:
+        # the same definitions and arguments as `values`, each with its derivation; `only`:
+        # just the values with these labels
         kinds, specs = _value_specs(self.plan)
         doms = [self.domain(kind, what) for kind, what in kinds]
         out = []
@@ -1206,6 +1223,8 @@ class Evaluator:
                 env = dict(zip(params, combo, strict=True))
                 shown = [v.id if isinstance(v, EventValue) else show(v) for v in combo]
                 label = d.name + (f"({', '.join(shown)})" if combo else "")
+                if only is not None and label not in only:
+                    continue
                 saved = self.ctx.trace
                 kids: list[Node] = []
                 self.ctx.trace = kids
@@ -1504,3 +1523,36 @@ def evaluate(plan: Plan, facts: FactSet, as_of: datetime.date, explain: bool = F
              values: bool = True) -> Outcome:
     """Evaluate a compiled contract against a fact set as of a date."""
     return Evaluator(plan, facts, as_of, trace=explain, with_values=values).run()
+
+
+def explain_some(plan: Plan, facts: FactSet, as_of: datetime.date, norm_ids: set[str],
+                 labels: set[str]) -> tuple[list[NormResult], list[ValueResult]]:
+    """Some answers of `evaluate(..., explain=True)`, with their derivations: every instance
+    of the clauses `norm_ids` and the derived values with these labels, and nothing else
+    (`rrdsl diff` explains only the answers that differ: a long history's derivations of
+    every answer are many times the evaluation).  Each is what the full traced run gives:
+    the traced path decides each clause and value on its own.  Once the agreement has ended,
+    every clause is decided (as `evaluate` does), and those asked for returned."""
+    e = Evaluator(plan, facts, as_of, trace=True, with_values=False)
+    c = plan.contract
+    with decimal.localcontext(_DECIMAL_CONTEXT):
+        try:
+            life = e.term() if c.survival is not None else None
+            if life is not None and life.ended_on is not None:
+                norms = [r for r in e.after_the_end(life.ended_on) if r.norm.id in norm_ids]
+            else:
+                norms = [r for n in c.norms if n.id in norm_ids for r in e.norm(n)]
+            values = e.traced_values(labels) if labels else []
+        except EvalFailure as f:
+            raise EvaluationError(Diagnostic(
+                f.code, f.message, f.span, hints=(f.hint,) if f.hint else ())) from None
+        except RecursionError:
+            raise EvaluationError(Diagnostic(
+                "E602", "the evaluation went too deep", None,
+                hints=("simplify nested definitions",))) from None
+        finally:
+            e.ctx.release()
+            for other in e._days.values():
+                other.ctx.release()
+            e._days = {}
+    return norms, values
