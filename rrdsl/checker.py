@@ -177,6 +177,9 @@ class Checker:
         self.provisions: list[tuple[ast.NonOperative, str, str]] = []
         self.readings: list[ir.Reading] = []
         self.check_decls: list[tuple[ast.CheckDecl, str]] = []
+        # the names declared so far, for E202 (a set each: a contract has thousands of them)
+        self.reading_names: set[str] = set()
+        self.check_keys: set[tuple[str, str]] = set()
         self.reserved = keywords()
 
     # ── diagnostics ─────────────────────────────────────────────────────────
@@ -411,14 +414,16 @@ class Checker:
                 self.err("E210", f"check '{d.name}' is not inside a section", d.span,
                          'every check names its section: put it after `section N "Heading"`')
                 return
-            if any(c.name == d.name and sec == section for c, sec in self.check_decls):
+            if (d.name, section) in self.check_keys:
                 self.err("E202", f"check '{section}.{d.name}' is declared twice",
                          d.name_span or d.span)
                 return
+            self.check_keys.add((d.name, section))
             self.check_decls.append((d, section))
         elif isinstance(d, ast.Reading):
-            if any(r.name == d.name for r in self.readings):
+            if d.name in self.reading_names:
                 self.err("E202", f"reading '{d.name}' is declared twice", d.span)
+            self.reading_names.add(d.name)
             self.readings.append(ir.Reading(d.name, d.text, ir.Cite(section, d.span)))
 
     def resolve_type(self, t: ast.TypeExpr) -> Type:
@@ -1609,7 +1614,8 @@ class Checker:
             targets: list[ir.Norm] = []
             for t in x.targets:
                 if t.every:  # the agreement's own rule for every clause: no priority needed
-                    targets.extend(n for n in norms if n not in targets)
+                    have = {n.id for n in targets}  # by id: a clause's id is unique
+                    targets.extend(n for n in norms if n.id not in have)
                     continue
                 tid = f"{t.section or section}.{t.name}"
                 if tid not in by_id:

@@ -252,12 +252,16 @@ def _action_key(c: ast.Clause) -> str:
 def _conflicts(clauses: list[tuple[ast.Clause, str | None]],
                enum_members: set[str]) -> list[Diagnostic]:
     out = []
-    duties = [(c, s) for c, s in clauses if c.modality == "obligation"]
-    bans = [(c, s) for c, s in clauses if c.modality == "prohibition"]
-    for duty, dsec in duties:
-        for ban, bsec in bans:
-            if (_bearer_key(duty), _action_key(duty)) != (_bearer_key(ban), _action_key(ban)):
-                continue
+    # the prohibitions by what an obligation could conflict with them on (bearer, action):
+    # each obligation is compared only with those, in the order written
+    bans: dict[tuple[tuple[str, str], str], list[tuple[ast.Clause, str | None]]] = {}
+    for c, s in clauses:
+        if c.modality == "prohibition":
+            bans.setdefault((_bearer_key(c), _action_key(c)), []).append((c, s))
+    for duty, dsec in clauses:
+        if duty.modality != "obligation":
+            continue
+        for ban, bsec in bans.get((_bearer_key(duty), _action_key(duty)), ()):
             if contradictory(_conditions(duty.parts) + _conditions(ban.parts), enum_members):
                 continue
             (s1, l1), (s2, l2) = _period(duty.parts), _period(ban.parts)
