@@ -400,6 +400,62 @@ def eval_scaling(passes: int, sets: dict[int, int] | None = None,
     return out
 
 
+def _child_cpu() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _run_cpu(cmd: list[str], env: dict[str, str], cwd: Path = ROOT,
+             ok: tuple[int, ...] = (0,)) -> tuple[float, float, str]:
+    """(wall seconds, CPU seconds of the whole process, its standard output) of one run."""
+    c, t = _child_cpu(), time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    wall, cpu = time.perf_counter() - t, _child_cpu() - c
+    if proc.returncode not in ok:
+        raise SystemExit(f"`{' '.join(map(str, cmd))}` failed ({proc.returncode}):\n"
+                         f"{proc.stderr[-2000:]}")
+    return wall, cpu, proc.stdout
+
+
+CHECK_SCALES = {1: 5, 10: 3, 100: 3}  # runs at each size
+
+
+def check_scaling(runs: dict[int, int] | None = None,
+                  say: Callable[[str], Any] = print) -> dict[str, Any]:
+    """`rrdsl check` of contracts 1x, 10x and 100x the agreement's lines (bench/
+    contract_scale.py: its section files replicated under renamed names), whole process,
+    every file parsed (RRDSL_NO_PARSE_CACHE=1); medians of CPU and wall time, the exponent
+    fitted from 10x to 100x on the lines."""
+    from bench.contract_scale import write_scaled
+
+    runs = runs or CHECK_SCALES
+    env = dict(os.environ, RRDSL_NO_PARSE_CACHE="1")
+    out: dict[str, Any] = {"lines": {}, "cpu_s": {}, "wall_s": {}, "warnings": {}}
+    with tempfile.TemporaryDirectory(prefix="rrdsl-bench-check-") as tmp:
+        env["XDG_CACHE_HOME"] = os.path.join(tmp, "cache")
+        for k, n in runs.items():
+            main, lines = write_scaled(Path(tmp, f"x{k}"), k)
+            cmd = [sys.executable, "-m", "rrdsl", "check", str(main)]
+            _run_cpu(cmd, env)  # the Lark cache and Python's bytecode, once
+            got = [_run_cpu(cmd, env) for _ in range(n)]
+            out["lines"][k] = lines
+            out["cpu_s"][k] = statistics.median(g[1] for g in got)
+            out["wall_s"][k] = statistics.median(g[0] for g in got)
+            out["warnings"][k] = got[0][2].strip().rsplit(",", 1)[-1].strip()
+    cpu, lines = out["cpu_s"], out["lines"]
+    out["exponent"] = exponent(lines[10], cpu[10], lines[100], cpu[100])
+    say("\n(f) `rrdsl check` of contracts k times the agreement's size (its section files "
+        "replicated under renamed names; whole process, every file parsed; median CPU time):")
+    for k in runs:
+        say(f"    {k:>3}x: {lines[k]:8,} lines: {cpu[k]:7.2f} s CPU, {out['wall_s'][k]:7.2f} s "
+            f"wall (median of {runs[k]}); {out['warnings'][k]}")
+    say(f"    exponent from 10x to 100x (CPU ~ lines^b): {out['exponent']:.2f} (target <= "
+        f"{SCALE_TARGET})")
+    return out
+
+
 # ── the report ───────────────────────────────────────────────────────────────
 
 
@@ -611,6 +667,7 @@ def scaling_main(args: argparse.Namespace) -> int:
         sets = dict(zip(SCALE_SETS, map(int, args.scaling_sets.split(",")), strict=True))
     passes = 3 if args.quick else args.passes
     res["eval"] = eval_scaling(passes, sets)
+    res["check"] = check_scaling()
     ok = all(res["eval"]["agree"][k] == n for k, n in res["eval"]["sets"].items())
     if args.json:
         args.json.write_text(json.dumps(res, indent=2, default=str) + "\n", encoding="utf-8")
