@@ -544,6 +544,10 @@ def _earlier_first(ctx: Ctx, name: str, types: tuple[str, ...], marker: tuple[st
         ctx.trace, ctx.qualitative = trace, noted
 
 
+def _event_day(e: EventValue) -> datetime.date:
+    return e.date
+
+
 #: The memo key's first part for the values of a state after each event (op_fold)
 _FOLD = "#fold"
 
@@ -1806,8 +1810,17 @@ class _Compiler:
             else:
                 found = ctx._events.get(merged)
                 if found is None:
-                    found = ctx._events[merged] = tuple(
-                        sorted([x for t in types for x in ctx.events(t)], key=event_order))
+                    # the evaluation date's context merges the types once; a context of an
+                    # earlier day sees the events up to its day, a prefix of those
+                    root = ctx.root
+                    whole = root._events.get(merged)
+                    if whole is None:
+                        whole = root._events[merged] = tuple(
+                            sorted([x for t in types for x in root.events(t)], key=event_order))
+                    if root is not ctx:
+                        whole = whole[:bisect.bisect_right(whole, ctx.cutoff, key=_event_day)]
+                        ctx._events[merged] = whole
+                    found = whole
             if not found:
                 return v
             if ctx.trace is None and not qualitative:
