@@ -13,7 +13,7 @@ import attrs
 
 from . import ast
 from .diagnostics import Diagnostic, SyntaxErrors
-from .parser import parse, read_and_parse
+from .sourcetext import read_and_parse
 from .variants import MAX_VARIANT_DEPTH, Composition, compose
 
 MAX_IMPORTS = 64
@@ -43,8 +43,12 @@ def load_modules(path: Path, texts: Mapping[Path, str] | None = None) -> list[as
         real = p.resolve()
         if real in seen:
             return
-        module = (parse(texts[real], display_path(p)) if real in texts
-                  else read_and_parse(p, display_path(p)))
+        if real in texts:
+            from .parser import parse
+
+            module = parse(texts[real], display_path(p))
+        else:
+            module = read_and_parse(p, display_path(p))
         seen[real] = module
         order.append(module)
         for imp in module.imports:
