@@ -456,6 +456,84 @@ def check_scaling(runs: dict[int, int] | None = None,
     return out
 
 
+_RUSAGE = ("import resource, sys\nfrom rrdsl.cli import main\ntry:\n    rc = main(sys.argv[1:])\n"
+           "finally:\n    r = resource.getrusage(resource.RUSAGE_SELF)\n"
+           "    sys.stderr.write(f'\\n#rusage {r.ru_maxrss} {r.ru_utime + r.ru_stime}\\n')\n"
+           "sys.exit(rc)\n")
+
+
+def _measured(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, float]:
+    """(wall s, CPU s, peak memory MB) of one `rrdsl ARGS` process, as it reports them."""
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", _RUSAGE, *args], cwd=cwd, env=env,
+                          capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    if proc.returncode != 0 or "#rusage" not in proc.stderr:
+        raise SystemExit(f"rrdsl {' '.join(args)} failed ({proc.returncode}):\n"
+                         f"{proc.stderr[-2000:]}")
+    rss_kb, cpu = proc.stderr.rsplit("#rusage", 1)[1].split()
+    return wall, float(cpu), int(rss_kb) / 1024
+
+
+def diff_scaling(events: int = 3000, runs: int = 5,
+                 say: Callable[[str], Any] = print) -> dict[str, Any]:
+    """`rrdsl diff A B --scenarios DIR` against `rrdsl test DIR` on one scenario of `events`
+    events (bench/diff_scale.py; A the agreement, B its amendment 1, under which one answer
+    and one value differ): whole-process CPU time and peak memory, medians of `runs`, the
+    two in turn."""
+    from bench.diff_scale import write_scenario
+
+    env = dict(os.environ)
+    a, b = ROOT / CONTRACT, ROOT / "contracts" / "savvis_2001_amendment_1.rrd"
+    out: dict[str, Any] = {"events": events, "runs": runs}
+    with tempfile.TemporaryDirectory(prefix="rrdsl-bench-diff-") as tmp:
+        env["XDG_CACHE_HOME"] = os.path.join(tmp, "cache")
+        folder = write_scenario(Path(tmp, "scenarios"), events).parent
+        cmds = {"test": ["test", str(folder)],
+                "diff": ["diff", str(a), str(b), "--scenarios", str(folder)]}
+        for args in cmds.values():
+            _measured(args, env, ROOT)  # caches and bytecode
+        got: dict[str, list[tuple[float, float, float]]] = {k: [] for k in cmds}
+        for _ in range(runs):
+            for k, args in cmds.items():
+                got[k].append(_measured(args, env, ROOT))
+    for k, g in got.items():
+        out[k] = {"wall_s": statistics.median(x[0] for x in g),
+                  "cpu_s": statistics.median(x[1] for x in g),
+                  "peak_mb": statistics.median(x[2] for x in g)}
+    out["cpu_ratio"] = out["diff"]["cpu_s"] / out["test"]["cpu_s"]
+    out["memory_ratio"] = out["diff"]["peak_mb"] / out["test"]["peak_mb"]
+    say(f"\n(g) one scenario of {events:,} events: `rrdsl diff A B --scenarios` (the agreement "
+        "and its amendment 1) against `rrdsl test` (whole process; medians of "
+        f"{runs}, in turn):")
+    for k in cmds:
+        say(f"    {k:4}: {out[k]['cpu_s']:6.2f} s CPU, {out[k]['wall_s']:6.2f} s wall, "
+            f"peak {out[k]['peak_mb']:6.0f} MB")
+    say(f"    diff / test: {out['cpu_ratio']:.2f}x CPU, {out['memory_ratio']:.2f}x memory "
+        "(target <= 2x each)")
+    return out
+
+
+def startup_cpu(runs: int = 21, say: Callable[[str], Any] = print) -> dict[str, Any]:
+    """Whole-process CPU time of a warm `rrdsl check contracts/savvis_2001.rrd` (the Lark
+    cache, the parse cache and rrdsl's bytecode primed by one run), median of `runs`."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONDONTWRITEBYTECODE", "RRDSL_NO_PARSE_CACHE")}
+    with tempfile.TemporaryDirectory(prefix="rrdsl-bench-") as tmp:
+        env["XDG_CACHE_HOME"] = tmp
+        cmd = [sys.executable, "-m", "rrdsl", "check", CONTRACT]
+        _run_cpu(cmd, env)
+        got = [_run_cpu(cmd, env) for _ in range(runs)]
+        bare = [_run_cpu([sys.executable, "-c", "pass"], env) for _ in range(runs)]
+    out = {"cpu_s": statistics.median(g[1] for g in got),
+           "wall_s": statistics.median(g[0] for g in got),
+           "python_alone_cpu_s": statistics.median(g[1] for g in bare), "runs": runs}
+    say(f"\n(h) warm `rrdsl check {CONTRACT}`, whole process: {out['cpu_s']:.3f} s CPU, "
+        f"{out['wall_s']:.3f} s wall (median of {runs}; `python -c pass` alone "
+        f"{out['python_alone_cpu_s']:.3f} s CPU); target <= 0.15 s CPU")
+    return out
+
+
 # ── the report ───────────────────────────────────────────────────────────────
 
 
@@ -668,6 +746,8 @@ def scaling_main(args: argparse.Namespace) -> int:
     passes = 3 if args.quick else args.passes
     res["eval"] = eval_scaling(passes, sets)
     res["check"] = check_scaling()
+    res["diff"] = diff_scaling()
+    res["startup_cpu"] = startup_cpu()
     ok = all(res["eval"]["agree"][k] == n for k, n in res["eval"]["sets"].items())
     if args.json:
         args.json.write_text(json.dumps(res, indent=2, default=str) + "\n", encoding="utf-8")
