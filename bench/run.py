@@ -407,11 +407,24 @@ def _child_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def _run_cpu(cmd: list[str], env: dict[str, str], cwd: Path = ROOT,
+#: Which rrdsl the figures at scale measure: this checkout's (run from it), or, with
+#: --rrdsl-from DIR, the package in DIR (imported from there, and its processes run from a
+#: folder of their own with PYTHONPATH=DIR): before/after comparisons in one sitting
+SUBJECT: dict[str, Any] = {"cwd": ROOT, "path": None}
+
+
+def _subject(env: dict[str, str]) -> dict[str, str]:
+    if SUBJECT["path"] is not None:
+        env["PYTHONPATH"] = str(SUBJECT["path"])
+    return env
+
+
+def _run_cpu(cmd: list[str], env: dict[str, str], cwd: Path | None = None,
              ok: tuple[int, ...] = (0,)) -> tuple[float, float, str]:
     """(wall seconds, CPU seconds of the whole process, its standard output) of one run."""
     c, t = _child_cpu(), time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=cwd or SUBJECT["cwd"], env=_subject(dict(env)),
+                          capture_output=True, text=True)
     wall, cpu = time.perf_counter() - t, _child_cpu() - c
     if proc.returncode not in ok:
         raise SystemExit(f"`{' '.join(map(str, cmd))}` failed ({proc.returncode}):\n"
@@ -465,8 +478,8 @@ _RUSAGE = ("import resource, sys\nfrom rrdsl.cli import main\ntry:\n    rc = mai
 def _measured(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, float]:
     """(wall s, CPU s, peak memory MB) of one `rrdsl ARGS` process, as it reports them."""
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", _RUSAGE, *args], cwd=cwd, env=env,
-                          capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", _RUSAGE, *args], cwd=cwd,
+                          env=_subject(dict(env)), capture_output=True, text=True)
     wall = time.perf_counter() - t
     if proc.returncode != 0 or "#rusage" not in proc.stderr:
         raise SystemExit(f"rrdsl {' '.join(args)} failed ({proc.returncode}):\n"
@@ -492,11 +505,11 @@ def diff_scaling(events: int = 3000, runs: int = 5,
         cmds = {"test": ["test", str(folder)],
                 "diff": ["diff", str(a), str(b), "--scenarios", str(folder)]}
         for args in cmds.values():
-            _measured(args, env, ROOT)  # caches and bytecode
+            _measured(args, env, SUBJECT["cwd"])  # caches and bytecode
         got: dict[str, list[tuple[float, float, float]]] = {k: [] for k in cmds}
         for _ in range(runs):
             for k, args in cmds.items():
-                got[k].append(_measured(args, env, ROOT))
+                got[k].append(_measured(args, env, SUBJECT["cwd"]))
     for k, g in got.items():
         out[k] = {"wall_s": statistics.median(x[0] for x in g),
                   "cpu_s": statistics.median(x[1] for x in g),
@@ -521,7 +534,8 @@ def startup_cpu(runs: int = 21, say: Callable[[str], Any] = print) -> dict[str, 
            if k not in ("PYTHONDONTWRITEBYTECODE", "RRDSL_NO_PARSE_CACHE")}
     with tempfile.TemporaryDirectory(prefix="rrdsl-bench-") as tmp:
         env["XDG_CACHE_HOME"] = tmp
-        cmd = [sys.executable, "-m", "rrdsl", "check", CONTRACT]
+        contract = CONTRACT if SUBJECT["path"] is None else str(ROOT / CONTRACT)
+        cmd = [sys.executable, "-m", "rrdsl", "check", contract]
         _run_cpu(cmd, env)
         got = [_run_cpu(cmd, env) for _ in range(runs)]
         bare = [_run_cpu([sys.executable, "-c", "pass"], env) for _ in range(runs)]
@@ -558,12 +572,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="only the figures at scale: (e) evaluation of 1x, 10x and 100x "
                     "histories, (f) rrdsl check of 1x, 10x and 100x contracts, (g) rrdsl diff "
                     "--scenarios against rrdsl test, (h) the CPU time of a warm rrdsl check")
+    ap.add_argument("--rrdsl-from", type=Path, metavar="DIR",
+                    help="with --scaling: measure the rrdsl package in DIR (a folder holding "
+                    "rrdsl/ and grammar/, e.g. an earlier commit's, from git archive) instead "
+                    "of this checkout's")
     ap.add_argument("--scaling-sets", metavar="N,N,N",
                     help="fact sets at 1x, 10x, 100x for (e) (default: "
                     f"{','.join(map(str, SCALE_SETS.values()))})")
     args = ap.parse_args(argv)
     if args.pure:  # before rrdsl is imported: the build is chosen then
         os.environ["RRDSL_PURE_PYTHON"] = "1"
+    if args.rrdsl_from is not None:  # before rrdsl is imported: from there
+        SUBJECT["path"] = args.rrdsl_from.resolve()
+        SUBJECT["cwd"] = Path(tempfile.mkdtemp(prefix="rrdsl-bench-cwd-"))
+        sys.path.insert(0, str(SUBJECT["path"]))
     import rrdsl
     from rrdsl._accel import describe
     if args.scaling:
