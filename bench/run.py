@@ -469,9 +469,14 @@ def check_scaling(runs: dict[int, int] | None = None,
     return out
 
 
-_RUSAGE = ("import resource, sys\nfrom rrdsl.cli import main\ntry:\n    rc = main(sys.argv[1:])\n"
+# the peak memory is VmHWM, the high-water mark of this program's memory: ru_maxrss would also
+# count the memory of the (large) bench process it was forked from, before its exec
+_RUSAGE = ("import re, resource, sys\nfrom rrdsl.cli import main\ntry:\n    rc = main(sys.argv[1:])\n"
            "finally:\n    r = resource.getrusage(resource.RUSAGE_SELF)\n"
-           "    sys.stderr.write(f'\\n#rusage {r.ru_maxrss} {r.ru_utime + r.ru_stime}\\n')\n"
+           "    try:\n        with open('/proc/self/status') as f:\n"
+           "            peak = int(re.search(r'VmHWM:\\s*(\\d+)', f.read()).group(1))\n"
+           "    except (OSError, AttributeError):\n        peak = r.ru_maxrss\n"
+           "    sys.stderr.write(f'\\n#rusage {peak} {r.ru_utime + r.ru_stime}\\n')\n"
            "sys.exit(rc)\n")
 
 
