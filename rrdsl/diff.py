@@ -118,8 +118,11 @@ def _leaf_changes(a: object, b: object, path: str) -> Iterator[tuple[str, object
     yield path, a, b, False
 
 
-def structural(a_path: Path, b_path: Path) -> tuple[list[Change], list[str]]:
-    ca, cb = load_composition(a_path), load_composition(b_path)
+def structural(a_path: Path, b_path: Path, compositions: tuple[Any, Any] | None = None
+               ) -> tuple[list[Change], list[str]]:
+    """The declarations that differ; `compositions`: the two agreements' modules, when they
+    were loaded already (Contract.composition)."""
+    ca, cb = compositions or (load_composition(a_path), load_composition(b_path))
 
     def table(modules: tuple[ast.Module, ...]) -> dict[str, tuple[ast.Decl, str | None]]:
         out: dict[str, tuple[ast.Decl, str | None]] = {}
@@ -272,23 +275,24 @@ def behavioural(a: Contract, b: Contract, folder: Path
         used.append(name)
         found = list(_compare(outs[0], outs[1], name))
         if found:  # derivations only where something differs, and only of what differs
-            explained = [_explained(c, fs, as_of, found) for c, fs in zip((a, b), facts,
-                                                                          strict=True)]
+            explained = [_explained(c, fs, as_of, found, o.term)
+                         for c, fs, o in zip((a, b), facts, outs, strict=True)]
             found = [attrs.evolve(x, a=explained[0].get((x.kind, x.answer)),
                                   b=explained[1].get((x.kind, x.answer))) for x in found]
         answers.extend(found)
     return _group_values(answers), used, skipped
 
 
-def _explained(c: Contract, facts: Any, as_of: datetime.date, found: list[AnswerDiff]
-               ) -> dict[tuple[str, str], Any]:
+def _explained(c: Contract, facts: Any, as_of: datetime.date, found: list[AnswerDiff],
+               term: Any) -> dict[tuple[str, str], Any]:
     """The answers that differ, with their derivations, as one agreement gives them: by
     (kind, instance or label).  Only their clauses and values are evaluated traced
-    (`explain_some`); an answer the agreement does not give is absent."""
+    (`explain_some`, given the term the untraced evaluation found); an answer the agreement
+    does not give is absent."""
     norm_ids = {x.a.norm.id if x.a is not None else x.b.norm.id for x in found
                 if x.kind == "norm"}
     labels = {x.answer for x in found if x.kind == "value"}
-    norms, values = explain_some(c.plan, facts, as_of, norm_ids, labels)
+    norms, values = explain_some(c.plan, facts, as_of, norm_ids, labels, term)
     out: dict[tuple[str, str], Any] = {("norm", _norm_key(r)): r for r in norms}
     out.update({("value", v.label): v for v in values})
     return out
@@ -316,8 +320,10 @@ def _group_values(answers: list[AnswerDiff]) -> list[AnswerDiff]:
 
 
 def diff(a_path: Path, b_path: Path, scenarios: Path | None = None) -> Diff:
-    a, b = load(a_path), load(b_path)
-    changes, header = structural(a_path, b_path)
+    a = load(a_path)
+    b = load(b_path, loaded=(a,))  # an amendment of A: A is its base, not loaded again
+    changes, header = structural(a_path, b_path, (a.composition, b.composition)
+                                 if a.composition and b.composition else None)
     answers: list[AnswerDiff] = []
     used: list[str] = []
     skipped: list[str] = []

@@ -1526,18 +1526,20 @@ def evaluate(plan: Plan, facts: FactSet, as_of: datetime.date, explain: bool = F
 
 
 def explain_some(plan: Plan, facts: FactSet, as_of: datetime.date, norm_ids: set[str],
-                 labels: set[str]) -> tuple[list[NormResult], list[ValueResult]]:
+                 labels: set[str], term: Term | None = None
+                 ) -> tuple[list[NormResult], list[ValueResult]]:
     """Some answers of `evaluate(..., explain=True)`, with their derivations: every instance
     of the clauses `norm_ids` and the derived values with these labels, and nothing else
     (`rrdsl diff` explains only the answers that differ: a long history's derivations of
     every answer are many times the evaluation).  Each is what the full traced run gives:
     the traced path decides each clause and value on its own.  Once the agreement has ended,
-    every clause is decided (as `evaluate` does), and those asked for returned."""
+    every clause is decided (as `evaluate` does), and those asked for returned.  `term`: the
+    agreement's term as an evaluation of the same facts and day found it (not judged again)."""
     e = Evaluator(plan, facts, as_of, trace=True, with_values=False)
     c = plan.contract
     with decimal.localcontext(_DECIMAL_CONTEXT):
         try:
-            life = e.term() if c.survival is not None else None
+            life = None if c.survival is None else term if term is not None else e.term()
             if life is not None and life.ended_on is not None:
                 norms = [r for r in e.after_the_end(life.ended_on) if r.norm.id in norm_ids]
             else:
