@@ -289,10 +289,9 @@ def _explained(c: Contract, facts: Any, as_of: datetime.date, found: list[Answer
     (kind, instance or label).  Only their clauses and values are evaluated traced
     (`explain_some`, given the term the untraced evaluation found); an answer the agreement
     does not give is absent."""
-    norm_ids = {x.a.norm.id if x.a is not None else x.b.norm.id for x in found
-                if x.kind == "norm"}
+    instances = {x.answer for x in found if x.kind == "norm"}
     labels = {x.answer for x in found if x.kind == "value"}
-    norms, values = explain_some(c.plan, facts, as_of, norm_ids, labels, term)
+    norms, values = explain_some(c.plan, facts, as_of, instances, labels, term)
     out: dict[tuple[str, str], Any] = {("norm", _norm_key(r)): r for r in norms}
     out.update({("value", v.label): v for v in values})
     return out

@@ -518,6 +518,19 @@ class Evaluator:
         for b, e in itertools.product(bearers, events):
             yield self.instance(n, b, e)
 
+    def norm_some(self, n: ir.Norm, wanted: set[str]) -> Iterator[NormResult]:
+        """`norm`'s answers whose instance ids are in `wanted`, the others not decided."""
+        if n.trigger is not None and not self.triggers(n.trigger.events):
+            yield from self.norm(n)  # its one answer: not triggered
+            return
+        events: Sequence[EventValue | None] = (
+            [None] if n.trigger is None else self.triggers(n.trigger.events))
+        for b, e in itertools.product(self.bearers(n), events):
+            label = ([str(b)] if n.bearer_var is not None else []) + (
+                [e.id] if e is not None else [])
+            if n.id + (f"[{', '.join(label)}]" if label else "") in wanted:
+                yield self.instance(n, b, e)
+
     def leaf(self, n: ir.Norm, note: str) -> Node:
         return Node("clause", f"§{n.id}: {n.modal} {n.action!r}", note, n.section,
                     n.cite.span.file if n.cite.span else None,
@@ -1525,11 +1538,11 @@ def evaluate(plan: Plan, facts: FactSet, as_of: datetime.date, explain: bool = F
     return Evaluator(plan, facts, as_of, trace=explain, with_values=values).run()
 
 
-def explain_some(plan: Plan, facts: FactSet, as_of: datetime.date, norm_ids: set[str],
+def explain_some(plan: Plan, facts: FactSet, as_of: datetime.date, instances: set[str],
                  labels: set[str], term: Term | None = None
                  ) -> tuple[list[NormResult], list[ValueResult]]:
-    """Some answers of `evaluate(..., explain=True)`, with their derivations: every instance
-    of the clauses `norm_ids` and the derived values with these labels, and nothing else
+    """Some answers of `evaluate(..., explain=True)`, with their derivations: the clause
+    instances with these ids and the derived values with these labels, and nothing else
     (`rrdsl diff` explains only the answers that differ: a long history's derivations of
     every answer are many times the evaluation).  Each is what the full traced run gives:
     the traced path decides each clause and value on its own.  Once the agreement has ended,
@@ -1541,9 +1554,10 @@ def explain_some(plan: Plan, facts: FactSet, as_of: datetime.date, norm_ids: set
         try:
             life = None if c.survival is None else term if term is not None else e.term()
             if life is not None and life.ended_on is not None:
-                norms = [r for r in e.after_the_end(life.ended_on) if r.norm.id in norm_ids]
+                norms = [r for r in e.after_the_end(life.ended_on) if r.instance in instances]
             else:
-                norms = [r for n in c.norms if n.id in norm_ids for r in e.norm(n)]
+                ids = {i.split("[", 1)[0] for i in instances}
+                norms = [r for n in c.norms if n.id in ids for r in e.norm_some(n, instances)]
             values = e.traced_values(labels) if labels else []
         except EvalFailure as f:
             raise EvaluationError(Diagnostic(
