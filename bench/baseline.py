@@ -31,6 +31,7 @@ clause file changes, this file must follow (the agreement count in bench/run.py 
 
 from __future__ import annotations
 
+import bisect
 import datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -58,7 +59,16 @@ class Unknown(Exception):
 
 # ── §8(f): receipt of notices, on the XFED business-day calendar ────────────
 
+# The calendar as a plain set of holiday dates, built once from the holiday library for the
+# years any fact set can reach (the library is asked directly outside them); receipts and
+# rolled days are kept by date, as a careful implementation would.
+_HOLIDAY_YEARS = range(1990, 2061)
+_FIRST_DAY = datetime.date(_HOLIDAY_YEARS[0], 1, 1)
+_LAST_DAY = datetime.date(_HOLIDAY_YEARS[-1], 12, 31)
+_HOLIDAY_SET: frozenset[datetime.date] | None = None
 _CALENDAR: Any = None
+_MAIL_RECEIVED: dict[datetime.date, datetime.date] = {}
+_ROLLED: dict[datetime.date, datetime.date] = {}
 
 
 def _holidays() -> Any:
@@ -70,26 +80,48 @@ def _holidays() -> Any:
     return _CALENDAR
 
 
+def _holiday_set() -> frozenset[datetime.date]:
+    global _HOLIDAY_SET
+    if _HOLIDAY_SET is None:
+        import holidays
+
+        _HOLIDAY_SET = frozenset(holidays.financial_holidays("XFED", years=_HOLIDAY_YEARS))
+    return _HOLIDAY_SET
+
+
+def _business_day(day: datetime.date) -> bool:
+    if day.weekday() >= 5:
+        return False
+    if _FIRST_DAY <= day <= _LAST_DAY:
+        return day not in _holiday_set()
+    return day not in _holidays()
+
+
 def received(channel: str, sent: datetime.date) -> datetime.date:
     """Mail is received on the fifth business day following mailing; the rest on the day."""
     if channel != "mail":
         return sent
-    cal = _holidays()
-    day, left = sent, 5
-    while left:
-        day += ONE_DAY
-        if day.weekday() < 5 and day not in cal:
-            left -= 1
-    return day
+    found = _MAIL_RECEIVED.get(sent)
+    if found is None:
+        day, left = sent, 5
+        while left:
+            day += ONE_DAY
+            if _business_day(day):
+                left -= 1
+        found = _MAIL_RECEIVED[sent] = day
+    return found
 
 
 def last_day_rolled(day: datetime.date) -> datetime.date:
     """The last day of a period for an act, or the next business day if it is not one
     (reading period_last_day_rolls, N.Y. Gen. Constr. Law §25)."""
-    cal = _holidays()
-    while day.weekday() >= 5 or day in cal:
-        day += ONE_DAY
-    return day
+    found = _ROLLED.get(day)
+    if found is None:
+        found = day
+        while not _business_day(found):
+            found += ONE_DAY
+        _ROLLED[day] = found
+    return found
 
 
 def _year_before(day: datetime.date) -> datetime.date:
@@ -97,6 +129,13 @@ def _year_before(day: datetime.date) -> datetime.date:
         return day.replace(year=day.year - 1)
     except ValueError:  # 29 February
         return day.replace(year=day.year - 1, day=28)
+
+
+def _moves_holding(t: Any) -> bool:
+    """§1: a Transfer that passes ownership to another Investor moves Restricted Stock."""
+    f = t.fields
+    return (f["kind"] not in ("pledge", "encumbrance") and f.get("transferee_investor") is not None
+            and f["transferee_investor"] != f["transferor"])
 
 
 def _and3(*parts: bool | None) -> bool | None:
@@ -110,7 +149,12 @@ def _and3(*parts: bool | None) -> bool | None:
 
 
 class Deal:
-    """The facts of one fact set as of a date, with the §1, §3(a)–(c) and §3(j) rules."""
+    """The facts of one fact set as of a date, with the §1, §3(a)–(c) and §3(j) rules.
+
+    Written as a careful engineer would: the events are indexed once (by the notice or
+    statement they refer to), and what is asked again — the Investors entitled under a
+    notice, its timely requests, whether it is satisfied, the further notices' receipts — is
+    computed once per notice (an `Unknown` is kept and raised again like a value)."""
 
     def __init__(self, facts: Any, as_of: datetime.date):
         self.as_of = as_of
@@ -131,6 +175,62 @@ class Deal:
         self.deferrals = ev("MaterialDeferral", as_of)
         self.cutbacks = ev("CutbackOpinion", as_of)
         self._cache: dict[Any, Any] = {}
+        # the indexes, each one pass over its events (keyed by the id of the event referred to)
+        self.demand_ids = {id(d) for d in self.demands}
+        self.notified: dict[tuple[int, str], datetime.date] = {}  # earliest receipt
+        self.sent_to: dict[int, set[str]] = {}  # sent a Further Notice on or after the notice
+        for notices, field in ((self.further_notices, "demand"),
+                               (self.short_form_further_notices, "notice")):
+            for n in notices:
+                request = n.fields[field]
+                day = received(n.fields["channel"], n.date)
+                for i in n.fields["recipients"]:
+                    key = (id(request), i)
+                    known = self.notified.get(key)
+                    if known is None or day < known:
+                        self.notified[key] = day
+                if field == "demand" and n.date >= request.date:
+                    self.sent_to.setdefault(id(request), set()).update(n.fields["recipients"])
+        self.inclusions_of: dict[int, list[Any]] = {}
+        for q in self.inclusions:
+            self.inclusions_of.setdefault(id(q.fields["request"]), []).append(q)
+        self.statements_of: dict[int, list[Any]] = {}
+        for r in self.statements:
+            if r.fields["request"] is not None:
+                self.statements_of.setdefault(id(r.fields["request"]), []).append(r)
+        self.effective_day: dict[int, datetime.date] = {}
+        for e in self.effective:  # in date order: the first is the earliest
+            self.effective_day.setdefault(id(e.fields["statement"]), e.date)
+        self.withdrawn = {id(w.fields["statement"]) for w in self.withdrawals}
+        # §1: each Investor's Restricted Stock after each event that changed it (sales to the
+        # public, Transfers to or from another Investor), in the fact set's order: (days, values)
+        changes = [s for s in self.visible("SharesSold", as_of) if s.fields["public"]]
+        changes += [t for t in self.visible("Transfer", as_of) if _moves_holding(t)]
+        changes.sort(key=lambda e: (e.date, e.seq))
+        self.stock_history: dict[str, tuple[list[datetime.date], list[int]]] = {}
+        held: dict[str, int] = {}
+        for e in changes:
+            f = e.fields
+            if e.type == "SharesSold":
+                moves = [(f["seller"], -f["shares"])]
+            else:
+                moves = [(f["transferor"], -f["shares"]), (f["transferee_investor"], f["shares"])]
+            for i, delta in moves:
+                start = self.holdings.get((i,))
+                if start is None:
+                    continue  # unknown holdings: restricted_stock raises Unknown
+                now = max(held.get(i, start) + delta, 0)  # never negative
+                held[i] = now
+                days, values = self.stock_history.setdefault(i, ([], []))
+                days.append(e.date)
+                values.append(now)
+        self.sold_under: dict[int, dict[str, int]] = {}  # by statement, by seller
+        for s in self.visible("SharesSold", as_of):
+            r = s.fields["statement"]
+            if r is not None:
+                sold = self.sold_under.setdefault(id(r), {})
+                sold[s.fields["seller"]] = sold.get(s.fields["seller"], 0) + s.fields["shares"]
+        self._counted: tuple[dict[int, bool | None], int, int] | None = None
 
     def visible(self, kind: str, day: datetime.date) -> list[Any]:
         """Events of a kind that had happened by `day` (the lists are in date order)."""
@@ -139,12 +239,30 @@ class Deal:
             return evs
         return [e for e in evs if e.date <= day]
 
+    def _memo(self, key: Any, compute: Any) -> Any:
+        """`compute()` once per key; an Unknown it raised is raised again."""
+        try:
+            found = self._cache[key]
+        except KeyError:
+            try:
+                found = compute()
+            except Unknown as exc:
+                found = exc
+            self._cache[key] = found
+        if isinstance(found, Unknown):
+            raise found
+        return found
+
     # §3(j): Investors eligible under Rule 144(k) are excluded
     def may_participate(self, i: str) -> bool | None:
         flag = self.rule144k.get((i,))
         return None if flag is None else not flag
 
-    def entitled(self, group: Any) -> set[str]:
+    def entitled(self, group: Any) -> frozenset[str]:
+        """The Investors of a notice's shares who may participate (by the notice's shares)."""
+        return self._memo(("entitled", id(group)), lambda: self._entitled(group))  # type: ignore[no-any-return]
+
+    def _entitled(self, group: Any) -> frozenset[str]:
         out = set()
         for i in group:
             ok = self.may_participate(i)
@@ -152,26 +270,19 @@ class Deal:
                 raise Unknown(f"rule144k_eligible({i})")
             if ok:
                 out.add(i)
-        return out
+        return frozenset(out)
 
     # §1: Restricted Stock, as of a day
     def restricted_stock(self, i: str, day: datetime.date) -> int:
         held = self.holdings.get((i,))
         if held is None:
             raise Unknown(f"savvis_common_shares({i})")
-        return max(held - self.publicly_sold(day).get(i, 0), 0)  # never negative
-
-    def publicly_sold(self, day: datetime.date) -> dict[str, int]:
-        """Shares each Investor had sold to the public by `day`."""
-        key = ("sold", day)
-        found = self._cache.get(key)
+        found = self.stock_history.get(i)
         if found is None:
-            found = self._cache[key] = {}
-            for s in self.visible("SharesSold", day):
-                if s.fields["public"]:
-                    seller = s.fields["seller"]
-                    found[seller] = found.get(seller, 0) + s.fields["shares"]
-        return found  # type: ignore[no-any-return]
+            return held
+        days, values = found
+        k = bisect.bisect_right(days, day)  # the events up to `day` (as_of at the latest)
+        return values[k - 1] if k else held
 
     def majority_in_interest(self, group: Any, day: datetime.date) -> bool:
         key = ("majority", frozenset(group), day)
@@ -184,21 +295,24 @@ class Deal:
     def majority_demand(self, d: Any) -> bool | None:
         """The trigger of §3(a): requested by a majority in interest (judged on its day), on
         or after the agreement's date."""
+        key = ("majority_demand", id(d))
+        if key in self._cache:
+            return self._cache[key]  # type: ignore[no-any-return]
+        found: bool | None
         if d.date < AGREEMENT_DATE:
-            return False
-        try:
-            return self.majority_in_interest(self.entitled(d.fields["shares"]), d.date)
-        except Unknown:
-            return None
+            found = False
+        else:
+            try:
+                found = self.majority_in_interest(self.entitled(d.fields["shares"]), d.date)
+            except Unknown:
+                found = None
+        self._cache[key] = found
+        return found
 
     # §3(a), §3(b): further notices and inclusion requests
     def further_notice_received(self, request: Any, i: str) -> datetime.date | None:
         """When the Investor received the (Demand or Short Form) Further Notice."""
-        days = [received(n.fields["channel"], n.date) for n in self.further_notices
-                if n.fields["demand"] is request and i in n.fields["recipients"]]
-        days += [received(n.fields["channel"], n.date) for n in self.short_form_further_notices
-                 if n.fields["notice"] is request and i in n.fields["recipients"]]
-        return min(days) if days else None
+        return self.notified.get((id(request), i))
 
     def timely(self, q: Any) -> bool | None:
         d, i = q.fields["request"], q.fields["investor"]
@@ -211,48 +325,49 @@ class Deal:
         return _and3(self.may_participate(i), notified is not None, in_time)
 
     def timely_requests(self, d: Any) -> list[Any]:
+        return self._memo(("timely", id(d)), lambda: self._timely_requests(d))  # type: ignore[no-any-return]
+
+    def _timely_requests(self, d: Any) -> list[Any]:
         out = []
-        for q in self.inclusions:
-            if q.fields["request"] is d:
-                ok = self.timely(q)
-                if ok is None:
-                    raise Unknown("rule144k_eligible")
-                # §3(c)(vii): in an underwritten offering a request that does not specify the
-                # same terms is no request to be included (same_terms_is_a_condition_of_inclusion)
-                if ok and (q.fields["same_terms"]
-                           or d.fields["method"] not in UNDERWRITTEN):
-                    out.append(q)
+        for q in self.inclusions_of.get(id(d), ()):
+            ok = self.timely(q)
+            if ok is None:
+                raise Unknown("rule144k_eligible")
+            # §3(c)(vii): in an underwritten offering a request that does not specify the
+            # same terms is no request to be included (same_terms_is_a_condition_of_inclusion)
+            if ok and (q.fields["same_terms"]
+                       or d.fields["method"] not in UNDERWRITTEN):
+                out.append(q)
         return out
 
-    def participants(self, d: Any) -> set[str]:
+    def participants(self, d: Any) -> frozenset[str]:
         return self.entitled(d.fields["shares"]) | {
             q.fields["investor"] for q in self.timely_requests(d)}
 
     def requested_by(self, d: Any, i: str) -> int:
         """The notice's and timely requests' shares, up to the Restricted Stock the Investor
         held on the notice's day."""
+        return self._memo(("requested", id(d), i), lambda: self._requested_by(d, i))  # type: ignore[no-any-return]
+
+    def _requested_by(self, d: Any, i: str) -> int:
         own = d.fields["shares"][i] if i in self.entitled(d.fields["shares"]) else 0
         asked = own + sum(q.fields["shares"] for q in self.timely_requests(d)
                           if q.fields["investor"] == i)
         return min(asked, self.restricted_stock(i, d.date))
 
     def demand_shares(self, d: Any) -> int:
-        return sum(self.requested_by(d, i) for i in self.participants(d))
+        return self._memo(("shares", id(d)), lambda: sum(
+            self.requested_by(d, i) for i in self.participants(d)))  # type: ignore[no-any-return]
 
     # §3(c)(i): when a registration is satisfied
     def effective_on(self, r: Any) -> datetime.date | None:
-        days = [e.date for e in self.effective if e.fields["statement"] is r]
-        return min(days) if days else None
+        return self.effective_day.get(id(r))
 
     def notice_shares_sold(self, r: Any, request: Any) -> int:
         """The notice's shares its (entitled) Investors sold under `r`, each up to its own
         (itself up to what it held on the notice's day)."""
         specified = request.fields["shares"]
-        sold: dict[str, int] = {}
-        for s in self.visible("SharesSold", self.as_of):
-            if s.fields["statement"] is r:
-                seller = s.fields["seller"]
-                sold[seller] = sold.get(seller, 0) + s.fields["shares"]
+        sold = self.sold_under.get(id(r), {})
         return sum(min(specified[i], self.restricted_stock(i, request.date), sold.get(i, 0))
                    for i in self.entitled(specified))
 
@@ -270,9 +385,13 @@ class Deal:
         """Some statement under the request covers it (`any`: one that does decides; else a
         statement that needs a missing fact leaves it unknown); `covers(...) and r.form == S3`:
         a statement not on Form S-3 decides."""
+        return self._memo(("satisfied", id(request), s3_only),  # type: ignore[no-any-return]
+                          lambda: self._satisfied(request, s3_only))
+
+    def _satisfied(self, request: Any, s3_only: bool) -> bool:
         unknown: Unknown | None = None
-        for r in self.statements:
-            if r.fields["request"] is not request or (s3_only and r.fields["form"] != "S3"):
+        for r in self.statements_of.get(id(request), ()):
+            if s3_only and r.fields["form"] != "S3":
                 continue
             try:
                 if self.covers(r, request):
@@ -286,8 +405,9 @@ class Deal:
     def notice_shares(self, d: Any) -> int:
         """The shares the (Demand or Short Form) notice specifies, each Investor's up to the
         Restricted Stock it held on the notice's day."""
-        return sum(min(d.fields["shares"][i], self.restricted_stock(i, d.date))
-                   for i in self.entitled(d.fields["shares"]))
+        return self._memo(("notice_shares", id(d)), lambda: sum(  # type: ignore[no-any-return]
+            min(d.fields["shares"][i], self.restricted_stock(i, d.date))
+            for i in self.entitled(d.fields["shares"])))
 
     def demand_satisfied(self, d: Any) -> bool:
         return self.satisfied(d, False)
@@ -297,35 +417,45 @@ class Deal:
 
     # §3(b): the S-3 and $5,000,000 test (judged on the notice's day)
     def short_form_valid(self, s: Any) -> bool | None:
+        key = ("short_form_valid", id(s))
+        if key in self._cache:
+            return self._cache[key]  # type: ignore[no-any-return]
         try:
             anyone: bool | None = len(self.entitled(s.fields["shares"])) > 0
         except Unknown:
             anyone = None
-        return _and3(s.date >= AGREEMENT_DATE, self.s3_eligible, anyone,
-                     s.fields["net_proceeds"] > FIVE_MILLION)
+        found = self._cache[key] = _and3(s.date >= AGREEMENT_DATE, self.s3_eligible, anyone,
+                                         s.fields["net_proceeds"] > FIVE_MILLION)
+        return found
 
     # exceptions: §3(a) two demands, §3(c)(ii) prior registration, §3(c)(viii) deferral
+    def demand_registrations(self) -> tuple[dict[int, bool | None], int, int]:
+        """Whether each Demand Notice makes a satisfied Demand Registration (only a notice of
+        a majority in interest, on its date, makes one; `and` is three-valued), with how many
+        do and how many are unknown: computed once, not once per other notice."""
+        if self._counted is None:
+            counted: dict[int, bool | None] = {}
+            for x in self.demands:
+                try:
+                    satisfied: bool | None = self.demand_satisfied(x)
+                except Unknown:
+                    satisfied = None
+                counted[id(x)] = _and3(self.majority_demand(x), satisfied)
+            values = list(counted.values())
+            self._counted = (counted, values.count(True), values.count(None))
+        return self._counted
+
     def two_demands(self, d: Any) -> list[tuple[str, bool, Any, Any]]:
         """Excused when two other Demand Registrations are satisfied and this one is not."""
         try:
             unsatisfied: bool | None = not self.demand_satisfied(d)
         except Unknown:
             unsatisfied = None
-        count, unknown = 0, False
-        for x in self.demands:
-            if x is d:
-                continue
-            try:
-                satisfied: bool | None = self.demand_satisfied(x)
-            except Unknown:
-                satisfied = None
-            # only a Demand Notice of a majority in interest (on its date) makes a Demand
-            # Registration; `and` is three-valued, and one unknown leaves the count unknown
-            counted = _and3(self.majority_demand(x), satisfied)
-            if counted is None:
-                unknown = True
-            elif counted:
-                count += 1
+        counted, count, unknown = self.demand_registrations()
+        own = counted[id(d)]  # the others: all but d
+        count -= own is True
+        unknown -= own is None
+        # one unknown leaves the count unknown
         enough: bool | None = None if unknown else count >= 2
         applies = _and3(unsatisfied, enough)
         if applies is None:
@@ -337,7 +467,7 @@ class Deal:
         q = r.fields["request"]
         if q is None:
             return False
-        valid = (self.majority_demand(q) if any(q is d for d in self.demands)
+        valid = (self.majority_demand(q) if id(q) in self.demand_ids
                  else self.short_form_valid(q))
         if valid is None:
             raise Unknown("required_registration")
@@ -350,8 +480,7 @@ class Deal:
         for r in self.statements:
             f = r.fields
             if not (f["notice_given"] and f["public_sale"] and f["form"] not in NOT_PRIOR_FORMS
-                    and r.date < delivered
-                    and not any(w.fields["statement"] is r for w in self.withdrawals)):
+                    and r.date < delivered and id(r) not in self.withdrawn):
                 continue
             try:
                 if self.required_registration(r):
@@ -430,24 +559,35 @@ class Deal:
 
     def delays_something(self, x: Any) -> bool:
         """Made while a registration was pending, the information not yet public."""
-        return self.deferral_end(x) > x.date and (
-            any(self.majority_demand(q) and self.pending_on(q, x.date) for q in self.demands)
-            or any(self.short_form_valid(q) and self.pending_on(q, x.date)
-                   for q in self.short_forms))
+        key = ("delays", id(x))
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = self.deferral_end(x) > x.date and (
+                any(self.majority_demand(q) and self.pending_on(q, x.date)
+                    for q in self.demands)
+                or any(self.short_form_valid(q) and self.pending_on(q, x.date)
+                       for q in self.short_forms))
+        return found  # type: ignore[no-any-return]
+
+    def first_effective_under(self, q: Any) -> datetime.date | None:
+        """The first day a registration statement under request q became effective."""
+        key = ("first_effective", id(q))
+        if key not in self._cache:
+            days = [self.effective_day[id(r)] for r in self.statements_of.get(id(q), ())
+                    if id(r) in self.effective_day]
+            self._cache[key] = min(days) if days else None
+        return self._cache[key]  # type: ignore[no-any-return]
 
     def pending_on(self, q: Any, day: datetime.date) -> bool:
         """Received by `day`, no registration statement under it effective by then."""
         if received(q.fields["channel"], q.date) > day:
             return False
-        for r in self.statements:
-            if r.fields["request"] is q:
-                eff = self.effective_on(r)
-                if eff is not None and eff <= day:
-                    return False
-        return True
+        eff = self.first_effective_under(q)
+        return eff is None or eff > day
 
     def deferrals_of(self, q: Any) -> list[tuple[str, bool, Any, Any]]:
         out = []
+        rec = received(q.fields["channel"], q.date)
         for m in self.deferrals:
             if self.delays_request(q, m):
                 last = self.delayed_until(q, m) - ONE_DAY
@@ -552,15 +692,8 @@ def _decide(facts: Any, day: datetime.date) -> dict[str, Answer]:
         # "immediately" has no date (reading immediately_promptly): the further notice is
         # performed on the day the last of the other Investors has been sent one, and pending
         # until then
-        everyone = True
-        for i in deal.investors:
-            if i not in d.fields["shares"]:
-                sent = [n.date for n in deal.further_notices
-                        if n.fields["demand"] is d and i in n.fields["recipients"]
-                        and n.date >= d.date]
-                if not sent:
-                    everyone = False
-                    break
+        sent = deal.sent_to.get(id(d), set())
+        everyone = all(i in sent for i in deal.investors if i not in d.fields["shares"])
         status = "fulfilled" if everyone else "pending"
         out["3(a).further_notice" + name] = (status, None, ())
         # registration: the participants and the shares may be undetermined while the

@@ -44,6 +44,7 @@ import argparse
 import datetime
 import gc
 import json
+import math
 import os
 import platform
 import shutil
@@ -320,6 +321,238 @@ def parse_check(repeats: int) -> dict[str, Any]:
             "from_parse_cache_median_s": statistics.median(cached)}
 
 
+# ── at scale: long histories ─────────────────────────────────────────────────
+
+
+#: fact sets generated at each scale (bench/generate.py's `scale`) for the scaling figure
+SCALE_SETS = {1: 400, 10: 40, 100: 8}
+SCALE_TARGET = 1.15  # the exponent of time in events from 10x to 100x
+
+
+def exponent(x1: float, t1: float, x2: float, t2: float) -> float:
+    """The exponent b of t = a·x^b through two points."""
+    return math.log(t2 / t1) / math.log(x2 / x1)
+
+
+def eval_scaling(passes: int, sets: dict[int, int] | None = None,
+                 say: Callable[[str], Any] = print) -> dict[str, Any]:
+    """Evaluation time against the length of the history: fact sets generated at 1x, 10x and
+    100x the events (same seed), validated in advance; each pass evaluates every set of each
+    scale (the slice, values=False) and decides them with the baseline, the scales in turn
+    within a pass; medians over passes, per fact set, and the exponent fitted from 10x to 100x
+    on the mean number of events per fact set."""
+    sets = sets or SCALE_SETS
+    contract, _ = load_slice()
+    from rrdsl.facts import parse_facts
+
+    fact_sets: dict[int, list[Any]] = {}
+    events: dict[int, float] = {}
+    for k, n in sets.items():
+        data = generate(n, SEED, scale=k)
+        events[k] = sum(sum(len(v) for v in d["events"].values()) for d in data) / n
+        fact_sets[k] = [parse_facts(contract.ir, d, f"scale{k}#{i}") for i, d in enumerate(data)]
+    fns: dict[str, Callable[[], Any]] = {}
+    for k in sets:
+        fns[f"engine {k}x"] = lambda k=k: evaluate_all(contract, fact_sets[k], False)
+        fns[f"baseline {k}x"] = lambda k=k: baseline_all(fact_sets[k])
+    cpu: dict[str, list[float]] = {name: [] for name in fns}
+    wall = interleaved(fns, passes, cpu)
+    out: dict[str, Any] = {"sets": sets, "events_per_fact_set": events, "passes": passes,
+                           "per_fact_set_s": {}, "exponent": {}}
+    for who in ("engine", "baseline"):
+        per = {k: statistics.median(wall[f"{who} {k}x"]) / sets[k] for k in sets}
+        out["per_fact_set_s"][who] = per
+        out["exponent"][who] = exponent(events[10], per[10], events[100], per[100])
+    # the agreement with the baseline, and the size of the answer: each clause instance with
+    # the exceptions applied to it (a Demand Notice's registration lists every prior
+    # registration, §3(c)(ii), and every deferral, §3(c)(viii): the answer itself grows
+    # faster than the history)
+    from rrdsl.evaluator import evaluate
+
+    out["agree"], out["answer_size"], problems = {}, {}, []
+    for k in sets:
+        agree, size = 0, 0
+        for i, fs in enumerate(fact_sets[k]):
+            outcome = evaluate(contract.plan, fs, fs.as_of, values=False)
+            size += sum(1 + len(r.exceptions) for r in outcome.norms)
+            diff = baseline.disagreements(baseline.engine_answers(outcome),
+                                          baseline.decide(fs, fs.as_of))
+            problems += [f"{k}x fact set #{i}: {d}" for d in diff]
+            agree += not diff
+        out["agree"][k], out["answer_size"][k] = agree, size / sets[k]
+    out["disagreements"] = problems[:10]
+    size = out["answer_size"]
+    out["exponent"]["answer_size"] = exponent(events[10], size[10], events[100], size[100])
+    say(f"\n(e) evaluation against the length of the history (the slice, values=False; "
+        f"median of {passes} passes in rounds, per fact set):")
+    for k in sets:
+        e, b = out["per_fact_set_s"]["engine"][k], out["per_fact_set_s"]["baseline"][k]
+        say(f"    {k:>3}x: {events[k]:7.1f} events on average, {sets[k]:4} fact sets: engine "
+            f"{1e3 * e:9.2f} ms, baseline {1e3 * b:7.3f} ms ({e / b:5.1f}x); agree "
+            f"{out['agree'][k]}/{sets[k]}; answer size {size[k]:,.0f} (instances + "
+            "exceptions applied)")
+    ex = out["exponent"]
+    say(f"    exponent from 10x to 100x (time ~ events^b): engine {ex['engine']:.2f}, "
+        f"baseline {ex['baseline']:.2f} (target <= {SCALE_TARGET}); the answer's size "
+        f"{ex['answer_size']:.2f}")
+    for p in out["disagreements"]:
+        say(f"      DISAGREES {p}")
+    return out
+
+
+def _child_cpu() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+#: Which rrdsl the figures at scale measure: this checkout's (run from it), or, with
+#: --rrdsl-from DIR, the package in DIR (imported from there, and its processes run from a
+#: folder of their own with PYTHONPATH=DIR): before/after comparisons in one sitting
+SUBJECT: dict[str, Any] = {"cwd": ROOT, "path": None}
+
+
+def _subject(env: dict[str, str]) -> dict[str, str]:
+    if SUBJECT["path"] is not None:
+        env["PYTHONPATH"] = str(SUBJECT["path"])
+    return env
+
+
+def _run_cpu(cmd: list[str], env: dict[str, str], cwd: Path | None = None,
+             ok: tuple[int, ...] = (0,)) -> tuple[float, float, str]:
+    """(wall seconds, CPU seconds of the whole process, its standard output) of one run."""
+    c, t = _child_cpu(), time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd or SUBJECT["cwd"], env=_subject(dict(env)),
+                          capture_output=True, text=True)
+    wall, cpu = time.perf_counter() - t, _child_cpu() - c
+    if proc.returncode not in ok:
+        raise SystemExit(f"`{' '.join(map(str, cmd))}` failed ({proc.returncode}):\n"
+                         f"{proc.stderr[-2000:]}")
+    return wall, cpu, proc.stdout
+
+
+CHECK_SCALES = {1: 5, 10: 3, 100: 3}  # runs at each size
+
+
+def check_scaling(runs: dict[int, int] | None = None,
+                  say: Callable[[str], Any] = print) -> dict[str, Any]:
+    """`rrdsl check` of contracts 1x, 10x and 100x the agreement's lines (bench/
+    contract_scale.py: its section files replicated under renamed names), whole process,
+    every file parsed (RRDSL_NO_PARSE_CACHE=1); medians of CPU and wall time, the exponent
+    fitted from 10x to 100x on the lines."""
+    from bench.contract_scale import write_scaled
+
+    runs = runs or CHECK_SCALES
+    env = dict(os.environ, RRDSL_NO_PARSE_CACHE="1")
+    out: dict[str, Any] = {"lines": {}, "cpu_s": {}, "wall_s": {}, "warnings": {}}
+    with tempfile.TemporaryDirectory(prefix="rrdsl-bench-check-") as tmp:
+        env["XDG_CACHE_HOME"] = os.path.join(tmp, "cache")
+        for k, n in runs.items():
+            main, lines = write_scaled(Path(tmp, f"x{k}"), k)
+            cmd = [sys.executable, "-m", "rrdsl", "check", str(main)]
+            _run_cpu(cmd, env)  # the Lark cache and Python's bytecode, once
+            got = [_run_cpu(cmd, env) for _ in range(n)]
+            out["lines"][k] = lines
+            out["cpu_s"][k] = statistics.median(g[1] for g in got)
+            out["wall_s"][k] = statistics.median(g[0] for g in got)
+            out["warnings"][k] = got[0][2].strip().rsplit(",", 1)[-1].strip()
+    cpu, lines = out["cpu_s"], out["lines"]
+    out["exponent"] = exponent(lines[10], cpu[10], lines[100], cpu[100])
+    say("\n(f) `rrdsl check` of contracts k times the agreement's size (its section files "
+        "replicated under renamed names; whole process, every file parsed; median CPU time):")
+    for k in runs:
+        say(f"    {k:>3}x: {lines[k]:8,} lines: {cpu[k]:7.2f} s CPU, {out['wall_s'][k]:7.2f} s "
+            f"wall (median of {runs[k]}); {out['warnings'][k]}")
+    say(f"    exponent from 10x to 100x (CPU ~ lines^b): {out['exponent']:.2f} (target <= "
+        f"{SCALE_TARGET})")
+    return out
+
+
+# the peak memory is VmHWM, the high-water mark of this program's memory: ru_maxrss would also
+# count the memory of the (large) bench process it was forked from, before its exec
+_RUSAGE = ("import re, resource, sys\nfrom rrdsl.cli import main\ntry:\n    rc = main(sys.argv[1:])\n"
+           "finally:\n    r = resource.getrusage(resource.RUSAGE_SELF)\n"
+           "    try:\n        with open('/proc/self/status') as f:\n"
+           "            peak = int(re.search(r'VmHWM:\\s*(\\d+)', f.read()).group(1))\n"
+           "    except (OSError, AttributeError):\n        peak = r.ru_maxrss\n"
+           "    sys.stderr.write(f'\\n#rusage {peak} {r.ru_utime + r.ru_stime}\\n')\n"
+           "sys.exit(rc)\n")
+
+
+def _measured(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, float]:
+    """(wall s, CPU s, peak memory MB) of one `rrdsl ARGS` process, as it reports them."""
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", _RUSAGE, *args], cwd=cwd,
+                          env=_subject(dict(env)), capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    if proc.returncode != 0 or "#rusage" not in proc.stderr:
+        raise SystemExit(f"rrdsl {' '.join(args)} failed ({proc.returncode}):\n"
+                         f"{proc.stderr[-2000:]}")
+    rss_kb, cpu = proc.stderr.rsplit("#rusage", 1)[1].split()
+    return wall, float(cpu), int(rss_kb) / 1024
+
+
+def diff_scaling(events: int = 3000, runs: int = 5,
+                 say: Callable[[str], Any] = print) -> dict[str, Any]:
+    """`rrdsl diff A B --scenarios DIR` against `rrdsl test DIR` on one scenario of `events`
+    events (bench/diff_scale.py; A the agreement, B its amendment 1, under which one answer
+    and one value differ): whole-process CPU time and peak memory, medians of `runs`, the
+    two in turn."""
+    from bench.diff_scale import write_scenario
+
+    env = dict(os.environ)
+    a, b = ROOT / CONTRACT, ROOT / "contracts" / "savvis_2001_amendment_1.rrd"
+    out: dict[str, Any] = {"events": events, "runs": runs}
+    with tempfile.TemporaryDirectory(prefix="rrdsl-bench-diff-") as tmp:
+        env["XDG_CACHE_HOME"] = os.path.join(tmp, "cache")
+        folder = write_scenario(Path(tmp, "scenarios"), events).parent
+        cmds = {"test": ["test", str(folder)],
+                "diff": ["diff", str(a), str(b), "--scenarios", str(folder)]}
+        for args in cmds.values():
+            _measured(args, env, SUBJECT["cwd"])  # caches and bytecode
+        got: dict[str, list[tuple[float, float, float]]] = {k: [] for k in cmds}
+        for _ in range(runs):
+            for k, args in cmds.items():
+                got[k].append(_measured(args, env, SUBJECT["cwd"]))
+    for k, g in got.items():
+        out[k] = {"wall_s": statistics.median(x[0] for x in g),
+                  "cpu_s": statistics.median(x[1] for x in g),
+                  "peak_mb": statistics.median(x[2] for x in g)}
+    out["cpu_ratio"] = out["diff"]["cpu_s"] / out["test"]["cpu_s"]
+    out["memory_ratio"] = out["diff"]["peak_mb"] / out["test"]["peak_mb"]
+    say(f"\n(g) one scenario of {events:,} events: `rrdsl diff A B --scenarios` (the agreement "
+        "and its amendment 1) against `rrdsl test` (whole process; medians of "
+        f"{runs}, in turn):")
+    for k in cmds:
+        say(f"    {k:4}: {out[k]['cpu_s']:6.2f} s CPU, {out[k]['wall_s']:6.2f} s wall, "
+            f"peak {out[k]['peak_mb']:6.0f} MB")
+    say(f"    diff / test: {out['cpu_ratio']:.2f}x CPU, {out['memory_ratio']:.2f}x memory "
+        "(target <= 2x each)")
+    return out
+
+
+def startup_cpu(runs: int = 21, say: Callable[[str], Any] = print) -> dict[str, Any]:
+    """Whole-process CPU time of a warm `rrdsl check contracts/savvis_2001.rrd` (the Lark
+    cache, the parse cache and rrdsl's bytecode primed by one run), median of `runs`."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONDONTWRITEBYTECODE", "RRDSL_NO_PARSE_CACHE")}
+    with tempfile.TemporaryDirectory(prefix="rrdsl-bench-") as tmp:
+        env["XDG_CACHE_HOME"] = tmp
+        contract = CONTRACT if SUBJECT["path"] is None else str(ROOT / CONTRACT)
+        cmd = [sys.executable, "-m", "rrdsl", "check", contract]
+        _run_cpu(cmd, env)
+        got = [_run_cpu(cmd, env) for _ in range(runs)]
+        bare = [_run_cpu([sys.executable, "-c", "pass"], env) for _ in range(runs)]
+    out = {"cpu_s": statistics.median(g[1] for g in got),
+           "wall_s": statistics.median(g[0] for g in got),
+           "python_alone_cpu_s": statistics.median(g[1] for g in bare), "runs": runs}
+    say(f"\n(h) warm `rrdsl check {CONTRACT}`, whole process: {out['cpu_s']:.3f} s CPU, "
+        f"{out['wall_s']:.3f} s wall (median of {runs}; `python -c pass` alone "
+        f"{out['python_alone_cpu_s']:.3f} s CPU); target <= 0.15 s CPU")
+    return out
+
+
 # ── the report ───────────────────────────────────────────────────────────────
 
 
@@ -340,11 +573,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--pure", action="store_true",
                     help="measure the evaluation modules' Python sources, not their compiled "
                     "build (RRDSL_PURE_PYTHON=1, for this process and the start-up runs)")
+    ap.add_argument("--scaling", action="store_true",
+                    help="only the figures at scale: (e) evaluation of 1x, 10x and 100x "
+                    "histories, (f) rrdsl check of 1x, 10x and 100x contracts, (g) rrdsl diff "
+                    "--scenarios against rrdsl test, (h) the CPU time of a warm rrdsl check")
+    ap.add_argument("--rrdsl-from", type=Path, metavar="DIR",
+                    help="with --scaling: measure the rrdsl package in DIR (a folder holding "
+                    "rrdsl/ and grammar/, e.g. an earlier commit's, from git archive) instead "
+                    "of this checkout's")
+    ap.add_argument("--scaling-sets", metavar="N,N,N",
+                    help="fact sets at 1x, 10x, 100x for (e) (default: "
+                    f"{','.join(map(str, SCALE_SETS.values()))})")
     args = ap.parse_args(argv)
     if args.pure:  # before rrdsl is imported: the build is chosen then
         os.environ["RRDSL_PURE_PYTHON"] = "1"
+    if args.rrdsl_from is not None:  # before rrdsl is imported: from there
+        SUBJECT["path"] = args.rrdsl_from.resolve()
+        SUBJECT["cwd"] = Path(tempfile.mkdtemp(prefix="rrdsl-bench-cwd-"))
+        sys.path.insert(0, str(SUBJECT["path"]))
     import rrdsl
     from rrdsl._accel import describe
+    if args.scaling:
+        return scaling_main(args)
     if args.quick:
         args.fact_sets, args.passes, args.runs, args.cold_runs = 2_000, 3, 11, 3
     args.runs = max(args.runs, 11)
@@ -504,6 +754,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(res, indent=2, default=str) + "\n", encoding="utf-8")
     return 0 if agree == n else 1
+
+
+def scaling_main(args: argparse.Namespace) -> int:
+    """`--scaling`: the figures at scale, (e)–(h)."""
+    import rrdsl
+    from rrdsl._accel import describe
+
+    res: dict[str, Any] = {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "load_average": os.getloadavg(), "build": rrdsl.build_info()}
+    print(f"rrdsl benchmark at scale · {platform.python_version()} · {os.cpu_count()} CPUs · "
+          f"load {res['load_average'][0]:.2f} · {res['date']}")
+    print(f"rrdsl from {Path(rrdsl.__file__).parent}: {describe()}")
+    sets = None
+    if args.scaling_sets:
+        sets = dict(zip(SCALE_SETS, map(int, args.scaling_sets.split(",")), strict=True))
+    passes = 3 if args.quick else args.passes
+    res["eval"] = eval_scaling(passes, sets)
+    res["check"] = check_scaling()
+    res["diff"] = diff_scaling()
+    res["startup_cpu"] = startup_cpu()
+    ok = all(res["eval"]["agree"][k] == n for k, n in res["eval"]["sets"].items())
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=2, default=str) + "\n", encoding="utf-8")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,21 +29,28 @@ from .family import (
     resolve_references,
 )
 from .loader import display_path, load_composition
+from .variants import Composition
 
 
 class Contract:
     """A checked and compiled agreement: compile once, evaluate many times."""
 
-    def __init__(self, contract: ir.Contract, path: Path):
+    def __init__(self, contract: ir.Contract, path: Path,
+                 composition: Composition | None = None, loaded: Sequence[Contract] = ()):
         self.ir = contract
         self.path = path
+        # the modules it was checked from, with its base's applied (rrdsl diff compares them)
+        self.composition = composition
         self.plan: Plan = compile_contract(contract)
         # an amendment: the agreement it amends, evaluated when the amendment is not effective
+        # (one of `loaded` when it is that file, as for `rrdsl diff BASE AMENDMENT`)
         self.base: Contract | None = None
         self._amendment_files: dict[str, list[str]] | None = None
         if contract.amendment is not None:
             assert contract.base_file is not None
-            self.base = load(contract.base_file)
+            base = Path(contract.base_file).resolve()
+            self.base = next((c for c in loaded if Path(c.path).resolve() == base), None) \
+                or load(contract.base_file)
 
     def amendment_files(self) -> dict[str, list[str]]:
         """The amendment files beside this agreement that amend it, by writing id (looked
@@ -232,12 +239,14 @@ def resolve_family(outcomes: list[Outcome]) -> None:
         resolve_references(o, loaded)
 
 
-def load(path: str | Path) -> Contract:
+def load(path: str | Path, loaded: Sequence[Contract] = ()) -> Contract:
     """Parse, check and compile a clause file and its imports (raises RrdslError). A variant
-    is loaded with the agreement it is based on, as one agreement."""
+    is loaded with the agreement it is based on, as one agreement; an amendment with the one it
+    amends, taken from `loaded` when it is there (each file is read as it is now: give only
+    agreements loaded just before)."""
     p = Path(path)
     comp = load_composition(p)
-    return Contract(check_modules(list(comp.modules), comp), p)
+    return Contract(check_modules(list(comp.modules), comp), p, comp, loaded)
 
 
 def check(path: str | Path) -> list[Diagnostic]:

@@ -18,7 +18,7 @@ import attrs
 from . import ast, ir
 from . import types as T
 from .diagnostics import SOURCES, CheckErrors, Diagnostic, Label, Span, did_you_mean
-from .parser import keywords
+from .sourcetext import keywords
 from .types import Type
 from .variants import Composition, assumed_terms, roles_used
 

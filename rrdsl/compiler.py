@@ -626,6 +626,35 @@ def _earlier_first(ctx: Ctx, name: str, types: tuple[str, ...], fixed: tuple[Any
         ctx.trace, ctx.qualitative = trace, noted
 
 
+def _event_day(e: EventValue) -> datetime.date:
+    return e.date
+
+
+#: The memo key's first part for the values of a state after each event (op_fold)
+_FOLD = "#fold"
+
+#: The memo key's first part for an index of a context's events by a field (no definition's
+#: name begins with "#")
+_INDEX = "#index"
+
+
+def _keyed_events(ctx: Ctx, name: str, field: str, key: Any) -> Any:
+    """The events of type `name` this context sees whose `field` is the event `key` (`is`),
+    in the fact set's order: an index of them by that field, made once per context (and made
+    again if the context's events are not those it was made from)."""
+    evs = ctx._events.get(name)
+    if evs is None:
+        evs = ctx.events(name)
+    mkey = (_INDEX, name, field)
+    found = ctx.memo.get(mkey)
+    if found is None or found[0] is not evs:
+        table: dict[int, list[Any]] = {}
+        for x in evs:
+            table.setdefault(id(x.fields[field]), []).append(x)
+        found = ctx.memo[mkey] = (evs, table)
+    return found[1].get(id(key), ())
+
+
 class _Compiler:
     def __init__(self, plan: Plan):
         self.plan = plan
@@ -1207,11 +1236,47 @@ class _Compiler:
             return m[k]
         return index
 
+    def keyed_source(self, src_e: ir.E, where_e: ir.E | None, var: str,
+                     src: Fn) -> Fn | None:
+        """`x for x in E where x.f == w ...` (E one event type, not qualitative; `x.f` and `w`
+        events, `w` bound outside; the comparison alone or first in an `and`): the events of
+        E whose field f is w, from an index of E by f, in place of every event of E.  The same
+        answer: for the others the condition is false at its first comparison, which reads
+        only bindings (it cannot be missing a fact, fail, note an assumption or trace a
+        step).  A traced run takes every event, as before.  Without this, a definition that
+        looks up the events referring to one event (`for r in RegistrationStatement where
+        r.request == q`) reads all of them, for every q: a history k times as long costs k²."""
+        if where_e is None or src_e.op != "events" or len(src_e.data) != 1:
+            return None
+        name = src_e.data[0]
+        if self.contract.events[name].qualitative:
+            return None
+        c = where_e.args[0] if where_e.op == "and" else where_e
+        if c.op != "cmp" or c.data != "==":
+            return None
+        a, b = c.args
+        if a.op == "local" and b.op == "field":
+            a, b = b, a
+        if not (a.op == "field" and a.args[0].op == "local" and a.args[0].data == var
+                and a.data not in ("date", "id") and b.op == "local" and b.data != var
+                and _eventish(a.type) and _eventish(b.type)):
+            return None
+        field, w = a.data, b.data
+
+        def keyed(ctx: Ctx, env: dict[str, Any]) -> Any:
+            if ctx.trace is not None:
+                return src(ctx, env)
+            return _keyed_events(ctx, name, field, env[w])
+        return keyed
+
     def op_agg(self, e: ir.E) -> Fn:
         func, var = e.data
         val = self.compile(e.args[0])
         src = self.compile(e.args[1])
         where = self.compile(e.args[2]) if len(e.args) > 2 else None
+        keyed = self.keyed_source(e.args[1], e.args[2] if len(e.args) > 2 else None, var, src)
+        if keyed is not None:
+            src = keyed
         zero: Any = Decimal(0) if e.type.inner.kind == "money" else 0
         # `count(x for x in ...)`: a bound variable or a literal cannot fail, so it need not
         # be evaluated; any other counted expression is (it may need a missing fact)
@@ -1237,7 +1302,7 @@ class _Compiler:
                 return lambda ctx, env: Duration(sum(d.amount for d in items(ctx, env)), "days")
 
             se = e.args[1]
-            if (se.op == "events" and len(se.data) == 1
+            if (se.op == "events" and len(se.data) == 1 and keyed is None
                     and not self.contract.events[se.data[0]].qualitative):
                 # `sum(s.shares for s in SharesSold where ...)`: the events (a tuple, in order,
                 # the same traced or not) read from the context here
@@ -1456,6 +1521,9 @@ class _Compiler:
         val = self.compile(e.args[0])
         src = self.compile(e.args[1])
         where = self.compile(e.args[2]) if len(e.args) > 2 else None
+        keyed = self.keyed_source(e.args[1], e.args[2] if len(e.args) > 2 else None, var, src)
+        if keyed is not None:
+            src = keyed
 
         if e.args[0].op == "local" and e.args[0].data == var and where is not None:
             # `{i for i in group where P(i)}`: the element itself, without a call to read it
@@ -1848,10 +1916,27 @@ class _Compiler:
             else:
                 found = ctx._events.get(merged)
                 if found is None:
-                    found = ctx._events[merged] = tuple(
-                        sorted([x for t in types for x in ctx.events(t)], key=event_order))
+                    # the evaluation date's context merges the types once; a context of an
+                    # earlier day sees the events up to its day, a prefix of those
+                    root = ctx.root
+                    whole = root._events.get(merged)
+                    if whole is None:
+                        whole = root._events[merged] = tuple(
+                            sorted([x for t in types for x in root.events(t)], key=event_order))
+                    if root is not ctx:
+                        whole = whole[:bisect.bisect_right(whole, ctx.cutoff, key=_event_day)]
+                        ctx._events[merged] = whole
+                    found = whole
             if not found:
                 return v
+            if ctx.trace is None and not qualitative:
+                try:
+                    key = (_FOLD, name, tuple(env.items()), v)
+                    hash(key)
+                except TypeError:  # an unhashable argument or initial value: folded here
+                    pass
+                else:
+                    return resume(ctx, env, key, v, found)
             env2 = dict(env)
             trace = ctx.trace
             for ev in found:
@@ -1876,6 +1961,41 @@ class _Compiler:
                         trace.append(Node("condition",
                                           f"upon {ev.type} {ev.id} of {ev.date.isoformat()}",
                                           show(v, rtype)))
+            return v
+
+        def resume(ctx: Ctx, env: dict[str, Any], key: Any, v: Any, found: Any) -> Any:
+            """The fold, untraced, from where an earlier fold of the same state (the same
+            arguments and initial value) in this evaluation stopped.  Every context of an
+            evaluation sees a prefix of the same events, in the same order, and a step's value
+            is the same in each (it reads no event or fact, or is judged on its event's own
+            day): the state's value after each event is kept, by event, in the evaluation
+            date's context, and a context of an earlier day reads it there.  Without this, a
+            state read on each day of a history (`restricted_stock(i) as of d`, a `while`) is
+            folded over the whole history each time: a history k times as long costs k²."""
+            memo = ctx.root.memo
+            n = len(found)
+            kept = memo.get(key)
+            start, after = 0, []
+            if kept is not None:
+                evs, vals = kept
+                m = len(vals)
+                if m >= n and evs[n - 1] is found[n - 1]:
+                    return vals[n - 1]
+                if m and m <= n and found[m - 1] is evs[m - 1]:
+                    start, after, v = m, vals, vals[m - 1]
+            memo[key] = (found, after)  # kept as it grows: a failure keeps what came before
+            env2 = dict(env)
+            for i in range(start, n):
+                ev = found[i]
+                day = ctx.at(ev.date) if on_day else ctx
+                for kinds, var, where, value in steps:
+                    if ev.type not in kinds:
+                        continue
+                    env2[var] = ev
+                    env2[name] = v
+                    if where is None or where(day, env2):
+                        v = value(day, env2)
+                after.append(v)
             return v
         return fold
 

@@ -23,7 +23,7 @@ from . import ast
 from .api import Contract, load
 from .compiler import snippet
 from .diagnostics import SOURCES, RrdslError, Span
-from .evaluator import NormResult, Outcome
+from .evaluator import NormResult, Outcome, explain_some
 from .facts import parse_facts
 from .scenarios import read_scenario
 from .loader import display_path, load_composition
@@ -117,8 +117,11 @@ def _leaf_changes(a: object, b: object, path: str) -> Iterator[tuple[str, object
     yield path, a, b, False
 
 
-def structural(a_path: Path, b_path: Path) -> tuple[list[Change], list[str]]:
-    ca, cb = load_composition(a_path), load_composition(b_path)
+def structural(a_path: Path, b_path: Path, compositions: tuple[Any, Any] | None = None
+               ) -> tuple[list[Change], list[str]]:
+    """The declarations that differ; `compositions`: the two agreements' modules, when they
+    were loaded already (Contract.composition)."""
+    ca, cb = compositions or (load_composition(a_path), load_composition(b_path))
 
     def table(modules: tuple[ast.Module, ...]) -> dict[str, tuple[ast.Decl, str | None]]:
         out: dict[str, tuple[ast.Decl, str | None]] = {}
@@ -258,24 +261,38 @@ def behavioural(a: Contract, b: Contract, folder: Path
             continue
         SOURCES.add(name, text)
         outs: list[Outcome] = []
+        facts: list[Any] = []
         try:
             for c in (a, b):
-                outs.append(c.evaluate(_facts(c, path, data, text, names), as_of,
-                                       apply_amendment=True))
+                facts.append(_facts(c, path, data, text, names))
+                outs.append(c.evaluate(facts[-1], as_of, apply_amendment=True))
         except RrdslError as e:
             first = e.diagnostics[0] if e.diagnostics else None
             skipped.append(f"{name}: {first.message if first else 'not usable'}")
             continue
         used.append(name)
         found = list(_compare(outs[0], outs[1], name))
-        if found:  # derivations only where something differs
-            explained = []
-            for c in (a, b):
-                explained.append(c.evaluate(_facts(c, path, data, text, names), as_of,
-                                            explain=True, apply_amendment=True))
-            found = list(_compare(explained[0], explained[1], name))
+        if found:  # derivations only where something differs, and only of what differs
+            explained = [_explained(c, fs, as_of, found, o.term)
+                         for c, fs, o in zip((a, b), facts, outs, strict=True)]
+            found = [attrs.evolve(x, a=explained[0].get((x.kind, x.answer)),
+                                  b=explained[1].get((x.kind, x.answer))) for x in found]
         answers.extend(found)
     return _group_values(answers), used, skipped
+
+
+def _explained(c: Contract, facts: Any, as_of: datetime.date, found: list[AnswerDiff],
+               term: Any) -> dict[tuple[str, str], Any]:
+    """The answers that differ, with their derivations, as one agreement gives them: by
+    (kind, instance or label).  Only their clauses and values are evaluated traced
+    (`explain_some`, given the term the untraced evaluation found); an answer the agreement
+    does not give is absent."""
+    instances = {x.answer for x in found if x.kind == "norm"}
+    labels = {x.answer for x in found if x.kind == "value"}
+    norms, values = explain_some(c.plan, facts, as_of, instances, labels, term)
+    out: dict[tuple[str, str], Any] = {("norm", _norm_key(r)): r for r in norms}
+    out.update({("value", v.label): v for v in values})
+    return out
 
 
 def _group_values(answers: list[AnswerDiff]) -> list[AnswerDiff]:
@@ -300,8 +317,10 @@ def _group_values(answers: list[AnswerDiff]) -> list[AnswerDiff]:
 
 
 def diff(a_path: Path, b_path: Path, scenarios: Path | None = None) -> Diff:
-    a, b = load(a_path), load(b_path)
-    changes, header = structural(a_path, b_path)
+    a = load(a_path)
+    b = load(b_path, loaded=(a,))  # an amendment of A: A is its base, not loaded again
+    changes, header = structural(a_path, b_path, (a.composition, b.composition)
+                                 if a.composition and b.composition else None)
     answers: list[AnswerDiff] = []
     used: list[str] = []
     skipped: list[str] = []

@@ -390,6 +390,22 @@ class Evaluator:
         (`while_periods`); it ends on the first day the condition does not hold."""
         rule = self.c.survival
         assert rule is not None
+        if self.trace:
+            # the term keeps no derivation: judged untraced, by an evaluator of its own (a
+            # context is traced or not for its whole life), whose states fold each event once
+            # (compiler.op_fold) where a traced context folds them again on every day
+            other = Evaluator(self.plan, self.facts, self.as_of, trace=False,
+                              with_values=False)
+            try:
+                return other.untraced_term()
+            finally:
+                other.ctx.release()
+        return self.untraced_term()
+
+    def untraced_term(self) -> Term:
+        """`term`, in this evaluator's own (untraced) context."""
+        rule = self.c.survival
+        assert rule is not None
         fn = self.plan.fn(rule.cond)
         ctx = self.ctx
         saved_trace, saved_noted = ctx.trace, ctx.qualitative
@@ -531,6 +547,19 @@ class Evaluator:
             return
         for b, e in itertools.product(bearers, events):
             yield self.instance(n, b, e)
+
+    def norm_some(self, n: ir.Norm, wanted: set[str]) -> Iterator[NormResult]:
+        """`norm`'s answers whose instance ids are in `wanted`, the others not decided."""
+        if n.trigger is not None and not self.triggers(n.trigger.events):
+            yield from self.norm(n)  # its one answer: not triggered
+            return
+        events: Sequence[EventValue | None] = (
+            [None] if n.trigger is None else self.triggers(n.trigger.events))
+        for b, e in itertools.product(self.bearers(n), events):
+            label = ([str(b)] if n.bearer_var is not None else []) + (
+                [e.id] if e is not None else [])
+            if n.id + (f"[{', '.join(label)}]" if label else "") in wanted:
+                yield self.instance(n, b, e)
 
     def leaf(self, n: ir.Norm, note: str) -> Node:
         return Node("clause", f"§{n.id}: {n.modal} {n.action!r}", note, n.section,
@@ -1236,8 +1265,9 @@ class Evaluator:
             found = sorted([e for n in what for e in self.ctx.events(n)], key=event_order)
         return found if len(found) <= MAX_VALUE_INSTANCES else found[:MAX_VALUE_INSTANCES]
 
-    def traced_values(self) -> list[ValueResult]:
-        # the same definitions and arguments as `values`, each with its derivation
+    def traced_values(self, only: set[str] | None = None) -> list[ValueResult]:
+        # the same definitions and arguments as `values`, each with its derivation; `only`:
+        # just the values with these labels
         kinds, specs = _value_specs(self.plan)
         doms = [self.domain(kind, what) for kind, what in kinds]
         out = []
@@ -1247,6 +1277,8 @@ class Evaluator:
                 env = dict(zip(params, combo, strict=True))
                 shown = [v.id if isinstance(v, EventValue) else show(v) for v in combo]
                 label = d.name + (f"({', '.join(shown)})" if combo else "")
+                if only is not None and label not in only:
+                    continue
                 saved = self.ctx.trace
                 kids: list[Node] = []
                 self.ctx.trace = kids
@@ -1545,3 +1577,39 @@ def evaluate(plan: Plan, facts: FactSet, as_of: datetime.date, explain: bool = F
              values: bool = True) -> Outcome:
     """Evaluate a compiled contract against a fact set as of a date."""
     return Evaluator(plan, facts, as_of, trace=explain, with_values=values).run()
+
+
+def explain_some(plan: Plan, facts: FactSet, as_of: datetime.date, instances: set[str],
+                 labels: set[str], term: Term | None = None
+                 ) -> tuple[list[NormResult], list[ValueResult]]:
+    """Some answers of `evaluate(..., explain=True)`, with their derivations: the clause
+    instances with these ids and the derived values with these labels, and nothing else
+    (`rrdsl diff` explains only the answers that differ: a long history's derivations of
+    every answer are many times the evaluation).  Each is what the full traced run gives:
+    the traced path decides each clause and value on its own.  Once the agreement has ended,
+    every clause is decided (as `evaluate` does), and those asked for returned.  `term`: the
+    agreement's term as an evaluation of the same facts and day found it (not judged again)."""
+    e = Evaluator(plan, facts, as_of, trace=True, with_values=False)
+    c = plan.contract
+    with decimal.localcontext(_DECIMAL_CONTEXT):
+        try:
+            life = None if c.survival is None else term if term is not None else e.term()
+            if life is not None and life.ended_on is not None:
+                norms = [r for r in e.after_the_end(life.ended_on) if r.instance in instances]
+            else:
+                ids = {i.split("[", 1)[0] for i in instances}
+                norms = [r for n in c.norms if n.id in ids for r in e.norm_some(n, instances)]
+            values = e.traced_values(labels) if labels else []
+        except EvalFailure as f:
+            raise EvaluationError(Diagnostic(
+                f.code, f.message, f.span, hints=(f.hint,) if f.hint else ())) from None
+        except RecursionError:
+            raise EvaluationError(Diagnostic(
+                "E602", "the evaluation went too deep", None,
+                hints=("simplify nested definitions",))) from None
+        finally:
+            e.ctx.release()
+            for other in e._days.values():
+                other.ctx.release()
+            e._days = {}
+    return norms, values

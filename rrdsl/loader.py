@@ -13,7 +13,7 @@ import attrs
 
 from . import ast
 from .diagnostics import Diagnostic, SyntaxErrors
-from .parser import parse, read_and_parse
+from .sourcetext import read_and_parse
 from .variants import MAX_VARIANT_DEPTH, Composition, compose
 
 MAX_IMPORTS = 64
@@ -51,9 +51,12 @@ def load_modules(path: Path, texts: Mapping[Path, str] | None = None,
             return
         if parse_file is not None:
             module = parse_file(p, display_path(p), texts.get(real))
+        elif real in texts:
+            from .parser import parse
+
+            module = parse(texts[real], display_path(p))
         else:
-            module = (parse(texts[real], display_path(p)) if real in texts
-                      else read_and_parse(p, display_path(p)))
+            module = read_and_parse(p, display_path(p))
         seen[real] = module
         order.append(module)
         for imp in module.imports:

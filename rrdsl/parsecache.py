@@ -65,7 +65,7 @@ def folder() -> Path | None:
 @lru_cache(maxsize=1)
 def _classes() -> dict[str, type]:
     """The classes an entry may name: the AST's nodes, spans and comments."""
-    from .parser import Comment
+    from .sourcetext import Comment
 
     found: dict[str, type] = {c.__name__: c for c in vars(ast).values()
                               if isinstance(c, type) and attrs.has(c)
@@ -79,15 +79,18 @@ def _classes() -> dict[str, type]:
 def _fingerprint() -> str | None:
     """A digest of what decides the AST of a text and its form in an entry: the grammar, the
     parser's code and this module's."""
-    import sys
+    import importlib.util
 
-    from . import diagnostics, parser
+    from . import sourcetext
 
     h = hashlib.sha256(f"rrdsl-parse-cache {FORMAT}\n".encode())
-    h.update(parser.grammar_text().encode())
-    for module in (ast, parser, diagnostics, sys.modules[__name__]):
+    h.update(sourcetext.grammar_text().encode())
+    # the sources of the modules that make an AST (the parser's found, not imported: a file
+    # taken from the cache needs no parser)
+    for module in ("ast", "parser", "sourcetext", "diagnostics", "parsecache"):
+        spec = importlib.util.find_spec(f"{__package__}.{module}")
         try:
-            h.update(Path(module.__file__ or "").read_bytes())
+            h.update(Path(spec.origin if spec and spec.origin else "").read_bytes())
         except OSError:
             return None  # no source to vouch for the entries: no cache
     return h.hexdigest()

@@ -13,8 +13,6 @@ import threading
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -23,31 +21,27 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import ast, parsecache
 from .diagnostics import (
-    SOURCES,
     Diagnostic,
     Span,
     SyntaxErrors,
-    byte_position,
     date_problem,
     did_you_mean,
 )
+from .sourcetext import (  # defined there so that a cached file needs no parser
+    MAX_FILE_BYTES,
+    Comment,
+    decode_source,
+    grammar_text,
+    keywords,
+    prepared,
+    read_and_parse,
+)
 
 #: Documented limits (docs/language.md, "Limits").
-MAX_FILE_BYTES = 1_000_000
 MAX_NESTING = 64  # brackets inside brackets
 MAX_DEPTH = 192  # operations inside operations (the tree's depth)
 MAX_INT_DIGITS = 30
 MAX_FRACTION_DIGITS = 10
-
-
-def grammar_text() -> str:
-    """The grammar, from the installed package or, in a source checkout, from `grammar/`."""
-    packaged = resources.files("rrdsl") / "grammar" / "rrdsl.lark"
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    return (Path(__file__).resolve().parent.parent / "grammar" / "rrdsl.lark").read_text(
-        encoding="utf-8"
-    )
 
 
 class _BracketsTooDeep(Exception):
@@ -87,16 +81,6 @@ class _KeywordPostLex:
             yield tok
 
 
-@attrs.frozen
-class Comment:
-    """A `# comment` of the source (the grammar ignores them; the formatter keeps them)."""
-
-    line: int
-    col: int
-    text: str  # from the '#' to the end of the line, trailing blanks removed
-    own_line: bool  # nothing but blanks before it on its line
-
-
 def _collect_comment(tok: Token) -> Token:
     # one Lark object serves every parse: the list is per thread and reset by each parse
     found = getattr(_STATE, "comments", None)
@@ -131,13 +115,6 @@ def lark_parser() -> Lark:
         except OSError:
             pass
     return Lark(text, **options)
-
-
-@lru_cache(maxsize=1)
-def keywords() -> frozenset[str]:
-    """Every word the grammar uses as a keyword (its string literals that look like words)."""
-    words = re.findall(r'"([a-z_]+)"', grammar_text())
-    return frozenset(words)
 
 
 # ── terminal descriptions for messages ──────────────────────────────────────
@@ -369,22 +346,6 @@ def _syntax_diagnostic(err: UnexpectedInput, file: str, text: str,
     return Diagnostic("E101", str(err), Span.point(file, 1, 1))
 
 
-def decode_source(data: bytes, file: str) -> str:
-    if len(data) > MAX_FILE_BYTES:
-        raise SyntaxErrors(Diagnostic(
-            "E107", f"the file is {len(data):,} bytes; clause files are limited to "
-            f"{MAX_FILE_BYTES:,} bytes", Span.point(file, 1, 1),
-            hints=("split the agreement into several files joined with `import`",)))
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line, col = byte_position(data, exc.start)
-        SOURCES.add(file, data.decode("utf-8", errors="replace").lstrip("\ufeff"))
-        raise SyntaxErrors(Diagnostic(
-            "E108", f"byte 0x{data[exc.start]:02x} is not valid UTF-8", Span.point(file, line, col),
-            hints=("save the file as UTF-8",))) from None
-
-
 def parse(text: str, file: str = "<input>") -> ast.Module:
     """Parse one clause file's text into an `ast.Module`."""
     return _parse(text, file)
@@ -406,13 +367,16 @@ def _comments(tokens: list[Token], text: str) -> tuple[Comment, ...]:
     return tuple(out)
 
 
-def _parse(text: str, file: str, cache: bool = False) -> ast.Module:
-    text = text.removeprefix("\ufeff")  # a byte order mark is not part of the first line
-    SOURCES.add(file, text)
-    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
-        decode_source(text.encode("utf-8"), file)
-    if cache:  # a file read from disk: parsed before, with the same text? (rrdsl/parsecache.py)
-        module = parsecache.load(file, text)
+def parse_new(text: str, file: str) -> ast.Module:
+    """Parse a file read from disk that the parse cache does not hold (sourcetext.read_and_parse
+    looked), and keep its AST there."""
+    return _parse(text, file, cache=True, looked=True)
+
+
+def _parse(text: str, file: str, cache: bool = False, looked: bool = False) -> ast.Module:
+    text = prepared(text, file)
+    if cache and not looked:  # a file read from disk: parsed before, with the same text?
+        module = parsecache.load(file, text)  # (rrdsl/parsecache.py)
         if module is not None:
             return module
     _STATE.comments = []  # the comments of this parse (the lexer callback appends to it)
@@ -1025,23 +989,5 @@ class _Builder:
         return str(t.children[0]) == "calendar"
 
 
-def read_and_parse(path: Path, display: str | None = None) -> ast.Module:
-    """Read a clause file from disk (size and encoding checked) and parse it, or take its AST
-    from the parse cache when its text has not changed since it was last parsed."""
-    from .files import TooLarge, read_limited
-
-    name = display or str(path)
-    try:
-        data = read_limited(path, MAX_FILE_BYTES)
-    except TooLarge as exc:
-        raise SyntaxErrors(Diagnostic(
-            "E107", f"the file is {exc.size:,} bytes; clause files are limited to "
-            f"{MAX_FILE_BYTES:,} bytes", Span.point(name, 1, 1),
-            hints=("split the agreement into several files joined with `import`",))) from None
-    except OSError as exc:
-        raise SyntaxErrors(Diagnostic("E110", f"cannot read {name}: {exc.strerror}")) from None
-    return _parse(decode_source(data, name), name, cache=True)
-
-
-__all__ = ["Comment", "grammar_text", "keywords", "parse", "parse_with_comments",
+__all__ = ["MAX_FILE_BYTES", "Comment", "decode_source", "grammar_text", "keywords", "parse", "parse_with_comments",
            "read_and_parse"]

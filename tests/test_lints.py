@@ -140,3 +140,60 @@ section 8 "Amendment"
   amended by Writing from in_effect
 ''', encoding="utf-8")
     assert [d.code for d in check_path(p)] == []
+
+
+def _every_pair(clauses: list, enum_members: set[str]) -> list[tuple[str, str]]:
+    """W104 as the lint found it before it indexed the prohibitions: every obligation
+    compared with every prohibition (the reference for the test below)."""
+    from rrdsl import lints
+
+    out = []
+    duties = [(c, s) for c, s in clauses if c.modality == "obligation"]
+    bans = [(c, s) for c, s in clauses if c.modality == "prohibition"]
+    for duty, dsec in duties:
+        for ban, bsec in bans:
+            if ((lints._bearer_key(duty), lints._action_key(duty))
+                    != (lints._bearer_key(ban), lints._action_key(ban))):
+                continue
+            if lints.contradictory(lints._conditions(duty.parts) + lints._conditions(ban.parts),
+                                   enum_members):
+                continue
+            (s1, l1), (s2, l2) = lints._period(duty.parts), lints._period(ban.parts)
+            if (s1 and l2 and l2 < s1) or (s2 and l1 and l1 < s2):
+                continue
+            out.append((f"{bsec}.{ban.name}", f"{dsec}.{duty.name}"))
+    return out
+
+
+def test_conflicts_found_by_the_index_are_those_of_every_pair(tmp_path: Path) -> None:
+    # W104 looks an obligation's prohibitions up by bearer and action instead of comparing
+    # every pair: on many clauses of a few bearers, actions, conditions and periods it must
+    # find the same conflicts, in the same order, with the same messages
+    import random
+
+    from rrdsl import lints
+    from rrdsl.loader import load_modules
+
+    rng = random.Random(20010220)
+    body = []
+    for k in range(120):
+        who = rng.choice(("Acme", "Other", "each h in Holder"))
+        modal = rng.choice(("shall", "shall not", "may"))
+        action = rng.choice(("sell the shares", "Sell  the shares", "file", "notify"))
+        cond = rng.choice(("", " when eligible", " when not eligible",
+                           " from 2001-01-01 until 2001-06-01", " from 2002-01-01",
+                           " when eligible and not eligible"))
+        body.append(f"section {k + 2} \"S\"\n  clause c{k}: {who} {modal} \"{action}\"{cond}\n")
+    f = tmp_path / "t.rrd"
+    f.write_text(BASE.replace("party Acme", 'party Other "Other"\nparty Acme') + CLAUSE
+                 + "".join(body))
+    modules = load_modules(f)
+    decls = [(d, s) for m in modules for d, s in lints._decls(m)]
+    clauses = [(d, s) for d, s in decls if isinstance(d, lints.ast.Clause)]
+    expected = _every_pair(clauses, set())
+    found = lints._conflicts(clauses, set())
+    assert len(expected) > 100  # the case has conflicts enough to tell
+    assert [(d.message.split(" ")[0][1:], d.message.split(" ")[3][1:]) for d in found] \
+        == expected
+    warned = [d.message for d in check_path(f) if d.code == "W104"]
+    assert sorted(warned) == sorted(d.message for d in found)
