@@ -80,6 +80,16 @@ def _blocks(lines: list[str]) -> Iterable[tuple[int, int, list[str], bool]]:
         yield start, len(lines), block, page_break
 
 
+def _joined(out: list[Paragraph], body: str, last: int) -> bool:
+    """A paragraph broken by a page: join it to its first part (the paragraph before, when that
+    one does not end a sentence). Whether it was joined."""
+    if not out or " ".join(out[-1].text.split()).endswith((".", ";", ":")):
+        return False
+    prev = out[-1]
+    out[-1] = attrs.evolve(prev, text=prev.text + "\n" + body, last_line=last)
+    return True
+
+
 def _title_case(heading: str) -> str:
     small = {"of", "and", "the", "to", "in", "for", "on", "or", "a", "an"}
     words = heading.strip().rstrip(".").lower().split()
@@ -119,11 +129,8 @@ def _parse_decimal(text: str) -> list[Paragraph]:
         words = " ".join(body.split())
         numbered = bool(_DECIMAL.match(words) or _TOP.match(words) or _LETTER_ANY.match(words)
                         or _ROMAN.match(words))
-        if out and page_break and not numbered and section != "signatures":
-            prev = out[-1]
-            if not " ".join(prev.text.split()).endswith((".", ";", ":")):
-                out[-1] = attrs.evolve(prev, text=prev.text + "\n" + body, last_line=last)
-                continue
+        if page_break and not numbered and section != "signatures" and _joined(out, body, last):
+            continue
         if _STARS.match(words) or "IN WITNESS WHEREOF" in words:
             section, heading, decimal, letter = "signatures", "Signatures", None, None
         elif m := _DECIMAL.match(words):
@@ -167,12 +174,8 @@ def _parse_edgar(text: str) -> list[Paragraph]:
         body = "\n".join(block)
         words = " ".join(body.split())
         numbered = bool(_SECTION.match(words) or _LETTER.match(words) or _ROMAN.match(words))
-        if out and page_break and not numbered and section != "signatures":
-            prev = out[-1]
-            if not " ".join(prev.text.split()).endswith((".", ";", ":")):
-                # a paragraph broken by a page: join it to its first part
-                out[-1] = attrs.evolve(prev, text=prev.text + "\n" + body, last_line=last)
-                continue
+        if page_break and not numbered and section != "signatures" and _joined(out, body, last):
+            continue
         if _STARS.match(words) or "IN WITNESS WHEREOF" in words:
             section, heading, top, letter = "signatures", "Signatures", None, None
         elif m := _SECTION.match(words):

@@ -138,23 +138,12 @@ def lint_variant_numbers(comp: Composition, contract: ir.Contract) -> list[Diagn
             changed[d.name] = (forms, _shown_literal(old.expr), _shown_literal(d.expr))
     if not changed:
         return []
-    from .variants import _names_in, norm_exprs
+    from .variants import _names_in, definition_uses, norm_exprs, reachable
 
-    uses: dict[str, set[str]] = {}
-    for name, d in contract.definitions.items():
-        found: set[str] = set()
-        _names_in(d.body, found)
-        uses[name] = found
+    uses = definition_uses(contract)
 
     def reaches(names: set[str]) -> set[str]:
-        seen: set[str] = set()
-        todo = list(names)
-        while todo:
-            n = todo.pop()
-            if n not in seen:
-                seen.add(n)
-                todo.extend(uses.get(n, ()))
-        return seen & set(changed)
+        return reachable(uses, names) & set(changed)
 
     items: list[tuple[str, str, Span | None, set[str]]] = []
     for n in contract.norms:

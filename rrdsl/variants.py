@@ -331,6 +331,28 @@ def norm_exprs(n: ir.Norm) -> list[ir.E | None]:
             *(e for _, e in n.withs)]
 
 
+def definition_uses(c: ir.Contract) -> dict[str, set[str]]:
+    """The names each definition's body uses directly (definitions, parties, roles)."""
+    out: dict[str, set[str]] = {}
+    for name, d in c.definitions.items():
+        found: set[str] = set()
+        _names_in(d.body, found)
+        out[name] = found
+    return out
+
+
+def reachable(uses: dict[str, set[str]], names: set[str]) -> set[str]:
+    """The names, and every name the definitions among them use, transitively."""
+    seen: set[str] = set()
+    todo = list(names)
+    while todo:
+        n = todo.pop()
+        if n not in seen:
+            seen.add(n)
+            todo.extend(uses.get(n, ()))
+    return seen
+
+
 def assumed_terms(c: ir.Contract) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
     """For each clause (by id) and each definition (by name), the assumed terms it rests on:
     itself, the definitions, parties and roles it uses (transitively), and the exceptions
@@ -338,23 +360,11 @@ def assumed_terms(c: ir.Contract) -> tuple[dict[str, tuple[str, ...]], dict[str,
     if not any(s.status == "assumed" for s in c.standing.values()):
         return {}, {}
     assumed = {n for n, s in c.standing.items() if s.status == "assumed"}
-    direct: dict[str, set[str]] = {}
-    for name, d in c.definitions.items():
-        found: set[str] = set()
-        _names_in(d.body, found)
-        direct[name] = found
+    direct = definition_uses(c)
     closure: dict[str, frozenset[str]] = {}
 
     def reach(names: set[str]) -> set[str]:
-        seen: set[str] = set()
-        todo = list(names)
-        while todo:
-            n = todo.pop()
-            if n in seen:
-                continue
-            seen.add(n)
-            todo.extend(direct.get(n, ()))
-        return seen
+        return reachable(direct, names)
 
     for name in c.definitions:
         closure[name] = frozenset(reach({name}))
@@ -389,21 +399,10 @@ def roles_used(c: ir.Contract) -> tuple[dict[str, tuple[str, ...]], dict[str, tu
     role's members rests on who they are.  A clause borne by each member of a role is not
     counted as using it (each instance is about its own bearer)."""
     roles = set(c.roles)
-    direct: dict[str, set[str]] = {}
-    for name, d in c.definitions.items():
-        found: set[str] = set()
-        _names_in(d.body, found)
-        direct[name] = found
+    direct = definition_uses(c)
 
     def reach(names: set[str]) -> tuple[str, ...]:
-        seen: set[str] = set()
-        todo = list(names)
-        while todo:
-            n = todo.pop()
-            if n not in seen:
-                seen.add(n)
-                todo.extend(direct.get(n, ()))
-        return tuple(sorted(seen & roles))
+        return tuple(sorted(reachable(direct, names) & roles))
 
     by_def = {name: reach({name}) for name in c.definitions}
     by_norm: dict[str, tuple[str, ...]] = {}
