@@ -159,6 +159,7 @@ def inputs(paths: Sequence[Path]) -> list[Path]:
 def items(files: Iterable[Path]) -> Iterator[Item]:
     """Each fact set of the files, in order, read lazily: a fact file is one, a JSON Lines
     file one per non-blank line."""
+    from .files import read_limited
     from .loader import display_path
 
     for f in files:
@@ -174,8 +175,8 @@ def items(files: Iterable[Path]) -> Iterator[Item]:
                     if line.strip():
                         yield name, line, "jsonl", n
             continue
-        try:
-            data = f.read_bytes()
+        try:  # a regular file, never more than the limit read (TooLarge is an OSError)
+            data = read_limited(f, MAX_ITEM_BYTES)
             text = data.decode("utf-8").removeprefix("\ufeff")
         except OSError as exc:
             yield name, f"\0cannot read {name}: {exc.strerror}", "error", 1

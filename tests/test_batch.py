@@ -123,3 +123,15 @@ def test_every_line_validates_against_the_schema(
         validator.validate(line)
     lines[0]["ok"] = False  # a result with ok false is not a line
     assert list(validator.iter_errors(lines[0]))
+
+
+def test_a_fact_file_over_the_limit_is_an_error_line_unread(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from rrdsl.batch import MAX_ITEM_BYTES
+
+    big = tmp_path / "big.toml"
+    with big.open("wb") as f:  # sparse: nothing is written but its size
+        f.truncate(MAX_ITEM_BYTES + 1)
+    code, lines, _ = _run(capsys, str(big))
+    assert code == 1 and not lines[0]["ok"]
+    assert "limit" in lines[0]["error"]["text"]
