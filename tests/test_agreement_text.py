@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from rrdsl.agreement_text import by_section, parse_agreement_text, section_text
 
 TEXT = (Path(__file__).resolve().parent.parent / "contracts" / "text" /
@@ -130,8 +132,6 @@ section 10.3 "Notices"
 
 
 def test_coverage_refuses_a_text_with_no_numbered_paragraph(tmp_path: Path) -> None:
-    import pytest
-
     import rrdsl
     from rrdsl.coverage import coverage
     from rrdsl.diagnostics import UsageError
@@ -142,3 +142,75 @@ def test_coverage_refuses_a_text_with_no_numbered_paragraph(tmp_path: Path) -> N
         coverage(rrdsl.load(tmp_path / "x.rrd").ir, tmp_path / "x.rrd", [])
     [d] = e.value.diagnostics
     assert d.code == "E705" and "found no numbered paragraph" in d.message
+
+
+def test_decimal_sections_through_the_commands(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """`section 2.1`, `§2.1.register`, `rrdsl show ira.rrd 2.1`, `rrdsl explain ...
+    2.1.register[r1]` and a scenario's `clause = "2.1(a).notify"`."""
+    from rrdsl.cli import main
+
+    (tmp_path / "ira.rrd").write_text('''agreement ira "Investor Rights Agreement"
+  dated 2026-01-01
+
+party Company "the Company"
+
+role Holder "the Holders"
+
+
+section 2.1 "Demand Registration"
+  subject to §2.10
+
+  event Request "a demand" (by: Holder)
+
+  clause register: Company shall
+    "register the shares"
+    upon Request r
+    within 60 days after r.date
+
+
+section 2.1(a) "Notice"
+
+  clause notify: Company shall
+    "notify the other Holders"
+    upon Request r
+    within 10 days after r.date
+
+
+section 2.10 "Termination"
+
+  fact terminated: bool "the rights have terminated"
+
+  exception ended: excuses §2.1.register
+    when terminated
+    because "the registration rights terminated"
+''', encoding="utf-8")
+    (tmp_path / "f.toml").write_text('as_of = 2026-03-01\n[parties]\nH = "Holder"\n[facts]\n'
+                                     'terminated = false\n[[events.Request]]\nid = "r1"\n'
+                                     'date = 2026-02-01\nby = "H"\n', encoding="utf-8")
+    c, f = str(tmp_path / "ira.rrd"), str(tmp_path / "f.toml")
+    assert main(["check", "--strict", c]) == 0
+    assert main(["show", c, "2.1", "--color", "never"]) == 0
+    out = capsys.readouterr().out
+    assert "§2.1 Demand Registration" in out and "§2.10.ended excuses §2.1.register" in out
+    assert main(["explain", c, f, "2.1.register[r1]"]) == 0
+    assert "§2.1.register: shall 'register the shares' = pending" in capsys.readouterr().out
+    (tmp_path / "t.scenario.toml").write_text('''title = "decimal clause ids"
+contract = "ira.rrd"
+section = "2.1(a)"
+cites = "The Company shall notify the other Holders within 10 days."
+as_of = 2026-03-01
+[given.parties]
+H = "Holder"
+[given.facts]
+terminated = false
+[[given.events.Request]]
+id = "r1"
+date = 2026-02-01
+by = "H"
+[[expect]]
+clause = "2.1(a).notify"
+status = "breached"
+deadline = 2026-02-11
+''', encoding="utf-8")
+    assert main(["test", str(tmp_path / "t.scenario.toml")]) == 0
