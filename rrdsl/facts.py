@@ -24,7 +24,6 @@ from .diagnostics import (
     Diagnostic,
     FactErrors,
     Span,
-    byte_position,
     date_problem,
     did_you_mean,
 )
@@ -1047,23 +1046,9 @@ def load_facts(contract: ir.Contract, path: Path, display: str | None = None,
                foreign: frozenset[str] = frozenset()) -> FactSet:
     """Read a .toml or .json fact file and validate it against the contract."""
     name = display or str(path)
-    from .files import TooLarge, read_limited
+    from .files import read_utf8
 
-    try:
-        data = read_limited(path, MAX_FACT_BYTES)
-    except TooLarge as exc:
-        raise FactErrors(Diagnostic("E510", f"the fact file is {exc.size:,} bytes; the limit "
-                                    f"is {MAX_FACT_BYTES:,}", Span.point(name, 1, 1))) from None
-    except OSError as exc:
-        raise FactErrors(Diagnostic("E510", f"cannot read {name}: {exc.strerror}")) from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line, col = byte_position(data, exc.start)
-        SOURCES.add(name, data.decode("utf-8", errors="replace").removeprefix("\ufeff"))
-        raise FactErrors(Diagnostic("E510", f"byte 0x{data[exc.start]:02x} is not valid UTF-8",
-                                    Span.point(name, line, col),
-                                    hints=("save the file as UTF-8",))) from None
+    text = read_utf8(path, name, MAX_FACT_BYTES, "E510", "fact file", FactErrors)
     SOURCES.add(name, text)
     kind = "json" if path.suffix.lower() == ".json" else "toml"
     return parse_fact_text(contract, text, name, kind, foreign)

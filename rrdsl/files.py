@@ -56,3 +56,28 @@ def read_limited(path: Path | str, limit: int) -> bytes:
 
 
 __all__ = ["NotReadable", "TooLarge", "read_limited"]
+
+
+def read_utf8(path: Path, name: str, limit: int, code: str, what: str,
+              error: type[Exception], *hints: str) -> str:
+    """The text of a data file the user names (a fact file, a scenario file): a regular file
+    of at most `limit` bytes, in UTF-8. Otherwise raises `error` (an RrdslError class) with
+    one diagnostic of `code`: too large (`what`, then `hints`), unreadable, or the first byte
+    that is not UTF-8, at its line and column (the text shown with the byte replaced)."""
+    from .diagnostics import SOURCES, Diagnostic, Span, byte_position
+
+    try:
+        data = read_limited(path, limit)
+    except TooLarge as exc:
+        raise error(Diagnostic(code, f"the {what} is {exc.size:,} bytes; the limit is "
+                               f"{limit:,}", Span.point(name, 1, 1), hints=hints)) from None
+    except OSError as exc:
+        raise error(Diagnostic(code, f"cannot read {name}: {exc.strerror}")) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, col = byte_position(data, exc.start)
+        SOURCES.add(name, data.decode("utf-8", errors="replace").removeprefix("\ufeff"))
+        raise error(Diagnostic(code, f"byte 0x{data[exc.start]:02x} is not valid UTF-8",
+                               Span.point(name, line, col),
+                               hints=("save the file as UTF-8",))) from None

@@ -154,27 +154,11 @@ def read_scenario(path: Path, check: bool = True) -> tuple[str, str, dict[str, A
     a regular file of at most MAX_SCENARIO_BYTES bytes, UTF-8, valid TOML, tables and lists
     nested at most MAX_NESTING deep, every key and value of the type it must have. Raises
     ScenarioError (E801; E501 or E507 for TOML syntax, at its place) with every problem."""
-    from .diagnostics import byte_position
-    from .files import TooLarge, read_limited
+    from .files import read_utf8
 
     name = display_path(path)
-    try:
-        data = read_limited(path, MAX_SCENARIO_BYTES)
-    except TooLarge as exc:
-        raise ScenarioError(Diagnostic(
-            "E801", f"the scenario file is {exc.size:,} bytes; the limit is "
-            f"{MAX_SCENARIO_BYTES:,}", Span.point(name, 1, 1),
-            hints=("give a large fact set as a fact file: facts = \"FILE.toml\"",))) from None
-    except OSError as exc:
-        raise ScenarioError(Diagnostic("E801", f"cannot read {name}: {exc.strerror}")) from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line, col = byte_position(data, exc.start)
-        SOURCES.add(name, data.decode("utf-8", errors="replace").removeprefix("\ufeff"))
-        raise ScenarioError(Diagnostic("E801", f"byte 0x{data[exc.start]:02x} is not valid UTF-8",
-                                       Span.point(name, line, col),
-                                       hints=("save the file as UTF-8",))) from None
+    text = read_utf8(path, name, MAX_SCENARIO_BYTES, "E801", "scenario file", ScenarioError,
+                     "give a large fact set as a fact file: facts = \"FILE.toml\"")
     text = text.removeprefix("\ufeff")
     SOURCES.add(name, text)
     try:

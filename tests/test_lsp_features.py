@@ -12,35 +12,14 @@ import sys
 from pathlib import Path
 
 import pytest
-import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
+from test_lsp import MAIN, PIGGYBACK, ROOT, _open, client  # noqa: F401 (the fixture, shared)
 
 from rrdsl.lsp import Analyser, analyse
 from rrdsl.lsp_features import Edit, apply_edits, format_edits
 
-ROOT = Path(__file__).resolve().parent.parent
-MAIN = ROOT / "contracts" / "savvis_2001.rrd"
-PIGGYBACK = ROOT / "contracts" / "savvis_2001" / "piggyback.rrd"
 MESSY = ROOT / "tests" / "fmt" / "messy.rrd"
-
-
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "rrdsl",
-                                                                 "lsp"]))
-async def client(lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
-    await lsp_client.initialize_session(types.InitializeParams(
-        capabilities=types.ClientCapabilities(), root_uri=ROOT.as_uri()))
-    yield
-    await lsp_client.shutdown_session()
-
-
-def _open(client: LanguageClient, path: Path, text: str | None = None) -> str:
-    uri = path.as_uri()
-    client.text_document_did_open(types.DidOpenTextDocumentParams(
-        text_document=types.TextDocumentItem(uri=uri, language_id="rrdsl", version=1,
-                                             text=text if text is not None
-                                             else path.read_text("utf-8"))))
-    return uri
 
 
 def _change(client: LanguageClient, uri: str, version: int, text: str) -> None:
