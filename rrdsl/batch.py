@@ -289,7 +289,7 @@ def _batches(source: Iterable[Item], size: int) -> Iterator[list[Item]]:
 def _bar(total: int) -> Any:
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="fact set", file=sys.stderr, dynamic_ncols=True,
+    return tqdm(total=total, unit=" fact sets", file=sys.stderr, dynamic_ncols=True,
                 smoothing=0.1)
 
 
