@@ -8,9 +8,10 @@ are collected and raised together.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -152,10 +153,44 @@ class _Scope:
         return s
 
 
+class CheckMemo:
+    """What one check of a contract found, kept for the next check of the same contract (the
+    language server keeps one per contract, so that an edit is checked in proportion to what
+    it changed).
+
+    A definition or clause whose parsed node is the very object checked last time (the parse
+    of an unchanged section is kept, `lsp.Parses`), checked among declarations equal to last
+    time's (`Checker.environment`: the facts, events, signatures, parties, roles,
+    enumerations, clauses' bearers and triggers, and the agreement's date), has the same
+    result and the same diagnostics: they are replayed, not computed again. The nesting depth
+    of an expression (E407) is kept the same way, with the depths of the definitions it
+    calls. Entries not used by a check are dropped by it."""
+
+    def __init__(self) -> None:
+        self.env: tuple[Any, ...] | None = None
+        self.defs: dict[int, tuple[Any, ...]] = {}
+        self.clauses: dict[int, tuple[Any, ...]] = {}
+        self.nesting: dict[int, tuple[Any, ...]] = {}
+        self.refs: dict[int, tuple[Any, ...]] = {}  # an expression's status tests and calls
+        self.graph: tuple[Any, ...] | None = None  # check_def_cycles: its input and output
+        self.def_refs: tuple[Any, ...] | None = None  # check_status_cycles: the same
+        self.depths: tuple[Any, ...] | None = None  # check_depth's definitions: the same
+        self.exceptions: dict[int, tuple[Any, ...]] = {}  # by exception
+        self.exception_context: tuple[Any, ...] | None = None
+        self.checks: dict[int, tuple[Any, ...]] = {}  # by check
+        self.sigs: dict[int, tuple[Any, ...]] = {}  # declarations' types, by declaration
+        self.sig_names: tuple[Any, ...] | None = None  # the type names they were made with
+        self.hits = 0  # definitions and clauses replayed by the last check (for the tests)
+
+
 class Checker:
-    def __init__(self, modules: Sequence[ast.Module], composition: Composition | None = None):
+    def __init__(self, modules: Sequence[ast.Module], composition: Composition | None = None,
+                 memo: CheckMemo | None = None):
         self.modules = list(modules)
         self.composition = composition
+        self.memo = memo
+        self._nesting_next: dict[int, tuple[Any, ...]] = {}
+        self._reuse = False  # the memo's results hold (`CheckMemo`)
         self.diags: list[Diagnostic] = list(composition.diagnostics) if composition else []
         self.governed: list[tuple[ast.Governed, str, str]] = []
         self.amended_by: list[tuple[ast.AmendedBy, str]] = []
@@ -221,10 +256,27 @@ class Checker:
             for s in m.sections:
                 self.collect_section(s)
         self.resolve_signatures()
+        memo = self.memo
+        reuse = False
+        if memo is not None:
+            env = self.environment()
+            reuse, memo.env, memo.hits = memo.env == env, env, 0
+        self._reuse = reuse
+        defs: dict[int, tuple[Any, ...]] = {}
         for name, (d, sec) in self.def_decls.items():
+            hit = memo.defs.get(id(d)) if memo is not None and reuse else None
+            if hit is not None and hit[0] is d and hit[1] == (name, sec):
+                self.replay_definition(name, hit)
+                defs[id(d)] = hit
+                continue
+            first = len(self.diags)
             self.check_definition(name, d, sec)
+            defs[id(d)] = (d, (name, sec), self.definitions[name], set(self.def_deps[name]),
+                           set(self.status_uses.get(name, ())), self.diags[first:])
+        if memo is not None:
+            memo.defs = defs
         callees_first = self.check_def_cycles()
-        norms = self.check_clauses()
+        norms = self.check_clauses(reuse)
         prevails = self.check_priorities()
         exceptions = self.check_exceptions(norms, prevails)
         checks = self.check_checks()
@@ -270,6 +322,8 @@ class Checker:
                          "such as \"US\" or \"US-NY\"")
         if header is not None and header.source is not None:
             self.check_source(main.file, header.source, header.source_span)
+        if memo is not None and not any(d.code == "E401" for d in self.diags):
+            memo.nesting = self._nesting_next  # (kept as it was if check_depth did not run)
         if self.diags:
             raise CheckErrors(sorted(self.diags, key=_diag_key))
         assert header is not None
@@ -290,6 +344,53 @@ class Checker:
                              for p, sec, head in self.provisions),
             source=header.source, survival=survival,
             **self.family_fields(header, tuple(references), amendment_rule))
+
+    def environment(self) -> tuple[Any, ...]:
+        """What checking a definition or clause reads besides its own text (`CheckMemo`)."""
+        header = self.modules[0].header
+        removed = self.composition.removed if self.composition else {}
+        clauses = []
+        for c, sec, _ in self.clauses:
+            upon = next((p.events for p in c.parts if isinstance(p, ast.Upon)), None)
+            clauses.append((sec, c.name, c.bearer, upon))
+        return (self.facts, self.events, self.def_sigs, self.parties, self.roles, self.enums,
+                self.enum_members, removed, clauses,
+                (header is None, header.dated if header is not None else None))
+
+    def replay_definition(self, name: str, hit: tuple[Any, ...]) -> None:
+        _, _, definition, deps, status_uses, diags = hit
+        self.definitions[name] = definition
+        self.def_deps[name] = set(deps)
+        if status_uses:
+            self.status_uses[name] = set(status_uses)
+        self.diags.extend(diags)
+        assert self.memo is not None
+        self.memo.hits += 1
+
+    def nesting(self, e: ir.E, depth: dict[str, int]) -> tuple[int, str | None, bool]:
+        """`_nesting`, kept in the memo by expression and the depths of what it calls."""
+        if self.memo is None:
+            return _nesting(e, depth)
+        kept = self.memo.nesting.get(id(e)) or self._nesting_next.get(id(e))
+        if kept is not None and kept[0] is e:
+            calls = kept[1]
+            key = tuple(depth.get(n, 0) for n in calls)
+            if kept[2] == key:
+                self._nesting_next[id(e)] = kept
+                return kept[3]  # type: ignore[no-any-return]
+        else:
+            found: set[str] = set()
+            todo = [e]
+            while todo:
+                x = todo.pop()
+                if x.op == "call":
+                    found.add(x.data)
+                todo.extend(a for a in x.args if isinstance(a, ir.E))
+            calls = tuple(sorted(found))
+            key = tuple(depth.get(n, 0) for n in calls)
+        got = _nesting(e, depth)
+        self._nesting_next[id(e)] = (e, calls, key, got)
+        return got
 
     def family_fields(self, header: ast.Header, references: tuple[ir.Reference, ...],
                       rule: ir.AmendmentRule | None) -> dict[str, Any]:
@@ -355,7 +456,25 @@ class Checker:
             self.collect(d, s.number, s.heading)
 
     def collect(self, d: ast.Decl, section: str | None, heading: str) -> None:
-        if isinstance(d, ast.PartyDecl):
+        # (the commonest first)
+        if isinstance(d, (ast.Clause, ast.ExceptionDecl, ast.NonOperative, ast.Governed)):
+            if section is None:
+                what = "exception" if isinstance(d, ast.ExceptionDecl) else "clause"
+                self.err("E210", f"{what} '{d.name}' is not inside a section", d.span,
+                         'every clause names its section: put it after `section N "Heading"`')
+                return
+            if isinstance(d, ast.Clause):
+                self.clauses.append((d, section, heading))
+            elif isinstance(d, ast.Governed):
+                self.governed.append((d, section, heading))
+            elif isinstance(d, ast.NonOperative):
+                self.provisions.append((d, section, heading))
+            else:
+                self.exceptions.append((d, section))
+        elif isinstance(d, ast.Define | ast.StateDecl):
+            if self.declare("definition", d.name, d.span):
+                self.def_decls[d.name] = (d, section)
+        elif isinstance(d, ast.PartyDecl):
             if self.declare("party", d.name, d.span):
                 self.parties[d.name] = d.title
         elif isinstance(d, ast.RoleDecl):
@@ -379,9 +498,6 @@ class Checker:
         elif isinstance(d, ast.EventDecl):
             if self.declare("event", d.name, d.span):
                 self.event_decls[d.name] = (d, section)
-        elif isinstance(d, ast.Define | ast.StateDecl):
-            if self.declare("definition", d.name, d.span):
-                self.def_decls[d.name] = (d, section)
         elif isinstance(d, (ast.Replace, ast.Remove, ast.TermMark)):
             word = {ast.Replace: "replace", ast.Remove: "remove"}.get(type(d)) or \
                 getattr(d, "status", "known")
@@ -400,20 +516,6 @@ class Checker:
                          "put it in the section that says how long the agreement lasts")
                 return
             self.survives.append((d, section))
-        elif isinstance(d, (ast.Clause, ast.ExceptionDecl, ast.NonOperative, ast.Governed)):
-            if section is None:
-                what = "exception" if isinstance(d, ast.ExceptionDecl) else "clause"
-                self.err("E210", f"{what} '{d.name}' is not inside a section", d.span,
-                         'every clause names its section: put it after `section N "Heading"`')
-                return
-            if isinstance(d, ast.Clause):
-                self.clauses.append((d, section, heading))
-            elif isinstance(d, ast.Governed):
-                self.governed.append((d, section, heading))
-            elif isinstance(d, ast.NonOperative):
-                self.provisions.append((d, section, heading))
-            else:
-                self.exceptions.append((d, section))
         elif isinstance(d, ast.CheckDecl):
             if section is None:
                 self.err("E210", f"check '{d.name}' is not inside a section", d.span,
@@ -460,34 +562,65 @@ class Checker:
         return self.unknown("type", n, t.span, cands, code="E203")
 
     def resolve_signatures(self) -> None:
+        memo = self.memo
+        names = (tuple(self.enums), tuple(self.roles), tuple(self.event_decls))
+        kept: dict[int, tuple[Any, ...]] = {}
+        old = memo.sigs if memo is not None and memo.sig_names == names else {}
+
+        def resolved(node: Any, key: Any, compute: Callable[[], Any]) -> Any:
+            """What `compute` makes of `node`, kept in the memo with its diagnostics: a
+            declaration's types depend on the names of the types alone."""
+            hit = old.get(id(node))
+            if hit is None or hit[0] is not node or hit[1] != key:
+                first = len(self.diags)
+                hit = (node, key, compute(), self.diags[first:])
+            else:
+                self.diags.extend(hit[3])
+            kept[id(node)] = hit
+            return hit[2]
+
         for name, (d, sec) in self.fact_decls.items():
-            for p in d.params:
-                self.local_name(p.name, p.span, "a parameter")
-            params = tuple((p.name, self.resolve_type(p.type)) for p in d.params)
-            for (pn, pt), p in zip(params, d.params, strict=True):
-                if pt.kind not in ("party", "enum", "event", "error"):
-                    self.err("E302", f"fact parameter '{pn}' has type {pt}; fact parameters "
-                             "must be parties, enumerations or events", p.span,
-                             "the fact file keys each value by a party, member or event id")
-            self.facts[name] = ir.Fact(name, params, self.resolve_type(d.type), d.title,
-                                       d.qualitative, ir.Cite(sec, d.span), d.over_time)
+            self.facts[name] = resolved(d, (name, sec),
+                                        functools.partial(self.fact_signature, name, d, sec))
         for name, (ev, sec) in self.event_decls.items():
-            fields = []
-            seen: set[str] = set()
-            for f in ev.fields:
-                if f.name in ("date", "id"):
-                    self.err("E202", f"every event already has a field '{f.name}'", f.span)
-                elif f.name in seen:
-                    self.err("E202", f"field '{f.name}' appears twice in event {name}", f.span)
-                seen.add(f.name)
-                fields.append((f.name, self.resolve_type(f.type)))
-            self.events[name] = ir.Event(name, tuple(fields), ev.title, ev.qualitative,
-                                         ir.Cite(sec, ev.span))
+            self.events[name] = resolved(ev, (name, sec),
+                                         functools.partial(self.event_signature, name, ev, sec))
         for name, (define, _) in self.def_decls.items():
-            for p in define.params:
-                self.local_name(p.name, p.span, "a parameter")
-            params = tuple((p.name, self.resolve_type(p.type)) for p in define.params)
-            self.def_sigs[name] = (params, self.resolve_type(define.type))
+            self.def_sigs[name] = resolved(define, name,
+                                           functools.partial(self.definition_signature, define))
+        if memo is not None:
+            memo.sigs, memo.sig_names = kept, names
+
+    def fact_signature(self, name: str, d: ast.FactDecl, sec: str | None) -> ir.Fact:
+        for p in d.params:
+            self.local_name(p.name, p.span, "a parameter")
+        params = tuple((p.name, self.resolve_type(p.type)) for p in d.params)
+        for (pn, pt), p in zip(params, d.params, strict=True):
+            if pt.kind not in ("party", "enum", "event", "error"):
+                self.err("E302", f"fact parameter '{pn}' has type {pt}; fact parameters "
+                         "must be parties, enumerations or events", p.span,
+                         "the fact file keys each value by a party, member or event id")
+        return ir.Fact(name, params, self.resolve_type(d.type), d.title, d.qualitative,
+                       ir.Cite(sec, d.span), d.over_time)
+
+    def event_signature(self, name: str, ev: ast.EventDecl, sec: str | None) -> ir.Event:
+        fields = []
+        seen: set[str] = set()
+        for f in ev.fields:
+            if f.name in ("date", "id"):
+                self.err("E202", f"every event already has a field '{f.name}'", f.span)
+            elif f.name in seen:
+                self.err("E202", f"field '{f.name}' appears twice in event {name}", f.span)
+            seen.add(f.name)
+            fields.append((f.name, self.resolve_type(f.type)))
+        return ir.Event(name, tuple(fields), ev.title, ev.qualitative, ir.Cite(sec, ev.span))
+
+    def definition_signature(self, define: ast.Define | ast.StateDecl
+                             ) -> tuple[tuple[tuple[str, Type], ...], Type]:
+        for p in define.params:
+            self.local_name(p.name, p.span, "a parameter")
+        params = tuple((p.name, self.resolve_type(p.type)) for p in define.params)
+        return params, self.resolve_type(define.type)
 
     def check_definition(self, name: str, d: ast.Define | ast.StateDecl, sec: str | None
                          ) -> None:
@@ -537,6 +670,20 @@ class Checker:
         """Depth-first search with an explicit stack: long chains of definitions are fine.
         Returns the definitions each after those it uses (a cycle's back edge aside).  A
         cycle is E401 unless its definitions form a recursive group (`recursive_groups`)."""
+        memo = self.memo
+        if memo is not None and self._reuse and memo.graph is not None \
+                and memo.graph[0] == self.def_deps:
+            _, self.groups, self.group_faults, order, diags = memo.graph
+            self.diags.extend(diags)
+            return list(order)
+        first = len(self.diags)
+        order = self._def_cycles()
+        if memo is not None:
+            memo.graph = ({n: set(ds) for n, ds in self.def_deps.items()}, self.groups,
+                          self.group_faults, list(order), self.diags[first:])
+        return order
+
+    def _def_cycles(self) -> list[str]:
         groups = self.groups = self.recursive_groups()
         state: dict[str, int] = {}
         order: list[str] = []
@@ -627,6 +774,36 @@ class Checker:
         once, where the limit is passed: at the definition (or clause) whose own body passes
         it, not at the definitions and clauses that use it.  `order`: the definitions, each
         after those it uses (check_def_cycles)."""
+        memo = self.memo
+        defs = tuple(self.definitions.get(name) for name in order)
+        kept = memo.depths if memo is not None else None
+        if kept is not None and kept[0] == order and len(kept[1]) == len(defs) \
+                and all(a is b for a, b in zip(kept[1], defs, strict=True)) \
+                and kept[2] == self.groups:
+            depth, through = dict(kept[3]), dict(kept[4])
+            self.diags.extend(kept[5])
+            assert memo is not None
+            for d in defs:  # their nesting stays in the memo, for an edit that needs it
+                if d is not None and id(d.body) in memo.nesting:
+                    self._nesting_next[id(d.body)] = memo.nesting[id(d.body)]
+        else:
+            first = len(self.diags)
+            depth, through = self.definition_depths(order)
+            if memo is not None:
+                memo.depths = (list(order), defs, dict(self.groups), dict(depth),
+                               dict(through), self.diags[first:])
+        roots = [(f"clause {n.id}", e) for n in norms for e in ir.norm_exprs(n)]
+        roots += [(f"exception {x.id}", e) for x in exceptions for e in ir.exception_exprs(x)]
+        roots += [(f"check {c.id}", c.cond) for c in checks]
+        for what, e in roots:
+            levels, via, over = self.nesting(e, depth)
+            if levels > MAX_EVAL_DEPTH and not over:
+                self._too_deep(f"this expression of {what}", levels, via, through, e.span)
+
+    def definition_depths(self, order: Sequence[str]
+                          ) -> tuple[dict[str, int], dict[str, str | None]]:
+        """The levels of evaluation of each definition and the call on its deepest path;
+        E407 for those over the limit (`check_depth`)."""
         depth: dict[str, int] = {}
         through: dict[str, str | None] = {}
         # a recursive group: a call inside it for an earlier event finds its answer computed
@@ -642,13 +819,13 @@ class Checker:
                 continue
             group = self.groups.get(name)
             if group is None:
-                levels, via, over = _nesting(d.body, depth)
+                levels, via, over = self.nesting(d.body, depth)
                 depth[name], through[name] = levels, via
                 if levels > MAX_EVAL_DEPTH and not over:
                     self._too_deep(f"evaluating '{name}'", levels, via, through,
                                    self.def_decls[name][0].span)
                 continue
-            levels, via, over = _nesting(d.body, {**depth, **dict.fromkeys(group, 1)})
+            levels, via, over = self.nesting(d.body, {**depth, **dict.fromkeys(group, 1)})
             own[name], through[name] = levels, via
             if all(m in own for m in group):
                 total = sum(own[m] for m in group)
@@ -657,13 +834,7 @@ class Checker:
                 if total > MAX_EVAL_DEPTH:
                     self._too_deep(f"evaluating the recursive definitions {', '.join(group)}",
                                    total, None, through, self.def_decls[group[0]][0].span)
-        roots = [(f"clause {n.id}", e) for n in norms for e in ir.norm_exprs(n)]
-        roots += [(f"exception {x.id}", e) for x in exceptions for e in ir.exception_exprs(x)]
-        roots += [(f"check {c.id}", c.cond) for c in checks]
-        for what, e in roots:
-            levels, via, over = _nesting(e, depth)
-            if levels > MAX_EVAL_DEPTH and not over:
-                self._too_deep(f"this expression of {what}", levels, via, through, e.span)
+        return depth, through
 
     def _too_deep(self, what: str, levels: int, via: str | None,
                   through: dict[str, str | None], span: Span | None) -> None:
@@ -1297,9 +1468,13 @@ class Checker:
 
     # ── clauses ─────────────────────────────────────────────────────────────
 
-    def check_clauses(self) -> list[ir.Norm]:
+    def check_clauses(self, reuse: bool = False) -> list[ir.Norm]:
+        """The clauses' norms. `reuse`: the memo's clauses were checked among the same
+        declarations (`CheckMemo`)."""
         norms: list[ir.Norm] = []
         seen: dict[str, Span | None] = {}
+        memo = self.memo
+        kept: dict[int, tuple[Any, ...]] = {}
         for c, section, heading in self.clauses:
             nid = f"{section}.{c.name}"
             if nid in seen:
@@ -1308,9 +1483,20 @@ class Checker:
                          labels=(Label(first, "first here"),) if first else ())
                 continue
             seen[nid] = c.span
-            norm = self.check_clause(c, section, heading, nid)
+            hit = memo.clauses.get(id(c)) if memo is not None and reuse else None
+            if hit is not None and hit[0] is c and hit[1] == (section, heading):
+                norm = hit[2]
+                self.diags.extend(hit[3])
+                memo.hits += 1  # type: ignore[union-attr]
+            else:
+                start = len(self.diags)
+                norm = self.check_clause(c, section, heading, nid)
+                hit = (c, (section, heading), norm, self.diags[start:])
+            kept[id(c)] = hit
             if norm is not None:
                 norms.append(norm)
+        if memo is not None:
+            memo.clauses = kept
         for x, section in self.exceptions:
             nid = f"{section}.{x.name}"
             if nid in seen:
@@ -1382,30 +1568,49 @@ class Checker:
         through other clauses: no answer could be decided first."""
         # the answers each definition tests, through the definitions it uses: the same for
         # every definition of a strongly connected group; groups come callees first
-        def_refs: dict[str, set[str]] = {}
-        for comp in _components(self.def_deps):
-            tests: set[str] = set()
-            for name in comp:
-                tests.update(self.status_uses.get(name, ()))
-                for dep in self.def_deps.get(name, ()):
-                    if dep not in comp:
-                        tests |= def_refs.get(dep, set())
-            for name in comp:
-                def_refs[name] = tests
+        memo = self.memo
+        key = (self.def_deps, self.status_uses)
+        if memo is not None and memo.def_refs is not None and memo.def_refs[0] == key:
+            def_refs: dict[str, set[str]] = memo.def_refs[1]
+        else:
+            def_refs = {}
+            for comp in _components(self.def_deps):
+                tests: set[str] = set()
+                for name in comp:
+                    tests.update(self.status_uses.get(name, ()))
+                    for dep in self.def_deps.get(name, ()):
+                        if dep not in comp:
+                            tests |= def_refs.get(dep, set())
+                for name in comp:
+                    def_refs[name] = tests
+            if memo is not None:
+                memo.def_refs = (({n: set(v) for n, v in self.def_deps.items()},
+                                  {n: set(v) for n, v in self.status_uses.items()}), def_refs)
 
         def of_def(name: str) -> set[str]:
             return def_refs.get(name) or set(self.status_uses.get(name, ()))
 
+        seen_refs: dict[int, tuple[Any, ...]] = {}
+        kept = memo.refs if memo is not None else {}
+
         def of_expr(e: ir.E) -> set[str]:
-            out: set[str] = set()
-            todo = [e]
-            while todo:
-                x = todo.pop()
-                if x.op == "status":
-                    out.add(x.data[0])
-                elif x.op == "call" and isinstance(x.data, str):
-                    out |= of_def(x.data)
-                todo.extend(a for a in x.args if isinstance(a, ir.E))
+            hit = kept.get(id(e))
+            if hit is None or hit[0] is not e:
+                tested: set[str] = set()
+                calls: set[str] = set()
+                todo = [e]
+                while todo:
+                    x = todo.pop()
+                    if x.op == "status":
+                        tested.add(x.data[0])
+                    elif x.op == "call" and isinstance(x.data, str):
+                        calls.add(x.data)
+                    todo.extend(a for a in x.args if isinstance(a, ir.E))
+                hit = (e, tested, calls)
+            seen_refs[id(e)] = hit
+            out = set(hit[1])
+            for name in hit[2]:
+                out |= of_def(name)
             return out
 
         graph: dict[str, set[str]] = {}
@@ -1415,6 +1620,8 @@ class Checker:
             refs = set().union(*(of_expr(e) for e in ir.exception_exprs(x)))
             for t in x.targets:
                 graph.setdefault(t, set()).update(refs)
+        if memo is not None:
+            memo.refs = seen_refs
         if not any(graph.values()):
             return
         by_id = {n.id: n for n in norms}
@@ -1667,92 +1874,132 @@ class Checker:
                          ) -> list[ir.Exception_]:
         by_id = {n.id: n for n in norms}
         out: list[ir.Exception_] = []
+        memo = self.memo
+        # an exception reads, besides the declarations, the clauses it bears on (by identity),
+        # the clauses' ids and the priorities (`CheckMemo`)
+        same = (memo is not None and self._reuse and memo.exception_context is not None
+                and memo.exception_context == (tuple(by_id), edges))
+        kept: dict[int, tuple[Any, ...]] = {}
         for x, section in self.exceptions:
-            targets: list[ir.Norm] = []
+            bears: list[ir.Norm | None] = []
             for t in x.targets:
-                if t.every:  # the agreement's own rule for every clause: no priority needed
-                    have = {n.id for n in targets}
-                    targets.extend(n for n in norms if n.id not in have)
-                    continue
-                tid = f"{t.section or section}.{t.name}"
-                if tid not in by_id:
-                    self.unknown("clause", str(t), t.span,
-                                 [f"§{i}" if t.section else i.split(".", 1)[1] for i in by_id
-                                  if t.section or i.startswith(section + ".")])
-                    continue
-                norm = by_id[tid]
-                targets.append(norm)
-                related = (section in section_ancestors(norm.section)
-                           or norm.section in section_ancestors(section))
-                if not related:
-                    verdict = self.prevails(section, norm.section, edges)
-                    if verdict is False:
-                        self.err("E402", f"exception '{x.name}' of §{section} overrides "
-                                 f"§{norm.section}, but §{norm.section} prevails over §{section}",
-                                 t.span, "remove the exception or the conflicting priority")
-                    elif verdict is None:
-                        self.err("E403", f"exception '{x.name}' of §{section} overrides "
-                                 f"§{norm.section}, but nothing says §{section} prevails over it",
-                                 t.span,
-                                 f"add `subject to §{section}` to section {norm.section}, or "
-                                 f"`notwithstanding §{norm.section}` to section {section}")
-            parts = self.once(x.parts, {
-                "for": (ast.ForBinding,), "upon": (ast.Upon,), "when": (ast.When,),
-                "while": (ast.WhilePart,), "from": (ast.FromPart,),
-                "end": (ast.Until, ast.Through), "because": (ast.Because,)})
-            scope = _Scope()
-            bind_kind = bind_var = None
-            if "for" in parts and targets:
-                fb = parts["for"]
-                bind_var = fb.var
-                self.local_name(fb.var, fb.span, "a variable")
-                bind_kind, bt = self.binding(fb, targets)
-                scope = scope.bind(fb.var, bt)
-            trigger = None
-            if "upon" in parts:
-                trigger, scope = self.trigger(parts["upon"], scope)
-            when = self.boolean(parts["when"].expr, scope, "the 'when' condition") \
-                if "when" in parts else None
-            start = self.date_expr(parts["from"].expr, scope, "the start") \
-                if "from" in parts else None
-            end = end_incl = None
-            if "end" in parts:
-                end = self.date_expr(parts["end"].expr, scope, "the end")
-                end_incl = isinstance(parts["end"], ast.Through)
-            while_ = self.boolean(parts["while"].expr, scope, "the 'while' condition") \
-                if "while" in parts else None
-            if "while" in parts:
-                for key in ("from", "end"):
-                    if key in parts:
-                        self.err("E404", "'while' gives the periods of the exception itself; "
-                                 f"it cannot be combined with '{_PART_WORD[type(parts[key])]}'",
-                                 parts[key].span,
-                                 "keep 'while', or state the period with from/until/through")
-            if x.effect == "excuses" and ("end" in parts or "while" in parts):
-                part = parts["end"] if "end" in parts else parts["while"]
-                self.err("E405", "an excuse has no end; to lift a duty for a time, use "
-                         "'suspends'", part.span)
-            if "because" not in parts:
-                self.err("E404", f"exception '{x.name}' does not say why: it has no 'because' "
-                         "part", x.name_span or x.span,
-                         'add a line: because "the words of the agreement that make the exception"')
-            out.append(ir.Exception_(
-                id=f"{section}.{x.name}", section=section, name=x.name, effect=x.effect,
-                targets=tuple(t.id for t in targets), bind_kind=bind_kind, bind_var=bind_var,
-                trigger=trigger, when=when, while_=while_, start=start, end=end,
-                end_inclusive=bool(end_incl),
-                because=parts["because"].text if "because" in parts else "",
-                cite=ir.Cite(section, x.span)))
+                bears.extend(norms if t.every else
+                             [by_id.get(f"{t.section or section}.{t.name}")])
+            hit = memo.exceptions.get(id(x)) if memo is not None and same else None
+            if hit is not None and hit[0] is x and hit[1] == section \
+                    and len(hit[2]) == len(bears) \
+                    and all(a is b for a, b in zip(hit[2], bears, strict=True)):
+                self.diags.extend(hit[4])
+                out.append(hit[3])
+            else:
+                start = len(self.diags)
+                hit = (x, section, bears, self.check_exception(x, section, norms, by_id, edges),
+                       self.diags[start:])
+                out.append(hit[3])
+            kept[id(x)] = hit
+        if memo is not None:
+            memo.exceptions, memo.exception_context = kept, (tuple(by_id), set(edges))
         return out
+
+    def check_exception(self, x: ast.ExceptionDecl, section: str, norms: list[ir.Norm],
+                        by_id: dict[str, ir.Norm], edges: set[tuple[str, str]]
+                        ) -> ir.Exception_:
+        targets: list[ir.Norm] = []
+        for t in x.targets:
+            if t.every:  # the agreement's own rule for every clause: no priority needed
+                have = {n.id for n in targets}
+                targets.extend(n for n in norms if n.id not in have)
+                continue
+            tid = f"{t.section or section}.{t.name}"
+            if tid not in by_id:
+                self.unknown("clause", str(t), t.span,
+                             [f"§{i}" if t.section else i.split(".", 1)[1] for i in by_id
+                              if t.section or i.startswith(section + ".")])
+                continue
+            norm = by_id[tid]
+            targets.append(norm)
+            related = (section in section_ancestors(norm.section)
+                       or norm.section in section_ancestors(section))
+            if not related:
+                verdict = self.prevails(section, norm.section, edges)
+                if verdict is False:
+                    self.err("E402", f"exception '{x.name}' of §{section} overrides "
+                             f"§{norm.section}, but §{norm.section} prevails over §{section}",
+                             t.span, "remove the exception or the conflicting priority")
+                elif verdict is None:
+                    self.err("E403", f"exception '{x.name}' of §{section} overrides "
+                             f"§{norm.section}, but nothing says §{section} prevails over it",
+                             t.span,
+                             f"add `subject to §{section}` to section {norm.section}, or "
+                             f"`notwithstanding §{norm.section}` to section {section}")
+        parts = self.once(x.parts, {
+            "for": (ast.ForBinding,), "upon": (ast.Upon,), "when": (ast.When,),
+            "while": (ast.WhilePart,), "from": (ast.FromPart,),
+            "end": (ast.Until, ast.Through), "because": (ast.Because,)})
+        scope = _Scope()
+        bind_kind = bind_var = None
+        if "for" in parts and targets:
+            fb = parts["for"]
+            bind_var = fb.var
+            self.local_name(fb.var, fb.span, "a variable")
+            bind_kind, bt = self.binding(fb, targets)
+            scope = scope.bind(fb.var, bt)
+        trigger = None
+        if "upon" in parts:
+            trigger, scope = self.trigger(parts["upon"], scope)
+        when = self.boolean(parts["when"].expr, scope, "the 'when' condition") \
+            if "when" in parts else None
+        start = self.date_expr(parts["from"].expr, scope, "the start") \
+            if "from" in parts else None
+        end = end_incl = None
+        if "end" in parts:
+            end = self.date_expr(parts["end"].expr, scope, "the end")
+            end_incl = isinstance(parts["end"], ast.Through)
+        while_ = self.boolean(parts["while"].expr, scope, "the 'while' condition") \
+            if "while" in parts else None
+        if "while" in parts:
+            for key in ("from", "end"):
+                if key in parts:
+                    self.err("E404", "'while' gives the periods of the exception itself; "
+                             f"it cannot be combined with '{_PART_WORD[type(parts[key])]}'",
+                             parts[key].span,
+                             "keep 'while', or state the period with from/until/through")
+        if x.effect == "excuses" and ("end" in parts or "while" in parts):
+            part = parts["end"] if "end" in parts else parts["while"]
+            self.err("E405", "an excuse has no end; to lift a duty for a time, use "
+                     "'suspends'", part.span)
+        if "because" not in parts:
+            self.err("E404", f"exception '{x.name}' does not say why: it has no 'because' "
+                     "part", x.name_span or x.span,
+                     'add a line: because "the words of the agreement that make the exception"')
+        return ir.Exception_(
+            id=f"{section}.{x.name}", section=section, name=x.name, effect=x.effect,
+            targets=tuple(t.id for t in targets), bind_kind=bind_kind, bind_var=bind_var,
+            trigger=trigger, when=when, while_=while_, start=start, end=end,
+            end_inclusive=bool(end_incl),
+            because=parts["because"].text if "because" in parts else "",
+            cite=ir.Cite(section, x.span))
 
     def check_checks(self) -> list[ir.Check]:
         out = []
+        memo = self.memo
+        kept: dict[int, tuple[Any, ...]] = {}
         for d, section in self.check_decls:
-            trigger, scope = self.trigger(
-                ast.Upon(d.events, d.var, None, d.span, d.event_spans), _Scope())
-            cond = self.boolean(d.cond, scope, "the 'requires' condition")
-            out.append(ir.Check(f"{section}.{d.name}", section, d.name, d.title, trigger, cond,
-                                ir.Cite(section, d.span)))
+            hit = memo.checks.get(id(d)) if memo is not None and self._reuse else None
+            if hit is None or hit[0] is not d or hit[1] != section:
+                start = len(self.diags)
+                trigger, scope = self.trigger(
+                    ast.Upon(d.events, d.var, None, d.span, d.event_spans), _Scope())
+                cond = self.boolean(d.cond, scope, "the 'requires' condition")
+                hit = (d, section, ir.Check(f"{section}.{d.name}", section, d.name, d.title,
+                                            trigger, cond, ir.Cite(section, d.span)),
+                       self.diags[start:])
+            else:
+                self.diags.extend(hit[3])
+            kept[id(d)] = hit
+            out.append(hit[2])
+        if memo is not None:
+            memo.checks = kept
         return out
 
     def binding(self, fb: ast.ForBinding, targets: list[ir.Norm]) -> tuple[str, Type]:
@@ -1820,12 +2067,13 @@ def _has_unrounded(t: Type) -> bool:
     return False
 
 
-def check(modules: Sequence[ast.Module], composition: Composition | None = None
-          ) -> ir.Contract:
+def check(modules: Sequence[ast.Module], composition: Composition | None = None,
+          memo: CheckMemo | None = None) -> ir.Contract:
     """Check parsed modules (main first) and return the IR contract, or raise CheckErrors.
     For a variant or amendment, `composition` carries its term standings and the problems
-    found while applying it to its base."""
-    c = Checker(modules, composition).check()
+    found while applying it to its base. `memo` keeps what this check found for the next
+    check of the same contract (`CheckMemo`)."""
+    c = Checker(modules, composition, memo).check()
     if c.standing:
         by_norm, by_def = assumed_terms(c)
         c = attrs.evolve(c, assumed_by_norm=by_norm, assumed_by_definition=by_def)

@@ -45,18 +45,29 @@ def load_modules(path: Path, texts: Mapping[Path, str] | None = None,
     order: list[ast.Module] = []
     errors: list[Diagnostic] = []
 
+    try:
+        cwd: Path | None = Path.cwd().resolve()
+    except OSError:
+        cwd = None
+
+    def display(real: Path) -> str:  # display_path, of a resolved path
+        if cwd is not None and real.is_relative_to(cwd):
+            return str(real.relative_to(cwd))
+        return display_path(real)
+
     def visit(p: Path) -> None:
         real = p.resolve()
         if real in seen:
             return
+        name = display(real) if p == real else display_path(p)
         if parse_file is not None:
-            module = parse_file(p, display_path(p), texts.get(real))
+            module = parse_file(p, name, texts.get(real))
         elif real in texts:
             from .parser import parse
 
-            module = parse(texts[real], display_path(p))
+            module = parse(texts[real], name)
         else:
-            module = read_and_parse(p, display_path(p))
+            module = read_and_parse(p, name)
         seen[real] = module
         order.append(module)
         for imp in module.imports:
@@ -64,7 +75,7 @@ def load_modules(path: Path, texts: Mapping[Path, str] | None = None,
             if not target.is_relative_to(root):
                 errors.append(Diagnostic(
                     "E205", f"import {imp.path!r} leaves the contract's directory tree", imp.span,
-                    hints=(f"imports must stay inside {display_path(root)}",)))
+                    hints=(f"imports must stay inside {display(root)}",)))
                 continue
             if not target.is_file() and target not in texts:
                 errors.append(Diagnostic("E205", f"import {imp.path!r}: no such file", imp.span,

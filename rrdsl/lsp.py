@@ -15,7 +15,7 @@ import functools
 import gc
 import re
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlparse
 import attrs
 
 from . import ast
+from .checker import CheckMemo
 from .diagnostics import Diagnostic, RrdslError, Severity, Span
 from .loader import display_path, load_composition, load_modules
 from .parser import keywords
@@ -152,6 +153,8 @@ class Parses:
         self._kept: dict[str, tuple[str, ast.Module]] = {}
         self._disk: dict[str, tuple[tuple[int, int, int], ast.Module, list[str] | None]] = {}
         self._chunks: dict[str, dict[tuple[int, str], ast.Module]] = {}
+        self._sections: dict[str, dict[tuple[int, ...], tuple[list[ast.Module],
+                                                              ast.Section]]] = {}
 
     def __call__(self, path: Path, display: str, text: str | None) -> ast.Module:
         from .diagnostics import SOURCES
@@ -183,10 +186,14 @@ class Parses:
         return module
 
     def _by_section(self, text: str, display: str) -> ast.Module:
-        """Parse an edited text a section at a time, keeping the sections whose text (and first
-        line) did not change: an edit parses again only the section it is in. Each piece is
-        parsed after as many empty lines as come before it, so its spans are the file's. If a
-        piece does not parse, the whole text is parsed, for the diagnostics of a whole parse."""
+        """Parse an edited text a piece at a time, keeping the pieces whose text (and first
+        line) did not change: an edit parses again only the declaration it is in. The pieces
+        are what comes before the first section, each section's line with what follows it up
+        to its first declaration after a blank line, and each such declaration (`_pieces`).
+        Each piece is parsed after as many empty lines as come before it, so its spans are
+        the file's; a declaration is parsed under a stand-in section line put on the blank
+        line before it, and joins its section. If a piece does not parse, the whole text is
+        parsed, for the diagnostics of a whole parse."""
         from .diagnostics import SOURCES, RrdslError
         from .parser import parse
 
@@ -195,27 +202,103 @@ class Parses:
             return parse(text, display)
         kept = self._chunks.get(display, {})
         now: dict[tuple[int, str], ast.Module] = {}
-        line = 1
+        head: ast.Module | None = None
+        sections: list[ast.Section] = []
+        made: list[list[ast.Module]] = []  # each section's pieces
+        comments: list[Any] = []
         try:
-            for a, b in zip([0, *starts], [*starts, len(text)], strict=True):
-                chunk = text[a:b]
-                key = (line, chunk)
-                piece = kept.get(key)
-                if piece is None:
-                    piece = parse("\n" * (line - 1) + chunk, display)
-                    if a and (piece.header or piece.imports or piece.preamble):
-                        raise RrdslError([])  # not a section alone: parse the whole text
-                now[key] = piece
-                line += chunk.count("\n")
+            for line, piece, joins in _pieces(text, starts):
+                key = (line, piece)
+                module = kept.get(key)
+                if module is None:
+                    pad = "\n" * (line - 2) + 'section 0 ""\n' if joins else "\n" * (line - 1)
+                    module = parse(pad + piece, display)
+                    if (head is not None and (module.header or module.imports
+                                              or module.preamble)) \
+                            or len(module.sections) != (0 if head is None else 1):
+                        raise RrdslError([])  # not the piece it seemed: parse the whole text
+                now[key] = module
+                comments.extend(module.comments)
+                if head is None:
+                    head = module
+                    continue
+                sec = module.sections[0]
+                if joins:
+                    made[-1].append(module)
+                    last = sections[-1]
+                    assert last.span is not None and sec.span is not None
+                    sections[-1] = attrs.evolve(
+                        last, priorities=last.priorities + sec.priorities,
+                        items=last.items + sec.items,
+                        span=attrs.evolve(last.span, end_line=sec.span.end_line,
+                                          end_col=sec.span.end_col))
+                else:
+                    sections.append(sec)
+                    made.append([module])
         except RrdslError:
             self._chunks.pop(display, None)
             return parse(text, display)
         self._chunks[display] = now
+        # a section of unchanged pieces is the section made of them before (the same object)
+        before = self._sections.get(display, {})
+        joined: dict[tuple[int, ...], tuple[list[ast.Module], ast.Section]] = {}
+        for k, pieces in enumerate(made):
+            ids = tuple(map(id, pieces))
+            prev = before.get(ids)
+            if prev is not None and all(a is b for a, b in zip(prev[0], pieces, strict=True)):
+                sections[k] = prev[1]
+            joined[ids] = (pieces, sections[k])
+        self._sections[display] = joined
         SOURCES.add(display, text.removeprefix("\ufeff"))  # not the last piece's padded text
-        pieces = list(now.values())
-        return attrs.evolve(pieces[0],
-                            sections=tuple(sec for p in pieces for sec in p.sections),
-                            comments=tuple(c for p in pieces for c in p.comments))
+        assert head is not None
+        return attrs.evolve(head, sections=tuple(sections), comments=tuple(comments))
+
+
+#: The words that begin a declaration (or a section's priority) in a section.
+_DECL_WORDS = frozenset((
+    "party", "role", "enum", "fact", "event", "define", "state", "clause", "exception",
+    "reading", "check", "replace", "remove", "known", "assumed", "amended", "survives",
+    "qualitative", "subject", "notwithstanding", "except"))
+
+
+def _pieces(text: str, starts: list[int]) -> Iterator[tuple[int, str, bool]]:
+    """The pieces `Parses._by_section` parses one by one: (first line, text, whether it is a
+    declaration that joins the section before it). A section is cut before a line beginning
+    with a declaration's word (after any comment lines) that follows a blank line: no
+    declaration or expression goes on after a blank line with one of these words, so the
+    pieces parse as the whole does (a cut in the wrong place leaves a piece that does not
+    parse, and the whole text is parsed instead)."""
+    bounds = [0, *starts, len(text)]
+    line = 1
+    for i, (a, b) in enumerate(zip(bounds, bounds[1:])):
+        chunk = text[a:b]
+        if i == 0:
+            yield line, chunk, False
+            line += chunk.count("\n")
+            continue
+        lines = chunk.split("\n")
+        cut = [0]
+        blank = False
+        run: int | None = None  # the first of the comment lines since the blank line
+        for k, ln in enumerate(lines[1:], 1):
+            body = ln.strip()
+            if not body:
+                blank, run = True, None
+                continue
+            if body.startswith("#"):
+                if blank and run is None:
+                    run = k
+                continue
+            word = body.split(None, 1)[0]
+            if blank and word in _DECL_WORDS:
+                cut.append(run if run is not None else k)
+            blank, run = False, None
+        for j, (x, y) in enumerate(zip(cut, [*cut[1:], len(lines)])):
+            part = "\n".join(lines[x:y])
+            if y < len(lines):
+                part += "\n"
+            yield line + x, part, j > 0
+        line += chunk.count("\n")
 
 
 def _root_for(path: Path, texts: dict[Path, str]) -> Path:
@@ -241,9 +324,10 @@ def _root_for(path: Path, texts: dict[Path, str]) -> Path:
 
 
 def analyse(path: Path, texts: dict[Path, str], root: Path | None = None,
-            parses: Parses | None = None) -> Analysis:
+            parses: Parses | None = None, memo: CheckMemo | None = None) -> Analysis:
     """Check the contract `path` belongs to (`root`, if known); its names are indexed when
-    first asked for. `parses` keeps parsed files from one analysis to the next."""
+    first asked for. `parses` keeps parsed files from one analysis to the next, and `memo`
+    what the checker found in the contract's last analysis (`checker.CheckMemo`)."""
     from .checker import check
     from .lints import lint_composition
 
@@ -253,7 +337,7 @@ def analyse(path: Path, texts: dict[Path, str], root: Path | None = None,
     try:
         comp = load_composition(root, texts, parse_file=parses)
         modules = list(comp.modules)
-        check(modules, comp)
+        check(modules, comp, memo)
         diags = lint_composition(comp)
     except RrdslError as e:
         diags = list(e.diagnostics)
@@ -485,6 +569,7 @@ class Analyser:
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="rrdsl-analysis")
         self._parses = Parses()
+        self._memos: dict[Path, CheckMemo] = {}  # by contract (root file)
 
     def changed(self) -> None:
         self.generation += 1
@@ -543,7 +628,8 @@ class Analyser:
         self.runs += 1
         if self.runs % COLLECT_EVERY == 0 and not gc.isenabled():
             gc.collect()
-        return analyse(path, texts, root, self._parses)
+        memo = self._memos.setdefault(root, CheckMemo())
+        return analyse(path, texts, root, self._parses, memo)
 
     async def collect(self) -> None:
         """Collect the young generations' garbage, in the worker (between analyses). A full
