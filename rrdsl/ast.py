@@ -909,6 +909,34 @@ def walk(node: Any) -> Iterator[Any]:
             stack.extend([getattr(n, name) for name in names])
 
 
+def shift_lines(node: Any, delta: int) -> Any:
+    """`node` as it would be parsed `delta` lines further down: every span moved (the language
+    server keeps the parse of text that only moved). Parts without spans are kept as they
+    are, the same objects."""
+    if isinstance(node, Span):
+        return attrs.evolve(node, line=node.line + delta, end_line=node.end_line + delta)
+    if isinstance(node, tuple):
+        moved = tuple(shift_lines(x, delta) for x in node)
+        return node if all(a is b for a, b in zip(moved, node, strict=True)) else moved
+    cls = type(node)
+    names = _ALL_FIELDS.get(cls)
+    if names is None:
+        if not attrs.has(cls):
+            return node
+        names = _ALL_FIELDS[cls] = tuple(f.name for f in attrs.fields(cls))
+    values = [getattr(node, name) for name in names]
+    moved_values = [shift_lines(v, delta) for v in values]
+    if all(a is b for a, b in zip(moved_values, values, strict=True)):
+        return node
+    new = object.__new__(cls)  # (frozen: the fields are set as attrs's own __init__ sets them)
+    for name, value in zip(names, moved_values, strict=True):
+        object.__setattr__(new, name, value)
+    return new
+
+
+_ALL_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 #: The fields of each AST class that may hold nodes (None: not an AST class).
 _CHILD_FIELDS: dict[type, tuple[str, ...] | None] = {}
 

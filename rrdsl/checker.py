@@ -352,8 +352,16 @@ class Checker:
         clauses = []
         for c, sec, _ in self.clauses:
             upon = next((p.events for p in c.parts if isinstance(p, ast.Upon)), None)
-            clauses.append((sec, c.name, c.bearer, upon))
-        return (self.facts, self.events, self.def_sigs, self.parties, self.roles, self.enums,
+            b = c.bearer  # (its place matters only to the message of an unknown role)
+            bearer = (b.name,) if isinstance(b, ast.BearerParty) else \
+                (b.var, b.role, None if b.role in self.roles else b.span)
+            clauses.append((sec, c.name, bearer, upon))
+        # (of the declarations, what the checking of an expression reads: not their titles or
+        # places, so that editing a title checks nothing else again)
+        return ({n: (f.params, f.type) for n, f in self.facts.items()},
+                {n: e.fields for n, e in self.events.items()}, self.def_sigs,
+                tuple(self.parties), tuple(self.roles),
+                {n: tuple(m.name for m in e.members) for n, e in self.enums.items()},
                 self.enum_members, removed, clauses,
                 (header is None, header.dated if header is not None else None))
 

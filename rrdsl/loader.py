@@ -53,7 +53,7 @@ def load_modules(path: Path, texts: Mapping[Path, str] | None = None,
     def display(real: Path) -> str:  # display_path, of a resolved path
         if cwd is not None and real.is_relative_to(cwd):
             return str(real.relative_to(cwd))
-        return display_path(real)
+        return str(real)
 
     def visit(p: Path) -> None:
         real = p.resolve()

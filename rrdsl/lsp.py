@@ -206,10 +206,13 @@ class Parses:
         sections: list[ast.Section] = []
         made: list[list[ast.Module]] = []  # each section's pieces
         comments: list[Any] = []
+        moved = {piece: (line, module) for (line, piece), module in kept.items()}
         try:
             for line, piece, joins in _pieces(text, starts):
                 key = (line, piece)
                 module = kept.get(key)
+                if module is None and piece in moved:  # the same text, moved up or down
+                    module = _moved(moved[piece][1], line - moved[piece][0])
                 if module is None:
                     pad = "\n" * (line - 2) + 'section 0 ""\n' if joins else "\n" * (line - 1)
                     module = parse(pad + piece, display)
@@ -252,6 +255,16 @@ class Parses:
         SOURCES.add(display, text.removeprefix("\ufeff"))  # not the last piece's padded text
         assert head is not None
         return attrs.evolve(head, sections=tuple(sections), comments=tuple(comments))
+
+
+def _moved(module: ast.Module, delta: int) -> ast.Module | None:
+    """The parse of a piece of text that moved `delta` lines (None: parse it again)."""
+    try:
+        shifted: ast.Module = ast.shift_lines(module, delta)
+    except RecursionError:  # a very long chain of operations: parsing is as quick
+        return None
+    return attrs.evolve(shifted, comments=tuple(
+        attrs.evolve(c, line=c.line + delta) for c in module.comments))
 
 
 #: The words that begin a declaration (or a section's priority) in a section.

@@ -129,7 +129,8 @@ def _files() -> list[Path]:
 
 
 @pytest.mark.parametrize("path", _files(), ids=lambda p: str(p.relative_to(CONTRACTS)))
-def test_pieces_parse_as_the_whole_text(path: Path) -> None:
+def test_pieces_parse_as_the_whole_text(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import rrdsl.parser
     from rrdsl.parser import parse
 
     text = path.read_text("utf-8")
@@ -147,7 +148,20 @@ def test_pieces_parse_as_the_whole_text(path: Path) -> None:
             return
         got = parses(path, "f.rrd", edited)
         assert got == want
-        assert [c.text for c in got.comments] == [c.text for c in want.comments]
+        assert got.comments == want.comments
+    # a line added near the top: every piece below moves down, kept and moved, not parsed again
+    at = text.find("\nsection ")
+    if at > 0:
+        grown = text[:at] + "\n" + text[at:]
+        assert parses(path, "f.rrd", text) == whole
+        calls: list[str] = []
+        monkeypatch.setattr(rrdsl.parser, "parse", lambda t, f: calls.append(t) or parse(t, f))
+        got = parses(path, "f.rrd", grown)
+        monkeypatch.undo()
+        assert len(calls) <= 1  # the piece the line was added to
+        want = parse(grown, "f.rrd")
+        assert got == want and got.comments == want.comments
+        assert parses(path, "f.rrd", text) == whole  # and back up
 
 
 def test_a_cut_in_the_wrong_place_falls_back_to_the_whole_parse() -> None:
@@ -160,3 +174,17 @@ def test_a_cut_in_the_wrong_place_falls_back_to_the_whole_parse() -> None:
     want = parse(text, "a.rrd")
     assert type(want.sections[0].items[1]).__name__ == "Replace"
     assert Parses()(Path("a.rrd"), "a.rrd", text) == want
+
+
+def test_a_declarations_title_checks_nothing_else_again(contract: Path) -> None:
+    texts = {contract.resolve(): contract.read_text("utf-8")}
+    parses, memo = Parses(), CheckMemo()
+    _outcome(contract, texts, parses, memo)
+    total = len(memo.clauses) + len(memo.defs)
+    text = texts[contract.resolve()]
+    old = '  fact savvis_common_shares(i: Investor): shares\n    "'
+    assert old in text
+    texts[contract.resolve()] = text.replace(old, old + "the ", 1)
+    got = _outcome(contract, texts, parses, memo)
+    assert memo.hits == total
+    assert got == _outcome(contract, texts)  # the fact's new title is in the contract

@@ -334,7 +334,7 @@ def test_the_latency_bench_runs(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stdout + r.stderr
     figures = json.loads(out.read_text())
     assert set(figures["medians_ms"]) == {"edit_to_diagnostics_ms", "hover_ms",
-                                          "definition_ms"}
+                                          "definition_ms", "line_break_to_diagnostics_ms"}
     assert "(a) edit → diagnostics" in r.stdout
 
 
