@@ -175,6 +175,8 @@ class CheckMemo:
         self.graph: tuple[Any, ...] | None = None  # check_def_cycles: its input and output
         self.def_refs: tuple[Any, ...] | None = None  # check_status_cycles: the same
         self.depths: tuple[Any, ...] | None = None  # check_depth's definitions: the same
+        self.root_depths: dict[str, int] | None = None  # the depths clauses were checked with
+        self.status_graph: tuple[Any, ...] | None = None  # check_status_cycles: E408's input
         self.exceptions: dict[int, tuple[Any, ...]] = {}  # by exception
         self.exception_context: tuple[Any, ...] | None = None
         self.checks: dict[int, tuple[Any, ...]] = {}  # by check
@@ -803,8 +805,17 @@ class Checker:
         roots = [(f"clause {n.id}", e) for n in norms for e in ir.norm_exprs(n)]
         roots += [(f"exception {x.id}", e) for x in exceptions for e in ir.exception_exprs(x)]
         roots += [(f"check {c.id}", c.cond) for c in checks]
+        # the definitions' depths as last time: an expression kept in the memo has its depth
+        same = memo is not None and memo.root_depths == depth
+        if memo is not None:
+            memo.root_depths = depth
         for what, e in roots:
-            levels, via, over = self.nesting(e, depth)
+            hit = memo.nesting.get(id(e)) if same else None  # type: ignore[union-attr]
+            if hit is not None and hit[0] is e:
+                self._nesting_next[id(e)] = hit
+                levels, via, over = hit[3]
+            else:
+                levels, via, over = self.nesting(e, depth)
             if levels > MAX_EVAL_DEPTH and not over:
                 self._too_deep(f"this expression of {what}", levels, via, through, e.span)
 
@@ -1630,6 +1641,17 @@ class Checker:
                 graph.setdefault(t, set()).update(refs)
         if memo is not None:
             memo.refs = seen_refs
+            if memo.status_graph is not None and memo.status_graph[0] == graph:
+                self.diags.extend(memo.status_graph[1])
+                return
+            start_diags = len(self.diags)
+            self.status_cycles(graph, norms)
+            memo.status_graph = (graph, self.diags[start_diags:])
+            return
+        self.status_cycles(graph, norms)
+
+    def status_cycles(self, graph: dict[str, set[str]], norms: list[ir.Norm]) -> None:
+        """E408 for each cycle of `graph` (a clause → the clauses its answer tests)."""
         if not any(graph.values()):
             return
         by_id = {n.id: n for n in norms}
