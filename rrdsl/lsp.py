@@ -551,7 +551,7 @@ def completions(a: Analysis) -> list[tuple[str, str]]:
 
 
 #: How long the server waits after an edit for the next one before analysing (seconds).
-DEBOUNCE = 0.03
+DEBOUNCE = 0.02
 #: How long after publishing diagnostics, with no edit since, it indexes the names (seconds).
 INDEX_AFTER = 0.2
 #: The server turns the automatic garbage collector off: an analysis makes many objects and
