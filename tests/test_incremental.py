@@ -188,3 +188,41 @@ def test_a_declarations_title_checks_nothing_else_again(contract: Path) -> None:
     got = _outcome(contract, texts, parses, memo)
     assert memo.hits == total
     assert got == _outcome(contract, texts)  # the fact's new title is in the contract
+
+
+# ── any edits: the language server's analysis, kept from edit to edit, against a fresh one ──
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_EDIT = st.tuples(st.floats(0, 1, exclude_max=True),
+                  st.sampled_from(["", "x", "1", " ", "\n", "\n\n", '"', "#", "(", "§", "define"]),
+                  st.integers(0, 3))
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dest = tmp_path_factory.mktemp("model") / "nvca_model"
+    shutil.copytree(CONTRACTS / "nvca_model", dest,
+                    ignore=shutil.ignore_patterns("scenarios", "facts"))
+    return dest / "investor_rights.rrd"
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.lists(_EDIT, min_size=1, max_size=4))
+def test_any_edits_analyse_as_from_scratch(model: Path, edits: list[tuple[float, str, int]]
+                                           ) -> None:
+    """Characters typed or taken out anywhere in an imported file, one edit after another:
+    after each, the kept analysis's diagnostics are a fresh analysis's."""
+    from rrdsl.lsp import analyse
+
+    edited = (model.parent / "rights" / "demand.rrd").resolve()
+    text = edited.read_text("utf-8")
+    parses, memo = Parses(), CheckMemo()
+    analyse(model, {edited: text}, parses=parses, memo=memo)
+    for where, typed, cut in edits:
+        at = int(where * len(text))
+        text = text[:at] + typed + text[at + cut:]
+        got = analyse(model, {edited: text}, parses=parses, memo=memo).diagnostics
+        want = analyse(model, {edited: text}).diagnostics
+        assert sorted(map(repr, got)) == sorted(map(repr, want)), (at, typed, cut)
