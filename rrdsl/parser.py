@@ -19,7 +19,7 @@ import attrs
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from . import ast, parsecache
+from . import ast, numwords, parsecache
 from .diagnostics import (
     Diagnostic,
     Span,
@@ -863,6 +863,18 @@ class _Builder:
                              f"numbers are limited to {MAX_INT_DIGITS}")
         return int(digits)
 
+    def number_word(self, tok: Token) -> int:
+        """A number of units in words (`five`, `thirty (30)`); the digits beside the words, if
+        any, must say the same number."""
+        word, value, digits = numwords.number_word(numwords.written(str(tok)))
+        if digits is not None and digits != value:
+            raise self.error(
+                tok, "E115", f"'{numwords.written(str(tok))}' says two numbers: {word} is {value}",
+                f"write {word} ({value}), or {numwords.CARDINAL_OF.get(digits, str(digits))} "
+                f"({digits})" if digits in numwords.CARDINAL_OF else
+                f"write {word} ({value}), or {digits} alone")
+        return value
+
     def decimal_value(self, tok: Any, text: str) -> Decimal:
         digits = text.replace("_", "").replace(",", "")
         whole, _, fraction = digits.partition(".")
@@ -934,12 +946,21 @@ class _Builder:
         if d == "none_lit":
             return ast.Literal("none", None, sp)
         if d == "duration_lit":
+            if k[0].type == "NUMWORD":
+                return ast.DurationLit(self.number_word(k[0]), self.unit(k[1]), sp,
+                                       calendar=self.calendar_unit(k[1]),
+                                       words=numwords.written(str(k[0])))
             return ast.DurationLit(self.int_value(k[0]), self.unit(k[1]), sp,
                                    calendar=self.calendar_unit(k[1]))
         if d == "nth_after":
-            amount = self.int_value(re.match(r"\d+", str(k[0])).group())  # type: ignore[union-attr]
+            words = None
+            if k[0].type == "ORDWORD":
+                words = numwords.written(str(k[0]))
+                amount = numwords.number_word(words)[1]
+            else:
+                amount = self.int_value(re.match(r"\d+", str(k[0])).group())  # type: ignore[union-attr]
             return ast.NthAfter(amount, self.unit(k[1]), self.expr(k[-1]), sp, self.after_word(t),
-                                calendar=self.calendar_unit(k[1]))
+                                calendar=self.calendar_unit(k[1]), words=words)
         if d == "arith":
             return ast.BinOp(str(k[1]), self.expr(k[0]), self.expr(k[2]), sp)
         if d == "compare":
