@@ -26,6 +26,7 @@ from .diagnostics import (
     SyntaxErrors,
     date_problem,
     did_you_mean,
+    edit_distance,
 )
 from .sourcetext import (  # defined there so that a cached file needs no parser
     MAX_FILE_BYTES,
@@ -125,6 +126,8 @@ _TERMINAL_NAMES = {
     "SECREF": "a section reference such as §3(j)",
     "DATE": "a date (YYYY-MM-DD)",
     "ORDINAL": "an ordinal such as 180th",
+    "NUMWORD": "a number in words such as five",
+    "ORDWORD": "an ordinal in words such as fifth",
     "PERCENT": "a percentage such as 50%",
     "DECIMAL": "a decimal number",
     "MONEY": "an amount of money such as $5,000,000",
@@ -139,7 +142,7 @@ _TERMINAL_NAMES = {
 #: Terminals that can begin an expression.
 _EXPR_START = {"INT", "NAME", "LPAR", "DATE", "MONEY", "STRING"}
 _EXPR_START_ALL = _EXPR_START | {
-    "DECIMAL", "PERCENT", "ORDINAL", "MINUS", "LBRACE", "TRUE", "FALSE", "NONE", "NOT", "IF",
+    "DECIMAL", "PERCENT", "ORDINAL", "NUMWORD", "ORDWORD", "MINUS", "LBRACE", "TRUE", "FALSE", "NONE", "NOT", "IF",
     "ALLOCATE", "SUM", "COUNT", "ALL", "ANY", "MIN", "MAX", "EARLIEST", "LATEST", "SECREF",
 }
 #: Terminals that continue a complete expression.
@@ -283,10 +286,94 @@ def _aggregate_open(tok: Token, history: list[Token]) -> str | None:
     return None
 
 
+_PLURAL_UNITS = frozenset({"days", "months", "years"})
+
+
+def _number_words_diagnostic(tok: Token, history: list[Token], file: str) -> Diagnostic | None:
+    """A number of units that does not fit, at `tok`: a word before a unit that is no number
+    word (`fivty days`), an ordinal before a plural unit (`fifth business days`), or a length
+    of time before `after` (`five business days following X` where a date is wanted)."""
+    before = [t for t in history if t.end_pos is not None and t.end_pos <= (tok.start_pos or 0)]
+    value = str(tok.value)
+    if not before or tok.type == "$END":
+        return None
+
+    def span(first: Token, last: Token) -> Span:
+        width = (last.end_pos or 0) - (first.start_pos or 0) if first.line == last.line else 0
+        return Span.point(file, first.line or 1, first.column or 1,
+                          width or len(str(first.value)))
+
+    if value in numwords.UNIT_WORDS and before[-1].type == "NAME":
+        first = last = before[-1]
+        if (len(before) >= 3 and before[-2].value == "-" and before[-3].type == "NAME"
+                and before[-3].end_pos == before[-2].start_pos
+                and before[-2].end_pos == before[-1].start_pos):
+            first = before[-3]  # `fourty-five`: three tokens
+        word = f"{first.value}-{last.value}" if first is not last else str(last.value)
+        words = list(numwords.CARDINALS) + list(numwords.ORDINALS)
+        guess = did_you_mean(word, words)
+        if guess is not None and edit_distance(word, guess) <= (2 if len(word) >= 6 else 1):
+            return Diagnostic(
+                "E115", f"'{word}' is not a number word", span(first, last),
+                expected="a number before the unit, in digits (5) or words (one ... ninety-nine)",
+                hints=(f"did you mean '{guess}'?",))
+        if first is last:
+            return Diagnostic(
+                "E101", f"unexpected word '{value}' after the name '{word}'",
+                Span.point(file, tok.line or 1, tok.column or 1, len(value)),
+                hints=("a number of units is written in digits or in words: `5 days`, "
+                       "`five days`, `forty-five days`",))
+        return None
+    counted = [t for t in before[-3:] if t.type in ("ORDINAL", "ORDWORD", "INT", "NUMWORD")]
+    if not counted:
+        return None
+    num = counted[-1]
+    units = [t for t in before if (t.start_pos or 0) > (num.start_pos or 0)]
+    if not all(str(t.value) in numwords.UNIT_WORDS for t in units):
+        return None
+    if num.type in ("ORDINAL", "ORDWORD") and value in _PLURAL_UNITS:
+        nth = numwords.written(str(num.value))
+        amount = numwords.number_word(nth)[1] if num.type == "ORDWORD" else int(
+            re.match(r"[0-9]+", nth).group())  # type: ignore[union-attr]
+        cardinal = (numwords.CARDINAL_OF.get(amount, str(amount)) if num.type == "ORDWORD"
+                    else str(amount))
+        unit_many = " ".join([str(t.value) for t in units] + [value])
+        unit_one = unit_many.removesuffix("s")
+        return Diagnostic(
+            "E101", f"an ordinal names one {value.removesuffix('s')}: "
+            f"'{nth} {unit_many}' mixes the two forms",
+            span(num, tok), hints=(
+                f"for a date, write '{nth} {unit_one} after X'",
+                f"for a length of time, write '{cardinal} {unit_many}'"))
+    if num.type in ("INT", "NUMWORD") and value in ("after", "following"):
+        words = numwords.written(str(num.value))
+        amount = numwords.number_word(words)[1] if num.type == "NUMWORD" else int(
+            str(num.value).replace("_", ""))
+        nth = (f"the {numwords.ORDINAL_OF[amount]}" if num.type == "NUMWORD"
+               and amount in numwords.ORDINAL_OF else _ordinal_digits(amount))
+        unit = " ".join(str(t.value) for t in units).removesuffix("s")
+        return Diagnostic(
+            "E101", f"'{words} {unit}' is a length of time, not a date: it cannot be followed "
+            f"by '{value}' here", span(num, tok), hints=(
+                f"for the date that many units later, write '{nth} {unit} {value} X'",
+                f"or add the length to the date: 'X + {words} {unit}"
+                f"{'' if amount == 1 else 's'}'"))
+    return None
+
+
+def _ordinal_digits(n: int) -> str:
+    if 10 <= n % 100 <= 20:
+        return f"{n}th"
+    return f"{n}" + {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+
+
 def _syntax_diagnostic(err: UnexpectedInput, file: str, text: str,
                        history: list[Token]) -> Diagnostic:
     if isinstance(err, UnexpectedToken):
         tok = err.token
+        found_n = _number_words_diagnostic(tok, history, file)
+        if found_n is not None:
+            return found_n
         if tok.type == "$END":
             lines = text.splitlines() or [""]
             span = Span.point(file, len(lines), len(lines[-1]) + 1)
@@ -869,7 +956,8 @@ class _Builder:
         word, value, digits = numwords.number_word(numwords.written(str(tok)))
         if digits is not None and digits != value:
             raise self.error(
-                tok, "E115", f"'{numwords.written(str(tok))}' says two numbers: {word} is {value}",
+                tok, "E115", f"'{numwords.written(str(tok))}': the words say {value}, the digits "
+                f"{digits}",
                 f"write {word} ({value}), or {numwords.CARDINAL_OF.get(digits, str(digits))} "
                 f"({digits})" if digits in numwords.CARDINAL_OF else
                 f"write {word} ({value}), or {digits} alone")
