@@ -47,7 +47,8 @@ ORDINAL_OF: dict[int, str] = {v: k for k, v in ORDINALS.items()}
 #: The words of a unit of time, and what may follow a number word.
 UNIT_WORDS = frozenset({"day", "days", "business", "calendar", "month", "months", "year",
                         "years"})
-UNIT_AHEAD = r"(?=\s+(?:(?:business|calendar)\s+)?(?:day|month|year)s?(?![A-Za-z0-9_]))"
+_UNIT_FOLLOWS = r"\s+(?:(?:business|calendar)\s+)?(?:day|month|year)s?(?![A-Za-z0-9_])"
+UNIT_AHEAD = f"(?={_UNIT_FOLLOWS})"
 
 
 CARDINAL_RE = ("(?:(?:" + "|".join(_TENS) + ")(?:-(?:" + "|".join(_ONES) + "))?|"
@@ -76,3 +77,9 @@ def written(text: str) -> str:
     """The token's text with its blanks made single spaces (`five(5)` → `five (5)`)."""
     text = re.sub(r"\s+", " ", text)
     return re.sub(r"\s*\(\s*", " (", text).replace(" )", ")")
+
+
+#: For highlighting (the pygments lexer, the editors): the number word alone, where the grammar
+#: reads it as a number (`the` and the digits of `thirty (30)` keep their own colours).
+HIGHLIGHT = (r"(?<![-A-Za-z0-9_])(?:" + CARDINAL_RE + "|" + ORDINAL_RE + r")"
+             r"(?=(?:\s*\(\s*[0-9][0-9_]*\s*\))?" + _UNIT_FOLLOWS + ")")
