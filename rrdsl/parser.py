@@ -142,7 +142,8 @@ _TERMINAL_NAMES = {
 #: Terminals that can begin an expression.
 _EXPR_START = {"INT", "NAME", "LPAR", "DATE", "MONEY", "STRING"}
 _EXPR_START_ALL = _EXPR_START | {
-    "DECIMAL", "PERCENT", "ORDINAL", "NUMWORD", "ORDWORD", "MINUS", "LBRACE", "TRUE", "FALSE", "NONE", "NOT", "IF",
+    "DECIMAL", "PERCENT", "ORDINAL", "NUMWORD", "ORDWORD", "MINUS", "LBRACE", "TRUE", "FALSE",
+    "NONE", "NOT", "IF",
     "ALLOCATE", "SUM", "COUNT", "ALL", "ANY", "MIN", "MAX", "EARLIEST", "LATEST", "SECREF",
 }
 #: Terminals that continue a complete expression.
@@ -310,8 +311,7 @@ def _number_words_diagnostic(tok: Token, history: list[Token], file: str) -> Dia
                 and before[-2].end_pos == before[-1].start_pos):
             first = before[-3]  # `fourty-five`: three tokens
         word = f"{first.value}-{last.value}" if first is not last else str(last.value)
-        words = list(numwords.CARDINALS) + list(numwords.ORDINALS)
-        guess = did_you_mean(word, words)
+        guess = did_you_mean(word, list(numwords.CARDINALS) + list(numwords.ORDINALS))
         if guess is not None and edit_distance(word, guess) <= (2 if len(word) >= 6 else 1):
             return Diagnostic(
                 "E115", f"'{word}' is not a number word", span(first, last),
@@ -1046,7 +1046,9 @@ class _Builder:
                 words = numwords.written(str(k[0]))
                 amount = numwords.number_word(words)[1]
             else:
-                amount = self.int_value(re.match(r"\d+", str(k[0])).group())  # type: ignore[union-attr]
+                digits = re.match(r"\d+", str(k[0]))
+                assert digits is not None  # the ORDINAL terminal begins with digits
+                amount = self.int_value(digits.group())
             return ast.NthAfter(amount, self.unit(k[1]), self.expr(k[-1]), sp, self.after_word(t),
                                 calendar=self.calendar_unit(k[1]), words=words)
         if d == "arith":
