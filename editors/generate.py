@@ -195,7 +195,7 @@ def _vim_number_words() -> str:
                 .replace("?", r"\="))
 
     words = alt(numwords.CARDINAL_RE) + r"\|" + alt(numwords.ORDINAL_RE)
-    unit = (r"\%(\s*(\s*[0-9][0-9_]*\s*)\)\=\s\+\%(\%(business\|calendar\)\s\+\)\="
+    unit = (r"\%(\s*(\s*[0-9][0-9_]*\s*)\s*\|\s\+\)\%(\%(business\|calendar\)\s\+\)\="
             r"\%(day\|month\|year\)s\=\>")
     return rf"syn match rrdslNumberWord /-\@<!\<\%({words}\)\ze{unit}/"
 

@@ -47,8 +47,6 @@ ORDINAL_OF: dict[int, str] = {v: k for k, v in ORDINALS.items()}
 #: The words of a unit of time, and what may follow a number word.
 UNIT_WORDS = frozenset({"day", "days", "business", "calendar", "month", "months", "year",
                         "years"})
-_UNIT_FOLLOWS = r"\s+(?:(?:business|calendar)\s+)?(?:day|month|year)s?(?![A-Za-z0-9_])"
-UNIT_AHEAD = f"(?={_UNIT_FOLLOWS})"
 
 
 CARDINAL_RE = ("(?:(?:" + "|".join(_TENS) + ")(?:-(?:" + "|".join(_ONES) + "))?|"
@@ -79,7 +77,15 @@ def written(text: str) -> str:
     return re.sub(r"\s*\(\s*", " (", text).replace(" )", ")")
 
 
+_UNIT = r"(?:(?:business|calendar)\s+)?(?:day|month|year)s?(?![A-Za-z0-9_])"
+_DOUBLED = r"\s*\(\s*[0-9][0-9_]*\s*\)"  # `thirty (30)`
+_START = r"(?<![-A-Za-z0-9_])"  # a whole word, and not the end of `fourty-five`
+
+#: The grammar's NUMWORD and ORDWORD terminals (tests/test_number_words.py checks they are these).
+NUMWORD_RE = rf"{_START}{CARDINAL_RE}(?:{_DOUBLED}(?=\s*{_UNIT})|(?=\s+{_UNIT}))"
+ORDWORD_RE = (rf"{_START}(?:(?:the\s+)?{ORDINAL_RE}|the\s+[0-9]+(?:st|nd|rd|th))"
+              rf"(?=\s+{_UNIT})")
+
 #: For highlighting (the pygments lexer, the editors): the number word alone, where the grammar
 #: reads it as a number (`the` and the digits of `thirty (30)` keep their own colours).
-HIGHLIGHT = (r"(?<![-A-Za-z0-9_])(?:" + CARDINAL_RE + "|" + ORDINAL_RE + r")"
-             r"(?=(?:\s*\(\s*[0-9][0-9_]*\s*\))?" + _UNIT_FOLLOWS + ")")
+HIGHLIGHT = rf"{_START}(?:{CARDINAL_RE}|{ORDINAL_RE})(?=(?:{_DOUBLED}\s*|\s+){_UNIT})"

@@ -311,12 +311,24 @@ def _number_words_diagnostic(tok: Token, history: list[Token], file: str) -> Dia
                 and before[-2].end_pos == before[-1].start_pos):
             first = before[-3]  # `fourty-five`: three tokens
         word = f"{first.value}-{last.value}" if first is not last else str(last.value)
+        if word in numwords.CARDINALS or word in numwords.ORDINALS:  # `five # c` + `days`
+            return Diagnostic(
+                "E101", f"'{word}' is read as a number only where a value may be written, "
+                "with its unit right after it (no comment between)",
+                span(first, last), hints=(f"write the number and its unit together: "
+                                          f"'{word} {value}'",))
         guess = did_you_mean(word, list(numwords.CARDINALS) + list(numwords.ORDINALS))
         if guess is not None and edit_distance(word, guess) <= (2 if len(word) >= 6 else 1):
             return Diagnostic(
                 "E115", f"'{word}' is not a number word", span(first, last),
                 expected="a number before the unit, in digits (5) or words (one ... ninety-nine)",
                 hints=(f"did you mean '{guess}'?",))
+        if first is not last and str(last.value) in numwords.CARDINALS:  # `sent-five days`
+            return Diagnostic(
+                "E101", f"'{word}' is not a number word: '-' joins only the words of a number "
+                "such as forty-five", span(first, last),
+                hints=(f"to subtract, put spaces around the minus sign: "
+                       f"'{first.value} - {last.value} {value}'",))
         if first is last:
             return Diagnostic(
                 "E101", f"unexpected word '{value}' after the name '{word}'",

@@ -61,6 +61,9 @@ def test_the_grammar_terminals_match_exactly_the_tables() -> None:
             if word not in table:
                 assert not pattern.match(f"{word} days"), (name, word)
     assert re.compile(terms["ORDWORD"]).match("the 5th day")
+    assert terms["NUMWORD"] == numwords.NUMWORD_RE and terms["ORDWORD"] == numwords.ORDWORD_RE
+    assert re.compile(terms["NUMWORD"]).match("five (5)days")
+    assert not re.compile(terms["NUMWORD"]).match("fivedays")
 
 
 # ── reading ──────────────────────────────────────────────────────────────────
@@ -253,6 +256,23 @@ def test_a_name_before_a_unit(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     err = _error("  define r: date = sent + later days", tmp_path, capsys)
     assert "error[E101]: unexpected word 'days' after the name 'later'" in err
     assert "written in digits or in words" in err
+
+
+def test_a_number_word_parted_from_its_unit(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    err = _error("  define r: date = sent + five # five\n    days", tmp_path, capsys)
+    assert "error[E101]: 'five' is read as a number only where a value may be written" in err
+    assert "help: write the number and its unit together: 'five days'" in err
+
+
+def test_a_minus_without_spaces(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    err = _error("  define r: date = sent-five days", tmp_path, capsys)
+    assert "error[E101]: 'sent-five' is not a number word" in err
+    assert "'sent - five days'" in err
+
+
+def test_doubled_digits_may_touch_the_unit() -> None:
+    assert _expr("sent + five (5)days") == _expr("sent + 5 days")
 
 
 def test_the_error_positions_of_other_mistakes_are_unchanged() -> None:
