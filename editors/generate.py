@@ -23,7 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from rrdsl import lexer  # noqa: E402
+from rrdsl import lexer, numwords  # noqa: E402
 from rrdsl.parser import keywords  # noqa: E402
 
 TM_PATH = HERE / "vscode" / "syntaxes" / "rrdsl.tmLanguage.json"
@@ -101,6 +101,7 @@ def textmate() -> dict[str, object]:
         rule(ORDINAL, "Number.Integer"),
         rule(DECIMAL, "Number.Float"),
         rule(INT, "Number.Integer"),
+        rule(numwords.HIGHLIGHT, "Number.Integer"),  # `five` in `five days`
         rule(_alt(g["modal"]), "Keyword.Reserved"),
         rule(_alt(g["declaration"]), "Keyword.Declaration"),
         rule(_alt(g["constant"]), "Keyword.Constant"),
@@ -146,6 +147,7 @@ def vim() -> str:
         r"syn match rrdslType /\<[A-Z][A-Za-z0-9_]*\>/",
         r"syn match rrdslInteger /\<[0-9][0-9_]*\>/",
         r"syn match rrdslOrdinal /\<[0-9]\+\(st\|nd\|rd\|th\)\>/",
+        _vim_number_words(),
         r"syn match rrdslDecimal /\<[0-9][0-9_]*\.[0-9]\+\>/",
         r"syn match rrdslPercent /\<[0-9]\+\(\.[0-9]\+\)\=%/",
         r"syn match rrdslMoney /\$[0-9][0-9_]*\(\.[0-9]\+\)\=/",
@@ -167,6 +169,7 @@ def vim() -> str:
         "hi def link rrdslType Type",
         "hi def link rrdslInteger Number",
         "hi def link rrdslOrdinal Number",
+        "hi def link rrdslNumberWord Number",
         "hi def link rrdslDecimal Float",
         "hi def link rrdslPercent Float",
         "hi def link rrdslMoney Float",
@@ -181,6 +184,20 @@ def vim() -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _vim_number_words() -> str:
+    """`five` in `five days`, `fifth` in `the fifth day after`: numwords.HIGHLIGHT in Vim's
+    regular expressions."""
+
+    def alt(pattern: str) -> str:
+        return (pattern.replace("(?:", r"\%(").replace(")", r"\)").replace("|", r"\|")
+                .replace("?", r"\="))
+
+    words = alt(numwords.CARDINAL_RE) + r"\|" + alt(numwords.ORDINAL_RE)
+    unit = (r"\%(\s*(\s*[0-9][0-9_]*\s*)\s*\|\s\+\)\%(\%(business\|calendar\)\s\+\)\="
+            r"\%(day\|month\|year\)s\=\>")
+    return rf"syn match rrdslNumberWord /-\@<!\<\%({words}\)\ze{unit}/"
 
 
 def outputs() -> dict[Path, str]:

@@ -182,18 +182,21 @@ class Literal:
 
 @attrs.frozen
 class DurationLit:
-    """`30 days`, `5 business days`, `12 months`, `1 year`."""
+    """`30 days`, `5 business days`, `12 months`, `1 year`; `five days`, `thirty (30) days`."""
 
     amount: int
     unit: str  # days | business_days | months | years
     span: Span | None = _span()
     # written `calendar day(s)`: the same as `day(s)`, kept as the author wrote it
     calendar: bool = attrs.field(default=False, eq=False, repr=False)
+    # the number as written in words (`five`, `thirty (30)`), kept for the formatter; None: digits
+    words: str | None = attrs.field(default=None, eq=False, repr=False)
 
 
 @attrs.frozen
 class NthAfter:
-    """`180th day after X`, `5th business day following X` — the date that many units later."""
+    """`180th day after X`, `5th business day following X`, `the fifth business day following X`
+    — the date that many units later."""
 
     amount: int
     unit: str
@@ -201,6 +204,8 @@ class NthAfter:
     span: Span | None = _span()
     word: str = attrs.field(default="after", eq=False, repr=False)  # "after" or "following"
     calendar: bool = attrs.field(default=False, eq=False, repr=False)  # `calendar day`
+    # the ordinal as written in words (`fifth`, `the fifth`, `the 5th`); None: `5th`
+    words: str | None = attrs.field(default=None, eq=False, repr=False)
 
 
 @attrs.frozen

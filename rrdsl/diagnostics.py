@@ -198,12 +198,12 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
 
     def key(c: str) -> tuple[int, int, float, str]:
         ratio = difflib.SequenceMatcher(None, word, c).ratio()
-        return (_edit_distance(word.lower(), c.lower()), abs(len(c) - len(word)), -ratio, c)
+        return (edit_distance(word.lower(), c.lower()), abs(len(c) - len(word)), -ratio, c)
 
     return min(close, key=key)
 
 
-def _edit_distance(a: str, b: str) -> int:
+def edit_distance(a: str, b: str) -> int:
     """Optimal string alignment distance: insertions, deletions, substitutions, swaps."""
     prev2: list[int] = []
     prev = list(range(len(b) + 1))

@@ -669,12 +669,14 @@ class _Printer:
     @_rule(ast.DurationLit)
     def e_duration(self, e: ast.DurationLit) -> tuple[int, str]:
         unit = _UNIT_ONE[e.unit] if e.amount == 1 else _UNIT_MANY[e.unit]
-        return _ATOM, f"{e.amount} {'calendar ' if e.calendar else ''}{unit}"
+        number = e.words if e.words is not None else str(e.amount)  # words stay words
+        return _ATOM, f"{number} {'calendar ' if e.calendar else ''}{unit}"
 
     @_rule(ast.NthAfter)
     def e_nth_after(self, e: ast.NthAfter) -> tuple[int, str]:
         cal = "calendar " if e.calendar else ""
-        return _UNARY, (f"{_ordinal(e.amount)} {cal}{_UNIT_ONE[e.unit]} {e.word} "
+        nth = e.words if e.words is not None else _ordinal(e.amount)  # words stay words
+        return _UNARY, (f"{nth} {cal}{_UNIT_ONE[e.unit]} {e.word} "
                         f"{self.expr(e.anchor, _POSTFIX)}")
 
     @_rule(ast.BinOp)

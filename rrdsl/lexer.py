@@ -21,6 +21,8 @@ from pygments.token import (
     Whitespace,
 )
 
+from .numwords import HIGHLIGHT
+
 #: Every word of the grammar used as a keyword (tests/test_lexer.py checks it against the grammar).
 KEYWORDS = (
     "after", "agreement", "all", "allocate", "amended", "amendment", "amends", "among", "and",
@@ -77,6 +79,7 @@ class RrdslLexer(RegexLexer):
             (r"[0-9]+(st|nd|rd|th)(?![A-Za-z0-9_])", Number.Integer),
             (r"[0-9][0-9_]*\.[0-9]+", Number.Float),
             (r"[0-9][0-9_]*", Number.Integer),
+            (HIGHLIGHT, Number.Integer),  # `five` in `five days`: a number in words
             (words(_MODALS, suffix=r"\b"), Keyword.Reserved),
             (words(_DECLARATIONS, suffix=r"\b"), Keyword.Declaration),
             (words(_CONSTANTS, suffix=r"\b"), Keyword.Constant),

@@ -33,7 +33,7 @@ from typing import Any
 
 import attrs
 
-from . import ast, ir
+from . import ast, ir, numwords
 from .checker import check as check_modules
 from .diagnostics import Diagnostic, Label, RrdslError, Severity, Span
 from .loader import display_path, load_composition
@@ -75,8 +75,7 @@ def lint_composition(comp: Composition) -> list[Diagnostic]:
 
 # ── variants: numbers their inherited text still states ─────────────────────
 
-_NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
-                 "ten", "eleven", "twelve")
+_NUMBER_WORDS = {0: "zero", **numwords.CARDINAL_OF}  # zero ... ninety-nine
 
 
 def _number_forms(e: ast.Expr) -> tuple[str, ...] | None:
@@ -96,7 +95,7 @@ def _number_forms(e: ast.Expr) -> tuple[str, ...] | None:
     else:
         return None
     forms = [*units, f"{n:,}", str(n)]
-    if 0 <= n < len(_NUMBER_WORDS):
+    if n in _NUMBER_WORDS:
         forms.append(_NUMBER_WORDS[n])
     return tuple(dict.fromkeys(forms))
 

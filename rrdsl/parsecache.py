@@ -87,7 +87,7 @@ def _fingerprint() -> str | None:
     h.update(sourcetext.grammar_text().encode())
     # the sources of the modules that make an AST (the parser's found, not imported: a file
     # taken from the cache needs no parser)
-    for module in ("ast", "parser", "sourcetext", "diagnostics", "parsecache"):
+    for module in ("ast", "parser", "sourcetext", "diagnostics", "parsecache", "numwords"):
         spec = importlib.util.find_spec(f"{__package__}.{module}")
         try:
             h.update(Path(spec.origin if spec and spec.origin else "").read_bytes())

@@ -19,13 +19,14 @@ import attrs
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from . import ast, parsecache
+from . import ast, numwords, parsecache
 from .diagnostics import (
     Diagnostic,
     Span,
     SyntaxErrors,
     date_problem,
     did_you_mean,
+    edit_distance,
 )
 from .sourcetext import (  # defined there so that a cached file needs no parser
     MAX_FILE_BYTES,
@@ -125,6 +126,8 @@ _TERMINAL_NAMES = {
     "SECREF": "a section reference such as §3(j)",
     "DATE": "a date (YYYY-MM-DD)",
     "ORDINAL": "an ordinal such as 180th",
+    "NUMWORD": "a number in words such as five",
+    "ORDWORD": "an ordinal in words such as fifth",
     "PERCENT": "a percentage such as 50%",
     "DECIMAL": "a decimal number",
     "MONEY": "an amount of money such as $5,000,000",
@@ -139,7 +142,8 @@ _TERMINAL_NAMES = {
 #: Terminals that can begin an expression.
 _EXPR_START = {"INT", "NAME", "LPAR", "DATE", "MONEY", "STRING"}
 _EXPR_START_ALL = _EXPR_START | {
-    "DECIMAL", "PERCENT", "ORDINAL", "MINUS", "LBRACE", "TRUE", "FALSE", "NONE", "NOT", "IF",
+    "DECIMAL", "PERCENT", "ORDINAL", "NUMWORD", "ORDWORD", "MINUS", "LBRACE", "TRUE", "FALSE",
+    "NONE", "NOT", "IF",
     "ALLOCATE", "SUM", "COUNT", "ALL", "ANY", "MIN", "MAX", "EARLIEST", "LATEST", "SECREF",
 }
 #: Terminals that continue a complete expression.
@@ -283,10 +287,105 @@ def _aggregate_open(tok: Token, history: list[Token]) -> str | None:
     return None
 
 
+_PLURAL_UNITS = frozenset({"days", "months", "years"})
+
+
+def _number_words_diagnostic(tok: Token, history: list[Token], file: str) -> Diagnostic | None:
+    """A number of units that does not fit, at `tok`: a word before a unit that is no number
+    word (`fivty days`), an ordinal before a plural unit (`fifth business days`), or a length
+    of time before `after` (`five business days following X` where a date is wanted)."""
+    before = [t for t in history if t.end_pos is not None and t.end_pos <= (tok.start_pos or 0)]
+    value = str(tok.value)
+    if not before or tok.type == "$END":
+        return None
+
+    def span(first: Token, last: Token) -> Span:
+        width = (last.end_pos or 0) - (first.start_pos or 0) if first.line == last.line else 0
+        return Span.point(file, first.line or 1, first.column or 1,
+                          width or len(str(first.value)))
+
+    if value in numwords.UNIT_WORDS and before[-1].type == "NAME":
+        first = last = before[-1]
+        if (len(before) >= 3 and before[-2].value == "-" and before[-3].type == "NAME"
+                and before[-3].end_pos == before[-2].start_pos
+                and before[-2].end_pos == before[-1].start_pos):
+            first = before[-3]  # `fourty-five`: three tokens
+        word = f"{first.value}-{last.value}" if first is not last else str(last.value)
+        if word in numwords.CARDINALS or word in numwords.ORDINALS:  # `five # c` + `days`
+            return Diagnostic(
+                "E101", f"'{word}' is read as a number only where a value may be written, "
+                "with its unit right after it (no comment between)",
+                span(first, last), hints=(f"write the number and its unit together: "
+                                          f"'{word} {value}'",))
+        guess = did_you_mean(word, list(numwords.CARDINALS) + list(numwords.ORDINALS))
+        if guess is not None and edit_distance(word, guess) <= (2 if len(word) >= 6 else 1):
+            return Diagnostic(
+                "E115", f"'{word}' is not a number word", span(first, last),
+                expected="a number before the unit, in digits (5) or words (one ... ninety-nine)",
+                hints=(f"did you mean '{guess}'?",))
+        if first is not last and str(last.value) in numwords.CARDINALS:  # `sent-five days`
+            return Diagnostic(
+                "E101", f"'{word}' is not a number word: '-' joins only the words of a number "
+                "such as forty-five", span(first, last),
+                hints=(f"to subtract, put spaces around the minus sign: "
+                       f"'{first.value} - {last.value} {value}'",))
+        if first is last:
+            return Diagnostic(
+                "E101", f"unexpected word '{value}' after the name '{word}'",
+                Span.point(file, tok.line or 1, tok.column or 1, len(value)),
+                hints=("a number of units is written in digits or in words: `5 days`, "
+                       "`five days`, `forty-five days`",))
+        return None
+    counted = [t for t in before[-3:] if t.type in ("ORDINAL", "ORDWORD", "INT", "NUMWORD")]
+    if not counted:
+        return None
+    num = counted[-1]
+    units = [t for t in before if (t.start_pos or 0) > (num.start_pos or 0)]
+    if not all(str(t.value) in numwords.UNIT_WORDS for t in units):
+        return None
+    if num.type in ("ORDINAL", "ORDWORD") and value in _PLURAL_UNITS:
+        nth = numwords.written(str(num.value))
+        amount = numwords.number_word(nth)[1] if num.type == "ORDWORD" else int(
+            re.match(r"[0-9]+", nth).group())  # type: ignore[union-attr]
+        cardinal = (numwords.CARDINAL_OF.get(amount, str(amount)) if num.type == "ORDWORD"
+                    else str(amount))
+        unit_many = " ".join([str(t.value) for t in units] + [value])
+        unit_one = unit_many.removesuffix("s")
+        return Diagnostic(
+            "E101", f"an ordinal names one {value.removesuffix('s')}: "
+            f"'{nth} {unit_many}' mixes the two forms",
+            span(num, tok), hints=(
+                f"for a date, write '{nth} {unit_one} after X'",
+                f"for a length of time, write '{cardinal} {unit_many}'"))
+    if num.type in ("INT", "NUMWORD") and value in ("after", "following"):
+        words = numwords.written(str(num.value))
+        amount = numwords.number_word(words)[1] if num.type == "NUMWORD" else int(
+            str(num.value).replace("_", ""))
+        nth = (f"the {numwords.ORDINAL_OF[amount]}" if num.type == "NUMWORD"
+               and amount in numwords.ORDINAL_OF else _ordinal_digits(amount))
+        unit = " ".join(str(t.value) for t in units).removesuffix("s")
+        return Diagnostic(
+            "E101", f"'{words} {unit}' is a length of time, not a date: it cannot be followed "
+            f"by '{value}' here", span(num, tok), hints=(
+                f"for the date that many units later, write '{nth} {unit} {value} X'",
+                f"or add the length to the date: 'X + {words} {unit}"
+                f"{'' if amount == 1 else 's'}'"))
+    return None
+
+
+def _ordinal_digits(n: int) -> str:
+    if 10 <= n % 100 <= 20:
+        return f"{n}th"
+    return f"{n}" + {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+
+
 def _syntax_diagnostic(err: UnexpectedInput, file: str, text: str,
                        history: list[Token]) -> Diagnostic:
     if isinstance(err, UnexpectedToken):
         tok = err.token
+        found_n = _number_words_diagnostic(tok, history, file)
+        if found_n is not None:
+            return found_n
         if tok.type == "$END":
             lines = text.splitlines() or [""]
             span = Span.point(file, len(lines), len(lines[-1]) + 1)
@@ -863,6 +962,19 @@ class _Builder:
                              f"numbers are limited to {MAX_INT_DIGITS}")
         return int(digits)
 
+    def number_word(self, tok: Token) -> int:
+        """A number of units in words (`five`, `thirty (30)`); the digits beside the words, if
+        any, must say the same number."""
+        word, value, digits = numwords.number_word(numwords.written(str(tok)))
+        if digits is not None and digits != value:
+            raise self.error(
+                tok, "E115", f"'{numwords.written(str(tok))}': the words say {value}, the digits "
+                f"{digits}",
+                f"write {word} ({value}), or {numwords.CARDINAL_OF.get(digits, str(digits))} "
+                f"({digits})" if digits in numwords.CARDINAL_OF else
+                f"write {word} ({value}), or {digits} alone")
+        return value
+
     def decimal_value(self, tok: Any, text: str) -> Decimal:
         digits = text.replace("_", "").replace(",", "")
         whole, _, fraction = digits.partition(".")
@@ -934,12 +1046,23 @@ class _Builder:
         if d == "none_lit":
             return ast.Literal("none", None, sp)
         if d == "duration_lit":
+            if k[0].type == "NUMWORD":
+                return ast.DurationLit(self.number_word(k[0]), self.unit(k[1]), sp,
+                                       calendar=self.calendar_unit(k[1]),
+                                       words=numwords.written(str(k[0])))
             return ast.DurationLit(self.int_value(k[0]), self.unit(k[1]), sp,
                                    calendar=self.calendar_unit(k[1]))
         if d == "nth_after":
-            amount = self.int_value(re.match(r"\d+", str(k[0])).group())  # type: ignore[union-attr]
+            words = None
+            if k[0].type == "ORDWORD":
+                words = numwords.written(str(k[0]))
+                amount = numwords.number_word(words)[1]
+            else:
+                digits = re.match(r"\d+", str(k[0]))
+                assert digits is not None  # the ORDINAL terminal begins with digits
+                amount = self.int_value(digits.group())
             return ast.NthAfter(amount, self.unit(k[1]), self.expr(k[-1]), sp, self.after_word(t),
-                                calendar=self.calendar_unit(k[1]))
+                                calendar=self.calendar_unit(k[1]), words=words)
         if d == "arith":
             return ast.BinOp(str(k[1]), self.expr(k[0]), self.expr(k[2]), sp)
         if d == "compare":

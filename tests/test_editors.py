@@ -170,7 +170,8 @@ def test_textmate_scopes_agree_with_the_pygments_lexer(extension: Path) -> None:
 def test_textmate_scopes_of_money_dates_and_sections(extension: Path, tmp_path: Path) -> None:
     f = tmp_path / "t.rrd"
     f.write_text('section 3(c)(viii) "D" # c\n  subject to §3(j)\n'
-                 "  define x: money = $5,000,000 + 2001-02-20 + 10% + 180th + 1_000 + 2.5\n")
+                 "  define x: money = $5,000,000 + 2001-02-20 + 10% + 180th + 1_000 + 2.5\n"
+                 "  define y: date = the fifth day after one + forty-five (45) days\n")
     r = subprocess.run(["node", str(extension / "test" / "tokenize.js"), str(f)],
                        cwd=extension, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
@@ -184,6 +185,8 @@ def test_textmate_scopes_of_money_dates_and_sections(extension: Path, tmp_path: 
             ("180th", "constant.numeric.integer.rrdsl"),
             ("1_000", "constant.numeric.integer.rrdsl"),
             ("2.5", "constant.numeric.float.rrdsl"),
+            ("fifth", "constant.numeric.integer.rrdsl"),
+            ("forty-five", "constant.numeric.integer.rrdsl"), ("one", "variable.other.rrdsl"),
             ("# c", "comment.line.number-sign.rrdsl"),
             ("subject", "keyword.other.rrdsl"), ("define", "storage.type.rrdsl")} <= got
 
@@ -192,7 +195,8 @@ def test_textmate_scopes_of_money_dates_and_sections(extension: Path, tmp_path: 
 def test_vim_highlights_a_clause_file(tmp_path: Path) -> None:
     lines = ['section 3(c)(viii) "D" # c',
              "  define x: money = $5,000,000 + 2001-02-20 + 10% + 180th + §3(j)",
-             '  clause c: Savvis shall not "x \\"y\\"" when true']
+             '  clause c: Savvis shall not "x \\"y\\"" when true',
+             "  define d: date = the fifth business day after one + forty-five (45) days"]
     src = tmp_path / "t.rrd"
     src.write_text("\n".join(lines) + "\n")
     expected = [(1, "section", "rrdslDeclaration"), (1, "3(c)", "rrdslSectionNumber"),
@@ -203,7 +207,9 @@ def test_vim_highlights_a_clause_file(tmp_path: Path) -> None:
                 (2, "§3(j)", "rrdslSectionRef"), (2, "(j)", "rrdslSectionRef"),
                 (3, "Savvis", "rrdslType"), (3, "shall", "rrdslModal"),
                 (3, "not", "rrdslOperatorWord"), (3, '\\"y', "rrdslEscape"),
-                (3, "when", "rrdslKeyword"), (3, "true", "rrdslConstant")]
+                (3, "when", "rrdslKeyword"), (3, "true", "rrdslConstant"),
+                (4, "the", "rrdslKeyword"), (4, "fifth", "rrdslNumberWord"),
+                (4, "-five", "rrdslNumberWord"), (4, "45", "rrdslInteger")]
     probes = []
     for line, needle, _ in expected:  # Vim's columns count bytes
         text = lines[line - 1]

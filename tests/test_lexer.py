@@ -92,6 +92,16 @@ def test_golden_tokens() -> None:
     assert got == GOLDEN_TOKENS
 
 
+def test_number_words_before_a_unit_are_numbers_and_elsewhere_names() -> None:
+    src = ("define d: date = the fifth business day after sent + forty-five (45) days\n"
+           "define e: int = one + first + fourty-five days\n")
+    got = [(t, v) for t, v in RrdslLexer().get_tokens(src) if t not in Whitespace]
+    assert (Keyword, "the") in got and (Number.Integer, "fifth") in got
+    assert (Number.Integer, "forty-five") in got and (Number.Integer, "45") in got
+    # no unit after them: names; a misspelt compound is not a number either
+    assert {(Name, "one"), (Name, "first"), (Name, "fourty"), (Name, "five")} <= set(got)
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200))
 def test_any_text_lexes_without_error_and_joins_back(text: str) -> None:

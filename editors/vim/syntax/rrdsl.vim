@@ -27,6 +27,7 @@ syn keyword rrdslKeyword writing year years
 syn match rrdslType /\<[A-Z][A-Za-z0-9_]*\>/
 syn match rrdslInteger /\<[0-9][0-9_]*\>/
 syn match rrdslOrdinal /\<[0-9]\+\(st\|nd\|rd\|th\)\>/
+syn match rrdslNumberWord /-\@<!\<\%(\%(\%(twenty\|thirty\|forty\|fifty\|sixty\|seventy\|eighty\|ninety\)\%(-\%(one\|two\|three\|four\|five\|six\|seven\|eight\|nine\)\)\=\|seventeen\|eighteen\|fourteen\|nineteen\|thirteen\|fifteen\|sixteen\|eleven\|twelve\|eight\|seven\|three\|five\|four\|nine\|one\|six\|ten\|two\)\|\%(\%(twenty\|thirty\|forty\|fifty\|sixty\|seventy\|eighty\|ninety\)-\%(first\|second\|third\|fourth\|fifth\|sixth\|seventh\|eighth\|ninth\)\|seventeenth\|eighteenth\|fourteenth\|nineteenth\|seventieth\|thirteenth\|eightieth\|fifteenth\|ninetieth\|sixteenth\|thirtieth\|twentieth\|eleventh\|fiftieth\|fortieth\|sixtieth\|seventh\|twelfth\|eighth\|fourth\|second\|fifth\|first\|ninth\|sixth\|tenth\|third\)\)\ze\%(\s*(\s*[0-9][0-9_]*\s*)\s*\|\s\+\)\%(\%(business\|calendar\)\s\+\)\=\%(day\|month\|year\)s\=\>/
 syn match rrdslDecimal /\<[0-9][0-9_]*\.[0-9]\+\>/
 syn match rrdslPercent /\<[0-9]\+\(\.[0-9]\+\)\=%/
 syn match rrdslMoney /\$[0-9][0-9_]*\(\.[0-9]\+\)\=/
@@ -46,6 +47,7 @@ hi def link rrdslKeyword Keyword
 hi def link rrdslType Type
 hi def link rrdslInteger Number
 hi def link rrdslOrdinal Number
+hi def link rrdslNumberWord Number
 hi def link rrdslDecimal Float
 hi def link rrdslPercent Float
 hi def link rrdslMoney Float
