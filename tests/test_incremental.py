@@ -226,3 +226,32 @@ def test_any_edits_analyse_as_from_scratch(model: Path, edits: list[tuple[float,
         got = analyse(model, {edited: text}, parses=parses, memo=memo).diagnostics
         want = analyse(model, {edited: text}).diagnostics
         assert sorted(map(repr, got)) == sorted(map(repr, want)), (at, typed, cut)
+
+
+@pytest.mark.parametrize("name, edits", [
+    ("original_2000.rrd", [
+        ("= february_2000_common_shares(i)", "= february_2000_common_shares(i) + 0"),
+        ("remove savvis_common_shares because", "remove savvis_common_sharez because"),
+        ("remove savvis_common_sharez because", "remove savvis_common_shares because"),
+    ]),
+    ("savvis_2001_amendment_1.rrd", [
+        ('"the Demand Registrations Savvis must effect" = 3',
+         '"the Demand Registrations Savvis must effect" = 4'),
+        ("replace define demand_registration_limit: int", "replace define demand_registration_limit: date"),
+        ("replace define demand_registration_limit: date", "replace define demand_registration_limit: int"),
+    ]),
+])
+def test_variants_and_amendments_check_as_from_scratch(tmp_path: Path, name: str,
+                                                       edits: list[tuple[str, str]]) -> None:
+    for item in ("savvis_2001", "text", "lib"):
+        shutil.copytree(CONTRACTS / item, tmp_path / item)
+    for f in ("savvis_2001.rrd", name):
+        shutil.copy(CONTRACTS / f, tmp_path / f)
+    main = tmp_path / name
+    texts = {main.resolve(): main.read_text("utf-8")}
+    parses, memo = Parses(), CheckMemo()
+    assert not isinstance(_outcome(main, texts, parses, memo), list)
+    for old, new in edits:
+        assert old in texts[main.resolve()], old
+        texts[main.resolve()] = texts[main.resolve()].replace(old, new, 1)
+        assert _outcome(main, texts, parses, memo) == _outcome(main, texts), (old, new)
