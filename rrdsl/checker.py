@@ -262,7 +262,9 @@ class Checker:
         reuse = False
         if memo is not None:
             env = self.environment()
-            reuse, memo.env, memo.hits = memo.env == env, env, 0
+            # (the memo holds again only once this check is through: a check cut short by an
+            # error of the engine leaves nothing to replay)
+            reuse, memo.env, memo.hits = memo.env == env, None, 0
         self._reuse = reuse
         defs: dict[int, tuple[Any, ...]] = {}
         for name, (d, sec) in self.def_decls.items():
@@ -324,8 +326,10 @@ class Checker:
                          "such as \"US\" or \"US-NY\"")
         if header is not None and header.source is not None:
             self.check_source(main.file, header.source, header.source_span)
-        if memo is not None and not any(d.code == "E401" for d in self.diags):
-            memo.nesting = self._nesting_next  # (kept as it was if check_depth did not run)
+        if memo is not None:
+            if not any(d.code == "E401" for d in self.diags):
+                memo.nesting = self._nesting_next  # (kept as it was if check_depth did not run)
+            memo.env = env
         if self.diags:
             raise CheckErrors(sorted(self.diags, key=_diag_key))
         assert header is not None
@@ -681,8 +685,9 @@ class Checker:
         Returns the definitions each after those it uses (a cycle's back edge aside).  A
         cycle is E401 unless its definitions form a recursive group (`recursive_groups`)."""
         memo = self.memo
+        # (a cycle's message names where its definitions are: found again, not replayed)
         if memo is not None and self._reuse and memo.graph is not None \
-                and memo.graph[0] == self.def_deps:
+                and not memo.graph[4] and memo.graph[0] == self.def_deps:
             _, self.groups, self.group_faults, order, diags = memo.graph
             self.diags.extend(diags)
             return list(order)
@@ -787,7 +792,7 @@ class Checker:
         memo = self.memo
         defs = tuple(self.definitions.get(name) for name in order)
         kept = memo.depths if memo is not None else None
-        if kept is not None and kept[0] == order and len(kept[1]) == len(defs) \
+        if kept is not None and not kept[5] and kept[0] == order and len(kept[1]) == len(defs) \
                 and all(a is b for a, b in zip(kept[1], defs, strict=True)) \
                 and kept[2] == self.groups:
             depth, through = dict(kept[3]), dict(kept[4])
@@ -1641,7 +1646,8 @@ class Checker:
                 graph.setdefault(t, set()).update(refs)
         if memo is not None:
             memo.refs = seen_refs
-            if memo.status_graph is not None and memo.status_graph[0] == graph:
+            if memo.status_graph is not None and not memo.status_graph[1] \
+                    and memo.status_graph[0] == graph:  # (a message names the clause's place)
                 self.diags.extend(memo.status_graph[1])
                 return
             start_diags = len(self.diags)
