@@ -196,7 +196,8 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 _EDIT = st.tuples(st.floats(0, 1, exclude_max=True),
-                  st.sampled_from(["", "x", "1", " ", "\n", "\n\n", '"', "#", "(", "§", "define"]),
+                  st.sampled_from(["", "x", "1", " ", "\n", "\n\n", "\r\n", "\t", '"', "#", "(",
+                                   "§", "define", '\nsection 9 "S"\n']),
                   st.integers(0, 3))
 
 
