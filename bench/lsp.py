@@ -248,7 +248,8 @@ def measure(main: Path, runs: int) -> dict[str, Any]:
         client.close()
     return {"rss_mib": rss, "first_analysis_s": first, "edit_cpu_s": edit_cpu,
             "edit_to_diagnostics_ms": edits,
-            "hover_ms": hovers, "definition_ms": definitions, "line_break_to_diagnostics_ms": breaks}
+            "hover_ms": hovers, "definition_ms": definitions,
+            "line_break_to_diagnostics_ms": breaks}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -68,12 +68,15 @@ EDITS = [
     ("savvis_2001.rrd", "    moves_holding(t) and exists(t.transferee_investor)",
      "    passes_ownership(t) and exists(t.transferee_investor)"),
     # the clause two exceptions bear on: its bearer changes, then it is renamed
-    ("savvis_2001.rrd", "  clause register: Savvis shall", "  clause register: each r in Investor shall"),
-    ("savvis_2001.rrd", "  clause register: each r in Investor shall", "  clause registr: Savvis shall"),
+    ("savvis_2001.rrd", "  clause register: Savvis shall",
+     "  clause register: each r in Investor shall"),
+    ("savvis_2001.rrd", "  clause register: each r in Investor shall",
+     "  clause registr: Savvis shall"),
     ("savvis_2001.rrd", "  clause registr: Savvis shall", "  clause register: Savvis shall"),
     # a priority of the section the exceptions are in
     ("savvis_2001.rrd", "  subject to §3(j)\n", ""),
-    ("savvis_2001.rrd", '"Demand Registration Rights"\n', '"Demand Registration Rights"\n  subject to §3(j)\n'),
+    ("savvis_2001.rrd", '"Demand Registration Rights"\n',
+     '"Demand Registration Rights"\n  subject to §3(j)\n'),
     # the agreement's date
     ("savvis_2001.rrd", "dated 2001-", "dated 2002-"),
 ]
@@ -105,7 +108,8 @@ def test_an_edit_to_a_clause_checks_that_clause_alone(contract: Path) -> None:
     _outcome(contract, texts, parses, memo)
     before = len(memo.clauses) + len(memo.defs)
     text = texts[contract.resolve()]
-    texts[contract.resolve()] = text.replace('"immediately notify in writing', '"at once notify in writing', 1)
+    texts[contract.resolve()] = text.replace('"immediately notify in writing',
+                                             '"at once notify in writing', 1)
     assert texts[contract.resolve()] != text
     _outcome(contract, texts, parses, memo)
     assert before - memo.hits == 1  # the edited clause: its own piece was parsed again
@@ -122,7 +126,7 @@ def test_a_changed_declaration_checks_everything_again(contract: Path) -> None:
     assert isinstance(got, list) and any(code == "E301" for code, *_ in got)
 
 
-# ── parsing a piece at a time (`lsp.Parses`) ─────────────────────────────────
+# ── parsing a piece at a time (`lsp.Parses`) ──────────────────────────────
 
 def _files() -> list[Path]:
     return sorted(p for p in CONTRACTS.rglob("*.rrd") if "bad" not in p.parts)
@@ -190,7 +194,7 @@ def test_a_declarations_title_checks_nothing_else_again(contract: Path) -> None:
     assert got == _outcome(contract, texts)  # the fact's new title is in the contract
 
 
-# ── any edits: the language server's analysis, kept from edit to edit, against a fresh one ──
+# ── any edits: the server's analysis, kept from edit to edit, against a fresh one ──
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
@@ -209,7 +213,8 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return dest / "investor_rights.rrd"
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edits=st.lists(_EDIT, min_size=1, max_size=4))
 def test_any_edits_analyse_as_from_scratch(model: Path, edits: list[tuple[float, str, int]]
                                            ) -> None:
@@ -238,8 +243,10 @@ def test_any_edits_analyse_as_from_scratch(model: Path, edits: list[tuple[float,
     ("savvis_2001_amendment_1.rrd", [
         ('"the Demand Registrations Savvis must effect" = 3',
          '"the Demand Registrations Savvis must effect" = 4'),
-        ("replace define demand_registration_limit: int", "replace define demand_registration_limit: date"),
-        ("replace define demand_registration_limit: date", "replace define demand_registration_limit: int"),
+        ("replace define demand_registration_limit: int",
+         "replace define demand_registration_limit: date"),
+        ("replace define demand_registration_limit: date",
+         "replace define demand_registration_limit: int"),
     ]),
 ])
 def test_variants_and_amendments_check_as_from_scratch(tmp_path: Path, name: str,
