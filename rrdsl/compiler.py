@@ -533,6 +533,27 @@ def _group_call(group: _Group, name: str, params: list[str], args: list[Fn],
     return recursive_call
 
 
+#: The memo key's first part for the assumption sets of an evaluation's memo entries (no
+#: definition's name begins with "#")
+_NOTES = "#notes"
+
+
+def _notes(ctx: Ctx, inner: set[str]) -> frozenset[str]:
+    """The assumptions a memo entry rests on, frozen: one object for each distinct set in an
+    evaluation (kept in its root context's memo).  On a long history most entries rest on
+    the same assumptions (every qualitative event of a type read), and a frozenset of its
+    own for each would be as many objects for the garbage collector to walk again and
+    again: a third of the time at 30x."""
+    if not inner:
+        return _NO_NOTES
+    found = frozenset(inner)
+    memo = ctx.root.memo
+    table = memo.get(_NOTES)
+    if table is None:
+        table = memo[_NOTES] = {}
+    return table.setdefault(found, found)  # type: ignore[no-any-return]
+
+
 def _noted_hit(ctx: Ctx, hit: tuple[Any, frozenset[str]]) -> Any:
     """A memo entry of a definition that rests on assumptions: (value or Missing, the
     assumptions), noted for this run as if the value were computed again."""
@@ -1038,13 +1059,13 @@ class _Compiler:
                 try:
                     v = defs[name](ctx, local)
                 except Missing as m:
-                    memo[key] = (Missing(m.needs), frozenset(inner) if inner else _NO_NOTES)
+                    memo[key] = (Missing(m.needs), _notes(ctx, inner))
                     raise
                 finally:
                     ctx.qualitative = outer
                     if inner:
                         outer |= inner
-                memo[key] = (v, frozenset(inner) if inner else _NO_NOTES)
+                memo[key] = (v, _notes(ctx, inner))
                 return v
 
             group = self.plan.groups.get(name)
