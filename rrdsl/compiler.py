@@ -554,12 +554,26 @@ def _notes(ctx: Ctx, inner: set[str]) -> frozenset[str]:
     return table.setdefault(found, found)  # type: ignore[no-any-return]
 
 
+#: The key, in an evaluation's root memo, of the last assumption set noted by a memo hit and
+#: the set it was noted into (no definition's name begins with "#"): whoever empties a set
+#: of assumptions in place must drop it (the evaluator does)
+NOTED = "#noted"
+
+
 def _noted_hit(ctx: Ctx, hit: tuple[Any, frozenset[str]]) -> Any:
     """A memo entry of a definition that rests on assumptions: (value or Missing, the
-    assumptions), noted for this run as if the value were computed again."""
+    assumptions), noted for this run as if the value were computed again.  The same
+    assumptions (one object: `_notes`) just noted into the same set are not noted again: a
+    loop over earlier events reads one entry after another resting on the same hundred
+    events, and noting each would cost as much as the hundred again."""
     v, used = hit
     if used:
-        ctx.qualitative.update(used)
+        into = ctx.qualitative
+        memo = ctx.root.memo
+        last = memo.get(NOTED)
+        if last is None or last[1] is not used or last[0] is not into:
+            into.update(used)
+            memo[NOTED] = (into, used)
     if type(v) is Missing:
         raise Missing(v.needs)
     return v

@@ -18,7 +18,7 @@ import attrs
 
 from . import ir
 from .calendars import BusinessCalendar
-from .compiler import Plan, snippet, unchanged_since
+from .compiler import NOTED, Plan, snippet, unchanged_since
 from .diagnostics import Diagnostic, EvaluationError
 from .facts import FactSet
 from .runtime import Ctx, EvalFailure, Missing, Node
@@ -845,6 +845,7 @@ class Evaluator:
                                    f"no {np.kinds} as of {self.as_of_text}"))
                 return
         ctx, decide, qualitative_events = self.ctx, self.fast_decide, self.qualitative_events
+        memo = ctx.root.memo
         bearer_var, trigger_var, nid = np.bearer_var, np.trigger_var, n.id
         # one set of each per run, emptied for each instance (each result gets sorted copies)
         qualitative, missing = self._qualitative, self._missing
@@ -872,6 +873,7 @@ class Evaluator:
                         env = {}
                         instance_id = nid
                     qualitative.clear()
+                    memo.pop(NOTED, None)  # what a memo hit noted into it last: emptied
                     missing.clear()
                     ctx.qualitative = qualitative
                     # the result, made as `_result` makes it (inline: one call fewer per instance;
