@@ -451,7 +451,8 @@ class _Group:
     """Definitions that use one another for earlier events (checker.recursive_groups), as the
     evaluator runs them.  Its *stepping* definitions are those whose parameters are all
     events: each recurses on its last parameter, the others (if any) fixed.  Before one is
-    computed for some arguments, it is computed with the same other arguments on every
+    computed for some arguments (untraced: for a use for an event earlier than the one being
+    computed; traced: always), it is computed with the same other arguments on every
     earlier event of its last parameter's type not yet done, in the fact set's order, so that
     a use for an earlier event finds its answer in the memo: the depth of the evaluation
     stays that of one event, however many events came before.  A use of a stepping
