@@ -451,7 +451,8 @@ class _Group:
     """Definitions that use one another for earlier events (checker.recursive_groups), as the
     evaluator runs them.  Its *stepping* definitions are those whose parameters are all
     events: each recurses on its last parameter, the others (if any) fixed.  Before one is
-    computed for some arguments, it is computed with the same other arguments on every
+    computed for some arguments (untraced: for a use for an event earlier than the one being
+    computed; traced: always), it is computed with the same other arguments on every
     earlier event of its last parameter's type not yet done, in the fact set's order, so that
     a use for an earlier event finds its answer in the memo: the depth of the evaluation
     stays that of one event, however many events came before.  A use of a stepping
@@ -511,7 +512,15 @@ def _group_call(group: _Group, name: str, params: list[str], args: list[Fn],
         if stack is None:
             stack = ctx.recursion[group] = []
         try:
-            if event is not None:
+            # the earlier events first: in a traced run always (each derivation is its
+            # event's own); untraced, only for a use for an event earlier than the one being
+            # computed.  A call from outside the group, or for the event in progress, is
+            # computed at once, and so are the earlier events' values only if it uses them:
+            # most computations never do (a determination that defers nothing does not ask
+            # what the earlier ones delayed), and the depth stays bounded all the same (a use
+            # for an earlier event computes every event before it first, in order).
+            if event is not None and (ctx.trace is not None or (
+                    stack and stack[-1][2] is not None and stack[-1][2] is not event)):
                 _earlier_first(ctx, name, types, vals[:-1], stack, event, memo_call, span)
             return _in_group(ctx, stack, name, vals, event, memo_call, span)
         finally:
@@ -525,12 +534,47 @@ def _group_call(group: _Group, name: str, params: list[str], args: list[Fn],
     return recursive_call
 
 
+#: The memo key's first part for the assumption sets of an evaluation's memo entries (no
+#: definition's name begins with "#")
+_NOTES = "#notes"
+
+
+def _notes(ctx: Ctx, inner: set[str]) -> frozenset[str]:
+    """The assumptions a memo entry rests on, frozen: one object for each distinct set in an
+    evaluation (kept in its root context's memo).  On a long history most entries rest on
+    the same assumptions (every qualitative event of a type read), and a frozenset of its
+    own for each would be as many objects for the garbage collector to walk again and
+    again: a third of the time at 30x."""
+    if not inner:
+        return _NO_NOTES
+    found = frozenset(inner)
+    memo = ctx.root.memo
+    table = memo.get(_NOTES)
+    if table is None:
+        table = memo[_NOTES] = {}
+    return table.setdefault(found, found)  # type: ignore[no-any-return]
+
+
+#: The key, in an evaluation's root memo, of the last assumption set noted by a memo hit and
+#: the set it was noted into (no definition's name begins with "#"): whoever empties a set
+#: of assumptions in place must drop it (the evaluator does)
+NOTED = "#noted"
+
+
 def _noted_hit(ctx: Ctx, hit: tuple[Any, frozenset[str]]) -> Any:
     """A memo entry of a definition that rests on assumptions: (value or Missing, the
-    assumptions), noted for this run as if the value were computed again."""
+    assumptions), noted for this run as if the value were computed again.  The same
+    assumptions (one object: `_notes`) just noted into the same set are not noted again: a
+    loop over earlier events reads one entry after another resting on the same hundred
+    events, and noting each would cost as much as the hundred again."""
     v, used = hit
     if used:
-        ctx.qualitative.update(used)
+        into = ctx.qualitative
+        memo = ctx.root.memo
+        last = memo.get(NOTED)
+        if last is None or last[1] is not used or last[0] is not into:
+            into.update(used)
+            memo[NOTED] = (into, used)
     if type(v) is Missing:
         raise Missing(v.needs)
     return v
@@ -610,9 +654,10 @@ def _earlier_first(ctx: Ctx, name: str, types: tuple[str, ...], fixed: tuple[Any
         return
     ctx.memo[marker] = until
     found: list[EventValue] = []
-    for t in types:
-        found.extend(x for x in ctx.events(t)
-                     if event_order(x) < until and (done is None or event_order(x) >= done))
+    for t in types:  # each type's events are in order: those from `done` to `until`
+        evs = ctx.events(t)
+        lo = 0 if done is None else bisect.bisect_left(evs, done, key=event_order)
+        found.extend(evs[lo:bisect.bisect_left(evs, until, key=event_order)])
     if not found:
         return
     trace, noted = ctx.trace, ctx.qualitative
@@ -636,6 +681,10 @@ _FOLD = "#fold"
 #: The memo key's first part for an index of a context's events by a field (no definition's
 #: name begins with "#")
 _INDEX = "#index"
+
+#: The memo key's first part for the names of a context's qualitative events of a type, as
+#: noted when they are read (no definition's name begins with "#")
+_LABELS = "#labels"
 
 
 def _keyed_events(ctx: Ctx, name: str, field: str, key: Any) -> Any:
@@ -775,7 +824,13 @@ class _Compiler:
                 def qual_events(ctx: Ctx, env: dict[str, Any]) -> Any:
                     found = ctx.events(name)
                     if found:
-                        ctx.qualitative.update([f"{ev.type} {ev.id}" for ev in found])
+                        # the names, made once per context (and again if its events change)
+                        key = (_LABELS, name)
+                        kept = ctx.memo.get(key)
+                        if kept is None or kept[0] is not found:
+                            kept = ctx.memo[key] = (
+                                found, [f"{ev.type} {ev.id}" for ev in found])
+                        ctx.qualitative.update(kept[1])
                     return found
                 return qual_events
 
@@ -1019,13 +1074,13 @@ class _Compiler:
                 try:
                     v = defs[name](ctx, local)
                 except Missing as m:
-                    memo[key] = (Missing(m.needs), frozenset(inner) if inner else _NO_NOTES)
+                    memo[key] = (Missing(m.needs), _notes(ctx, inner))
                     raise
                 finally:
                     ctx.qualitative = outer
                     if inner:
                         outer |= inner
-                memo[key] = (v, frozenset(inner) if inner else _NO_NOTES)
+                memo[key] = (v, _notes(ctx, inner))
                 return v
 
             group = self.plan.groups.get(name)
@@ -1249,11 +1304,11 @@ class _Compiler:
         if where_e is None or src_e.op != "events" or len(src_e.data) != 1:
             return None
         name = src_e.data[0]
-        if self.contract.events[name].qualitative:
-            return None
         c = where_e.args[0] if where_e.op == "and" else where_e
+        if self.contract.events[name].qualitative:
+            return self.earlier_source(c, var, src)
         if c.op != "cmp" or c.data != "==":
-            return None
+            return self.earlier_source(c, var, src)
         a, b = c.args
         if a.op == "local" and b.op == "field":
             a, b = b, a
@@ -1268,6 +1323,40 @@ class _Compiler:
                 return src(ctx, env)
             return _keyed_events(ctx, name, field, env[w])
         return keyed
+
+    def earlier_source(self, c: ir.E, var: str, src: Fn) -> Fn | None:
+        """`x for x in E where x < w ...` (or `x <= w`, `w > x`, `w >= x`; E one event type,
+        `w` an event bound outside; the comparison alone or first in an `and`): the events of
+        E before `w` (or up to it), found by bisecting E's events, which are in the fact
+        set's order, in place of every event of E.  The same answer, as for `keyed_source`:
+        for the others the condition is false at its first comparison, which reads only
+        bindings; the events of a qualitative type are still all read (each is noted as an
+        assumption, as reading them does).  A traced run takes every event.  Without this,
+        a recursion over earlier events (`{x for x in Det where x < m and ...}`, for every m)
+        reads every event for every m."""
+        if c.op != "cmp" or c.data not in ("<", "<=", ">", ">="):
+            return None
+        a, b = c.args
+        op = c.data
+        if b.op == "local" and b.data == var:  # `w > x` is `x < w`
+            a, b = b, a
+            op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}[op]
+        if op not in ("<", "<=") or not (
+                a.op == "local" and a.data == var and b.op == "local" and b.data != var
+                and _eventish(a.type) and _eventish(b.type)):
+            return None
+        w = b.data
+        find = bisect.bisect_left if op == "<" else bisect.bisect_right
+
+        def earlier(ctx: Ctx, env: dict[str, Any]) -> Any:
+            found = src(ctx, env)
+            if ctx.trace is not None:
+                return found
+            bound = env[w]
+            if bound is None:  # `x < none` is false
+                return ()
+            return found[:find(found, event_order(bound), key=event_order)]
+        return earlier
 
     def op_agg(self, e: ir.E) -> Fn:
         func, var = e.data

@@ -11,14 +11,14 @@ from __future__ import annotations
 import datetime
 import decimal
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import attrs
 
 from . import ir
 from .calendars import BusinessCalendar
-from .compiler import Plan, snippet, unchanged_since
+from .compiler import NOTED, Plan, snippet, unchanged_since
 from .diagnostics import Diagnostic, EvaluationError
 from .facts import FactSet
 from .runtime import Ctx, EvalFailure, Missing, Node
@@ -658,19 +658,16 @@ class Evaluator:
         performed = False
         if n.fulfilled_kind == "by" and n.fulfilled_trigger is not None:
             ft = n.fulfilled_trigger
-            for name in ft.events:
-                for done in self.ctx.events(name):
-                    inst.env[ft.var] = done
-                    # judged on the facts as they stood on the day of the act
-                    ok = self.try_ev(inst, ft.where, "fulfilled by",
-                                     self.ctx.at(done.date)) if ft.where else True
-                    if ok is True and (res.performed_on is None
-                                       or done.date < res.performed_on):
-                        res.performed_on = done.date
-                        performed = True
-                        if self.c.events[done.type].qualitative:  # performance taken as given
-                            self.ctx.qualitative.add(f"{done.type} {done.id}")
-            inst.env.pop(ft.var, None)
+
+            def done_by(act: EventValue, ft: Any = ft) -> Any:  # on the facts of the act's day
+                return self.try_ev(inst, ft.where, "fulfilled by",
+                                   self.ctx.at(act.date)) if ft.where else True
+            for done in _earliest_acts(self.ctx, ft.events, ft.var, inst.env, done_by,
+                                       None, None):
+                res.performed_on = done.date
+                performed = True
+                if self.c.events[done.type].qualitative:  # performance taken as given
+                    self.ctx.qualitative.add(f"{done.type} {done.id}")
         elif n.fulfilled_kind == "when":
             ok = self.try_ev(inst, n.fulfilled, "fulfilled when")
             performed = ok is True
@@ -680,20 +677,16 @@ class Evaluator:
                 performed, res.performed_on = True, d
         if n.breached_trigger is not None:
             bt = n.breached_trigger
-            for name in bt.events:
-                for act in self.ctx.events(name):
-                    if (start is not None and act.date < start) or (
-                            last is not None and act.date > last):
-                        continue
-                    inst.env[bt.var] = act
-                    ok = self.try_ev(inst, bt.where, "breached by",
-                                     self.ctx.at(act.date)) if bt.where else True
-                    if ok is True and (res.breached_on is None or act.date < res.breached_on):
-                        res.breached_on = act.date
-                        res.reason = f"{act.type} {act.id} on {act.date.isoformat()}"
-                        if self.c.events[act.type].qualitative:
-                            self.ctx.qualitative.add(f"{act.type} {act.id}")
-            inst.env.pop(bt.var, None)
+
+            def breach_by(act: EventValue, bt: Any = bt) -> Any:
+                return self.try_ev(inst, bt.where, "breached by",
+                                   self.ctx.at(act.date)) if bt.where else True
+            for act in _earliest_acts(self.ctx, bt.events, bt.var, inst.env, breach_by,
+                                      start, last):
+                res.breached_on = act.date
+                res.reason = f"{act.type} {act.id} on {act.date.isoformat()}"
+                if self.c.events[act.type].qualitative:
+                    self.ctx.qualitative.add(f"{act.type} {act.id}")
         if inst.missing and (unsure and not _on_time(performed, res, deadline) or (
                 not performed and res.breached_on is None)):
             return self.undetermined(res, inst)
@@ -845,6 +838,7 @@ class Evaluator:
                                    f"no {np.kinds} as of {self.as_of_text}"))
                 return
         ctx, decide, qualitative_events = self.ctx, self.fast_decide, self.qualitative_events
+        memo = ctx.root.memo
         bearer_var, trigger_var, nid = np.bearer_var, np.trigger_var, n.id
         # one set of each per run, emptied for each instance (each result gets sorted copies)
         qualitative, missing = self._qualitative, self._missing
@@ -872,6 +866,7 @@ class Evaluator:
                         env = {}
                         instance_id = nid
                     qualitative.clear()
+                    memo.pop(NOTED, None)  # what a memo hit noted into it last: emptied
                     missing.clear()
                     ctx.qualitative = qualitative
                     # the result, made as `_result` makes it (inline: one call fewer per instance;
@@ -1001,23 +996,12 @@ class Evaluator:
         if np.performance:
             if np.fulfilled_by is not None:
                 var, names, where, at = np.fulfilled_by
-                for name in names:
-                    for e in ctx.events(name):
-                        env[var] = e
-                        if where is None:
-                            ok = True
-                        else:
-                            try:  # on the facts as they stood on the day of the act
-                                ok = where(ctx.at(e.date) if at else ctx, env)
-                            except Missing as m:
-                                missing |= m.needs
-                                ok = _UNKNOWN
-                        if ok is True and (res.performed_on is None or e.date < res.performed_on):
-                            res.performed_on = e.date
-                            performed = True
-                            if self.c.events[e.type].qualitative:  # performance taken as given
-                                self.ctx.qualitative.add(f"{e.type} {e.id}")
-                env.pop(var, None)
+                for e in _earliest_acts(ctx, names, var, env,
+                                        _judge(ctx, env, where, at, missing), None, None):
+                    res.performed_on = e.date
+                    performed = True
+                    if self.c.events[e.type].qualitative:  # performance taken as given
+                        self.ctx.qualitative.add(f"{e.type} {e.id}")
             elif np.fulfilled_when is not None:
                 try:
                     performed = np.fulfilled_when(ctx, env) is True
@@ -1033,26 +1017,12 @@ class Evaluator:
                     performed, res.performed_on = True, d
             if np.breached_by is not None:
                 var, names, where, at = np.breached_by
-                for name in names:
-                    for e in ctx.events(name):
-                        if (start is not None and e.date < start) or (
-                                last is not None and e.date > last):
-                            continue
-                        env[var] = e
-                        if where is None:
-                            ok = True
-                        else:
-                            try:  # on the facts as they stood on the day of the act
-                                ok = where(ctx.at(e.date) if at else ctx, env)
-                            except Missing as m:
-                                missing |= m.needs
-                                ok = _UNKNOWN
-                        if ok is True and (res.breached_on is None or e.date < res.breached_on):
-                            res.breached_on = e.date
-                            res.reason = f"{e.type} {e.id} on {e.date.isoformat()}"
-                            if self.c.events[e.type].qualitative:
-                                self.ctx.qualitative.add(f"{e.type} {e.id}")
-                env.pop(var, None)
+                for e in _earliest_acts(ctx, names, var, env,
+                                        _judge(ctx, env, where, at, missing), start, last):
+                    res.breached_on = e.date
+                    res.reason = f"{e.type} {e.id} on {e.date.isoformat()}"
+                    if self.c.events[e.type].qualitative:
+                        self.ctx.qualitative.add(f"{e.type} {e.id}")
         if missing and (unsure and not _on_time(performed, res, deadline) or (
                 not performed and res.breached_on is None)):
             return _undetermined(res, missing)
@@ -1565,6 +1535,43 @@ class _Unknown:
 
 
 _UNKNOWN: Any = _Unknown()
+
+
+def _earliest_acts(ctx: Ctx, names: Any, var: str, env: dict[str, Any],
+                   judge: Callable[[EventValue], Any], start: datetime.date | None,
+                   last: datetime.date | None) -> list[EventValue]:
+    """The search for performance (`fulfilled by`) and breach (`breached by`), the traced
+    path's and the fast path's: the events of these types (each type in turn, each in the
+    fact set's order) from `start` through `last` that `judge` finds to be the act (True),
+    each bound to `var` while it is judged, those earlier than every one found before it,
+    in the order found (the last is the earliest act)."""
+    found: list[EventValue] = []
+    best: datetime.date | None = None
+    for name in names:
+        for e in ctx.events(name):
+            if (start is not None and e.date < start) or (last is not None and e.date > last):
+                continue
+            env[var] = e
+            if judge(e) is True and (best is None or e.date < best):
+                best = e.date
+                found.append(e)
+    env.pop(var, None)
+    return found
+
+
+def _judge(ctx: Ctx, env: dict[str, Any], where: Any, at: bool,
+           missing: set[str]) -> Callable[[EventValue], Any]:
+    """The fast path's judge of an act: its condition on the facts as they stood on the act's
+    day (`at`: it reads what changes from day to day), a missing fact noted and unknown."""
+    def judge(e: EventValue) -> Any:
+        if where is None:
+            return True
+        try:
+            return where(ctx.at(e.date) if at else ctx, env)
+        except Missing as m:
+            missing.update(m.needs)
+            return _UNKNOWN
+    return judge
 
 
 def _later(a: datetime.date | None, b: datetime.date | None) -> bool:
