@@ -192,6 +192,7 @@ class Checker:
         self.composition = composition
         self.memo = memo
         self._nesting_next: dict[int, tuple[Any, ...]] = {}
+        self._refs_next: dict[int, tuple[Any, ...]] = {}
         self._reuse = False  # the memo's results hold (`CheckMemo`)
         self.diags: list[Diagnostic] = list(composition.diagnostics) if composition else []
         self.governed: list[tuple[ast.Governed, str, str]] = []
@@ -327,8 +328,9 @@ class Checker:
         if header is not None and header.source is not None:
             self.check_source(main.file, header.source, header.source_span)
         if memo is not None:
-            if not any(d.code == "E401" for d in self.diags):
-                memo.nesting = self._nesting_next  # (kept as it was if check_depth did not run)
+            if not any(d.code == "E401" for d in self.diags):  # (else kept as they were:
+                memo.nesting = self._nesting_next      # check_depth did not run)
+                memo.refs = self._refs_next
             memo.env = env
         if self.diags:
             raise CheckErrors(sorted(self.diags, key=_diag_key))
@@ -381,29 +383,49 @@ class Checker:
         assert self.memo is not None
         self.memo.hits += 1
 
-    def nesting(self, e: ir.E, depth: dict[str, int]) -> tuple[int, str | None, bool]:
-        """`_nesting`, kept in the memo by expression and the depths of what it calls."""
-        if self.memo is None:
-            return _nesting(e, depth)
-        kept = self.memo.nesting.get(id(e)) or self._nesting_next.get(id(e))
-        if kept is not None and kept[0] is e:
-            calls = kept[1]
-            key = tuple(depth.get(n, 0) for n in calls)
-            if kept[2] == key:
-                self._nesting_next[id(e)] = kept
-                return kept[3]  # type: ignore[no-any-return]
-        else:
-            found: set[str] = set()
+    def expr_refs(self, e: ir.E) -> tuple[frozenset[str], tuple[str, ...]]:
+        """The clauses whose answers `e` tests (`§S.x[...] is STATUS`) and the definitions it
+        calls (sorted), kept in the memo by expression."""
+        memo = self.memo
+        hit = self._refs_next.get(id(e))
+        if (hit is None or hit[0] is not e) and memo is not None:
+            hit = memo.refs.get(id(e))
+        if hit is None or hit[0] is not e:
+            tested: set[str] = set()
+            calls: set[str] = set()
             todo = [e]
             while todo:
                 x = todo.pop()
-                if x.op == "call":
-                    found.add(x.data)
+                if x.op == "status":
+                    tested.add(x.data[0])
+                elif x.op == "call" and isinstance(x.data, str):
+                    calls.add(x.data)
                 todo.extend(a for a in x.args if isinstance(a, ir.E))
-            calls = tuple(sorted(found))
-            key = tuple(depth.get(n, 0) for n in calls)
+            hit = (e, frozenset(tested), tuple(sorted(calls)))
+        if memo is not None:
+            self._refs_next[id(e)] = hit
+        return hit[1], hit[2]
+
+    def _carry_refs(self, e: ir.E) -> None:
+        """Keep `e`'s entry of `expr_refs` for the next check, though this one did not ask."""
+        assert self.memo is not None
+        hit = self.memo.refs.get(id(e))
+        if hit is not None and hit[0] is e:
+            self._refs_next[id(e)] = hit
+
+    def nesting(self, e: ir.E, depth: dict[str, int]) -> tuple[int, str | None, bool]:
+        """`_nesting`, kept in the memo by expression and the depths of what it calls (a call
+        of anything but a definition has no depth of its own)."""
+        memo = self.memo
+        if memo is None:
+            return _nesting(e, depth)
+        key = tuple(depth.get(n, 0) for n in self.expr_refs(e)[1])
+        kept = self._nesting_next.get(id(e)) or memo.nesting.get(id(e))
+        if kept is not None and kept[0] is e and kept[1] == key:
+            self._nesting_next[id(e)] = kept
+            return kept[2]  # type: ignore[no-any-return]
         got = _nesting(e, depth)
-        self._nesting_next[id(e)] = (e, calls, key, got)
+        self._nesting_next[id(e)] = (e, key, got)
         return got
 
     def family_fields(self, header: ast.Header, references: tuple[ir.Reference, ...],
@@ -801,6 +823,7 @@ class Checker:
             for d in defs:  # their nesting stays in the memo, for an edit that needs it
                 if d is not None and id(d.body) in memo.nesting:
                     self._nesting_next[id(d.body)] = memo.nesting[id(d.body)]
+                    self._carry_refs(d.body)
         else:
             first = len(self.diags)
             depth, through = self.definition_depths(order)
@@ -818,7 +841,8 @@ class Checker:
             hit = memo.nesting.get(id(e)) if same else None  # type: ignore[union-attr]
             if hit is not None and hit[0] is e:
                 self._nesting_next[id(e)] = hit
-                levels, via, over = hit[3]
+                self._carry_refs(e)
+                levels, via, over = hit[2]
             else:
                 levels, via, over = self.nesting(e, depth)
             if levels > MAX_EVAL_DEPTH and not over:
@@ -1614,26 +1638,10 @@ class Checker:
         def of_def(name: str) -> set[str]:
             return def_refs.get(name) or set(self.status_uses.get(name, ()))
 
-        seen_refs: dict[int, tuple[Any, ...]] = {}
-        kept = memo.refs if memo is not None else {}
-
         def of_expr(e: ir.E) -> set[str]:
-            hit = kept.get(id(e))
-            if hit is None or hit[0] is not e:
-                tested: set[str] = set()
-                calls: set[str] = set()
-                todo = [e]
-                while todo:
-                    x = todo.pop()
-                    if x.op == "status":
-                        tested.add(x.data[0])
-                    elif x.op == "call" and isinstance(x.data, str):
-                        calls.add(x.data)
-                    todo.extend(a for a in x.args if isinstance(a, ir.E))
-                hit = (e, tested, calls)
-            seen_refs[id(e)] = hit
-            out = set(hit[1])
-            for name in hit[2]:
+            tested, calls = self.expr_refs(e)
+            out = set(tested)
+            for name in calls:
                 out |= of_def(name)
             return out
 
@@ -1645,7 +1653,6 @@ class Checker:
             for t in x.targets:
                 graph.setdefault(t, set()).update(refs)
         if memo is not None:
-            memo.refs = seen_refs
             if memo.status_graph is not None and not memo.status_graph[1] \
                     and memo.status_graph[0] == graph:  # (a message names the clause's place)
                 self.diags.extend(memo.status_graph[1])
