@@ -92,11 +92,15 @@ def make_contract(dest: Path, copies: int = 10) -> Path:
 
 
 class Client:
-    """A minimal LSP client over the server's stdin and stdout."""
+    """A minimal LSP client over the server's stdin and stdout (tests/test_lsp_robust.py
+    builds on it too)."""
 
-    def __init__(self, command: list[str], cwd: Path) -> None:
+    def __init__(self, command: list[str], cwd: Path, env: dict[str, str] | None = None,
+                 quiet: bool = False) -> None:
+        """`quiet`: the server's standard error is dropped (else it is this process's)."""
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     cwd=cwd)
+                                     stderr=subprocess.DEVNULL if quiet else None, cwd=cwd,
+                                     env=env)
         self.messages: queue.Queue[dict[str, Any]] = queue.Queue()
         self.next_id = 0
         threading.Thread(target=self._read, daemon=True).start()
@@ -105,7 +109,7 @@ class Client:
         out = self.proc.stdout
         assert out is not None
         while True:
-            length = 0
+            length = None
             while True:
                 line = out.readline()
                 if not line:
@@ -114,13 +118,18 @@ class Client:
                     break
                 if line.lower().startswith(b"content-length:"):
                     length = int(line.split(b":")[1])
+            if length is None:
+                raise ValueError("the server sent a message without Content-Length")
             self.messages.put(json.loads(out.read(length)))
+
+    def raw(self, data: bytes) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
 
     def send(self, message: dict[str, Any]) -> None:
         body = json.dumps({"jsonrpc": "2.0", **message}).encode()
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        self.proc.stdin.flush()
+        self.raw(b"Content-Length: %d\r\n\r\n" % len(body) + body)
 
     def notify(self, method: str, params: Any) -> None:
         self.send({"method": method, "params": params})

@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 import os
 import queue
-import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -21,45 +19,19 @@ import pytest
 pytest.importorskip("pygls")
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+from bench.lsp import Client  # noqa: E402
+
 ANSWER_WITHIN = 60  # seconds: far more than any answer takes; a hang fails, not stalls
 
 
-class RawServer:
+class RawServer(Client):
     """`rrdsl lsp` as a subprocess, with raw access to its input."""
 
     def __init__(self, cwd: Path):
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        self.proc = subprocess.Popen([sys.executable, "-m", "rrdsl", "lsp"], cwd=cwd, env=env,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL)
-        self.messages: queue.Queue[dict[str, Any]] = queue.Queue()
-        self.next_id = 0
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        out = self.proc.stdout
-        assert out is not None
-        while True:
-            length = None
-            while True:
-                line = out.readline()
-                if not line:
-                    return
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-                if line in (b"\r\n", b"\n"):
-                    break
-            assert length is not None
-            self.messages.put(json.loads(out.read(length)))
-
-    def raw(self, data: bytes) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(data)
-        self.proc.stdin.flush()
-
-    def send(self, message: dict[str, Any]) -> None:
-        body = json.dumps({"jsonrpc": "2.0", **message}).encode()
-        self.raw(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        super().__init__([sys.executable, "-m", "rrdsl", "lsp"], cwd,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}, quiet=True)
 
     def request(self, method: str, params: Any, within: float = ANSWER_WITHIN
                 ) -> dict[str, Any]:
@@ -75,9 +47,6 @@ class RawServer:
                             f" (exit status {self.proc.poll()})")
             if msg.get("id") == rid:
                 return msg
-
-    def notify(self, method: str, params: Any) -> None:
-        self.send({"method": method, "params": params})
 
     def alive(self, lost: int = 0) -> None:
         """The server still answers a request. After a message that said it was longer than it
