@@ -288,10 +288,9 @@ def main(argv: list[str] | None = None) -> int:
         from rrdsl.lsp import DEBOUNCE
 
         print(f"  {'    the server CPU per edit (a)':<30} {r['edit_cpu_s'] * 1000:8.1f} ms mean "
-              f"(the rest of (a): the wait of {DEBOUNCE * 1000:.0f} ms for a further edit, the "
-              "messages, the machine's load)")
+              f"(+ the {DEBOUNCE * 1000:.0f} ms wait)")
     print(f"  {'(d) line break → diagnostics':<30} {ms['line_break_to_diagnostics_ms']:8.1f} ms "
-          "median (no target: every line below moves)")
+          "median (no target)")
     if r["rss_mib"] is not None:
         print(f"  server's memory at the end      {r['rss_mib']:8.0f} MiB")
     if args.json:
