@@ -34,6 +34,7 @@ from typing import Any, TextIO, TypeVar
 
 from . import ast
 from .diagnostics import Span
+from .numwords import ordinal_digits
 from .parser import Comment, parse_with_comments
 
 WIDTH = 100
@@ -95,12 +96,6 @@ def _money(value: Decimal) -> str:
     text = format(value, "f")
     whole, dot, frac = text.partition(".")
     return "$" + f"{int(whole):,}" + dot + frac
-
-
-def _ordinal(n: int) -> str:
-    if 10 <= n % 100 <= 20:
-        return f"{n}th"
-    return f"{n}" + {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
 
 
 _UNIT_ONE = {"days": "day", "business_days": "business day", "months": "month", "years": "year"}
@@ -675,7 +670,7 @@ class _Printer:
     @_rule(ast.NthAfter)
     def e_nth_after(self, e: ast.NthAfter) -> tuple[int, str]:
         cal = "calendar " if e.calendar else ""
-        nth = e.words if e.words is not None else _ordinal(e.amount)  # words stay words
+        nth = e.words if e.words is not None else ordinal_digits(e.amount)  # words stay words
         return _UNARY, (f"{nth} {cal}{_UNIT_ONE[e.unit]} {e.word} "
                         f"{self.expr(e.anchor, _POSTFIX)}")
 

@@ -56,6 +56,13 @@ ORDINAL_RE = ("(?:(?:" + "|".join(_TENS) + ")-(?:" + "|".join(_ONES_TH) + ")|"
               + ")")
 
 
+def ordinal_digits(n: int) -> str:
+    """`n` as an ordinal in digits: 1st, 2nd, 3rd, 4th, 11th, 21st, 112th."""
+    if 10 <= n % 100 <= 20:
+        return f"{n}th"
+    return f"{n}" + {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+
+
 def number_word(text: str) -> tuple[str, int, int | None]:
     """A NUMWORD or ORDWORD token's text → (the word, its value, the digits beside it).
 

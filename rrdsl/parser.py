@@ -362,7 +362,7 @@ def _number_words_diagnostic(tok: Token, history: list[Token], file: str) -> Dia
         amount = numwords.number_word(words)[1] if num.type == "NUMWORD" else int(
             str(num.value).replace("_", ""))
         nth = (f"the {numwords.ORDINAL_OF[amount]}" if num.type == "NUMWORD"
-               and amount in numwords.ORDINAL_OF else _ordinal_digits(amount))
+               and amount in numwords.ORDINAL_OF else numwords.ordinal_digits(amount))
         unit = " ".join(str(t.value) for t in units).removesuffix("s")
         return Diagnostic(
             "E101", f"'{words} {unit}' is a length of time, not a date: it cannot be followed "
@@ -371,12 +371,6 @@ def _number_words_diagnostic(tok: Token, history: list[Token], file: str) -> Dia
                 f"or add the length to the date: 'X + {words} {unit}"
                 f"{'' if amount == 1 else 's'}'"))
     return None
-
-
-def _ordinal_digits(n: int) -> str:
-    if 10 <= n % 100 <= 20:
-        return f"{n}th"
-    return f"{n}" + {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
 
 
 def _syntax_diagnostic(err: UnexpectedInput, file: str, text: str,
