@@ -387,24 +387,27 @@ class Checker:
         """The clauses whose answers `e` tests (`§S.x[...] is STATUS`) and the definitions it
         calls (sorted), kept in the memo by expression."""
         memo = self.memo
-        hit = self._refs_next.get(id(e))
-        if (hit is None or hit[0] is not e) and memo is not None:
-            hit = memo.refs.get(id(e))
-        if hit is None or hit[0] is not e:
-            tested: set[str] = set()
-            calls: set[str] = set()
-            todo = [e]
-            while todo:
-                x = todo.pop()
-                if x.op == "status":
-                    tested.add(x.data[0])
-                elif x.op == "call" and isinstance(x.data, str):
-                    calls.add(x.data)
-                todo.extend(a for a in x.args if isinstance(a, ir.E))
-            hit = (e, frozenset(tested), tuple(sorted(calls)))
         if memo is not None:
-            self._refs_next[id(e)] = hit
-        return hit[1], hit[2]
+            hit = memo.refs.get(id(e))
+            if hit is None or hit[0] is not e:
+                hit = self._refs_next.get(id(e))
+            if hit is not None and hit[0] is e:
+                self._refs_next[id(e)] = hit
+                return hit[1], hit[2]
+        tested: set[str] = set()
+        calls: set[str] = set()
+        todo = [e]
+        while todo:
+            x = todo.pop()
+            if x.op == "status":
+                tested.add(x.data[0])
+            elif x.op == "call" and isinstance(x.data, str):
+                calls.add(x.data)
+            todo.extend(a for a in x.args if isinstance(a, ir.E))
+        found = (frozenset(tested), tuple(sorted(calls)))
+        if memo is not None:
+            self._refs_next[id(e)] = (e, *found)
+        return found
 
     def _carry_refs(self, e: ir.E) -> None:
         """Keep `e`'s entry of `expr_refs` for the next check, though this one did not ask."""
