@@ -28,7 +28,7 @@ from .family import (
     missing_targets,
     resolve_references,
 )
-from .loader import display_path, load_composition
+from .loader import collector_paused, display_path, load_composition
 from .variants import Composition
 
 
@@ -245,8 +245,9 @@ def load(path: str | Path, loaded: Sequence[Contract] = ()) -> Contract:
     amends, taken from `loaded` when it is there (each file is read as it is now: give only
     agreements loaded just before)."""
     p = Path(path)
-    comp = load_composition(p)
-    return Contract(check_modules(list(comp.modules), comp), p, comp, loaded)
+    with collector_paused():
+        comp = load_composition(p)
+        return Contract(check_modules(list(comp.modules), comp), p, comp, loaded)
 
 
 def check(path: str | Path) -> list[Diagnostic]:

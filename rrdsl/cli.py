@@ -200,10 +200,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    import attrs
-
-    from .diagnostics import Diagnostic, Severity
-    from .lints import check_path, scenario_files
+    from .diagnostics import Diagnostic
+    from .lints import scenario_files
+    from .loader import collector_paused
 
     status = EXIT_OK
     for p in args.files:
@@ -211,20 +210,30 @@ def cmd_check(args: argparse.Namespace) -> int:
             raise UsageError(Diagnostic("E704", f"no scenario files (*.scenario.toml) under {p}",
                                         hints=("name clause files one by one",)))
     for f in scenario_files(args.files):
-        diags = check_path(f)
-        if args.strict:
-            diags = [attrs.evolve(d, severity=Severity.ERROR) for d in diags]
-        errors = [d for d in diags if d.severity is Severity.ERROR]
-        if diags:
-            sys.stderr.write(render_all(diags) + "\n")
-        n, w = len(errors), len(diags) - len(errors)
-        if errors:
-            sys.stderr.write(f"{f}: {n} error{'s' if n != 1 else ''}\n")
-            status = EXIT_USER
-        else:
-            sys.stdout.write(f"{f}: ok" + (f", {w} warning{'s' if w != 1 else ''}" if w else "")
-                             + "\n")
+        with collector_paused():  # loading and rendering make no cycles (rrdsl/loader.py)
+            status = max(status, _check_one(f, args.strict))
     return status
+
+
+def _check_one(f: Path, strict: bool) -> int:
+    """Check one file and report what it found: the exit status."""
+    import attrs
+
+    from .diagnostics import Severity
+    from .lints import check_path
+
+    diags = check_path(f)
+    if strict:
+        diags = [attrs.evolve(d, severity=Severity.ERROR) for d in diags]
+    errors = [d for d in diags if d.severity is Severity.ERROR]
+    if diags:
+        sys.stderr.write(render_all(diags) + "\n")
+    n, w = len(errors), len(diags) - len(errors)
+    if errors:
+        sys.stderr.write(f"{f}: {n} error{'s' if n != 1 else ''}\n")
+        return EXIT_USER
+    sys.stdout.write(f"{f}: ok" + (f", {w} warning{'s' if w != 1 else ''}" if w else "") + "\n")
+    return EXIT_OK
 
 
 def _evaluate(args: argparse.Namespace, explain: bool, values: bool = True):  # type: ignore[no-untyped-def]

@@ -36,7 +36,7 @@ import attrs
 from . import ast, ir, numwords
 from .checker import check as check_modules
 from .diagnostics import Diagnostic, Label, RrdslError, Severity, Span
-from .loader import display_path, load_composition
+from .loader import collector_paused, display_path, load_composition
 from .variants import Composition
 
 CODES = ("W101", "W102", "W103", "W104", "W105", "W106")
@@ -54,13 +54,14 @@ def check_path(path: Path) -> list[Diagnostic]:
     warnings) or for a scenario file (`*.scenario.toml`: its warnings)."""
     if path.name.endswith(".toml"):
         return lint_scenario(path)
-    try:
-        comp = load_composition(path)
-        modules = list(comp.modules)
-        contract = check_modules(modules, comp)
-    except RrdslError as e:
-        return list(e.diagnostics)
-    return lint_composition(comp) + lint_variant_numbers(comp, contract)
+    with collector_paused():
+        try:
+            comp = load_composition(path)
+            modules = list(comp.modules)
+            contract = check_modules(modules, comp)
+        except RrdslError as e:
+            return list(e.diagnostics)
+        return lint_composition(comp) + lint_variant_numbers(comp, contract)
 
 
 def lint_composition(comp: Composition) -> list[Diagnostic]:

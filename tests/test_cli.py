@@ -209,3 +209,38 @@ def test_python_dash_m_runs_the_cli() -> None:
     proc = subprocess.run([sys.executable, "-m", "rrdsl", "check", CONTRACT], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert (proc.returncode, proc.stdout) == (0, f"{CONTRACT}: ok\n")
+
+
+def test_loading_pauses_the_collector_and_gives_it_back(monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str],
+                                                        ) -> None:
+    """Parsing and checking run with the cyclic collector off (they make no cycles; it cost
+    40 % of a large check), and it is on again after, for a check and for a load."""
+    import gc
+
+    from rrdsl import api, lints, loader
+
+    seen: list[bool] = []
+    real = lints.check_modules
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lints, "check_modules", spy)
+    monkeypatch.setattr(api, "check_modules", spy)
+    assert gc.isenabled()
+    assert main(["check", CONTRACT]) == 0
+    api.load(CONTRACT)
+    assert seen == [False, False] and gc.isenabled()
+    with loader.collector_paused(), loader.collector_paused():  # nested: off until the last
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()  # off before (the language server): left off
+    try:
+        with loader.collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    capsys.readouterr()
