@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import ir
+from ._gc import collector_paused
 from .checker import check as check_modules
 from .compiler import Plan, compile_contract
 from .diagnostics import CheckErrors, Diagnostic, EvaluationError, RrdslError, UsageError
@@ -28,7 +29,7 @@ from .family import (
     missing_targets,
     resolve_references,
 )
-from .loader import collector_paused, display_path, load_composition
+from .loader import display_path, load_composition
 from .variants import Composition
 
 

@@ -202,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from .diagnostics import Diagnostic
     from .lints import scenario_files
-    from .loader import collector_paused
+    from ._gc import collector_paused
 
     status = EXIT_OK
     for p in args.files:
@@ -210,7 +210,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             raise UsageError(Diagnostic("E704", f"no scenario files (*.scenario.toml) under {p}",
                                         hints=("name clause files one by one",)))
     for f in scenario_files(args.files):
-        with collector_paused():  # loading and rendering make no cycles (rrdsl/loader.py)
+        with collector_paused():  # loading and rendering make no cycles (rrdsl/_gc.py)
             status = max(status, _check_one(f, args.strict))
     return status
 

@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from . import ir
+from ._gc import collector_paused
 from .calendars import BusinessCalendar
 from .compiler import NOTED, Plan, snippet, unchanged_since
 from .diagnostics import Diagnostic, EvaluationError
@@ -307,7 +308,8 @@ class Evaluator:
     def run(self, term: bool = True) -> Outcome:
         """Every answer as of the evaluation date; `term=False`: without asking whether the
         agreement still survives (the answers as of its last day are asked so)."""
-        with decimal.localcontext(_DECIMAL_CONTEXT):  # localcontext works on a copy
+        # localcontext works on a copy; the collector would walk the kept outcomes (rrdsl/_gc.py)
+        with decimal.localcontext(_DECIMAL_CONTEXT), collector_paused():
             try:
                 life = self.term() if term and self.c.survival is not None else None
                 if life is not None and life.ended_on is not None:
@@ -1598,7 +1600,7 @@ def explain_some(plan: Plan, facts: FactSet, as_of: datetime.date, instances: se
     agreement's term as an evaluation of the same facts and day found it (not judged again)."""
     e = Evaluator(plan, facts, as_of, trace=True, with_values=False)
     c = plan.contract
-    with decimal.localcontext(_DECIMAL_CONTEXT):
+    with decimal.localcontext(_DECIMAL_CONTEXT), collector_paused():
         try:
             life = None if c.survival is None else term if term is not None else e.term()
             if life is not None and life.ended_on is not None:

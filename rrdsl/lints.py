@@ -34,9 +34,10 @@ from typing import Any
 import attrs
 
 from . import ast, ir, numwords
+from ._gc import collector_paused
 from .checker import check as check_modules
 from .diagnostics import Diagnostic, Label, RrdslError, Severity, Span
-from .loader import collector_paused, display_path, load_composition
+from .loader import display_path, load_composition
 from .variants import Composition
 
 CODES = ("W101", "W102", "W103", "W104", "W105", "W106")

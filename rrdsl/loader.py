@@ -6,9 +6,7 @@ main contract; each file is read once.
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import attrs
@@ -19,26 +17,6 @@ from .sourcetext import read_and_parse
 from .variants import MAX_VARIANT_DEPTH, Composition, compose
 
 MAX_IMPORTS = 64
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """Run the block with Python's cyclic garbage collector off (as it was, after).
-
-    Loading a contract makes objects by the hundred thousand (the parse trees, the AST, the
-    checked IR) and almost no reference cycles, so each collection the allocations trigger
-    walks a growing heap and frees next to nothing: 40 % of `rrdsl check` on a contract ten
-    times the agreement's size, about a tenth of a warm check of the agreement (measured in
-    docs/performance.md).  What reference cycles the block does leave are collected once the
-    collector is back on.  Nesting is harmless; the language server, which keeps the
-    collector off and collects between analyses, is left as it is."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def display_path(path: Path) -> str:
