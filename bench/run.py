@@ -199,14 +199,16 @@ def clause_subset_all(contract: Any, fact_sets: Sequence[Any]) -> None:
     like-for-like ratio only), as `Evaluator.run` decides each clause: it also releases the
     evaluation's contexts at the end, as `run` does (until 2026-12-07 this path did not, and
     the cyclic garbage collector's passes over the contexts left behind were about a sixth
-    of its time: a cost `evaluate` does not have)."""
+    of its time: a cost `evaluate` does not have), and pauses the collector while it
+    decides, as `run` does since 2026-12-07 (rrdsl/_gc.py)."""
     import decimal
 
     from rrdsl import evaluator as ev
+    from rrdsl._gc import collector_paused
 
     plans = [p for p in ev._norm_plans(contract.plan) if p.norm.id in baseline.CLAUSES]
-    with decimal.localcontext(ev._DECIMAL_CONTEXT):
-        for fs in fact_sets:
+    for fs in fact_sets:
+        with decimal.localcontext(ev._DECIMAL_CONTEXT), collector_paused():
             e = ev.Evaluator(contract.plan, fs, fs.as_of, with_values=False)
             out: list[Any] = []
             try:
