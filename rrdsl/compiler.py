@@ -671,6 +671,85 @@ def _earlier_first(ctx: Ctx, name: str, types: tuple[str, ...], fixed: tuple[Any
         ctx.trace, ctx.qualitative = trace, noted
 
 
+def _earlier_bound(c: ir.E, var: str) -> tuple[str, str] | None:
+    """`x < w` or `x <= w` (also `w > x`, `w >= x`), x the variable `var` and w another bound
+    variable, both events: (w, "<" or "<="); else None."""
+    if c.op != "cmp" or c.data not in ("<", "<=", ">", ">="):
+        return None
+    a, b = c.args
+    op = c.data
+    if b.op == "local" and b.data == var:  # `w > x` is `x < w`
+        a, b = b, a
+        op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}[op]
+    if op not in ("<", "<=") or not (
+            a.op == "local" and a.data == var and b.op == "local" and b.data != var
+            and _eventish(a.type) and _eventish(b.type)):
+        return None
+    return b.data, op
+
+
+#: The memo key's first part for what a context knows of a set of earlier events that a
+#: recursion reads (`_Prefix`; no definition's name begins with "#")
+_PREFIX = "#prefix"
+
+
+class _Prefix:
+    """What one context knows of `{x for x in E where x < w and f(a..., x)}` for fixed `a...`
+    (f a stepping definition of a recursive group, recursing on its last argument): the
+    answer for every w is the events of E before w for which f is true, so the answer for
+    one w is the answer for an earlier w and the events in between.  Kept: the events of E
+    this context sees (`events`), how many of them were decided (`done`), those for which f
+    was true (`included`, by position), the assumptions each decision rested on (`notes`:
+    each distinct set with the first position it came from), and the first position at
+    which f needed a missing fact (`missing`: the position and f's memo entry), where the
+    loop stopped."""
+
+    __slots__ = ("done", "events", "included", "missing", "notes")
+
+    def __init__(self, events: tuple[EventValue, ...]):
+        self.events = events
+        self.done = 0
+        self.included: list[tuple[int, EventValue]] = []
+        self.notes: list[tuple[int, frozenset[str]]] = []
+        self.missing: tuple[int, Any] | None = None
+
+
+def _decide_from(ctx: Ctx, env: dict[str, Any], var: str, known: _Prefix, n: int,
+                 held: tuple[Any, ...], decide: Fn, entry: Callable[..., Any], qual: bool,
+                 key: Any) -> bool:
+    """Decide f for the events of `known` from the first not yet decided to the n-th, in
+    order, by the loop's own call (which notes what it rests on, or raises Missing or
+    EvalFailure as the loop would), and keep each answer (`compiler._Prefix`).  False if f's
+    memo did not keep an answer (it keeps every one: its arguments are events), and then the
+    set is no longer kept."""
+    env2 = dict(env)
+    events = known.events
+    for i in range(known.done, n):
+        x = events[i]
+        env2[var] = x
+        try:
+            v = decide(ctx, env2)
+        except Missing:
+            hit = entry(ctx, held, x)
+            if hit is None:  # not kept: this set is decided by the loop from now on
+                del ctx.memo[key]
+            else:
+                known.missing, known.done = (i, hit), i + 1
+            raise
+        hit = entry(ctx, held, x)
+        if hit is None:
+            del ctx.memo[key]
+            return False
+        if qual:
+            used = hit[1]
+            if used and (not known.notes or known.notes[-1][1] is not used):
+                known.notes.append((i, used))
+        if v:
+            known.included.append((i, x))
+        known.done = i + 1
+    return True
+
+
 def _event_day(e: EventValue) -> datetime.date:
     return e.date
 
@@ -1334,18 +1413,10 @@ class _Compiler:
         assumption, as reading them does).  A traced run takes every event.  Without this,
         a recursion over earlier events (`{x for x in Det where x < m and ...}`, for every m)
         reads every event for every m."""
-        if c.op != "cmp" or c.data not in ("<", "<=", ">", ">="):
+        bound = _earlier_bound(c, var)
+        if bound is None:
             return None
-        a, b = c.args
-        op = c.data
-        if b.op == "local" and b.data == var:  # `w > x` is `x < w`
-            a, b = b, a
-            op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}[op]
-        if op not in ("<", "<=") or not (
-                a.op == "local" and a.data == var and b.op == "local" and b.data != var
-                and _eventish(a.type) and _eventish(b.type)):
-            return None
-        w = b.data
+        w, op = bound
         find = bisect.bisect_left if op == "<" else bisect.bisect_right
 
         def earlier(ctx: Ctx, env: dict[str, Any]) -> Any:
@@ -1624,7 +1695,7 @@ class _Compiler:
                     if where(ctx, env2):
                         out.add(x)
                 return frozenset(out)
-            return filtered
+            return self.prefix_set(e, var, filtered) or filtered
 
         def comp(ctx: Ctx, env: dict[str, Any]) -> Any:
             out = set()
@@ -1635,6 +1706,87 @@ class _Compiler:
                     out.add(val(ctx, env2))
             return frozenset(out)
         return comp
+
+    def prefix_set(self, e: ir.E, var: str, filtered: Fn) -> Fn | None:
+        """`{x for x in E where x < w and f(a..., x)}`, f a stepping definition of a recursive
+        group called with bound variables (E's events before w for which f is true: a
+        recursion's earlier determinations that did something), decided once per event of E
+        in a context, not once per w (`_Prefix`).  A recursion asks it for every w, so without
+        this the events before the k-th w are looked up k times over: k² memo hits, each
+        noting its assumptions, most of the time of a long history.  The same answer as the
+        loop (`filtered`), with the same assumptions noted, the same missing fact (at the
+        same event: the loop stops there) and the same errors: the events not decided before
+        are decided by the loop's own call, in order; for those decided before, the check a
+        memo hit makes (E603: no later event than the computation in progress) is made for
+        the last of them, which is the latest (if it fails, the loop runs as it is and fails
+        where it would), and their assumptions are noted as their memo hits note them.  A
+        traced run takes the loop (each decision is a step of its derivation)."""
+        src_e, where_e = e.args[1], e.args[2]
+        if src_e.op != "events" or len(src_e.data) != 1 or where_e.op != "and":
+            return None
+        bound = _earlier_bound(where_e.args[0], var)
+        r = where_e.args[1]
+        if bound is None or r.op != "call":
+            return None
+        w, op = bound
+        name = r.data
+        group = self.plan.groups.get(name)
+        if (group is None or name not in group.types or not r.args
+                or any(a.op != "local" for a in r.args) or r.args[-1].data != var):
+            return None
+        fixed = tuple(a.data for a in r.args[:-1])
+        if var in fixed or w in fixed:
+            return None
+        qual = name in self.plan.qual_defs
+        src = self.compile(src_e)  # E's events (a qualitative type's noted), as the loop reads
+        decide = self.compile(r)
+        find = bisect.bisect_left if op == "<" else bisect.bisect_right
+        span = r.span
+
+        def entry(ctx: Ctx, held: tuple[Any, ...], x: EventValue) -> Any:
+            """f's memo entry for (held..., x), as `_group_call` keeps it (None if none)."""
+            return ctx.memo.get((name, (*held, x)) if qual else (name, *held, x))
+
+        def prefix(ctx: Ctx, env: dict[str, Any]) -> Any:
+            if ctx.trace is not None:
+                return filtered(ctx, env)
+            found = src(ctx, env)
+            until = env[w]
+            if until is None:  # `x < none` is false
+                return frozenset()
+            n = find(found, event_order(until), key=event_order)
+            held = tuple([env[a] for a in fixed])
+            key = (_PREFIX, id(e), held)
+            memo = ctx.memo
+            try:
+                known = memo.get(key)
+            except TypeError:  # an unhashable argument (a map): the loop
+                return filtered(ctx, env)
+            if known is None or known.events is not found:
+                known = memo[key] = _Prefix(found)
+            stop = n if known.missing is None else min(n, known.missing[0] + 1)
+            old = min(stop, known.done)
+            stack = ctx.recursion.get(group)
+            if stack and old:
+                try:  # the check of the latest: it passes for all or fails at one of them
+                    _not_later(stack, name, (*held, found[old - 1]), found[old - 1], span)
+                except EvalFailure:
+                    return filtered(ctx, env)
+            for first, used in known.notes:  # what their memo hits would note
+                if first >= old:
+                    break
+                _noted_hit(ctx, (True, used))
+            missing = known.missing
+            if missing is not None and missing[0] < n:
+                hit = missing[1]
+                if qual:
+                    return _noted_hit(ctx, hit)  # notes what it rests on, and raises
+                raise Missing(hit.needs)
+            if known.done < n and not _decide_from(ctx, env, var, known, n, held, decide,
+                                                   entry, qual, key):
+                return filtered(ctx, env)  # the loop, as before
+            return frozenset([x for i, x in known.included if i < n])
+        return prefix
 
     def op_setlit(self, e: ir.E) -> Fn:
         if all(a.op in ("lit", "party") for a in e.args):  # `{S4, S8, unavailable}`: made once
