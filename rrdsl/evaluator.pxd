@@ -29,8 +29,8 @@ cdef class _Record:
 cdef class NormResult(_Record):
     cdef public object norm, instance, bearer, beneficiaries, trigger, status, reason
     cdef public object deadline, period_start, period_end, performed_on, breached_on
-    cdef public object missing, assumptions, exceptions, withs, explanation
-    cdef public object beneficiaries_missing
+    cdef public object _missing, _assumptions, _exceptions, _withs, explanation
+    cdef public object _beneficiaries_missing
 
 cdef class ValueResult(_Record):
-    cdef public object definition, label, value, missing, explanation
+    cdef public object definition, label, value, _missing, explanation

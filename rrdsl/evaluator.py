@@ -78,10 +78,12 @@ class NormResult(_Record):
     `beneficiaries_missing`: the facts `to` needs when the beneficiaries cannot be named (they
     are then None).  `period_end` is the period's last day, inclusive."""
 
-    __slots__ = ("assumptions", "bearer", "beneficiaries", "beneficiaries_missing",
-                 "breached_on", "deadline", "exceptions", "explanation", "instance", "missing",
+    # the five lists are made when first asked for or set (`_lazy`): most stay empty, and an
+    # empty list for each was two fifths of a kept outcome's memory
+    __slots__ = ("_assumptions", "_beneficiaries_missing", "_exceptions", "_missing", "_withs",
+                 "bearer", "beneficiaries", "breached_on", "deadline", "explanation", "instance",
                  "norm", "performed_on", "period_end", "period_start", "reason", "status",
-                 "trigger", "withs")
+                 "trigger")
     _fields = ("norm", "instance", "bearer", "beneficiaries", "trigger", "status", "reason",
                "deadline", "period_start", "period_end", "performed_on", "breached_on",
                "missing", "assumptions", "exceptions", "withs", "explanation",
@@ -103,12 +105,70 @@ class NormResult(_Record):
             beneficiaries, trigger, status, reason)
         self.deadline, self.period_start, self.period_end = deadline, period_start, period_end
         self.performed_on, self.breached_on = performed_on, breached_on
-        self.missing = [] if missing is None else missing
-        self.assumptions = [] if assumptions is None else assumptions
-        self.exceptions = [] if exceptions is None else exceptions
-        self.withs = [] if withs is None else withs
+        self._missing, self._assumptions, self._exceptions = missing, assumptions, exceptions
+        self._withs = withs
         self.explanation = explanation
-        self.beneficiaries_missing = [] if beneficiaries_missing is None else beneficiaries_missing
+        self._beneficiaries_missing = beneficiaries_missing
+
+    @property
+    def missing(self) -> list[str]:
+        """The facts the answer needs (when it is undetermined)."""
+        found = self._missing
+        if found is None:
+            found = self._missing = []
+        return found
+
+    @missing.setter
+    def missing(self, value: list[str]) -> None:
+        self._missing = value
+
+    @property
+    def assumptions(self) -> list[str]:
+        """The qualitative events the answer takes as given."""
+        found = self._assumptions
+        if found is None:
+            found = self._assumptions = []
+        return found
+
+    @assumptions.setter
+    def assumptions(self, value: list[str]) -> None:
+        self._assumptions = value
+
+    @property
+    def exceptions(self) -> list[Applied]:
+        """The exceptions that bear on the clause instance."""
+        found = self._exceptions
+        if found is None:
+            found = self._exceptions = []
+        return found
+
+    @exceptions.setter
+    def exceptions(self, value: list[Applied]) -> None:
+        self._exceptions = value
+
+    @property
+    def withs(self) -> list[tuple[str, Any, Any, tuple[str, ...]]]:
+        """The clause's `with` values: label, value, type, the facts the value needs."""
+        found = self._withs
+        if found is None:
+            found = self._withs = []
+        return found
+
+    @withs.setter
+    def withs(self, value: list[tuple[str, Any, Any, tuple[str, ...]]]) -> None:
+        self._withs = value
+
+    @property
+    def beneficiaries_missing(self) -> list[str]:
+        """The facts `to` needs when the beneficiaries cannot be named."""
+        found = self._beneficiaries_missing
+        if found is None:
+            found = self._beneficiaries_missing = []
+        return found
+
+    @beneficiaries_missing.setter
+    def beneficiaries_missing(self, value: list[str]) -> None:
+        self._beneficiaries_missing = value
 
 
 #: The fields `_result` sets, in NormResult's order (tests/test_fast_paths.py checks that they
@@ -145,9 +205,9 @@ def _result(norm: ir.Norm, instance: str, bearer: str | None, trigger: EventValu
     r.norm, r.instance, r.bearer, r.beneficiaries, r.trigger = norm, instance, bearer, None, trigger
     r.status, r.reason = status, reason
     r.deadline = r.period_start = r.period_end = r.performed_on = r.breached_on = None
-    r.missing, r.assumptions, r.exceptions, r.withs = [], [], [], []
+    r._missing = r._assumptions = r._exceptions = r._withs = None  # lists when asked for
     r.explanation = None
-    r.beneficiaries_missing = []
+    r._beneficiaries_missing = None
     return r
 
 
@@ -155,14 +215,26 @@ class ValueResult(_Record):
     """One derived value: the definition, its label with the arguments, and the value, or
     the facts it needs (the value is then None)."""
 
-    __slots__ = ("definition", "explanation", "label", "missing", "value")
+    __slots__ = ("_missing", "definition", "explanation", "label", "value")
     _fields = ("definition", "label", "value", "missing", "explanation")
 
     def __init__(self, definition: ir.Definition, label: str, value: Any,
                  missing: list[str] | None = None, explanation: Node | None = None):
         self.definition, self.label, self.value = definition, label, value
-        self.missing = [] if missing is None else missing
+        self._missing = missing  # a list when asked for (most values need nothing)
         self.explanation = explanation
+
+    @property
+    def missing(self) -> list[str]:
+        """The facts the value needs (it is then None)."""
+        found = self._missing
+        if found is None:
+            found = self._missing = []
+        return found
+
+    @missing.setter
+    def missing(self, value: list[str]) -> None:
+        self._missing = value
 
 
 @attrs.define
@@ -878,9 +950,9 @@ class Evaluator:
                     res.trigger, res.status, res.reason = event, "pending", ""
                     res.deadline = res.period_start = res.period_end = None
                     res.performed_on = res.breached_on = None
-                    res.missing, res.assumptions, res.exceptions, res.withs = [], [], [], []
+                    res._missing = res._assumptions = res._exceptions = res._withs = None
                     res.explanation = None
-                    res.beneficiaries_missing = []
+                    res._beneficiaries_missing = None
                     if event is not None and event.type in qualitative_events:
                         qualitative.add(f"{event.type} {event.id}")
                     # 1. the trigger's condition is judged on the facts as they stood on the
@@ -916,9 +988,9 @@ class Evaluator:
                     else:
                         decide(np, env, missing, res, event)
                     if missing:
-                        res.missing = sorted(missing)
+                        res._missing = sorted(missing)
                     if qualitative:
-                        res.assumptions = sorted(qualitative)
+                        res._assumptions = sorted(qualitative)
                     out.append(res)
         except (EvalFailure, OverflowError) as exc:  # say which instance it was
             raise _in_instance(exc, n, bearer, event) from None
@@ -986,10 +1058,11 @@ class Evaluator:
         suspended_now: Applied | None = None
         excused: Applied | None = None
         if np.exceptions:
-            applies = res.exceptions
+            applies: list[Applied] = []
             for xp in np.exceptions:
                 self.fast_exception(xp, missing, event, res, applies)
             if applies:
+                res._exceptions = applies
                 excused, suspended_now = _in_effect(applies)
         # an exception that needs a missing fact matters unless the duty was performed on time
         unsure = bool(missing)
@@ -1160,9 +1233,9 @@ class Evaluator:
                     r = ValueResult.__new__(ValueResult)
                     r.definition, r.label = d, f"{prefix}{x.id if ev else x})"
                     if type(v) is Missing:
-                        r.value, r.missing = None, sorted(v.needs)
+                        r.value, r._missing = None, sorted(v.needs)
                     else:
-                        r.value, r.missing = v, []
+                        r.value, r._missing = v, None
                     r.explanation = None
                     append(r)
                 continue
@@ -1191,9 +1264,9 @@ class Evaluator:
                         r = ValueResult.__new__(ValueResult)
                         r.definition, r.label = d, f"{head}{y.id if ev1 else y})"
                         if type(v) is Missing:
-                            r.value, r.missing = None, sorted(v.needs)
+                            r.value, r._missing = None, sorted(v.needs)
                         else:
-                            r.value, r.missing = v, []
+                            r.value, r._missing = v, None
                         r.explanation = None
                         append(r)
                     left -= len(ys)
@@ -1221,7 +1294,7 @@ class Evaluator:
                 if type(v) is Missing:
                     append(ValueResult(d, label, None, sorted(v.needs), None))
                 else:
-                    append(ValueResult(d, label, v, [], None))
+                    append(ValueResult(d, label, v, None, None))
         return out
 
     def domain(self, kind: str, what: Any) -> Sequence[Any]:

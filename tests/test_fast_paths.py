@@ -14,7 +14,8 @@ from rrdsl.calendars import BusinessCalendar
 
 def test_result_sets_every_field_of_norm_result() -> None:
     fields = evaluator._RESULT_FIELDS
-    assert sorted(fields) == sorted(evaluator.NormResult.__slots__)
+    # the five lists are kept in slots of their own (`_missing`), made when first asked for
+    assert sorted(fields) == sorted(f.lstrip("_") for f in evaluator.NormResult.__slots__)
     day = datetime.date(2001, 2, 20)
     given: dict[str, Any] = {  # a distinct value of the right type for each field
         "norm": object(), "instance": "i", "bearer": "b", "beneficiaries": ["x"],
@@ -33,6 +34,26 @@ def test_result_sets_every_field_of_norm_result() -> None:
     slow = evaluator.NormResult(norm, "x[a]", "a", None, None, "pending", "")  # type: ignore[arg-type]
     assert fast == slow
     assert fast.missing is not slow.missing and fast.withs is not fast.exceptions
+
+
+def test_a_result_makes_its_lists_when_asked_and_keeps_them() -> None:
+    """The lists of a NormResult and a ValueResult are made on first use (most stay empty),
+    and are then lists like any: the same one each time, changed in place, set anew."""
+    norm = object()
+    r = evaluator._result(norm, "x[a]", "a", None, "pending", "")  # type: ignore[arg-type]
+    names = ("missing", "assumptions", "exceptions", "withs", "beneficiaries_missing")
+    assert all(getattr(r, f"_{n}") is None for n in names)  # nothing made yet
+    for n in names:
+        first = getattr(r, n)
+        assert first == [] and getattr(r, n) is first
+        first.append("z")
+        assert getattr(r, n) == ["z"]
+        setattr(r, n, ["y"])
+        assert getattr(r, n) == ["y"]
+    v = evaluator.ValueResult(norm, "v", 1)  # type: ignore[arg-type]
+    assert v._missing is None and v.missing == [] and v.missing is v.missing
+    assert v == evaluator.ValueResult(norm, "v", 1, [])  # type: ignore[arg-type]
+    assert repr(v).startswith("ValueResult(definition=") and "missing=[]" in repr(v)
 
 
 def test_calendar_agrees_with_the_library() -> None:
