@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from .diagnostics import Span
+from .nodes import Node
 
 
 def _span() -> Span | None:
@@ -23,32 +24,32 @@ def _span() -> Span | None:
 # ── types ────────────────────────────────────────────────────────────────────
 
 
-@attrs.frozen
-class NamedType:
+@attrs.frozen(repr=False)
+class NamedType(Node):
     """`shares`, `money`, `Investor`, `DemandNotice` — resolved by the checker."""
 
     name: str
     span: Span | None = _span()
 
 
-@attrs.frozen
-class UnionType:
+@attrs.frozen(repr=False)
+class UnionType(Node):
     """`DemandNotice or ShortFormNotice` — an event of any of these types."""
 
     names: tuple[str, ...]
     span: Span | None = _span()
 
 
-@attrs.frozen
-class SetType:
+@attrs.frozen(repr=False)
+class SetType(Node):
     """`set of T`"""
 
     elem: TypeExpr
     span: Span | None = _span()
 
 
-@attrs.frozen
-class MapType:
+@attrs.frozen(repr=False)
+class MapType(Node):
     """`map of K to V`"""
 
     key: TypeExpr
@@ -56,8 +57,8 @@ class MapType:
     span: Span | None = _span()
 
 
-@attrs.frozen
-class OptionalType:
+@attrs.frozen(repr=False)
+class OptionalType(Node):
     """`T?` — a value that may be absent (`none`)."""
 
     inner: TypeExpr
@@ -76,16 +77,16 @@ TypeExpr = (
 # ── expressions ──────────────────────────────────────────────────────────────
 
 
-@attrs.frozen
-class Name:
+@attrs.frozen(repr=False)
+class Name(Node):
     """`restricted_stock`, `d`, `Investor`, `firm_commitment` — any identifier."""
 
     name: str
     span: Span | None = _span()
 
 
-@attrs.frozen
-class Call:
+@attrs.frozen(repr=False)
+class Call(Node):
     """`f(a, b)` — a definition, a parameterised fact or a built-in function."""
 
     func: str
@@ -93,8 +94,8 @@ class Call:
     span: Span | None = _span()
 
 
-@attrs.frozen
-class Attr:
+@attrs.frozen(repr=False)
+class Attr(Node):
     """`d.shares` — a field of an event (or `date`, `id`)."""
 
     obj: Expr
@@ -102,8 +103,8 @@ class Attr:
     span: Span | None = _span()
 
 
-@attrs.frozen
-class Index:
+@attrs.frozen(repr=False)
+class Index(Node):
     """`m[i]` — the value of a map at a key."""
 
     obj: Expr
@@ -111,8 +112,8 @@ class Index:
     span: Span | None = _span()
 
 
-@attrs.frozen
-class Aggregate:
+@attrs.frozen(repr=False)
+class Aggregate(Node):
     """`sum(e for x in S where c)`; also count, all, any, min, max, earliest, latest."""
 
     func: str
@@ -123,8 +124,8 @@ class Aggregate:
     span: Span | None = _span()
 
 
-@attrs.frozen
-class AggregateSet:
+@attrs.frozen(repr=False)
+class AggregateSet(Node):
     """`sum(S)`, `count(S)` — an aggregate over a set (or a map's values)."""
 
     func: str
@@ -132,8 +133,8 @@ class AggregateSet:
     span: Span | None = _span()
 
 
-@attrs.frozen
-class Allocate:
+@attrs.frozen(repr=False)
+class Allocate(Node):
     """`allocate(T among x in S by w rounding largest_remainder)` — pro-rata division."""
 
     total: Expr
@@ -149,8 +150,8 @@ class Allocate:
     reserve_for: Expr | None = None  # ... and the condition of the holders it is for
 
 
-@attrs.frozen
-class SetComprehension:
+@attrs.frozen(repr=False)
+class SetComprehension(Node):
     """`{e for x in S where c}`"""
 
     expr: Expr
@@ -160,16 +161,16 @@ class SetComprehension:
     span: Span | None = _span()
 
 
-@attrs.frozen
-class SetLiteral:
+@attrs.frozen(repr=False)
+class SetLiteral(Node):
     """`{a, b, c}`"""
 
     items: tuple[Expr, ...]
     span: Span | None = _span()
 
 
-@attrs.frozen
-class Literal:
+@attrs.frozen(repr=False)
+class Literal(Node):
     """A literal: `42`, `1.5`, `$5,000,000`, `50%`, `2001-02-20`, `"text"`, `true`, `none`.
 
     `kind` is one of int, decimal, money, percent, date, text, bool, none.
@@ -180,8 +181,8 @@ class Literal:
     span: Span | None = _span()
 
 
-@attrs.frozen
-class DurationLit:
+@attrs.frozen(repr=False)
+class DurationLit(Node):
     """`30 days`, `5 business days`, `12 months`, `1 year`; `five days`, `thirty (30) days`."""
 
     amount: int
@@ -193,8 +194,8 @@ class DurationLit:
     words: str | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen
-class NthAfter:
+@attrs.frozen(repr=False)
+class NthAfter(Node):
     """`180th day after X`, `5th business day following X`, `the fifth business day following X`
     — the date that many units later."""
 
@@ -208,8 +209,8 @@ class NthAfter:
     words: str | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen
-class BinOp:
+@attrs.frozen(repr=False)
+class BinOp(Node):
     """`a + b`, `a - b`, `a * b`, `a / b`"""
 
     op: str
@@ -218,8 +219,8 @@ class BinOp:
     span: Span | None = _span()
 
 
-@attrs.frozen
-class Compare:
+@attrs.frozen(repr=False)
+class Compare(Node):
     """`a == b`, `!=`, `<`, `<=`, `>`, `>=`"""
 
     op: str
@@ -228,8 +229,8 @@ class Compare:
     span: Span | None = _span()
 
 
-@attrs.frozen
-class Member:
+@attrs.frozen(repr=False)
+class Member(Node):
     """`x in S`, `x not in S`"""
 
     item: Expr
@@ -238,8 +239,8 @@ class Member:
     span: Span | None = _span()
 
 
-@attrs.frozen
-class BoolOp:
+@attrs.frozen(repr=False)
+class BoolOp(Node):
     """`a and b`, `a or b` (three-valued: a missing fact only matters if it decides)."""
 
     op: str
@@ -248,24 +249,24 @@ class BoolOp:
     span: Span | None = _span()
 
 
-@attrs.frozen
-class Not:
+@attrs.frozen(repr=False)
+class Not(Node):
     """`not a`"""
 
     expr: Expr
     span: Span | None = _span()
 
 
-@attrs.frozen
-class Neg:
+@attrs.frozen(repr=False)
+class Neg(Node):
     """`-a`"""
 
     expr: Expr
     span: Span | None = _span()
 
 
-@attrs.frozen
-class StatusTest:
+@attrs.frozen(repr=False)
+class StatusTest(Node):
     """`§3(a).further_notice[d] is breached` — whether the answer of a clause instance, on the
     day being judged, has the status named; the arguments are the instance's bearer (for an
     `each` clause) and its triggering event (for an `upon` clause), in that order."""
@@ -278,8 +279,8 @@ class StatusTest:
     status_span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen
-class AsOf:
+@attrs.frozen(repr=False)
+class AsOf(Node):
     """`expr as of day` — `expr` read on the facts as they stood on `day`: the events up to
     that day, each fact's value on that day."""
 
@@ -288,8 +289,8 @@ class AsOf:
     span: Span | None = _span()
 
 
-@attrs.frozen
-class IfThenElse:
+@attrs.frozen(repr=False)
+class IfThenElse(Node):
     """`if c then a else b`"""
 
     cond: Expr
@@ -326,8 +327,8 @@ Expr = (
 # ── declarations ─────────────────────────────────────────────────────────────
 
 
-@attrs.frozen
-class AgreementRef:
+@attrs.frozen(repr=False)
+class AgreementRef(Node):
     """`refers to original_2000 "the Original Registration Rights Agreement"` (header)."""
 
     name: str
@@ -335,8 +336,8 @@ class AgreementRef:
     span: Span | None = _span()
 
 
-@attrs.frozen
-class Header:
+@attrs.frozen(repr=False)
+class Header(Node):
     """`agreement NAME "Title" dated DATE calendar "XFED" source "text/agreement.txt"`, with,
     for a variant, `variant of "base.rrd"` and `inherited terms assumed "why"`; or
     `amendment NAME "Title" amends "agreement.rrd" writing "id"` for an amendment."""
@@ -362,16 +363,16 @@ class Header:
     retroactive_span: Span | None = _span()
 
 
-@attrs.frozen
-class Import:
+@attrs.frozen(repr=False)
+class Import(Node):
     """`import "lib/vocabulary.rrd"` — a path relative to the importing file."""
 
     path: str
     span: Span | None = _span()
 
 
-@attrs.frozen
-class PartyDecl:
+@attrs.frozen(repr=False)
+class PartyDecl(Node):
     """`party Savvis "Savvis Communications Corporation"` — a party the agreement names."""
 
     name: str
@@ -379,8 +380,8 @@ class PartyDecl:
     span: Span | None = _span()
 
 
-@attrs.frozen
-class RoleDecl:
+@attrs.frozen(repr=False)
+class RoleDecl(Node):
     """`role Investor "the Investors"` — a class of parties; fact files name its members."""
 
     name: str
@@ -388,15 +389,15 @@ class RoleDecl:
     span: Span | None = _span()
 
 
-@attrs.frozen
-class EnumMember:
+@attrs.frozen(repr=False)
+class EnumMember(Node):
     name: str
     title: str | None
     span: Span | None = _span()
 
 
-@attrs.frozen
-class EnumDecl:
+@attrs.frozen(repr=False)
+class EnumDecl(Node):
     """`enum Form "registration form" { S1 "Form S-1", S3 "Form S-3" }`"""
 
     name: str
@@ -405,15 +406,15 @@ class EnumDecl:
     span: Span | None = _span()
 
 
-@attrs.frozen
-class Param:
+@attrs.frozen(repr=False)
+class Param(Node):
     name: str
     type: TypeExpr
     span: Span | None = _span()
 
 
-@attrs.frozen
-class FactDecl:
+@attrs.frozen(repr=False)
+class FactDecl(Node):
     """`[qualitative] fact NAME[(p: T, ...)]: T [over time] "description"` — read from the
     fact file; `over time`: the fact file must give its values from dates (a history)."""
 
@@ -426,16 +427,16 @@ class FactDecl:
     over_time: bool = False
 
 
-@attrs.frozen
-class Field:
+@attrs.frozen(repr=False)
+class Field(Node):
     name: str
     type: TypeExpr
     title: str | None
     span: Span | None = _span()
 
 
-@attrs.frozen
-class EventDecl:
+@attrs.frozen(repr=False)
+class EventDecl(Node):
     """`[qualitative] event NAME "description" (field: T, ...)` — dated events in the facts.
 
     Every event also has `date` (when it happened) and `id`.
@@ -448,8 +449,8 @@ class EventDecl:
     span: Span | None = _span()
 
 
-@attrs.frozen
-class Define:
+@attrs.frozen(repr=False)
+class Define(Node):
     """`define NAME[(p: T, ...)]: T ["Defined Term"] = expr`"""
 
     name: str
@@ -460,8 +461,8 @@ class Define:
     span: Span | None = _span()
 
 
-@attrs.frozen
-class StateStep:
+@attrs.frozen(repr=False)
+class StateStep(Node):
     """`upon EventType var [where cond]: expr` — on each such event (meeting `cond`) the state
     becomes `expr`, in which the state's own name is its value before the event."""
 
@@ -473,8 +474,8 @@ class StateStep:
     event_spans: tuple[Span, ...] = attrs.field(default=(), eq=False, repr=False)
 
 
-@attrs.frozen
-class StateDecl:
+@attrs.frozen(repr=False)
+class StateDecl(Node):
     """`state NAME[(p: T, ...)]: T ["Defined Term"] initially expr` followed by one or more
     `upon EventType var [where cond]: expr` — a value that runs over the dated events (shares
     held, after issuances, transfers, sales and splits), read on any day as it stood then."""
@@ -488,8 +489,8 @@ class StateDecl:
     span: Span | None = _span()
 
 
-@attrs.frozen
-class Reading:
+@attrs.frozen(repr=False)
+class Reading(Node):
     """`reading NAME: "the interpretive choice this encoding makes"`"""
 
     name: str
@@ -497,8 +498,8 @@ class Reading:
     span: Span | None = _span()
 
 
-@attrs.frozen
-class Target:
+@attrs.frozen(repr=False)
+class Target(Node):
     """`§3(a).register` or `register` (a clause of the same section), or `any clause` (every
     clause of the agreement: `every` is then true)."""
 
@@ -516,16 +517,16 @@ class Target:
 # clause parts ───────────────────────────────────────────────────────────────
 
 
-@attrs.frozen
-class ToPart:
+@attrs.frozen(repr=False)
+class ToPart(Node):
     """`to EXPR` — the beneficiary (a party or a set of parties)."""
 
     expr: Expr
     span: Span | None = _span()
 
 
-@attrs.frozen
-class Upon:
+@attrs.frozen(repr=False)
+class Upon(Node):
     """`upon EventType [or EventType ...] var [where cond]` — one instance per matching event."""
 
     events: tuple[str, ...]
@@ -535,16 +536,16 @@ class Upon:
     event_spans: tuple[Span, ...] = attrs.field(default=(), eq=False, repr=False)
 
 
-@attrs.frozen
-class When:
+@attrs.frozen(repr=False)
+class When(Node):
     """`when cond` — a condition that must hold (judged as of the evaluation date)."""
 
     expr: Expr
     span: Span | None = _span()
 
 
-@attrs.frozen
-class Within:
+@attrs.frozen(repr=False)
+class Within(Node):
     """`within DURATION after|following DATE` — the last day to perform (inclusive)."""
 
     duration: Expr
@@ -553,48 +554,48 @@ class Within:
     word: str = attrs.field(default="after", eq=False, repr=False)  # "after" or "following"
 
 
-@attrs.frozen
-class ByDate:
+@attrs.frozen(repr=False)
+class ByDate(Node):
     """`by DATE` — the last day to perform (inclusive)."""
 
     expr: Expr
     span: Span | None = _span()
 
 
-@attrs.frozen
-class DeadlineText:
+@attrs.frozen(repr=False)
+class DeadlineText(Node):
     """`deadline "as expeditiously as possible"` — a qualitative time standard."""
 
     text: str
     span: Span | None = _span()
 
 
-@attrs.frozen
-class FromPart:
+@attrs.frozen(repr=False)
+class FromPart(Node):
     """`from DATE` — the first day of the period."""
 
     expr: Expr
     span: Span | None = _span()
 
 
-@attrs.frozen
-class Until:
+@attrs.frozen(repr=False)
+class Until(Node):
     """`until DATE` — the period ends on that day (exclusive: in force before it)."""
 
     expr: Expr
     span: Span | None = _span()
 
 
-@attrs.frozen
-class Through:
+@attrs.frozen(repr=False)
+class Through(Node):
     """`through DATE` — the period ends at the end of that day (inclusive)."""
 
     expr: Expr
     span: Span | None = _span()
 
 
-@attrs.frozen
-class FulfilledBy:
+@attrs.frozen(repr=False)
+class FulfilledBy(Node):
     """`fulfilled by EventType var [where cond]` — performed by the earliest matching event."""
 
     event: str
@@ -604,24 +605,24 @@ class FulfilledBy:
     event_span: Span | None = _span()
 
 
-@attrs.frozen
-class FulfilledWhen:
+@attrs.frozen(repr=False)
+class FulfilledWhen(Node):
     """`fulfilled when cond` — deemed performed when the condition holds."""
 
     expr: Expr
     span: Span | None = _span()
 
 
-@attrs.frozen
-class FulfilledOn:
+@attrs.frozen(repr=False)
+class FulfilledOn(Node):
     """`fulfilled on DATE?` — performed on that date, once it has come."""
 
     expr: Expr
     span: Span | None = _span()
 
 
-@attrs.frozen
-class BreachedBy:
+@attrs.frozen(repr=False)
+class BreachedBy(Node):
     """`breached by EventType var [where cond]` — a prohibited act within the period."""
 
     event: str
@@ -631,8 +632,8 @@ class BreachedBy:
     event_span: Span | None = _span()
 
 
-@attrs.frozen
-class WithPart:
+@attrs.frozen(repr=False)
+class WithPart(Node):
     """`with "label" = expr` — a number or date reported with the answer."""
 
     label: str
@@ -658,16 +659,16 @@ ClausePart = (
 )
 
 
-@attrs.frozen
-class BearerParty:
+@attrs.frozen(repr=False)
+class BearerParty(Node):
     """`Savvis shall ...` — a named party bears the norm."""
 
     name: str
     span: Span | None = _span()
 
 
-@attrs.frozen
-class BearerEach:
+@attrs.frozen(repr=False)
+class BearerEach(Node):
     """`each i in Investor shall ...` — one instance per party of the role."""
 
     var: str
@@ -675,8 +676,8 @@ class BearerEach:
     span: Span | None = _span()
 
 
-@attrs.frozen
-class Clause:
+@attrs.frozen(repr=False)
+class Clause(Node):
     """`clause NAME: BEARER shall|will|may|shall not|will not "action" PARTS...`"""
 
     name: str
@@ -696,8 +697,8 @@ class Clause:
         return "prohibition"
 
 
-@attrs.frozen
-class NonOperative:
+@attrs.frozen(repr=False)
+class NonOperative(Node):
     """`clause NAME: nonoperative "what the provision says"` — a provision with no duty,
     right or prohibition to evaluate (headings, severability, counterparts)."""
 
@@ -707,8 +708,8 @@ class NonOperative:
     name_span: Span | None = _span()
 
 
-@attrs.frozen
-class ForBinding:
+@attrs.frozen(repr=False)
+class ForBinding(Node):
     """`for EventType var` or `for Role var` — binds the target clause's trigger or bearer."""
 
     type: str | None
@@ -716,8 +717,8 @@ class ForBinding:
     span: Span | None = _span()
 
 
-@attrs.frozen
-class WhilePart:
+@attrs.frozen(repr=False)
+class WhilePart(Node):
     """`while cond` — an exception applies in each period in which `cond` holds, judged day
     by day ("during any period in which ...")."""
 
@@ -725,8 +726,8 @@ class WhilePart:
     span: Span | None = _span()
 
 
-@attrs.frozen
-class Because:
+@attrs.frozen(repr=False)
+class Because(Node):
     """`because "reason"`"""
 
     text: str
@@ -745,8 +746,8 @@ ExceptionPart = (
 )
 
 
-@attrs.frozen
-class ExceptionDecl:
+@attrs.frozen(repr=False)
+class ExceptionDecl(Node):
     """`exception NAME: suspends|excuses TARGET, ... [for ...] [upon ...] [when ...] [until ...]
     because "reason"`"""
 
@@ -758,8 +759,8 @@ class ExceptionDecl:
     name_span: Span | None = _span()
 
 
-@attrs.frozen
-class CheckDecl:
+@attrs.frozen(repr=False)
+class CheckDecl(Node):
     """`check NAME ["what it says"]: for EventType [or ...] var requires COND` — a condition
     every such event of a consistent fact file meets; one that does not is reported."""
 
@@ -773,8 +774,8 @@ class CheckDecl:
     event_spans: tuple[Span, ...] = attrs.field(default=(), eq=False, repr=False)
 
 
-@attrs.frozen
-class Priority:
+@attrs.frozen(repr=False)
+class Priority(Node):
     """`subject to §3(j)`, `notwithstanding §3(a)`, `notwithstanding anything to the contrary`,
     `except as provided in §3(c)(v)`."""
 
@@ -784,8 +785,8 @@ class Priority:
     ref_spans: tuple[Span, ...] = attrs.field(default=(), eq=False, repr=False)
 
 
-@attrs.frozen
-class Governed:
+@attrs.frozen(repr=False)
+class Governed(Node):
     """`clause NAME: governed by AGREEMENT.CLAUSE "the matter"` — a matter this agreement sends
     to another agreement; answered from that agreement when it is loaded."""
 
@@ -799,8 +800,8 @@ class Governed:
     agreement_span: Span | None = _span()
 
 
-@attrs.frozen
-class AmendedBy:
+@attrs.frozen(repr=False)
+class AmendedBy(Node):
     """`amended by EventType from DEFINITION` — how an amendment of this agreement
     takes effect: the definition gives the day a writing (an event) takes effect, if any."""
 
@@ -811,8 +812,8 @@ class AmendedBy:
     definition_span: Span | None = _span()
 
 
-@attrs.frozen
-class Survives:
+@attrs.frozen(repr=False)
+class Survives(Node):
     """`survives while COND` — the agreement's own life: it ends for the future on the first
     day, on or after its date, on which COND does not hold."""
 
@@ -820,8 +821,8 @@ class Survives:
     span: Span | None = _span()
 
 
-@attrs.frozen
-class Replace:
+@attrs.frozen(repr=False)
+class Replace(Node):
     """`replace <declaration>` (variants and amendments): the base's declaration of that name
     is replaced by this one."""
 
@@ -830,8 +831,8 @@ class Replace:
     span: Span | None = _span()
 
 
-@attrs.frozen
-class Remove:
+@attrs.frozen(repr=False)
+class Remove(Node):
     """`remove NAME, ... [because "why"]` (variants and amendments)."""
 
     names: tuple[str, ...]
@@ -840,8 +841,8 @@ class Remove:
     name_spans: tuple[Span, ...] = attrs.field(default=(), eq=False, repr=False)
 
 
-@attrs.frozen
-class TermMark:
+@attrs.frozen(repr=False)
+class TermMark(Node):
     """`known NAME, ...: "where it is known from"` / `assumed NAME, ...: "why"` — the standing
     of a variant's terms."""
 
@@ -874,8 +875,8 @@ Decl = (
 )
 
 
-@attrs.frozen
-class Section:
+@attrs.frozen(repr=False)
+class Section(Node):
     """`section 3(c)(viii) "Heading"` followed by its priorities and declarations."""
 
     number: str
@@ -885,8 +886,8 @@ class Section:
     span: Span | None = _span()
 
 
-@attrs.frozen
-class Module:
+@attrs.frozen(repr=False)
+class Module(Node):
     """One clause file: optional header, imports, preamble declarations, sections."""
 
     file: str

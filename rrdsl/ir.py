@@ -12,13 +12,14 @@ from typing import Any
 import attrs
 
 from .diagnostics import Span
+from .nodes import Node
 from .types import Type
 
 # ── expressions ─────────────────────────────────────────────────────────────
 
 
-@attrs.frozen
-class E:
+@attrs.frozen(repr=False)
+class E(Node):
     """Base of typed expressions. `op` names the construct; `args` are sub-expressions;
     `data` holds what is not an expression (a name, an operator, a constant)."""
 
@@ -44,8 +45,8 @@ class E:
 # ── declarations ────────────────────────────────────────────────────────────
 
 
-@attrs.frozen
-class Cite:
+@attrs.frozen(repr=False)
+class Cite(Node):
     """Where something is said: the agreement's section and the clause file's line."""
 
     section: str | None
@@ -59,8 +60,8 @@ class Cite:
         return out
 
 
-@attrs.frozen
-class Fact:
+@attrs.frozen(repr=False)
+class Fact(Node):
     name: str
     params: tuple[tuple[str, Type], ...]
     type: Type
@@ -70,8 +71,8 @@ class Fact:
     over_time: bool = False  # the fact file must give its values from dates
 
 
-@attrs.frozen
-class Event:
+@attrs.frozen(repr=False)
+class Event(Node):
     name: str
     fields: tuple[tuple[str, Type], ...]
     title: str | None
@@ -85,8 +86,8 @@ class Event:
         return None
 
 
-@attrs.frozen
-class Definition:
+@attrs.frozen(repr=False)
+class Definition(Node):
     name: str
     params: tuple[tuple[str, Type], ...]
     type: Type
@@ -95,15 +96,15 @@ class Definition:
     cite: Cite
 
 
-@attrs.frozen
-class Trigger:
+@attrs.frozen(repr=False)
+class Trigger(Node):
     events: tuple[str, ...]
     var: str
     where: E | None
 
 
-@attrs.frozen
-class Norm:
+@attrs.frozen(repr=False)
+class Norm(Node):
     """A clause: an obligation, permission or prohibition."""
 
     id: str  # "3(a).register"
@@ -133,8 +134,8 @@ class Norm:
     cite: Cite
 
 
-@attrs.frozen
-class Exception_:
+@attrs.frozen(repr=False)
+class Exception_(Node):
     """An exception: suspends or excuses the instances of its target clauses."""
 
     id: str
@@ -154,8 +155,8 @@ class Exception_:
     while_: E | None = None  # `while C`: applies in each period in which C holds
 
 
-@attrs.frozen
-class Check:
+@attrs.frozen(repr=False)
+class Check(Node):
     """A fact check: every event of its types in a consistent fact file meets `cond`."""
 
     id: str  # SECTION.NAME
@@ -184,16 +185,16 @@ def exception_exprs(x: Exception_) -> list[E]:
     return [e for e in out if e is not None]
 
 
-@attrs.frozen
-class Section:
+@attrs.frozen(repr=False)
+class Section(Node):
     number: str
     heading: str
     cite: Cite
     items: int = 0  # priorities and declarations it holds
 
 
-@attrs.frozen
-class Provision:
+@attrs.frozen(repr=False)
+class Provision(Node):
     """A non-operative provision (`clause NAME: nonoperative "..."`): cited, never evaluated."""
 
     id: str
@@ -204,15 +205,15 @@ class Provision:
     cite: Cite
 
 
-@attrs.frozen
-class Reading:
+@attrs.frozen(repr=False)
+class Reading(Node):
     name: str
     text: str
     cite: Cite
 
 
-@attrs.frozen
-class Standing:
+@attrs.frozen(repr=False)
+class Standing(Node):
     """Whether a term of a variant is *known* (from a text we have) or *assumed* (carried over
     as a modelling assumption), and why."""
 
@@ -221,8 +222,8 @@ class Standing:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen
-class Reference:
+@attrs.frozen(repr=False)
+class Reference(Node):
     """`clause NAME: governed by AGREEMENT.CLAUSE "matter"` — answered from another agreement."""
 
     id: str
@@ -237,8 +238,8 @@ class Reference:
     target_span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen
-class AmendmentRule:
+@attrs.frozen(repr=False)
+class AmendmentRule(Node):
     """`amended by EventType from DEFINITION`: how amendments of this agreement take
     effect. The definition takes one writing (an event of that type) and gives a date or none."""
 
@@ -247,8 +248,8 @@ class AmendmentRule:
     cite: Cite
 
 
-@attrs.frozen
-class Survival:
+@attrs.frozen(repr=False)
+class Survival(Node):
     """`survives while COND`: the agreement ends, for the future, on the first day on or after
     its date on which COND does not hold."""
 
@@ -256,8 +257,8 @@ class Survival:
     cite: Cite
 
 
-@attrs.frozen
-class Amendment:
+@attrs.frozen(repr=False)
+class Amendment(Node):
     """What an amendment file is: the agreement it amends and its writing in the facts."""
 
     name: str
@@ -271,8 +272,8 @@ class Amendment:
     retroactive: str | None = None
 
 
-@attrs.frozen
-class Contract:
+@attrs.frozen(repr=False)
+class Contract(Node):
     """A checked agreement, ready to compile."""
 
     name: str
