@@ -24,7 +24,7 @@ def _span() -> Span | None:
 # ── types ────────────────────────────────────────────────────────────────────
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class NamedType(Node):
     """`shares`, `money`, `Investor`, `DemandNotice` — resolved by the checker."""
 
@@ -32,7 +32,7 @@ class NamedType(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class UnionType(Node):
     """`DemandNotice or ShortFormNotice` — an event of any of these types."""
 
@@ -40,7 +40,7 @@ class UnionType(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class SetType(Node):
     """`set of T`"""
 
@@ -48,7 +48,7 @@ class SetType(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class MapType(Node):
     """`map of K to V`"""
 
@@ -57,7 +57,7 @@ class MapType(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class OptionalType(Node):
     """`T?` — a value that may be absent (`none`)."""
 
@@ -77,7 +77,7 @@ TypeExpr = (
 # ── expressions ──────────────────────────────────────────────────────────────
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Name(Node):
     """`restricted_stock`, `d`, `Investor`, `firm_commitment` — any identifier."""
 
@@ -85,7 +85,7 @@ class Name(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Call(Node):
     """`f(a, b)` — a definition, a parameterised fact or a built-in function."""
 
@@ -94,7 +94,7 @@ class Call(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Attr(Node):
     """`d.shares` — a field of an event (or `date`, `id`)."""
 
@@ -103,7 +103,7 @@ class Attr(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Index(Node):
     """`m[i]` — the value of a map at a key."""
 
@@ -112,7 +112,7 @@ class Index(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Aggregate(Node):
     """`sum(e for x in S where c)`; also count, all, any, min, max, earliest, latest."""
 
@@ -124,7 +124,7 @@ class Aggregate(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class AggregateSet(Node):
     """`sum(S)`, `count(S)` — an aggregate over a set (or a map's values)."""
 
@@ -133,7 +133,7 @@ class AggregateSet(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Allocate(Node):
     """`allocate(T among x in S by w rounding largest_remainder)` — pro-rata division."""
 
@@ -150,7 +150,7 @@ class Allocate(Node):
     reserve_for: Expr | None = None  # ... and the condition of the holders it is for
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class SetComprehension(Node):
     """`{e for x in S where c}`"""
 
@@ -161,7 +161,7 @@ class SetComprehension(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class SetLiteral(Node):
     """`{a, b, c}`"""
 
@@ -169,7 +169,7 @@ class SetLiteral(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Literal(Node):
     """A literal: `42`, `1.5`, `$5,000,000`, `50%`, `2001-02-20`, `"text"`, `true`, `none`.
 
@@ -181,7 +181,7 @@ class Literal(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class DurationLit(Node):
     """`30 days`, `5 business days`, `12 months`, `1 year`; `five days`, `thirty (30) days`."""
 
@@ -194,7 +194,7 @@ class DurationLit(Node):
     words: str | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class NthAfter(Node):
     """`180th day after X`, `5th business day following X`, `the fifth business day following X`
     — the date that many units later."""
@@ -209,7 +209,7 @@ class NthAfter(Node):
     words: str | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class BinOp(Node):
     """`a + b`, `a - b`, `a * b`, `a / b`"""
 
@@ -219,7 +219,7 @@ class BinOp(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Compare(Node):
     """`a == b`, `!=`, `<`, `<=`, `>`, `>=`"""
 
@@ -229,7 +229,7 @@ class Compare(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Member(Node):
     """`x in S`, `x not in S`"""
 
@@ -239,7 +239,7 @@ class Member(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class BoolOp(Node):
     """`a and b`, `a or b` (three-valued: a missing fact only matters if it decides)."""
 
@@ -249,7 +249,7 @@ class BoolOp(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Not(Node):
     """`not a`"""
 
@@ -257,7 +257,7 @@ class Not(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Neg(Node):
     """`-a`"""
 
@@ -265,7 +265,7 @@ class Neg(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class StatusTest(Node):
     """`§3(a).further_notice[d] is breached` — whether the answer of a clause instance, on the
     day being judged, has the status named; the arguments are the instance's bearer (for an
@@ -279,7 +279,7 @@ class StatusTest(Node):
     status_span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class AsOf(Node):
     """`expr as of day` — `expr` read on the facts as they stood on `day`: the events up to
     that day, each fact's value on that day."""
@@ -289,7 +289,7 @@ class AsOf(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class IfThenElse(Node):
     """`if c then a else b`"""
 
@@ -327,7 +327,7 @@ Expr = (
 # ── declarations ─────────────────────────────────────────────────────────────
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class AgreementRef(Node):
     """`refers to original_2000 "the Original Registration Rights Agreement"` (header)."""
 
@@ -336,7 +336,7 @@ class AgreementRef(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Header(Node):
     """`agreement NAME "Title" dated DATE calendar "XFED" source "text/agreement.txt"`, with,
     for a variant, `variant of "base.rrd"` and `inherited terms assumed "why"`; or
@@ -363,7 +363,7 @@ class Header(Node):
     retroactive_span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Import(Node):
     """`import "lib/vocabulary.rrd"` — a path relative to the importing file."""
 
@@ -371,7 +371,7 @@ class Import(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class PartyDecl(Node):
     """`party Savvis "Savvis Communications Corporation"` — a party the agreement names."""
 
@@ -380,7 +380,7 @@ class PartyDecl(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class RoleDecl(Node):
     """`role Investor "the Investors"` — a class of parties; fact files name its members."""
 
@@ -389,14 +389,14 @@ class RoleDecl(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class EnumMember(Node):
     name: str
     title: str | None
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class EnumDecl(Node):
     """`enum Form "registration form" { S1 "Form S-1", S3 "Form S-3" }`"""
 
@@ -406,14 +406,14 @@ class EnumDecl(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Param(Node):
     name: str
     type: TypeExpr
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class FactDecl(Node):
     """`[qualitative] fact NAME[(p: T, ...)]: T [over time] "description"` — read from the
     fact file; `over time`: the fact file must give its values from dates (a history)."""
@@ -427,7 +427,7 @@ class FactDecl(Node):
     over_time: bool = False
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Field(Node):
     name: str
     type: TypeExpr
@@ -435,7 +435,7 @@ class Field(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class EventDecl(Node):
     """`[qualitative] event NAME "description" (field: T, ...)` — dated events in the facts.
 
@@ -449,7 +449,7 @@ class EventDecl(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Define(Node):
     """`define NAME[(p: T, ...)]: T ["Defined Term"] = expr`"""
 
@@ -461,7 +461,7 @@ class Define(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class StateStep(Node):
     """`upon EventType var [where cond]: expr` — on each such event (meeting `cond`) the state
     becomes `expr`, in which the state's own name is its value before the event."""
@@ -474,7 +474,7 @@ class StateStep(Node):
     event_spans: tuple[Span, ...] = attrs.field(default=(), eq=False, repr=False)
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class StateDecl(Node):
     """`state NAME[(p: T, ...)]: T ["Defined Term"] initially expr` followed by one or more
     `upon EventType var [where cond]: expr` — a value that runs over the dated events (shares
@@ -489,7 +489,7 @@ class StateDecl(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Reading(Node):
     """`reading NAME: "the interpretive choice this encoding makes"`"""
 
@@ -498,7 +498,7 @@ class Reading(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Target(Node):
     """`§3(a).register` or `register` (a clause of the same section), or `any clause` (every
     clause of the agreement: `every` is then true)."""
@@ -517,7 +517,7 @@ class Target(Node):
 # clause parts ───────────────────────────────────────────────────────────────
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class ToPart(Node):
     """`to EXPR` — the beneficiary (a party or a set of parties)."""
 
@@ -525,7 +525,7 @@ class ToPart(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Upon(Node):
     """`upon EventType [or EventType ...] var [where cond]` — one instance per matching event."""
 
@@ -536,7 +536,7 @@ class Upon(Node):
     event_spans: tuple[Span, ...] = attrs.field(default=(), eq=False, repr=False)
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class When(Node):
     """`when cond` — a condition that must hold (judged as of the evaluation date)."""
 
@@ -544,7 +544,7 @@ class When(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Within(Node):
     """`within DURATION after|following DATE` — the last day to perform (inclusive)."""
 
@@ -554,7 +554,7 @@ class Within(Node):
     word: str = attrs.field(default="after", eq=False, repr=False)  # "after" or "following"
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class ByDate(Node):
     """`by DATE` — the last day to perform (inclusive)."""
 
@@ -562,7 +562,7 @@ class ByDate(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class DeadlineText(Node):
     """`deadline "as expeditiously as possible"` — a qualitative time standard."""
 
@@ -570,7 +570,7 @@ class DeadlineText(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class FromPart(Node):
     """`from DATE` — the first day of the period."""
 
@@ -578,7 +578,7 @@ class FromPart(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Until(Node):
     """`until DATE` — the period ends on that day (exclusive: in force before it)."""
 
@@ -586,7 +586,7 @@ class Until(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Through(Node):
     """`through DATE` — the period ends at the end of that day (inclusive)."""
 
@@ -594,7 +594,7 @@ class Through(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class FulfilledBy(Node):
     """`fulfilled by EventType var [where cond]` — performed by the earliest matching event."""
 
@@ -605,7 +605,7 @@ class FulfilledBy(Node):
     event_span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class FulfilledWhen(Node):
     """`fulfilled when cond` — deemed performed when the condition holds."""
 
@@ -613,7 +613,7 @@ class FulfilledWhen(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class FulfilledOn(Node):
     """`fulfilled on DATE?` — performed on that date, once it has come."""
 
@@ -621,7 +621,7 @@ class FulfilledOn(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class BreachedBy(Node):
     """`breached by EventType var [where cond]` — a prohibited act within the period."""
 
@@ -632,7 +632,7 @@ class BreachedBy(Node):
     event_span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class WithPart(Node):
     """`with "label" = expr` — a number or date reported with the answer."""
 
@@ -659,7 +659,7 @@ ClausePart = (
 )
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class BearerParty(Node):
     """`Savvis shall ...` — a named party bears the norm."""
 
@@ -667,7 +667,7 @@ class BearerParty(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class BearerEach(Node):
     """`each i in Investor shall ...` — one instance per party of the role."""
 
@@ -676,7 +676,7 @@ class BearerEach(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Clause(Node):
     """`clause NAME: BEARER shall|will|may|shall not|will not "action" PARTS...`"""
 
@@ -697,7 +697,7 @@ class Clause(Node):
         return "prohibition"
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class NonOperative(Node):
     """`clause NAME: nonoperative "what the provision says"` — a provision with no duty,
     right or prohibition to evaluate (headings, severability, counterparts)."""
@@ -708,7 +708,7 @@ class NonOperative(Node):
     name_span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class ForBinding(Node):
     """`for EventType var` or `for Role var` — binds the target clause's trigger or bearer."""
 
@@ -717,7 +717,7 @@ class ForBinding(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class WhilePart(Node):
     """`while cond` — an exception applies in each period in which `cond` holds, judged day
     by day ("during any period in which ...")."""
@@ -726,7 +726,7 @@ class WhilePart(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Because(Node):
     """`because "reason"`"""
 
@@ -746,7 +746,7 @@ ExceptionPart = (
 )
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class ExceptionDecl(Node):
     """`exception NAME: suspends|excuses TARGET, ... [for ...] [upon ...] [when ...] [until ...]
     because "reason"`"""
@@ -759,7 +759,7 @@ class ExceptionDecl(Node):
     name_span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class CheckDecl(Node):
     """`check NAME ["what it says"]: for EventType [or ...] var requires COND` — a condition
     every such event of a consistent fact file meets; one that does not is reported."""
@@ -774,7 +774,7 @@ class CheckDecl(Node):
     event_spans: tuple[Span, ...] = attrs.field(default=(), eq=False, repr=False)
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Priority(Node):
     """`subject to §3(j)`, `notwithstanding §3(a)`, `notwithstanding anything to the contrary`,
     `except as provided in §3(c)(v)`."""
@@ -785,7 +785,7 @@ class Priority(Node):
     ref_spans: tuple[Span, ...] = attrs.field(default=(), eq=False, repr=False)
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Governed(Node):
     """`clause NAME: governed by AGREEMENT.CLAUSE "the matter"` — a matter this agreement sends
     to another agreement; answered from that agreement when it is loaded."""
@@ -800,7 +800,7 @@ class Governed(Node):
     agreement_span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class AmendedBy(Node):
     """`amended by EventType from DEFINITION` — how an amendment of this agreement
     takes effect: the definition gives the day a writing (an event) takes effect, if any."""
@@ -812,7 +812,7 @@ class AmendedBy(Node):
     definition_span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Survives(Node):
     """`survives while COND` — the agreement's own life: it ends for the future on the first
     day, on or after its date, on which COND does not hold."""
@@ -821,7 +821,7 @@ class Survives(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Replace(Node):
     """`replace <declaration>` (variants and amendments): the base's declaration of that name
     is replaced by this one."""
@@ -831,7 +831,7 @@ class Replace(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Remove(Node):
     """`remove NAME, ... [because "why"]` (variants and amendments)."""
 
@@ -841,7 +841,7 @@ class Remove(Node):
     name_spans: tuple[Span, ...] = attrs.field(default=(), eq=False, repr=False)
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class TermMark(Node):
     """`known NAME, ...: "where it is known from"` / `assumed NAME, ...: "why"` — the standing
     of a variant's terms."""
@@ -875,7 +875,7 @@ Decl = (
 )
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Section(Node):
     """`section 3(c)(viii) "Heading"` followed by its priorities and declarations."""
 
@@ -886,7 +886,7 @@ class Section(Node):
     span: Span | None = _span()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Module(Node):
     """One clause file: optional header, imports, preamble declarations, sections."""
 
