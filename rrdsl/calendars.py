@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 
@@ -22,10 +23,9 @@ def _holidays() -> Any:
 def calendar_names() -> tuple[str, ...]:
     """Every calendar name the pinned `holidays` release knows, read from a list shipped with
     rrdsl: importing `holidays` to list them costs ~0.2 s, too much for `rrdsl check`.
-    tests/test_calendars.py checks the list against the library itself."""
-    from importlib import resources
-
-    text = (resources.files("rrdsl") / "calendar_names.txt").read_text(encoding="utf-8")
+    tests/test_calendars.py checks the list against the library itself. Read beside this
+    module, like the grammar (`sourcetext.grammar_text`)."""
+    text = (Path(__file__).parent / "calendar_names.txt").read_text(encoding="utf-8")
     return tuple(line for line in text.splitlines() if line and not line.startswith("#"))
 
 

@@ -29,7 +29,6 @@ import datetime
 import hashlib
 import json
 import os
-import tempfile
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -179,6 +178,8 @@ def store(file: str, text: str, module: ast.Module) -> None:
         body = json.dumps(encode(module), separators=(",", ":"), ensure_ascii=False)
     except (TypeError, ValueError, RecursionError):
         return
+    import tempfile  # only to write: a warm `rrdsl check` reads
+
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ast-", suffix=".tmp")
         try:
