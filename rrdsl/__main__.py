@@ -1,5 +1,5 @@
 """`python -m rrdsl` — the same as the `rrdsl` command."""
 
-from .cli import main
+from .cli import run
 
-raise SystemExit(main())
+run()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import gc
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -175,6 +176,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="scenario files or folders (default: contracts/scenarios)")
     t.add_argument("-v", "--verbose", action="store_true", help="list every scenario")
     return p
+
+
+def run() -> NoReturn:
+    """The program `rrdsl` (and `python -m rrdsl`): `main`, then exit with its status.
+
+    What the command made is left to the exit: `gc.freeze()` spares the garbage collector's
+    passes over it while the interpreter shuts down (~20 ms of a warm `rrdsl check`; the
+    memory goes back all the same). Not in `main`, which is also called within a process."""
+    try:
+        status = main()
+    finally:
+        gc.freeze()
+    raise SystemExit(status)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
