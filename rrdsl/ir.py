@@ -18,7 +18,7 @@ from .types import Type
 # ── expressions ─────────────────────────────────────────────────────────────
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class E(Node):
     """Base of typed expressions. `op` names the construct; `args` are sub-expressions;
     `data` holds what is not an expression (a name, an operator, a constant)."""
@@ -45,7 +45,7 @@ class E(Node):
 # ── declarations ────────────────────────────────────────────────────────────
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Cite(Node):
     """Where something is said: the agreement's section and the clause file's line."""
 
@@ -60,7 +60,7 @@ class Cite(Node):
         return out
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Fact(Node):
     name: str
     params: tuple[tuple[str, Type], ...]
@@ -71,7 +71,7 @@ class Fact(Node):
     over_time: bool = False  # the fact file must give its values from dates
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Event(Node):
     name: str
     fields: tuple[tuple[str, Type], ...]
@@ -86,7 +86,7 @@ class Event(Node):
         return None
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Definition(Node):
     name: str
     params: tuple[tuple[str, Type], ...]
@@ -96,14 +96,14 @@ class Definition(Node):
     cite: Cite
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Trigger(Node):
     events: tuple[str, ...]
     var: str
     where: E | None
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Norm(Node):
     """A clause: an obligation, permission or prohibition."""
 
@@ -134,7 +134,7 @@ class Norm(Node):
     cite: Cite
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Exception_(Node):
     """An exception: suspends or excuses the instances of its target clauses."""
 
@@ -155,7 +155,7 @@ class Exception_(Node):
     while_: E | None = None  # `while C`: applies in each period in which C holds
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Check(Node):
     """A fact check: every event of its types in a consistent fact file meets `cond`."""
 
@@ -185,7 +185,7 @@ def exception_exprs(x: Exception_) -> list[E]:
     return [e for e in out if e is not None]
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Section(Node):
     number: str
     heading: str
@@ -193,7 +193,7 @@ class Section(Node):
     items: int = 0  # priorities and declarations it holds
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Provision(Node):
     """A non-operative provision (`clause NAME: nonoperative "..."`): cited, never evaluated."""
 
@@ -205,14 +205,14 @@ class Provision(Node):
     cite: Cite
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Reading(Node):
     name: str
     text: str
     cite: Cite
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Standing(Node):
     """Whether a term of a variant is *known* (from a text we have) or *assumed* (carried over
     as a modelling assumption), and why."""
@@ -222,7 +222,7 @@ class Standing(Node):
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Reference(Node):
     """`clause NAME: governed by AGREEMENT.CLAUSE "matter"` — answered from another agreement."""
 
@@ -238,7 +238,7 @@ class Reference(Node):
     target_span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class AmendmentRule(Node):
     """`amended by EventType from DEFINITION`: how amendments of this agreement take
     effect. The definition takes one writing (an event of that type) and gives a date or none."""
@@ -248,7 +248,7 @@ class AmendmentRule(Node):
     cite: Cite
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Survival(Node):
     """`survives while COND`: the agreement ends, for the future, on the first day on or after
     its date on which COND does not hold."""
@@ -257,7 +257,7 @@ class Survival(Node):
     cite: Cite
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Amendment(Node):
     """What an amendment file is: the agreement it amends and its writing in the facts."""
 
@@ -272,7 +272,7 @@ class Amendment(Node):
     retroactive: str | None = None
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Contract(Node):
     """A checked agreement, ready to compile."""
 

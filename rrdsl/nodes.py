@@ -1,10 +1,9 @@
-"""The base of the AST's and the IR's classes: their one `__repr__` and the AST's one `__eq__`
-and `__hash__`.
+"""The base of the AST's and the IR's classes: their one `__repr__`, `__eq__` and `__hash__`.
 
 attrs generates and compiles these methods for each class it makes; for the ninety-odd node
 classes that was a fifth of the start of `rrdsl check`, which never prints a node and hardly
-compares one (its caches go by identity). The classes are made with `repr=False` (the AST's
-also with `eq=False`) and inherit these, which give what attrs' would: `Name(name='x')` with
+compares one (its caches, and the compiler's, go by identity). The classes are made with
+`repr=False, eq=False` and inherit these, which give what attrs' would: `Name(name='x')` with
 the fields that are part of the repr, in order; equal when of the same class and equal in
 every field that is part of equality (spans are not); a hash that follows equality.
 """
