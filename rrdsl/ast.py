@@ -7,7 +7,8 @@ equality (`eq=False`), so two equal subtrees from different places compare equal
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
+import operator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -903,16 +904,17 @@ class Module(Node):
 def walk(node: Any) -> Iterator[Any]:
     """Every AST node under `node` (itself included)."""
     stack = [node]
+    pop, push, known = stack.pop, stack.extend, _CHILDREN
     while stack:
-        n = stack.pop()
+        n = pop()
         if isinstance(n, tuple):
-            stack.extend(n)
+            push(n)
             continue
         cls = type(n)
-        names = _CHILD_FIELDS[cls] if cls in _CHILD_FIELDS else _child_fields(cls)
-        if names is not None:
+        children = known[cls] if cls in known else _children(cls)
+        if children is not None:
             yield n
-            stack.extend([getattr(n, name) for name in names])
+            push(children(n))
 
 
 def shift_lines(node: Any, delta: int) -> Any:
@@ -943,12 +945,22 @@ def shift_lines(node: Any, delta: int) -> Any:
 _ALL_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-#: The fields of each AST class that may hold nodes (None: not an AST class).
-_CHILD_FIELDS: dict[type, tuple[str, ...] | None] = {}
+#: For each AST class, a function from a node to the values of its fields that may hold
+#: nodes, as a tuple (an attrgetter, which `walk` calls for every node: faster than reading
+#: the fields one by one); None for a class that is not the AST's.
+_CHILDREN: dict[type, Callable[[Any], tuple[Any, ...]] | None] = {}
 
 
-def _child_fields(cls: type) -> tuple[str, ...] | None:
-    names = None if not attrs.has(cls) else tuple(
-        f.name for f in attrs.fields(cls) if not f.name.endswith("span") and f.name != "span")
-    _CHILD_FIELDS[cls] = names
-    return names
+def _children(cls: type) -> Callable[[Any], tuple[Any, ...]] | None:
+    children: Callable[[Any], tuple[Any, ...]] | None = None
+    if attrs.has(cls):
+        names = [f.name for f in attrs.fields(cls) if not f.name.endswith("span")]
+        children = operator.attrgetter(*names) if len(names) > 1 else _fields(names)
+    _CHILDREN[cls] = children
+    return children
+
+
+def _fields(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
+    """`_children` of a class with one such field or none (attrgetter gives a tuple only for
+    more than one)."""
+    return lambda node: tuple([getattr(node, name) for name in names])
