@@ -253,9 +253,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """`rrdsl check`, the collector paused for the whole command (rrdsl/_gc.py): also while
+    the checker and the lints are imported, and until the last file is reported, after which
+    the process ends (a pause for each file collects, after the last, the ~15,000 objects
+    still young: ~2 ms of 0.14 s). A file's garbage (its checker and IR, a cycle) waits."""
+    from ._gc import collector_paused
+
+    with collector_paused():
+        return _check_files(args)
+
+
+def _check_files(args: argparse.Namespace) -> int:
     from .diagnostics import Diagnostic
     from .lints import scenario_files
-    from ._gc import collector_paused
 
     status = EXIT_OK
     for p in args.files:
@@ -263,8 +273,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             raise UsageError(Diagnostic("E704", f"no scenario files (*.scenario.toml) under {p}",
                                         hints=("name clause files one by one",)))
     for f in scenario_files(args.files):
-        with collector_paused():  # loading and rendering make no cycles (rrdsl/_gc.py)
-            status = max(status, _check_one(f, args.strict))
+        status = max(status, _check_one(f, args.strict))
     return status
 
 
