@@ -12,7 +12,7 @@ import datetime
 import decimal
 import itertools
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 import attrs
 
@@ -27,6 +27,8 @@ from .values import EventValue, event_order, show
 
 STATUSES = ("not_triggered", "pending", "in_force", "fulfilled", "breached", "expired",
             "suspended", "excused", "undetermined")
+_T = TypeVar("_T")
+
 MAX_VALUE_INSTANCES = 200
 ONE_DAY = datetime.timedelta(days=1)
 _DECIMAL_CONTEXT = decimal.Context(prec=60, traps=[decimal.FloatOperation,
@@ -45,6 +47,36 @@ class Applied:
     end: datetime.date | None  # last day (inclusive); None = no fixed end
     active: bool
     cite: ir.Cite
+
+
+class _LazyList(Generic[_T]):
+    """A result's list field, kept in a slot of its own (`_missing` for `missing`) that holds
+    None until the list is first read or set: most stay empty, and an empty list each was two
+    fifths of a kept outcome's memory.  To the reader it is a list like any other: the same
+    one each time, changed in place, or set anew."""
+
+    __slots__ = ("slot",)
+
+    def __init__(self, slot: str):
+        self.slot = slot
+
+    @overload
+    def __get__(self, obj: None, cls: type | None = None) -> _LazyList[_T]: ...
+
+    @overload
+    def __get__(self, obj: object, cls: type | None = None) -> list[_T]: ...
+
+    def __get__(self, obj: object | None, cls: type | None = None) -> Any:
+        if obj is None:
+            return self
+        found = getattr(obj, self.slot)
+        if found is None:
+            found = []
+            setattr(obj, self.slot, found)
+        return found
+
+    def __set__(self, obj: object, value: list[_T]) -> None:
+        setattr(obj, self.slot, value)
 
 
 class _Record:
@@ -78,8 +110,7 @@ class NormResult(_Record):
     `beneficiaries_missing`: the facts `to` needs when the beneficiaries cannot be named (they
     are then None).  `period_end` is the period's last day, inclusive."""
 
-    # the five lists are made when first asked for or set (`_lazy`): most stay empty, and an
-    # empty list for each was two fifths of a kept outcome's memory
+    # the five lists are made when first read or set (`_LazyList`)
     __slots__ = ("_assumptions", "_beneficiaries_missing", "_exceptions", "_missing", "_withs",
                  "bearer", "beneficiaries", "breached_on", "deadline", "explanation", "instance",
                  "norm", "performed_on", "period_end", "period_start", "reason", "status",
@@ -88,6 +119,11 @@ class NormResult(_Record):
                "deadline", "period_start", "period_end", "performed_on", "breached_on",
                "missing", "assumptions", "exceptions", "withs", "explanation",
                "beneficiaries_missing")
+    missing: _LazyList[str] = _LazyList("_missing")  # the facts the answer needs
+    assumptions: _LazyList[str] = _LazyList("_assumptions")  # the events taken as given
+    exceptions: _LazyList[Applied] = _LazyList("_exceptions")  # those that bear on it
+    withs: _LazyList[tuple[str, Any, Any, tuple[str, ...]]] = _LazyList("_withs")
+    beneficiaries_missing: _LazyList[str] = _LazyList("_beneficiaries_missing")
 
     def __init__(self, norm: ir.Norm, instance: str, bearer: str | None,
                  beneficiaries: list[str] | None, trigger: EventValue | None, status: str,
@@ -109,66 +145,6 @@ class NormResult(_Record):
         self._withs = withs
         self.explanation = explanation
         self._beneficiaries_missing = beneficiaries_missing
-
-    @property
-    def missing(self) -> list[str]:
-        """The facts the answer needs (when it is undetermined)."""
-        found = self._missing
-        if found is None:
-            found = self._missing = []
-        return found
-
-    @missing.setter
-    def missing(self, value: list[str]) -> None:
-        self._missing = value
-
-    @property
-    def assumptions(self) -> list[str]:
-        """The qualitative events the answer takes as given."""
-        found = self._assumptions
-        if found is None:
-            found = self._assumptions = []
-        return found
-
-    @assumptions.setter
-    def assumptions(self, value: list[str]) -> None:
-        self._assumptions = value
-
-    @property
-    def exceptions(self) -> list[Applied]:
-        """The exceptions that bear on the clause instance."""
-        found = self._exceptions
-        if found is None:
-            found = self._exceptions = []
-        return found
-
-    @exceptions.setter
-    def exceptions(self, value: list[Applied]) -> None:
-        self._exceptions = value
-
-    @property
-    def withs(self) -> list[tuple[str, Any, Any, tuple[str, ...]]]:
-        """The clause's `with` values: label, value, type, the facts the value needs."""
-        found = self._withs
-        if found is None:
-            found = self._withs = []
-        return found
-
-    @withs.setter
-    def withs(self, value: list[tuple[str, Any, Any, tuple[str, ...]]]) -> None:
-        self._withs = value
-
-    @property
-    def beneficiaries_missing(self) -> list[str]:
-        """The facts `to` needs when the beneficiaries cannot be named."""
-        found = self._beneficiaries_missing
-        if found is None:
-            found = self._beneficiaries_missing = []
-        return found
-
-    @beneficiaries_missing.setter
-    def beneficiaries_missing(self, value: list[str]) -> None:
-        self._beneficiaries_missing = value
 
 
 #: The fields `_result` sets, in NormResult's order (tests/test_fast_paths.py checks that they
@@ -217,24 +193,13 @@ class ValueResult(_Record):
 
     __slots__ = ("_missing", "definition", "explanation", "label", "value")
     _fields = ("definition", "label", "value", "missing", "explanation")
+    missing: _LazyList[str] = _LazyList("_missing")  # the facts the value needs
 
     def __init__(self, definition: ir.Definition, label: str, value: Any,
                  missing: list[str] | None = None, explanation: Node | None = None):
         self.definition, self.label, self.value = definition, label, value
         self._missing = missing  # a list when asked for (most values need nothing)
         self.explanation = explanation
-
-    @property
-    def missing(self) -> list[str]:
-        """The facts the value needs (it is then None)."""
-        found = self._missing
-        if found is None:
-            found = self._missing = []
-        return found
-
-    @missing.setter
-    def missing(self, value: list[str]) -> None:
-        self._missing = value
 
 
 @attrs.define
