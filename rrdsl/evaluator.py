@@ -345,7 +345,8 @@ class Evaluator:
     def run(self, term: bool = True) -> Outcome:
         """Every answer as of the evaluation date; `term=False`: without asking whether the
         agreement still survives (the answers as of its last day are asked so)."""
-        # localcontext works on a copy; the collector would walk the kept outcomes (rrdsl/_gc.py)
+        # localcontext works on a copy; the collector is paused: an evaluation frees its own
+        # cycles, and the collector's passes during it found nothing to free (rrdsl/_gc.py)
         with decimal.localcontext(_DECIMAL_CONTEXT), collector_paused():
             try:
                 life = self.term() if term and self.c.survival is not None else None
