@@ -1679,7 +1679,7 @@ class _Compiler:
     def op_setcomp(self, e: ir.E) -> Fn:
         var = e.data
         val = self.compile(e.args[0])
-        src = self.compile(e.args[1])
+        src = events = self.compile(e.args[1])
         where = self.compile(e.args[2]) if len(e.args) > 2 else None
         keyed = self.keyed_source(e.args[1], e.args[2] if len(e.args) > 2 else None, var, src)
         if keyed is not None:
@@ -1695,7 +1695,7 @@ class _Compiler:
                     if where(ctx, env2):
                         out.add(x)
                 return frozenset(out)
-            return self.prefix_set(e, var, filtered) or filtered
+            return self.prefix_set(e, var, events, filtered) or filtered
 
         def comp(ctx: Ctx, env: dict[str, Any]) -> Any:
             out = set()
@@ -1707,7 +1707,7 @@ class _Compiler:
             return frozenset(out)
         return comp
 
-    def prefix_set(self, e: ir.E, var: str, filtered: Fn) -> Fn | None:
+    def prefix_set(self, e: ir.E, var: str, src: Fn, filtered: Fn) -> Fn | None:
         """`{x for x in E where x < w and f(a..., x)}`, f a stepping definition of a recursive
         group called with bound variables (E's events before w for which f is true: a
         recursion's earlier determinations that did something), decided once per event of E
@@ -1720,7 +1720,8 @@ class _Compiler:
         memo hit makes (E603: no later event than the computation in progress) is made for
         the last of them, which is the latest (if it fails, the loop runs as it is and fails
         where it would), and their assumptions are noted as their memo hits note them.  A
-        traced run takes the loop (each decision is a step of its derivation)."""
+        traced run takes the loop (each decision is a step of its derivation).  `src`: the
+        loop's source read whole (E's events; a qualitative type's noted, as the loop reads)."""
         src_e, where_e = e.args[1], e.args[2]
         if src_e.op != "events" or len(src_e.data) != 1 or where_e.op != "and":
             return None
@@ -1738,7 +1739,6 @@ class _Compiler:
         if var in fixed or w in fixed:
             return None
         qual = name in self.plan.qual_defs
-        src = self.compile(src_e)  # E's events (a qualitative type's noted), as the loop reads
         decide = self.compile(r)
         find = bisect.bisect_left if op == "<" else bisect.bisect_right
         span = r.span

@@ -63,7 +63,7 @@ def _both(tmp_path: Path, body: str, facts: dict[str, Any], explain: bool = Fals
     """The outcome with the sets kept, and with the plain loop (a contract compiled without)."""
     kept = contract(tmp_path, body)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(compiler._Compiler, "prefix_set", lambda self, e, var, filtered: None)
+        mp.setattr(compiler._Compiler, "prefix_set", lambda self, e, var, src, filtered: None)
         plain = contract(tmp_path, body)
     return _evaluate(kept, facts, explain), _evaluate(plain, facts, explain)
 
