@@ -29,6 +29,15 @@ def _outcome(main: Path, texts: dict[Path, str], parses: Parses | None = None,
         return sorted((d.code, d.message, str(d.span), d.hints) for d in e.diagnostics)
 
 
+def _checked_once(main: Path) -> tuple[dict[Path, str], Parses, CheckMemo]:
+    """The main file's text as the editor holds it, and the pieces and the memo of a first
+    check of it: what an edit is then checked against."""
+    texts = {main.resolve(): main.read_text("utf-8")}
+    parses, memo = Parses(), CheckMemo()
+    _outcome(main, texts, parses, memo)
+    return texts, parses, memo
+
+
 @pytest.fixture
 def contract(tmp_path: Path) -> Path:
     shutil.copytree(CONTRACTS / "savvis_2001", tmp_path / "savvis_2001")
@@ -103,9 +112,7 @@ def test_every_edit_checks_as_from_scratch(contract: Path) -> None:
 
 
 def test_an_edit_to_a_clause_checks_that_clause_alone(contract: Path) -> None:
-    texts = {contract.resolve(): contract.read_text("utf-8")}
-    parses, memo = Parses(), CheckMemo()
-    _outcome(contract, texts, parses, memo)
+    texts, parses, memo = _checked_once(contract)
     before = len(memo.clauses) + len(memo.defs)
     text = texts[contract.resolve()]
     texts[contract.resolve()] = text.replace('"immediately notify in writing',
@@ -116,9 +123,7 @@ def test_an_edit_to_a_clause_checks_that_clause_alone(contract: Path) -> None:
 
 
 def test_a_changed_declaration_checks_everything_again(contract: Path) -> None:
-    texts = {contract.resolve(): contract.read_text("utf-8")}
-    parses, memo = Parses(), CheckMemo()
-    _outcome(contract, texts, parses, memo)
+    texts, parses, memo = _checked_once(contract)
     text = texts[contract.resolve()]
     texts[contract.resolve()] = text.replace("fact s3_eligible: bool", "fact s3_eligible: int")
     got = _outcome(contract, texts, parses, memo)
@@ -181,9 +186,7 @@ def test_a_cut_in_the_wrong_place_falls_back_to_the_whole_parse() -> None:
 
 
 def test_a_declarations_title_checks_nothing_else_again(contract: Path) -> None:
-    texts = {contract.resolve(): contract.read_text("utf-8")}
-    parses, memo = Parses(), CheckMemo()
-    _outcome(contract, texts, parses, memo)
+    texts, parses, memo = _checked_once(contract)
     total = len(memo.clauses) + len(memo.defs)
     text = texts[contract.resolve()]
     old = '  fact savvis_common_shares(i: Investor): shares\n    "'
