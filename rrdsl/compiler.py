@@ -789,6 +789,21 @@ class _Compiler:
         self.contract = plan.contract
         self._infallible: dict[int, bool] = {}
         self._group_ok: dict[int, dict[str, bool]] = {}  # group_infallible, by id(group)
+        # the variables of the loops over `dates(a, b)` being compiled: a call with one of
+        # them as an argument is not memoised (`op_call`)
+        self._day_vars: frozenset[str] = frozenset()
+
+    def compile_in_loop(self, var: str, source: ir.E, e: ir.E) -> Fn:
+        """Compile `e`, an expression of a loop whose variable `var` ranges over `source`."""
+        saved = self._day_vars
+        if source.op == "builtin" and source.data[0] == "dates":
+            self._day_vars = saved | {var}
+        else:
+            self._day_vars = saved - {var}  # an inner loop's variable of the same name
+        try:
+            return self.compile(e)
+        finally:
+            self._day_vars = saved
 
     def notes(self, e: ir.E, seen: frozenset[str] = frozenset()) -> frozenset[str]:
         """The qualitative event types whose reading evaluating `e` may note as assumptions."""
@@ -1073,6 +1088,18 @@ class _Compiler:
             if key is not None:
                 ctx.memo[key] = (v, node, frozenset(used))
             return v
+
+        if any(a.op == "local" and a.data in self._day_vars for a in e.args):
+            # `f(q, m, e)` for each day e of `dates(a, b)`: every call has arguments of its
+            # own, so a memo entry would be made and never read again.  Untraced, the body is
+            # evaluated at once, in this context (which the root would answer the same), its
+            # assumptions noted straight into this run's set, as a memoised call notes them.
+            def call_each_day(ctx: Ctx, env: dict[str, Any]) -> Any:
+                vals = tuple([a(ctx, env) for a in args])
+                if ctx.trace is not None:
+                    return traced(ctx, vals)
+                return defs[name](ctx, dict(zip(params, vals, strict=True)))
+            return call_each_day
 
         # A sub-context (the facts as of an earlier day) that sees the same events of every
         # type the definition reads as the root context gets the same answer as the root: on
@@ -1431,9 +1458,9 @@ class _Compiler:
 
     def op_agg(self, e: ir.E) -> Fn:
         func, var = e.data
-        val = self.compile(e.args[0])
+        val = self.compile_in_loop(var, e.args[1], e.args[0])
         src = self.compile(e.args[1])
-        where = self.compile(e.args[2]) if len(e.args) > 2 else None
+        where = self.compile_in_loop(var, e.args[1], e.args[2]) if len(e.args) > 2 else None
         keyed = self.keyed_source(e.args[1], e.args[2] if len(e.args) > 2 else None, var, src)
         if keyed is not None:
             src = keyed
@@ -1606,6 +1633,10 @@ class _Compiler:
                 if type(v) is Fraction:
                     return pick([Fraction(v) for v in vals])
             return pick(vals)
+        if where is None and e.args[0].op == "local" and e.args[0].data == var:
+            ends = self.range_end(e.args[1], pick is max, extreme)
+            if ends is not None:
+                return ends
         if (where is not None and e.args[0].op == "local" and e.args[0].data == var
                 and src_t.kind == "set" and src_t.elem.kind in ("date", "int", "shares")
                 and self.infallible(e.args[2])):
@@ -1628,6 +1659,28 @@ class _Compiler:
                 return pick(a, b)
             return extreme2
         return extreme
+
+    def range_end(self, source: ir.E, at_end: bool, extreme: Fn) -> Fn | None:
+        """`latest(d for d in dates(a, b))`: b (earliest: a), or none when b is before a,
+        without listing and sorting the days, and with the same limit on how many days; a
+        traced run takes `extreme`, the loop.  None for any other source."""
+        if source.op != "builtin" or source.data[0] != "dates":
+            return None
+        first, last = (self.compile(a) for a in source.args)
+        span = source.span
+
+        def range_end(ctx: Ctx, env: dict[str, Any]) -> Any:
+            if ctx.trace is not None:
+                return extreme(ctx, env)
+            a, b = first(ctx, env), last(ctx, env)
+            n = (b - a).days + 1
+            if n > MAX_DATES:
+                raise EvalFailure(f"dates(...) would list {n:,} days; the limit is "
+                                  f"{MAX_DATES:,}", span)
+            if n <= 0:
+                return None
+            return b if at_end else a
+        return range_end
 
     def op_allocate(self, e: ir.E) -> Fn:
         var, rounding, parts = e.data
@@ -1678,9 +1731,9 @@ class _Compiler:
 
     def op_setcomp(self, e: ir.E) -> Fn:
         var = e.data
-        val = self.compile(e.args[0])
+        val = self.compile_in_loop(var, e.args[1], e.args[0])
         src = events = self.compile(e.args[1])
-        where = self.compile(e.args[2]) if len(e.args) > 2 else None
+        where = self.compile_in_loop(var, e.args[1], e.args[2]) if len(e.args) > 2 else None
         keyed = self.keyed_source(e.args[1], e.args[2] if len(e.args) > 2 else None, var, src)
         if keyed is not None:
             src = keyed
