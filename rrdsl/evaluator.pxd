@@ -26,6 +26,10 @@ cdef class Evaluator:
 cdef class _Record:
     pass
 
+# NormResult and ValueResult are left out of the cyclic garbage collector (`@cython.no_gc` on
+# the classes in evaluator.py: an augmenting .pxd does not take the decorator): they refer to
+# nothing that refers back to them, and a batch that keeps its outcomes would otherwise have
+# every full collection walk each of them again.
 cdef class NormResult(_Record):
     cdef public object norm, instance, bearer, beneficiaries, trigger, status, reason
     cdef public object deadline, period_start, period_end, performed_on, breached_on

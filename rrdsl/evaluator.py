@@ -18,6 +18,12 @@ import attrs
 
 from . import ir
 from ._gc import collector_paused
+
+try:  # the compiled build: Cython reads its directives below when it compiles this file
+    import cython  # type: ignore[import-not-found, unused-ignore]
+except ModuleNotFoundError:  # the Python sources, where they change nothing
+    class cython:  # type: ignore[no-redef]
+        cclass = no_gc = staticmethod(lambda cls: cls)
 from .calendars import BusinessCalendar
 from .compiler import NOTED, Plan, snippet, unchanged_since
 from .diagnostics import Diagnostic, EvaluationError
@@ -102,8 +108,14 @@ class _Record:
         return f"{type(self).__name__}({fields})"
 
 
+@cython.no_gc
+@cython.cclass
 class NormResult(_Record):
     """One answer: what a party must, may or must not do, its status, and why.
+
+    In the compiled build a result is not tracked by the cyclic garbage collector
+    (`cython.no_gc`): nothing it refers to refers back to it, and a batch that keeps a few
+    hundred thousand of them would otherwise have every full collection walk them all.
 
     `withs`: label, value, type, and the facts the value needs (empty when it is known; the
     value is then None): a value that cannot be computed leaves the status as it is.
@@ -187,6 +199,8 @@ def _result(norm: ir.Norm, instance: str, bearer: str | None, trigger: EventValu
     return r
 
 
+@cython.no_gc
+@cython.cclass
 class ValueResult(_Record):
     """One derived value: the definition, its label with the arguments, and the value, or
     the facts it needs (the value is then None)."""
