@@ -47,6 +47,8 @@ class FactSet:
         self.parties: dict[str, set[str]] = {}
         self.roles: dict[str, tuple[str, ...]] = {}
         self.values: dict[str, Any] = {}  # fact → value, or {args tuple: value}
+        # by type, for the types the facts give events of (an empty list made for each of an
+        # agreement's sixty-odd types was most of a kept fact set's objects)
         self.events: dict[str, list[EventValue]] = {}
         self.events_by_id: dict[str, EventValue] = {}
         self.as_of: datetime.date | None = None
@@ -533,8 +535,6 @@ class _Loader:
                 out.append(ev)
             out.sort()
             self.fs.events[etype] = out
-        for etype in self.c.events:
-            self.fs.events.setdefault(etype, [])
 
     def load_facts(self, facts: Mapping[str, Any]) -> None:
         for name, raw in facts.items():

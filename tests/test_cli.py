@@ -280,4 +280,5 @@ def test_an_evaluation_runs_with_the_collector_paused(monkeypatch: pytest.Monkey
     assert gc.isenabled()
     monkeypatch.setattr(evaluator, "collector_paused", contextlib.nullcontext)
     unpaused = collections()
-    assert paused * 10 < unpaused, (paused, unpaused)
+    # (the compiled build's results are not tracked, so they trigger no collection either)
+    assert paused * 5 < unpaused, (paused, unpaused)

@@ -122,3 +122,23 @@ section 1 "S"
 ''', encoding="utf-8")
     toy = rrdsl.load(path).plan
     assert not any(toy._compiler.infallible(toy.contract.definitions[n].body) for n in "ab")
+
+
+def test_a_fact_set_lists_only_the_event_types_it_has_events_of() -> None:
+    """The agreement has sixty-odd event types; a fact set keeps a list for those its facts
+    give events of (an empty one if the file gives the type an empty list), and the
+    evaluation reads any other type as having none."""
+    root = Path(__file__).resolve().parent.parent
+    contract = rrdsl.load(root / "contracts" / "savvis_2001.rrd")
+    facts = contract.read_facts(root / "contracts" / "facts" / "demand-2001.toml")
+    assert 0 < len(facts.events) < len(contract.ir.events)
+    assert all(evs for evs in facts.events.values())
+    assert "Transfer" in contract.ir.events and "Transfer" not in facts.events
+    empty = contract.facts_from_mapping({"events": {"Transfer": []}})
+    assert empty.events == {"Transfer": []}
+    from rrdsl.report import dumps, outcome_json
+
+    absent = dumps(outcome_json(contract.evaluate(facts)))
+    for name in contract.ir.events:  # every type listed, as fact sets were made before
+        facts.events.setdefault(name, [])
+    assert dumps(outcome_json(contract.evaluate(facts))) == absent
