@@ -990,11 +990,47 @@ def nested_deeper(data: Any, limit: int) -> bool:
     return False
 
 
+#: Values that are never tables or lists (the quick walk of `_plain_shape` does not visit them)
+_LEAVES = frozenset({str, int, bool, float, Decimal, Fraction, datetime.date,
+                     datetime.datetime, type(None)})
+
+
+def _plain_shape(data: Any, limit: int) -> bool:
+    """Are all keys of `data`'s tables texts, and nothing nested more than `limit` deep?  The
+    quick walk of `shape_problem`: no paths made, leaves not visited."""
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        v, depth = pop()
+        depth += 1  # the depth of its entries
+        if type(v) is dict or isinstance(v, Mapping):
+            if v and depth > limit:
+                return False
+            for k, x in v.items():
+                if type(k) is not str and not isinstance(k, str):
+                    return False
+                if type(x) not in _LEAVES:
+                    push((x, depth))
+        elif isinstance(v, list | tuple):
+            if v and depth > limit:
+                return False
+            for x in v:
+                if type(x) not in _LEAVES:
+                    push((x, depth))
+    return True
+
+
 def shape_problem(data: Any, limit: int = MAX_NESTING
                   ) -> tuple[PathT, str, str] | None:
     """What makes decoded data unlike any TOML or JSON text: a key that is not text, or tables
     and lists nested more than `limit` deep. (path, problem, fix), or None. Walks without
-    recursion, so that no depth of nesting can exhaust the stack."""
+    recursion, so that no depth of nesting can exhaust the stack; the path of a problem is
+    looked for only when the quick walk has found one."""
+    return None if _plain_shape(data, limit) else _shape_walk(data, limit)
+
+
+def _shape_walk(data: Any, limit: int) -> tuple[PathT, str, str] | None:
+    """`shape_problem`'s walk that keeps the path to each value."""
     stack: list[tuple[PathT, Any]] = [((), data)]
     while stack:
         path, v = stack.pop()

@@ -142,3 +142,29 @@ def test_a_fact_set_lists_only_the_event_types_it_has_events_of() -> None:
     for name in contract.ir.events:  # every type listed, as fact sets were made before
         facts.events.setdefault(name, [])
     assert dumps(outcome_json(contract.evaluate(facts))) == absent
+
+
+def _nested() -> Any:
+    from hypothesis import strategies as st
+
+    keys = st.one_of(st.text(max_size=3), st.text(max_size=3), st.integers(0, 3))
+    leaves = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=3),
+                       st.dates(), st.decimals(allow_nan=False, places=2))
+    return st.recursive(leaves, lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.tuples(inner, inner),
+        st.dictionaries(keys, inner, max_size=3)), max_leaves=30)
+
+
+def test_the_quick_shape_walk_finds_a_problem_where_the_walk_with_paths_does() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from rrdsl import facts
+
+    @settings(max_examples=400, deadline=None)
+    @given(_nested(), st.integers(0, 5))
+    def check(data: Any, limit: int) -> None:
+        assert facts._plain_shape(data, limit) == (facts._shape_walk(data, limit) is None)
+        assert facts.shape_problem(data, limit) == facts._shape_walk(data, limit)
+
+    check()
