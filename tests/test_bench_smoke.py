@@ -99,3 +99,25 @@ def test_baseline_agrees_on_deferrals_the_earlier_limits_cut(contract: Any) -> N
     agree, answers, problems = run.agreement(contract, sets)
     assert problems == []
     assert agree == len(sets) and answers >= len(sets)
+
+
+def test_the_targets_at_scale_are_judged_on_their_figures() -> None:
+    """`--scaling` and `--all` print issue 20's targets (e)–(h) as met or MISSED from the
+    figures of the run; each flips with its own figure."""
+    def figures(**change: float) -> dict[str, Any]:
+        f = {"eval": 1.0, "check": 1.0, "cpu_ratio": 1.5, "memory_ratio": 1.2, "warm": 0.14}
+        f.update(change)
+        return {"eval": {"exponent": {"engine": f["eval"]}, "agree": {1: 4, 10: 2},
+                         "sets": {1: 4, 10: 2}},
+                "check": {"exponent": f["check"]},
+                "diff": {"cpu_ratio": f["cpu_ratio"], "memory_ratio": f["memory_ratio"]},
+                "startup_cpu": {"cpu_s": f["warm"]}}
+
+    assert all(ok for _, ok in run.scaling_targets(figures()))
+    for name, value, k in (("eval", 2.85, 0), ("check", 1.2, 1), ("cpu_ratio", 2.1, 2),
+                           ("memory_ratio", 2.5, 3), ("warm", 0.16, 4)):
+        got = [ok for _, ok in run.scaling_targets(figures(**{name: value}))]
+        assert got == [i != k for i in range(len(got))], name
+    disagree = figures()
+    disagree["eval"]["agree"][10] = 1
+    assert [ok for _, ok in run.scaling_targets(disagree)][-1] is False
