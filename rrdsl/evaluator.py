@@ -18,18 +18,18 @@ import attrs
 
 from . import ir
 from ._gc import collector_paused
-
-try:  # the compiled build: Cython reads its directives below when it compiles this file
-    import cython  # type: ignore[import-not-found, unused-ignore]
-except ModuleNotFoundError:  # the Python sources, where they change nothing
-    class cython:  # type: ignore[no-redef]
-        cclass = no_gc = staticmethod(lambda cls: cls)
 from .calendars import BusinessCalendar
 from .compiler import NOTED, Plan, snippet, unchanged_since
 from .diagnostics import Diagnostic, EvaluationError
 from .facts import FactSet
 from .runtime import Ctx, EvalFailure, Missing, Node
 from .values import EventValue, event_order, show
+
+try:  # the compiled build: Cython reads its directives below when it compiles this file
+    import cython  # type: ignore[import-not-found, unused-ignore]
+except ModuleNotFoundError:  # the Python sources, where they change nothing
+    class cython:  # type: ignore[no-redef]
+        cclass = no_gc = staticmethod(lambda cls: cls)
 
 STATUSES = ("not_triggered", "pending", "in_force", "fulfilled", "breached", "expired",
             "suspended", "excused", "undetermined")
