@@ -16,9 +16,8 @@ from hypothesis import strategies as st
 
 import rrdsl
 from rrdsl import compiler
-from rrdsl.diagnostics import RrdslError
-from rrdsl.report import dumps, outcome_json
 from tests.test_engine import D, contract
+from tests.test_prefix_sets import _evaluate  # as of 2023-01-01; an error's code and message
 
 #: §3(c)(viii)'s search for the last day of a delay, in small: a request's days of delay in
 #: the year ending on each day, read day by day; whether a determination counts may need a
@@ -59,14 +58,6 @@ section 1 "Days"
     until last_day(q, m) + 1 day
     because "deferred"
 '''
-
-
-def _evaluate(c: rrdsl.Contract, facts: dict[str, Any], explain: bool) -> str:
-    try:
-        o = c.evaluate(c.facts_from_mapping(facts), D(2022, 1, 1), explain=explain)
-    except RrdslError as e:
-        return "\n".join(f"{d.code} {d.message}" for d in e.diagnostics)
-    return dumps(outcome_json(o))
 
 
 def _plain(tmp_path: Path, body: str) -> rrdsl.Contract:
