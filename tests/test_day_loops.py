@@ -110,14 +110,15 @@ def test_a_history_with_a_missing_fact(tmp_path: Path) -> None:
                                     ("2020-04-20", 50, None)], ("2020-03-01", "2020-03-10"))
     fast, plain = _both(tmp_path, facts)
     assert fast == plain
-    # the request's delays as the text of the toy gives them: d0 from its day for 40 days;
-    # d1 until its 60th day of delay in the year (40 + 20: the last day 2020-03-24 ... read
-    # below from the engine's own derived value, checked by hand: d0 used 2020-02-01 to
-    # 2020-03-11, d1 may use 60 - 36 days counted in the year ending on each of its days)
+    # worked by hand from the toy's definitions: d0 delays r0 for its own 40 days,
+    # 2020-02-01 through 2020-03-11 (no earlier delay: the 60-day limit is not reached).
+    # d1 (2020-03-05) counts d0's 33 days before it (Feb 1 to Mar 4 of leap 2020) in every
+    # year ending on one of its days, so its 27th day, 2020-03-31, is the last before 60
     o = contract(tmp_path, DAYS).evaluate(
         contract(tmp_path, DAYS).facts_from_mapping(facts), D(2022, 1, 1))
     got = {v.label: v.value for v in o.values}
-    assert got["last_day(r0, d0)"] == D(2020, 3, 11)  # its own 40 days: 2020-02-01 … 03-11
+    assert got["last_day(r0, d0)"] == D(2020, 3, 11)
+    assert got["last_day(r0, d1)"] == D(2020, 3, 31)
     assert got["window_last"] == D(2020, 3, 10) and got["window_first"] == D(2020, 3, 1)
     assert got["busy_days"] == frozenset(D(2020, 3, k) for k in range(1, 11))
     assert "cleared(d2)" in fast
