@@ -3,7 +3,8 @@
 The package is pure Python and stays so: Cython compiles the same `.py` files (no Cython
 syntax; the evaluator's result classes carry two decorators of Cython's pure-Python mode,
 `@cython.no_gc` and `@cython.cclass`, which do nothing without Cython), and an installation
-without a C compiler gets the pure-Python modules (the extensions are optional).  Everything else about the package is in pyproject.toml.
+without a C compiler gets the pure-Python modules (the extensions are optional).  Everything
+else about the package is in pyproject.toml.
 `RRDSL_PURE_PYTHON=1` at build time builds no extension.
 
 Types, for the compiled build only: an augmenting `.pxd` beside a module (runtime.pxd,
