@@ -754,6 +754,14 @@ def _event_day(e: EventValue) -> datetime.date:
     return e.date
 
 
+def _day_count(a: datetime.date, b: datetime.date, span: Span | None) -> int:
+    """How many days `dates(a, b)` lists (0 or less: none), or error E601 past MAX_DATES."""
+    n = (b - a).days + 1
+    if n > MAX_DATES:
+        raise EvalFailure(f"dates(...) would list {n:,} days; the limit is {MAX_DATES:,}", span)
+    return n
+
+
 #: The memo key's first part for the values of a state after each event (op_fold)
 _FOLD = "#fold"
 
@@ -1587,10 +1595,7 @@ class _Compiler:
 
                 def days(ctx: Ctx, env: dict[str, Any]) -> Any:
                     a, b = first(ctx, env), last(ctx, env)
-                    n = (b - a).days + 1
-                    if n > MAX_DATES:
-                        raise EvalFailure(f"dates(...) would list {n:,} days; the limit is "
-                                          f"{MAX_DATES:,}", span)
+                    n = _day_count(a, b, span)
                     steps = range(n - 1, -1, -1) if backwards else range(n)
                     return (a + datetime.timedelta(days=i) for i in steps)
             else:
@@ -1673,11 +1678,7 @@ class _Compiler:
             if ctx.trace is not None:
                 return extreme(ctx, env)
             a, b = first(ctx, env), last(ctx, env)
-            n = (b - a).days + 1
-            if n > MAX_DATES:
-                raise EvalFailure(f"dates(...) would list {n:,} days; the limit is "
-                                  f"{MAX_DATES:,}", span)
-            if n <= 0:
+            if _day_count(a, b, span) <= 0:
                 return None
             return b if at_end else a
         return range_end
@@ -2372,10 +2373,7 @@ class _Compiler:
 
             def dates(ctx: Ctx, env: dict[str, Any]) -> Any:
                 a, b = args[0](ctx, env), args[1](ctx, env)
-                n = (b - a).days + 1
-                if n > MAX_DATES:
-                    raise EvalFailure(f"dates(...) would list {n:,} days; the limit is "
-                                      f"{MAX_DATES:,}", span)
+                n = _day_count(a, b, span)
                 return frozenset(a + datetime.timedelta(days=i) for i in range(max(n, 0)))
             return dates
         if name == "first_day":
