@@ -671,6 +671,14 @@ def _earlier_first(ctx: Ctx, name: str, types: tuple[str, ...], fixed: tuple[Any
         ctx.trace, ctx.qualitative = trace, noted
 
 
+def _reads_only(e: ir.E, var: str, inside: bool) -> bool:
+    """`e` is the variable `var` or one of its fields (`inside`), or else a variable bound
+    outside or one of its fields: a value read from the bindings, which cannot fail."""
+    if e.op == "field" and e.data not in ("date", "id"):
+        e = e.args[0]
+    return e.op == "local" and (e.data == var) is inside
+
+
 def _earlier_bound(c: ir.E, var: str) -> tuple[str, str] | None:
     """`x < w` or `x <= w` (also `w > x`, `w >= x`), x the variable `var` and w another bound
     variable, both events: (w, "<" or "<="); else None."""
@@ -774,10 +782,11 @@ _INDEX = "#index"
 _LABELS = "#labels"
 
 
-def _keyed_events(ctx: Ctx, name: str, field: str, key: Any) -> Any:
+def _keyed_events(ctx: Ctx, name: str, field: str | None, key: Any) -> Any:
     """The events of type `name` this context sees whose `field` is the event `key` (`is`),
-    in the fact set's order: an index of them by that field, made once per context (and made
-    again if the context's events are not those it was made from)."""
+    in the fact set's order, or with no field `key` itself if the context sees it: an index
+    of them by that field (or by themselves), made once per context (and made again if the
+    context's events are not those it was made from)."""
     evs = ctx._events.get(name)
     if evs is None:
         evs = ctx.events(name)
@@ -785,8 +794,12 @@ def _keyed_events(ctx: Ctx, name: str, field: str, key: Any) -> Any:
     found = ctx.memo.get(mkey)
     if found is None or found[0] is not evs:
         table: dict[int, list[Any]] = {}
-        for x in evs:
-            table.setdefault(id(x.fields[field]), []).append(x)
+        if field is None:
+            for x in evs:
+                table[id(x)] = [x]
+        else:
+            for x in evs:
+                table.setdefault(id(x.fields[field]), []).append(x)
         found = ctx.memo[mkey] = (evs, table)
     return found[1].get(id(key), ())
 
@@ -1408,8 +1421,9 @@ class _Compiler:
     def keyed_source(self, src_e: ir.E, where_e: ir.E | None, var: str,
                      src: Fn) -> Fn | None:
         """`x for x in E where x.f == w ...` (E one event type, not qualitative; `x.f` and `w`
-        events, `w` bound outside; the comparison alone or first in an `and`): the events of
-        E whose field f is w, from an index of E by f, in place of every event of E.  The same
+        events, `w` bound outside or a field of a variable bound outside; the comparison alone
+        or first in an `and`): the events of E whose field f is w, from an index of E by f, in
+        place of every event of E; and for `x == w`, w itself if the context sees it.  The same
         answer: for the others the condition is false at its first comparison, which reads
         only bindings (it cannot be missing a fact, fail, note an assumption or trace a
         step).  A traced run takes every event, as before.  Without this, a definition that
@@ -1418,24 +1432,31 @@ class _Compiler:
         if where_e is None or src_e.op != "events" or len(src_e.data) != 1:
             return None
         name = src_e.data[0]
-        c = where_e.args[0] if where_e.op == "and" else where_e
+        c = where_e
+        while c.op == "and":  # the comparison made first
+            c = c.args[0]
         if self.contract.events[name].qualitative:
             return self.earlier_source(c, var, src)
         if c.op != "cmp" or c.data != "==":
             return self.earlier_source(c, var, src)
         a, b = c.args
-        if a.op == "local" and b.op == "field":
+        if _reads_only(b, var, True):
             a, b = b, a
-        if not (a.op == "field" and a.args[0].op == "local" and a.args[0].data == var
-                and a.data not in ("date", "id") and b.op == "local" and b.data != var
-                and _eventish(a.type) and _eventish(b.type)):
+        field: str | None
+        if a.op == "local" and a.data == var:
+            field = None
+        elif a.op == "field" and _reads_only(a, var, True):
+            field = a.data
+        else:
             return None
-        field, w = a.data, b.data
+        if not (_reads_only(b, var, False) and _eventish(a.type) and _eventish(b.type)):
+            return None
+        w = self.compile(b)
 
         def keyed(ctx: Ctx, env: dict[str, Any]) -> Any:
             if ctx.trace is not None:
                 return src(ctx, env)
-            return _keyed_events(ctx, name, field, env[w])
+            return _keyed_events(ctx, name, field, w(ctx, env))
         return keyed
 
     def earlier_source(self, c: ir.E, var: str, src: Fn) -> Fn | None:
@@ -1470,6 +1491,11 @@ class _Compiler:
         src = self.compile(e.args[1])
         where = self.compile_in_loop(var, e.args[1], e.args[2]) if len(e.args) > 2 else None
         keyed = self.keyed_source(e.args[1], e.args[2] if len(e.args) > 2 else None, var, src)
+        if keyed is None and func == "any" and len(e.args) == 2:
+            # `any(x == w and ... for x in E)` (also `as of` a day): an element whose first
+            # comparison is false is false, whatever the day, so it cannot decide `any`
+            body = e.args[0].args[0] if e.args[0].op == "at" else e.args[0]
+            keyed = self.keyed_source(e.args[1], body, var, src)
         if keyed is not None:
             src = keyed
         zero: Any = Decimal(0) if e.type.inner.kind == "money" else 0
