@@ -482,14 +482,16 @@ class Deal:
             if not (f["notice_given"] and f["public_sale"] and f["form"] not in NOT_PRIOR_FORMS
                     and r.date < delivered and id(r) not in self.withdrawn):
                 continue
+            eff = self.effective_on(r)
+            last = None if eff is None else eff + datetime.timedelta(days=180)
+            if last is not None and last < delivered:  # its delay ended before the request
+                continue
             try:
                 if self.required_registration(r):
                     continue
             except Unknown:
                 missing = True
                 continue
-            eff = self.effective_on(r)
-            last = None if eff is None else eff + datetime.timedelta(days=180)
             active = r.date <= self.as_of and (last is None or self.as_of <= last)
             out.append((PRIOR_REGISTRATION, active, r.date, last))
         return out, missing

@@ -73,12 +73,14 @@ class _Ids:
         return f"{prefix}{n}"
 
 
-def fact_data(rng: random.Random, scale: int = 1) -> dict[str, Any]:
+def fact_data(rng: random.Random, scale: int = 1, years: bool = False) -> dict[str, Any]:
     """One fact set as a TOML-shaped mapping; `scale` (see the module's note) multiplies its
-    history."""
+    history, in the same years or, with `years`, over `scale` times as many."""
     ids = _Ids()
     investors = rng.sample(INVESTORS, rng.randint(2, 6))
     as_of = _day(rng, datetime.date(2001, 4, 1), datetime.date(2003, 6, 30))
+    if years:  # the deal's life, `scale` times as long
+        as_of = START + (as_of - START) * scale
     horizon = as_of + datetime.timedelta(days=45)  # a few events happen after as_of
 
     holdings = {i: _round_shares(rng.lognormvariate(14.0, 1.0)) for i in investors}
@@ -207,6 +209,15 @@ def fact_data(rng: random.Random, scale: int = 1) -> dict[str, Any]:
 
     # §3(c)(i), (ii), (vi): registration statements and what became of them
     requests = demands + shorts
+    if years:  # in a deal's long life every request is registered within months
+        for req, rdate, rshares, _ in requests:
+            filed = rdate + datetime.timedelta(days=rng.randint(5, 60))
+            form = "S3" if req.startswith("sf") else rng.choice(("S1", "S3"))
+            rs = add("RegistrationStatement", "rs", filed, form=form, request=req,
+                     shares=sum(rshares.values()), public_sale=True,
+                     notice_given=rng.random() < 0.9)
+            add("RegistrationEffective", "eff", filed + datetime.timedelta(
+                days=rng.randint(10, 80)), statement=rs)
     for _ in range(rng.choice((0, 0, 1, 1, 2, 3)) * scale):
         form = rng.choices(FORMS, FORM_WEIGHTS)[0]
         if requests and rng.random() < 0.6:
@@ -249,20 +260,25 @@ def fact_data(rng: random.Random, scale: int = 1) -> dict[str, Any]:
                 seller=next(iter(rshares)), shares=sum(rshares.values()), public=True,
                 statement=rs)
 
-    # §3(c)(viii): deferrals for material information
-    date = _day(rng, START, horizon)
-    for _ in range(rng.choice((0, 0, 0, 1, 1, 2, 3)) * scale):  # often within twelve months
-        gap = rng.choice((364, 365, 366, 300)) if rng.random() < 0.15 else rng.randint(10, 200)
-        date = date + datetime.timedelta(days=max(1, gap // scale))
-        disclosed = (date + datetime.timedelta(days=rng.randint(5, 120))
-                     if rng.random() < 0.6 else None)
-        add("MaterialDeferral", "md", date, disclosed=disclosed)
+    # §3(c)(viii): deferrals for material information, often within twelve months: in the
+    # same years k times as often; over k times the years, k runs of them
+    for _ in range(scale if years else 1):
+        date = _day(rng, START, horizon)
+        for _ in range(rng.choice((0, 0, 0, 1, 1, 2, 3)) * (1 if years else scale)):
+            gap = (rng.choice((364, 365, 366, 300)) if rng.random() < 0.15
+                   else rng.randint(10, 200))
+            date = date + datetime.timedelta(days=max(1, gap // (1 if years else scale)))
+            disclosed = (date + datetime.timedelta(days=rng.randint(5, 120))
+                         if rng.random() < 0.6 else None)
+            add("MaterialDeferral", "md", date, disclosed=disclosed)
 
     return {"as_of": as_of, "parties": {i: "Investor" for i in investors}, "facts": facts,
             "events": events}
 
 
-def generate(n: int, seed: int = 20010220, scale: int = 1) -> list[dict[str, Any]]:
-    """`n` fact mappings from one seeded generator, each history `scale` times as long."""
+def generate(n: int, seed: int = 20010220, scale: int = 1,
+             years: bool = False) -> list[dict[str, Any]]:
+    """`n` fact mappings from one seeded generator, each history with `scale` times the events
+    (with `years`, over `scale` times the years)."""
     rng = random.Random(seed)
-    return [fact_data(rng, scale) for _ in range(n)]
+    return [fact_data(rng, scale, years) for _ in range(n)]
