@@ -99,12 +99,14 @@ class Plan:
         return lambda ctx, env: enter(ctx, tuple([env[p] for p in params]))
 
     def reads_events(self, e: ir.E) -> bool:
-        """Does evaluating `e` read any event or fact of the fact set (directly or through a
-        definition)?  If not, its value is the same in every context: on every day."""
+        """Does evaluating `e` read any event or fact of the fact set, or its own day
+        (directly or through a definition)?  If not, its value is the same in every context:
+        on every day."""
         todo = [e]
         while todo:
             x = todo.pop()
             if x.op in ("events", "fact", "status") or (
+                    x.op == "builtin" and x.data[0] == "first_day") or (
                     x.op == "call" and self.event_reads[x.data]):
                 return True
             todo.extend(x.args)
@@ -165,10 +167,17 @@ def _qualitative_definitions(c: ir.Contract) -> frozenset[str]:
     return frozenset(found)
 
 
+#: In what a definition reads (`_event_reads`): the context's own day, which `first_day` (the
+#: days it tries end there) and another clause's answer (a deadline passes on a day without an
+#: event) read besides events and facts.  Not an event type's name, nor a fact's ("#NAME").
+OWN_DAY = "@day"
+
+
 def _reads_here(c: ir.Contract, x: ir.E, found: set[str]) -> str | None:
     """Add to `found` what `x` itself reads of the day: the event types of an events node,
-    "#NAME" for a fact, everything for another clause's answer (it may read anything); the
-    definition `x` calls, if it is a call (what that reads is the caller's to add)."""
+    "#NAME" for a fact, everything for another clause's answer (it may read anything), and
+    OWN_DAY for that and for `first_day`; the definition `x` calls, if it is a call (what
+    that reads is the caller's to add)."""
     if x.op == "events":
         found.update(x.data)
     elif x.op == "fact":
@@ -176,6 +185,9 @@ def _reads_here(c: ir.Contract, x: ir.E, found: set[str]) -> str | None:
     elif x.op == "status":
         found.update(c.events)
         found.update("#" + f for f in c.facts)
+        found.add(OWN_DAY)
+    elif x.op == "builtin" and x.data[0] == "first_day":
+        found.add(OWN_DAY)
     elif x.op == "call":
         return x.data  # type: ignore[no-any-return]
     return None
@@ -183,10 +195,11 @@ def _reads_here(c: ir.Contract, x: ir.E, found: set[str]) -> str | None:
 
 def _event_reads(c: ir.Contract) -> dict[str, frozenset[str]]:
     """The event types each definition reads, directly or through another, and the facts it
-    reads, each as "#NAME".  Nothing else a definition reads depends on the context's day
-    (roles and the calendar are the same on every day), so a context that sees the same
-    events of these types as the root, and the same values of these facts (no change of a
-    fact's history between the two days: Ctx.same_as_root), gets the same answer from it."""
+    reads, each as "#NAME", and OWN_DAY if it reads the context's day itself.  Nothing else a
+    definition reads depends on the context's day (roles and the calendar are the same on
+    every day), so a context that sees the same events of these types as the root, and the
+    same values of these facts (no change of a fact's history between the two days:
+    Ctx.same_as_root), gets the same answer from it, unless it reads its own day."""
     reads: dict[str, set[str]] = {}
     calls: dict[str, set[str]] = {}
     for name, d in c.definitions.items():
@@ -214,10 +227,13 @@ def _event_reads(c: ir.Contract) -> dict[str, frozenset[str]]:
 def unchanged_since(ctx: Ctx, day: datetime.date, types: tuple[str, ...],
                     facts: tuple[str, ...]) -> bool:
     """Did no event of these types happen, and no value of these facts change, after `day`
-    and by the context's day?  Then what reads only them has the same value on both days."""
+    and by the context's day?  Then what reads only them has the same value on both days
+    (what reads its own day, OWN_DAY among the types, has its own value on each day)."""
     if day >= ctx.cutoff:
         return True
     for t in types:
+        if t == OWN_DAY:
+            return False
         evs = ctx.events(t)
         if evs and evs[-1].date > day:
             return False
@@ -762,11 +778,12 @@ def _event_day(e: EventValue) -> datetime.date:
     return e.date
 
 
-def _day_count(a: datetime.date, b: datetime.date, span: Span | None) -> int:
+def _day_count(a: datetime.date, b: datetime.date, span: Span | None,
+               doing: str = "dates(...) would list") -> int:
     """How many days `dates(a, b)` lists (0 or less: none), or error E601 past MAX_DATES."""
     n = (b - a).days + 1
     if n > MAX_DATES:
-        raise EvalFailure(f"dates(...) would list {n:,} days; the limit is {MAX_DATES:,}", span)
+        raise EvalFailure(f"{doing} {n:,} days; the limit is {MAX_DATES:,}", span)
     return n
 
 
@@ -2324,12 +2341,22 @@ class _Compiler:
         """`first_day(D, C)`: the first day, from D through the context's day, on which C
         holds, C judged on the facts as they stood on each day (none if there is none yet).
         C can change only on the day of an event it reads or a day on which a fact it reads
-        takes a new value: it is judged on D and on those days only."""
+        takes a new value: it is judged on D and on those days only; or, if C reads its own
+        day (another clause's answer, another `first_day`), on every day (error E601 past
+        MAX_DATES of them)."""
         types, facts = self.plan.day_reads(e.args[1])
+        span = e.span
 
         def first(ctx: Ctx, env: dict[str, Any]) -> Any:
             d = start(ctx, env)
             if d > ctx.cutoff:
+                return None
+            if OWN_DAY in types:
+                n = _day_count(d, ctx.cutoff, span, "first_day(...) would judge its condition on")
+                for i in range(n):
+                    day = d + datetime.timedelta(days=i)
+                    if cond(ctx.at(day), env):
+                        return day
                 return None
             points: set[datetime.date] = set()
             for t in types:

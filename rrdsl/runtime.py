@@ -147,6 +147,11 @@ class Ctx:
             root = self.root
             found = True
             for t in types:
+                if t == "@day":  # it reads its own day (compiler.OWN_DAY)
+                    if self.cutoff != root.cutoff:
+                        found = False
+                        break
+                    continue
                 if t[0] == "#":  # a fact: no change of its values between the two days
                     if self.changes(t[1:]) != root.changes(t[1:]):
                         found = False

@@ -935,3 +935,69 @@ def test_histories_are_read_from_json_too(tmp_path: Path) -> None:
     assert answer(c.evaluate(facts, D(2020, 3, 1)), "1.act[H]").status == "in_force"
     errs = fact_errors(c, text.replace('"2020-03-01"', '"2019-03-01"'), kind="json")
     assert [d.code for d in errs] == ["E511"]
+
+
+# --- what reads the context's own day ---------------------------------------------------------
+
+#: nothing happens after January: a context of a day in May sees what the evaluation date's
+#: context sees, but `first_day` from June, and a clause's answer (its deadline passes in
+#: March), still differ between the two days
+OWN_DAY = '''
+party Company
+section 1 "S"
+  event Filing "a filing"
+  clause file_report: Company shall "file the report"
+    upon Filing f
+    within 60 days after f.date
+  define from_june: date? "the first day from June with a filing" =
+    first_day(2020-06-01, count(Filing) > 0)
+  define from_june_in_may: date? "from_june as it stood in May" = from_june as of 2020-05-15
+  define from_june_in_may_inline: date? "the same, written out" =
+    first_day(2020-06-01, count(Filing) > 0) as of 2020-05-15
+  define late(f: Filing): bool "the report is overdue" = §1.file_report[f] is breached
+  define late_in_february(f: Filing): bool "overdue as it stood in February" =
+    late(f) as of 2020-02-15
+  define late_in_february_inline(f: Filing): bool "the same, written out" =
+    (§1.file_report[f] is breached) as of 2020-02-15
+  define first_late_day(f: Filing): date? "the first day the report was overdue" =
+    first_day(2020-01-01, §1.file_report[f] is breached)
+'''
+
+
+@EXPLAIN
+def test_what_reads_the_day_is_judged_on_that_day(tmp_path: Path, explain: bool) -> None:
+    c = contract(tmp_path, OWN_DAY)
+    facts = {"events": {"Filing": [{"id": "f1", "date": "2020-01-10"}]}}
+    o = run(c, facts, D(2020, 12, 1), explain)
+    assert value(o, "from_june") == D(2020, 6, 1)
+    assert value(o, "from_june_in_may") is None
+    assert value(o, "from_june_in_may_inline") is None
+    assert value(o, "late(f1)") is True  # due through 2020-03-10
+    assert value(o, "late_in_february(f1)") is False
+    assert value(o, "late_in_february_inline(f1)") is False
+    # no event or fact changes on 2020-03-11: only a day that reads its own day finds it
+    assert value(o, "first_late_day(f1)") == D(2020, 3, 11)
+
+
+def test_a_first_day_that_reads_no_event_is_judged_on_each_day(tmp_path: Path) -> None:
+    body = OWN_DAY + '''  define june: date? "June's first day, once it has come" = first_day(2020-06-01, true)
+  clause report_june: Company shall "report on June"
+    upon Filing f where exists(first_day(2020-06-01, true))
+'''
+    c = contract(tmp_path, body)
+    facts = {"events": {"Filing": [{"id": "f1", "date": "2020-01-10"},
+                                   {"id": "f2", "date": "2020-07-01"}]}}
+    o = run(c, facts, D(2020, 12, 1), False)
+    assert value(o, "june") == D(2020, 6, 1)
+    # the where of `upon` is judged on the filing's day: June had not come on 2020-01-10
+    assert answer(o, "1.report_june[f1]").status == "not_triggered"
+    assert answer(o, "1.report_june[f2]").status != "not_triggered"
+
+
+def test_a_first_day_of_a_clause_answer_tries_at_most_ten_years(tmp_path: Path) -> None:
+    c = contract(tmp_path, OWN_DAY)
+    facts = {"events": {"Filing": [{"id": "f1", "date": "2020-01-10"}]}}
+    with pytest.raises(rrdsl.RrdslError) as err:
+        run(c, facts, D(2031, 1, 1), False)
+    assert "first_day(...) would judge its condition on 4,019 days; the limit is 3,660" in str(
+        err.value.diagnostics[0].message)
