@@ -23,16 +23,23 @@ clause of the slice:
 
 Long histories (`scale`, for bench/run.py's scaling figure): `scale=k` draws k times as many
 sales, Transfers (none at `scale=1`; to another Investor, whose Restricted Stock they move, to
-someone else, or pledges), Demand Notices (each with its further notices, inclusion requests, cutback opinion),
-Short Form notices, registration statements (with their effective, withdrawn, sale and
-distribution events) and deferrals, over the same years: each sale is 1/k of its size (so
-that the Investors still hold Restricted Stock after k times as many sales), and deferrals
-come k times as often.  Long histories leave no Investor's holdings, Rule 144(k) flag or S-3 eligibility out
-(the scale-1 fact sets test missing facts): bench/baseline.py does not follow the engine's
+someone else, or pledges), Demand Notices (each with its further notices, inclusion requests,
+cutback opinion), Short Form notices, registration statements (with their effective,
+withdrawn, sale and distribution events) and deferrals, over the same years: each sale is 1/k
+of its size (so that the Investors still hold Restricted Stock after k times as many sales),
+and deferrals come k times as often.  Long histories leave no Investor's holdings, Rule 144(k)
+flag or S-3 eligibility out (the scale-1 fact sets test missing facts): bench/baseline.py does not follow the engine's
 three-valued logic through §3(c)(viii)'s chain of earlier determinations, and with a hundred of
 them an unknown flag reaches it (found at 100×; the engine leaves such a deferral's exception
-undetermined, the baseline takes it as not applying).  `scale=1` draws exactly what it drew before the option existed (the
-same calls on the generator, in the same order).
+undetermined, the baseline takes it as not applying).  `scale=1` draws exactly what it drew
+before the option existed (the same calls on the generator, in the same order).
+
+With `years=True` the history is long in time instead: the evaluation day is k times as far
+from the agreement's date, the sales, Transfers, notices and statements are drawn over those
+years, the deferrals come in k runs of the scale-1 pace, each starting on a day of its own, and
+every Demand and Short Form Notice gets a registration statement filed 5–60 days after it,
+effective 10–80 days after filing (as in a deal's long life, where no request stays pending for
+decades).  Without `years` (the default) every draw is the one it was before the option existed.
 """
 
 from __future__ import annotations

@@ -105,19 +105,48 @@ def test_the_targets_at_scale_are_judged_on_their_figures() -> None:
     """`--scaling` and `--all` print issue 20's targets (e)–(h) as met or MISSED from the
     figures of the run; each flips with its own figure."""
     def figures(**change: float) -> dict[str, Any]:
-        f = {"eval": 1.0, "check": 1.0, "cpu_ratio": 1.5, "memory_ratio": 1.2, "warm": 0.14}
+        f = {"eval": 1.0, "eval_years": 1.0, "check": 1.0, "cpu_ratio": 1.5,
+             "memory_ratio": 1.2, "warm": 0.14}
         f.update(change)
         return {"eval": {"exponent": {"engine": f["eval"]}, "agree": {1: 4, 10: 2},
-                         "sets": {1: 4, 10: 2}},
+                         "sets": {1: 4, 10: 2},
+                         "years": {"exponent": {"engine": f["eval_years"]}, "agree": {10: 2},
+                                   "sets": {10: 2}}},
                 "check": {"exponent": f["check"]},
                 "diff": {"cpu_ratio": f["cpu_ratio"], "memory_ratio": f["memory_ratio"]},
                 "startup_cpu": {"cpu_s": f["warm"]}}
 
     assert all(ok for _, ok in run.scaling_targets(figures()))
-    for name, value, k in (("eval", 2.85, 0), ("check", 1.2, 1), ("cpu_ratio", 2.1, 2),
-                           ("memory_ratio", 2.5, 3), ("warm", 0.16, 4)):
+    for name, value, k in (("eval", 2.85, 0), ("eval_years", 1.7, 1), ("check", 1.2, 2),
+                           ("cpu_ratio", 2.1, 3), ("memory_ratio", 2.5, 4), ("warm", 0.16, 5)):
         got = [ok for _, ok in run.scaling_targets(figures(**{name: value}))]
         assert got == [i != k for i in range(len(got))], name
     disagree = figures()
     disagree["eval"]["agree"][10] = 1
     assert [ok for _, ok in run.scaling_targets(disagree)][-1] is False
+    disagree = figures()
+    disagree["eval"]["years"]["agree"][10] = 1
+    assert [ok for _, ok in run.scaling_targets(disagree)][-1] is False
+
+
+def test_histories_over_more_years() -> None:
+    """`years=True` spreads a history k times as long over k times the years: the same
+    deterministic draw, the evaluation day k times as far from the agreement's date, each
+    deferral run at its own pace, and every request registered within months."""
+    from bench.generate import START
+
+    long = generate(6, seed=3, scale=10, years=True)
+    assert long == generate(6, seed=3, scale=10, years=True)
+    assert generate(6, seed=3, scale=1, years=True) != generate(6, seed=3, scale=1)
+    spans = []
+    for data in long:
+        events = data["events"]
+        spans.append((data["as_of"] - START).days)
+        statements = {r["request"]: r for r in events.get("RegistrationStatement", ())
+                      if r.get("request")}
+        for kind in ("DemandNotice", "ShortFormNotice"):
+            for q in events.get(kind, ()):
+                r = statements[q["id"]]
+                assert 5 <= (r["date"] - q["date"]).days <= 90
+    dense = [(d["as_of"] - START).days for d in generate(6, seed=3, scale=10)]
+    assert min(spans) >= 10 * 40 and sum(spans) > 5 * sum(dense)

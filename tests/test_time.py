@@ -980,7 +980,8 @@ def test_what_reads_the_day_is_judged_on_that_day(tmp_path: Path, explain: bool)
 
 
 def test_a_first_day_that_reads_no_event_is_judged_on_each_day(tmp_path: Path) -> None:
-    body = OWN_DAY + '''  define june: date? "June's first day, once it has come" = first_day(2020-06-01, true)
+    body = OWN_DAY + '''  define june: date? "June's first day, once it has come" =
+    first_day(2020-06-01, true)
   clause report_june: Company shall "report on June"
     upon Filing f where exists(first_day(2020-06-01, true))
 '''
