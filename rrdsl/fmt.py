@@ -786,6 +786,9 @@ class _Printer:
                             f"[{self.expr(e.key, _IF)}]{suffix}")
         if isinstance(e, ast.Not):
             return self.lay(e.expr, first + "not ", cont, _NOT, suffix)
+        if isinstance(e, ast.AsOf):  # `(a and b) as of d`: broken inside the brackets
+            return self.lay(e.expr, first, cont, _POSTFIX,
+                            f" as of {self.expr(e.day, _POSTFIX)}{suffix}")
         return [first + flat + suffix]
 
     def _lay_list(self, head: str, items: list[Any], closing: str) -> list[str]:

@@ -80,6 +80,15 @@ def test_a_long_aggregate_of_a_set_is_broken_inside_its_brackets() -> None:
     assert out.splitlines()[1].startswith("  max({quantity_number_0")
 
 
+def test_a_long_expression_as_of_a_day_is_broken_inside_its_brackets() -> None:
+    names = " and ".join(f"condition_number_{i}" for i in range(6))
+    out = _assert_formats(f"define d: bool = ({names}) as of start_of_the_period\n")
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= WIDTH
+    assert lines[1] == "  (condition_number_0"
+    assert lines[-1] == "   and condition_number_5) as of start_of_the_period"
+
+
 def test_comments_in_an_expression_move_before_its_statement() -> None:
     out = _assert_formats("define d: bool =\n  a  # first\n  and b  # second\n")
     assert out == "# first\n# second\ndefine d: bool = a and b\n"
