@@ -28,10 +28,11 @@ cutback opinion), Short Form notices, registration statements (with their effect
 withdrawn, sale and distribution events) and deferrals, over the same years: each sale is 1/k
 of its size (so that the Investors still hold Restricted Stock after k times as many sales),
 and deferrals come k times as often.  Long histories leave no Investor's holdings, Rule 144(k)
-flag or S-3 eligibility out (the scale-1 fact sets test missing facts): bench/baseline.py does not follow the engine's
-three-valued logic through §3(c)(viii)'s chain of earlier determinations, and with a hundred of
-them an unknown flag reaches it (found at 100×; the engine leaves such a deferral's exception
-undetermined, the baseline takes it as not applying).  `scale=1` draws exactly what it drew
+flag or S-3 eligibility out (the scale-1 fact sets test missing facts): bench/baseline.py does
+not follow the engine's three-valued logic through §3(c)(viii)'s chain of earlier
+determinations, and with a hundred of them an unknown flag reaches it (found at 100×; the
+engine leaves such a deferral's exception undetermined, the baseline takes it as not
+applying).  `scale=1` draws exactly what it drew
 before the option existed (the same calls on the generator, in the same order).
 
 With `years=True` the history is long in time instead: the evaluation day is k times as far

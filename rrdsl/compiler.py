@@ -778,9 +778,10 @@ def _event_day(e: EventValue) -> datetime.date:
     return e.date
 
 
-def _day_count(a: datetime.date, b: datetime.date, span: Span | None,
-               doing: str = "dates(...) would list") -> int:
-    """How many days `dates(a, b)` lists (0 or less: none), or error E601 past MAX_DATES."""
+def day_count(a: datetime.date, b: datetime.date, span: Span | None,
+              doing: str = "dates(...) would list") -> int:
+    """How many days `dates(a, b)` lists (0 or less: none), or error E601 past MAX_DATES
+    (`doing` says what would go through them)."""
     n = (b - a).days + 1
     if n > MAX_DATES:
         raise EvalFailure(f"{doing} {n:,} days; the limit is {MAX_DATES:,}", span)
@@ -1638,7 +1639,7 @@ class _Compiler:
 
                 def days(ctx: Ctx, env: dict[str, Any]) -> Any:
                     a, b = first(ctx, env), last(ctx, env)
-                    n = _day_count(a, b, span)
+                    n = day_count(a, b, span)
                     steps = range(n - 1, -1, -1) if backwards else range(n)
                     return (a + datetime.timedelta(days=i) for i in steps)
             else:
@@ -1721,7 +1722,7 @@ class _Compiler:
             if ctx.trace is not None:
                 return extreme(ctx, env)
             a, b = first(ctx, env), last(ctx, env)
-            if _day_count(a, b, span) <= 0:
+            if day_count(a, b, span) <= 0:
                 return None
             return b if at_end else a
         return range_end
@@ -2352,7 +2353,7 @@ class _Compiler:
             if d > ctx.cutoff:
                 return None
             if OWN_DAY in types:
-                n = _day_count(d, ctx.cutoff, span, "first_day(...) would judge its condition on")
+                n = day_count(d, ctx.cutoff, span, "first_day(...) would judge its condition on")
                 for i in range(n):
                     day = d + datetime.timedelta(days=i)
                     if cond(ctx.at(day), env):
@@ -2426,7 +2427,7 @@ class _Compiler:
 
             def dates(ctx: Ctx, env: dict[str, Any]) -> Any:
                 a, b = args[0](ctx, env), args[1](ctx, env)
-                n = _day_count(a, b, span)
+                n = day_count(a, b, span)
                 return frozenset(a + datetime.timedelta(days=i) for i in range(max(n, 0)))
             return dates
         if name == "first_day":

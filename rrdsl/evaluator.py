@@ -19,7 +19,7 @@ import attrs
 from . import ir
 from ._gc import collector_paused
 from .calendars import BusinessCalendar
-from .compiler import NOTED, Plan, snippet, unchanged_since
+from .compiler import NOTED, OWN_DAY, Plan, day_count, snippet, unchanged_since
 from .diagnostics import Diagnostic, EvaluationError
 from .facts import FactSet
 from .runtime import Ctx, EvalFailure, Missing, Node
@@ -826,9 +826,10 @@ class Evaluator:
         for a clause without one, the agreement's date) through the evaluation date, on the
         first day and on each day on which its value may change: the day of an event it
         reads, the first day of a value of a fact it reads, the day after a value's last
-        day.  A stretch of days on which it needs a missing fact is in no period; when the
-        evaluation date is in one (or, `strict`, when any day is), the answer is None with
-        the facts it needs."""
+        day; or on every day, if it reads its own day (another clause's answer, `first_day`),
+        at most MAX_DATES of them (E601).  A stretch of days on which it needs a missing fact
+        is in no period; when the evaluation date is in one (or, `strict`, when any day is),
+        the answer is None with the facts it needs."""
         types, facts = self.plan.day_reads(cond)
         ctx, as_of = self.ctx, self.as_of
         points: set[datetime.date] = set()
@@ -839,7 +840,11 @@ class Evaluator:
         lower = event.date if event is not None else self.c.dated
         if lower is None or lower > as_of:
             lower = min((p for p in points if p <= as_of), default=as_of)
-        days = [lower, *sorted(p for p in points if lower < p <= as_of)]
+        if OWN_DAY in types:
+            n = day_count(lower, as_of, cond.span, "the `while` would be judged on")
+            days = [lower + datetime.timedelta(days=i) for i in range(n)]
+        else:
+            days = [lower, *sorted(p for p in points if lower < p <= as_of)]
         periods: list[tuple[datetime.date, datetime.date | None]] = []
         first: datetime.date | None = None
         needs: frozenset[str] = frozenset()

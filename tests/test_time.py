@@ -1002,3 +1002,39 @@ def test_a_first_day_of_a_clause_answer_tries_at_most_ten_years(tmp_path: Path) 
         run(c, facts, D(2031, 1, 1), False)
     assert "first_day(...) would judge its condition on 4,019 days; the limit is 3,660" in str(
         err.value.diagnostics[0].message)
+
+
+#: an exception `while` another clause's instance is breached: the breach comes with a
+#: deadline, on a day without an event
+WHILE_BREACHED = '''
+party Company
+section 1 "S"
+  event Invoice "an invoice"
+  event Order "an order"
+  clause pay: Company shall "pay the invoice"
+    upon Invoice v
+    within 10 days after v.date
+  clause deliver: Company shall "deliver the order"
+    upon Order o
+    within 60 days after o.date
+  exception unpaid: suspends §1.deliver
+    for o
+    while any(§1.pay[v] is breached for v in Invoice)
+    because "an invoice is overdue"
+'''
+
+
+@EXPLAIN
+def test_a_while_that_reads_a_clause_answer_is_judged_on_every_day(
+        tmp_path: Path, explain: bool) -> None:
+    c = contract(tmp_path, WHILE_BREACHED)
+    facts = {"events": {"Invoice": [{"id": "v1", "date": "2020-01-01"}],
+                        "Order": [{"id": "o1", "date": "2020-01-05"}]}}
+    # the invoice is due through 2020-01-11: on that day the order is not suspended, from the
+    # next it is, though nothing happened on 2020-01-12
+    r = answer(run(c, facts, D(2020, 1, 11), explain), "1.deliver[o1]")
+    assert r.status == "pending"
+    r = answer(run(c, facts, D(2020, 2, 1), explain), "1.deliver[o1]")
+    assert r.status == "suspended"
+    assert [(x.exception, x.start, x.end) for x in r.exceptions] == [
+        ("1.unpaid", D(2020, 1, 12), None)]
