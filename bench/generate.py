@@ -32,8 +32,8 @@ flag or S-3 eligibility out (the scale-1 fact sets test missing facts): bench/ba
 not follow the engine's three-valued logic through §3(c)(viii)'s chain of earlier
 determinations, and with a hundred of them an unknown flag reaches it (found at 100×; the
 engine leaves such a deferral's exception undetermined, the baseline takes it as not
-applying).  `scale=1` draws exactly what it drew
-before the option existed (the same calls on the generator, in the same order).
+applying).  `scale=1` draws exactly what it drew before the option existed (the same calls on
+the generator, in the same order).
 
 With `years=True` the history is long in time instead: the evaluation day is k times as far
 from the agreement's date, the sales, Transfers, notices and statements are drawn over those
