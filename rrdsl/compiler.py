@@ -18,7 +18,7 @@ from . import ir
 from .allocation import Holder
 from .allocation import allocate as allocate_holders
 from .diagnostics import SOURCES, Span
-from .runtime import Ctx, EvalFailure, Missing, Node
+from .runtime import OWN_DAY, Ctx, EvalFailure, Missing, Node
 from .types import Type
 from .values import Duration, EventValue, History, event_order, show
 
@@ -165,12 +165,6 @@ def _qualitative_definitions(c: ir.Contract) -> frozenset[str]:
                 found.add(n)
                 changed = True
     return frozenset(found)
-
-
-#: In what a definition reads (`_event_reads`): the context's own day, which `first_day` (the
-#: days it tries end there) and another clause's answer (a deadline passes on a day without an
-#: event) read besides events and facts.  Not an event type's name, nor a fact's ("#NAME").
-OWN_DAY = "@day"
 
 
 def _reads_here(c: ir.Contract, x: ir.E, found: set[str]) -> str | None:

@@ -19,10 +19,10 @@ import attrs
 from . import ir
 from ._gc import collector_paused
 from .calendars import BusinessCalendar
-from .compiler import NOTED, OWN_DAY, Plan, day_count, snippet, unchanged_since
+from .compiler import NOTED, Plan, day_count, snippet, unchanged_since
 from .diagnostics import Diagnostic, EvaluationError
 from .facts import FactSet
-from .runtime import Ctx, EvalFailure, Missing, Node
+from .runtime import OWN_DAY, Ctx, EvalFailure, Missing, Node
 from .values import EventValue, event_order, show
 
 try:  # the compiled build: Cython reads its directives below when it compiles this file

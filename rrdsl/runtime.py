@@ -65,6 +65,13 @@ class Node:
         self.note = note
 
 
+#: In what a definition reads (compiler's `_event_reads`): the context's own day, which
+#: `first_day` (the days it tries end there) and another clause's answer (a deadline passes on
+#: a day without an event) read besides events and facts.  Not an event type's name, nor a
+#: fact's ("#NAME").
+OWN_DAY = "@day"
+
+
 class Ctx:
     """Evaluation context at one cut-off date."""
 
@@ -147,7 +154,7 @@ class Ctx:
             root = self.root
             found = True
             for t in types:
-                if t == "@day":  # it reads its own day (compiler.OWN_DAY)
+                if t == OWN_DAY:  # it reads its own day
                     if self.cutoff != root.cutoff:
                         found = False
                         break
