@@ -6,7 +6,7 @@ Evaluation is a pure function of (contracts, facts, date): `evaluate_text` is th
 for one fact set given as text, and `Evaluator` keeps the loaded contracts of one process.
 `run` maps it over the inputs on N processes, in order, in bounded windows (a JSON Lines
 file of millions of fact sets is never held in memory), and writes one line per fact set:
-the result (`rrdsl.result/2`, or `rrdsl.results/2` for several agreements), or the errors
+the result (`rrdsl.result/3`, or `rrdsl.results/3` for several agreements), or the errors
 of a fact set that cannot be evaluated — the batch goes on. The same function runs on a
 distributed engine (Dask, Spark) mapped over partitions: docs/performance.md.
 """

@@ -89,7 +89,7 @@ def _eval_args(sub: argparse._SubParsersAction[_Parser]) -> None:
     e.add_argument("--as-of", type=_date, metavar="DATE",
                    help="evaluate as of this date (default: the fact file's as_of)")
     e.add_argument("--format", choices=("text", "json", "svg", "jsonl"), default=None,
-                   help="text (default), json (rrdsl.result/2), svg: the timeline of deadlines "
+                   help="text (default), json (rrdsl.result/3), svg: the timeline of deadlines "
                    "and periods by party, or jsonl (with --batch: one line a fact set)")
     e.add_argument("--no-values", action="store_true", help="leave out derived values")
     e.add_argument("--explain", action="store_true", help="include derivation trees (JSON)")
@@ -348,7 +348,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from .report import select_norms
 
         outcomes = [select_norms(o, args.party, args.status, args.section) for o in outcomes]
-    if args.format == "json":  # one agreement: rrdsl.result/2; several: rrdsl.results/2
+    if args.format == "json":  # one agreement: rrdsl.result/3; several: rrdsl.results/3
         data = outcome_json(outcomes[0]) if len(outcomes) == 1 else family_json(outcomes)
         sys.stdout.write(dumps(data))
         return EXIT_OK
@@ -457,7 +457,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from .diagnostics import Diagnostic, did_you_mean
-    from .report import dumps, explanation_text, node_json
+    from .report import EXPLAIN_SCHEMA, Steps, dumps, explanation_text, node_json
 
     outcome = _evaluate(args, explain=True)
     name = args.name.lstrip("§")
@@ -475,8 +475,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
                 "name a clause as 3(a).register, an instance as 3(a).register[dn1], or a "
                 "value as restricted_stock(WCAS)",)))
     if args.format == "json":
-        sys.stdout.write(dumps({"schema": "rrdsl.explanation/1", "as_of": outcome.as_of.isoformat(),
-                                "answers": [node_json(n) for n in found]}))
+        steps = Steps()  # numbered through the document
+        doc = {"schema": EXPLAIN_SCHEMA, "as_of": outcome.as_of.isoformat(),
+               "answers": [node_json(n, steps) for n in found]}
+        steps.finish()
+        sys.stdout.write(dumps(doc))
     else:
         sys.stdout.write("\n".join(explanation_text(n) for n in found))
     return EXIT_OK

@@ -21,9 +21,9 @@ from .runtime import Node
 from .values import show, to_json
 from .variants import answer_terms, value_terms
 
-SCHEMA = "rrdsl.result/2"
-FAMILY_SCHEMA = "rrdsl.results/2"
-EXPLAIN_SCHEMA = "rrdsl.explanation/1"
+SCHEMA = "rrdsl.result/3"
+FAMILY_SCHEMA = "rrdsl.results/3"
+EXPLAIN_SCHEMA = "rrdsl.explanation/2"
 
 _ACTIVE = ("pending", "in_force", "breached", "suspended", "undetermined")
 
@@ -38,7 +38,8 @@ def _assumed(terms: list[tuple[str, str]]) -> list[dict[str, Any]]:
     return [{"term": k, "because": why} for k, why in terms]
 
 
-def norm_json(r: NormResult, c: ir.Contract | None = None, facts: Any = None) -> dict[str, Any]:
+def norm_json(r: NormResult, c: ir.Contract | None = None, facts: Any = None,
+              steps: Steps | None = None) -> dict[str, Any]:
     n = r.norm
     out: dict[str, Any] = {
         "id": r.instance,
@@ -72,11 +73,48 @@ def norm_json(r: NormResult, c: ir.Contract | None = None, facts: Any = None) ->
         "citation": n.cite.to_json(),
     }
     if r.explanation is not None:
-        out["explanation"] = node_json(r.explanation)
+        out["explanation"] = node_json(r.explanation, steps)
     return out
 
 
-def node_json(node: Node) -> dict[str, Any]:
+class Steps:
+    """The derivation steps written in one JSON document.  A step with children that the
+    document reaches again (a definition's answer reused from the memo, by this derivation or
+    another) is written in full where it is first reached, and after that as `same_as` its
+    `id`, without children, as `explanation_text` prints "(as above)": the document grows with
+    the steps it shows, where writing every repeat out grows exponentially with the history.
+    `finish` numbers the steps referred to, 1, 2, ... in the order they are written."""
+
+    __slots__ = ("again", "written")
+
+    def __init__(self) -> None:
+        self.written: dict[int, dict[str, Any]] = {}  # id(node) -> its node, written in full
+        self.again: list[tuple[dict[str, Any], int]] = []  # a reference, and id(node)
+
+    def finish(self) -> None:
+        named = {key for _, key in self.again}
+        ids: dict[int, int] = {}
+        for key, out in self.written.items():
+            if key in named:
+                out["id"] = ids[key] = len(ids) + 1
+            else:
+                del out["id"]
+        for out, key in self.again:
+            out["same_as"] = ids[key]
+
+
+def node_json(node: Node, steps: Steps | None = None) -> dict[str, Any]:
+    """A derivation as a node of `rrdsl.explanation/2`; with `steps`, one of several in a
+    document whose steps are numbered together (the caller calls `steps.finish()`)."""
+    if steps is not None:
+        return _node_json(node, steps)
+    steps = Steps()
+    out = _node_json(node, steps)
+    steps.finish()
+    return out
+
+
+def _node_json(node: Node, steps: Steps) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": node.kind, "label": node.label,
                            "value": to_json(node.value) if not isinstance(node.value, str)
                            else node.value}
@@ -89,7 +127,16 @@ def node_json(node: Node) -> dict[str, Any]:
         out["note"] = node.note
     if node.kind == "qualitative":
         out["assumption"] = True
-    out["children"] = [node_json(c) for c in node.children]
+    if node.children:
+        key = id(node)
+        if key in steps.written:
+            out["same_as"] = 0  # numbered by `finish`
+            out["children"] = []
+            steps.again.append((out, key))
+            return out
+        out["id"] = 0  # numbered by `finish`, or taken out if nothing refers to it
+        steps.written[key] = out
+    out["children"] = [_node_json(c, steps) for c in node.children]
     return out
 
 
@@ -98,7 +145,8 @@ def outcome_json(o: Outcome) -> dict[str, Any]:
     assumptions = sorted({a for r in o.norms for a in r.assumptions})
     missing = sorted({m for r in o.norms for m in answer_needs(r)} |
                      {m for v in o.values for m in v.missing})
-    return {
+    steps = Steps()  # the derivations' steps are numbered through the document
+    doc = {
         "schema": SCHEMA,
         "agreement": {"name": c.name, "title": c.title, "file": c.file,
                       "dated": to_json(c.dated), "calendar": c.calendar,
@@ -109,7 +157,7 @@ def outcome_json(o: Outcome) -> dict[str, Any]:
                                          if x.status == "known")},
         "as_of": o.as_of.isoformat(),
         "facts_file": o.facts.file,
-        "norms": [norm_json(r, c, o.facts) for r in o.norms],
+        "norms": [norm_json(r, c, o.facts, steps) for r in o.norms],
         "values": [{"name": v.definition.name, "label": v.label, "term": v.definition.title,
                     "type": str(v.definition.type), "value": to_json(v.value),
                     "display": "undetermined" if v.missing else show(v.value, v.definition.type),
@@ -117,8 +165,8 @@ def outcome_json(o: Outcome) -> dict[str, Any]:
                     "assumed_terms": _assumed(value_terms(c, o.facts, v))}
                    for v in o.values],
         "warnings": [warning_json(w, o) for w in o.warnings],
-        "references": [reference_json(x, c) for x in o.references],
-        "amendments": [amendment_json(a) for a in o.amendments],
+        "references": [reference_json(x, steps) for x in o.references],
+        "amendments": [amendment_json(a, steps) for a in o.amendments],
         "ignored_amendments": [ignored_json(x) for x in o.ignored_amendments],
         "term": term_json(o.term),
         "membership": {"outside": sorted(o.facts.outside),
@@ -129,6 +177,8 @@ def outcome_json(o: Outcome) -> dict[str, Any]:
                     ("not_triggered", "pending", "in_force", "fulfilled", "breached", "expired",
                      "suspended", "excused", "undetermined")},
     }
+    steps.finish()
+    return doc
 
 
 def term_text(t: Term) -> str:
@@ -151,18 +201,18 @@ def term_json(t: Term | None) -> dict[str, Any] | None:
             "citation": t.rule.cite.to_json()}
 
 
-def reference_json(x: ReferenceResult, c: ir.Contract) -> dict[str, Any]:
+def reference_json(x: ReferenceResult, steps: Steps | None = None) -> dict[str, Any]:
     ref = x.reference
     return {"clause": ref.id, "section": ref.section, "heading": ref.heading,
             "matter": ref.matter, "governed_by": {"agreement": ref.agreement,
                                                    "title": ref.agreement_title,
                                                    "clause": ref.target},
             "loaded": x.loaded, "status": x.status, "note": x.note,
-            "answers": [norm_json(r, x.answered_by, x.facts) for r in x.answers],
+            "answers": [norm_json(r, x.answered_by, x.facts, steps) for r in x.answers],
             "citation": ref.cite.to_json()}
 
 
-def amendment_json(a: AmendmentDecision) -> dict[str, Any]:
+def amendment_json(a: AmendmentDecision, steps: Steps | None = None) -> dict[str, Any]:
     m = a.amendment
     out: dict[str, Any] = {
         "name": m.name, "title": m.title, "amends": m.base_file, "writing": m.writing,
@@ -172,7 +222,7 @@ def amendment_json(a: AmendmentDecision) -> dict[str, Any]:
         "rule": ({"definition": a.rule.definition, "citation": a.rule.cite.to_json()}
                  if a.rule else None)}
     if a.explanation is not None:
-        out["explanation"] = node_json(a.explanation)
+        out["explanation"] = node_json(a.explanation, steps)
     return out
 
 

@@ -80,7 +80,7 @@ def test_several_agreements_give_the_family_result(
     code = main(["eval", CONTRACT, str(ROOT / "contracts/original_2000.rrd"), "--batch",
                  str(ROOT / "contracts/facts/family-2001.toml")])
     [line] = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
-    assert code == 0 and line["result"]["schema"] == "rrdsl.results/2"
+    assert code == 0 and line["result"]["schema"] == "rrdsl.results/3"
     assert [r["agreement"]["name"] for r in line["result"]["results"]] == [
         "savvis_2001", "original_2000"]
 

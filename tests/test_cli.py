@@ -40,7 +40,7 @@ def test_eval_text_report_groups_by_party_and_cites(capsys: pytest.CaptureFixtur
 def test_eval_json_has_the_documented_shape(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["eval", CONTRACT, FACTS, "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["schema"] == "rrdsl.result/2"
+    assert data["schema"] == "rrdsl.result/3"
     assert data["as_of"] == "2001-06-15"
     reg = next(n for n in data["norms"] if n["id"] == "3(a).register[dn1]")
     assert reg["status"] == "pending" and reg["bearer"] == "Savvis"

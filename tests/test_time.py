@@ -825,7 +825,7 @@ def test_the_json_term_is_null_without_survives_while(tmp_path: Path, explain: b
     c = contract(tmp_path, ELIGIBLE)
     facts = {"parties": {"H": "Holder"}, "facts": {"eligible": {"H": CHANGING}}}
     doc = outcome_json(run(c, facts, D(2020, 6, 1), explain))
-    assert doc["schema"] == "rrdsl.result/2"
+    assert doc["schema"] == "rrdsl.result/3"
     assert "term" in doc and doc["term"] is None
 
 

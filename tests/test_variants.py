@@ -420,7 +420,7 @@ def test_eval_several_agreements_with_one_fact_set(at_root: None,
     assert main(["eval", "contracts/savvis_2001.rrd", "contracts/original_2000.rrd",
                  str(facts), "--format", "json", "--no-values"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["schema"] == "rrdsl.results/2"
+    assert data["schema"] == "rrdsl.results/3"
     a, b = data["results"]
     [ref] = a["references"]
     assert ref["loaded"] and ref["governed_by"]["agreement"] == "original_2000"
