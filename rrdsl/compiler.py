@@ -1497,12 +1497,19 @@ class _Compiler:
             return found[:find(found, event_order(bound), key=event_order)]
         return earlier
 
-    def op_agg(self, e: ir.E) -> Fn:
-        func, var = e.data
+    def loop_parts(self, e: ir.E) -> tuple[str, Fn, Fn, Fn | None, Fn | None]:
+        """An aggregate's variable, value, source, `where` (or None) and the source narrowed
+        by the `where`'s first comparison (`keyed_source`, or None)."""
+        var = e.data[1]
         val = self.compile_in_loop(var, e.args[1], e.args[0])
         src = self.compile(e.args[1])
         where = self.compile_in_loop(var, e.args[1], e.args[2]) if len(e.args) > 2 else None
         keyed = self.keyed_source(e.args[1], e.args[2] if len(e.args) > 2 else None, var, src)
+        return var, val, src, where, keyed
+
+    def op_agg(self, e: ir.E) -> Fn:
+        func = e.data[0]
+        var, val, src, where, keyed = self.loop_parts(e)
         if keyed is None and func == "any" and len(e.args) == 2:
             # `any(x == w and ... for x in E)` (also `as of` a day): an element whose first
             # comparison is false is false, whatever the day, so it cannot decide `any`
@@ -1963,6 +1970,9 @@ class _Compiler:
         return div
 
     def op_cmp(self, e: ir.E) -> Fn:
+        bounded = self.count_cmp(e)
+        if bounded is not None:
+            return bounded
         left, right = self.compile(e.args[0]), self.compile(e.args[1])
         op = e.data
         plain = _plain(e.args[0].type) and _plain(e.args[1].type)
@@ -2034,6 +2044,125 @@ class _Compiler:
             a, b = _num(a, b)
             return f(a, b)
         return order
+
+    def _counted(self, e: ir.E) -> ir.E | None:
+        """The `count(...)` that `e` is: itself, or the body of the definition it calls when
+        that body is a count (and the definition is not one of a recursive group)."""
+        if e.op == "agg" and e.data[0] == "count":
+            return e
+        if e.op == "call" and e.data not in self.plan.groups:
+            body = self.contract.definitions[e.data].body
+            if body.op == "agg" and body.data[0] == "count":
+                return body
+        return None
+
+    def count_cmp(self, e: ir.E) -> Fn | None:
+        """`count(...) >= k` (or `>`, `<`, `<=`, either way round; or `f(...) >= k` where the
+        body of f is a count), k an int that cannot fail: decided as soon as it is known.
+        Three-valued, like `any`: the elements are tried in order and the count stops once
+        enough of them count, whatever the elements not tried would need; when some need
+        missing facts it is still decided if counting all of those could not reach k;
+        otherwise it needs what they need (language.md, "Aggregates").  None for any other
+        comparison."""
+        op = e.data
+        if op not in ("<", "<=", ">", ">="):
+            return None
+        a, b = e.args
+        if self._counted(a) is None and self._counted(b) is not None:
+            a, b = b, a
+            op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}[op]
+        counted = self._counted(a)
+        if counted is None or b.type.kind != "int" or not self.infallible(b):
+            return None
+        import operator
+
+        f = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}[op]
+        bump = 1 if op in (">", "<=") else 0  # count > k: k + 1 of them decide it
+        right = self.compile(b)
+        if a.op == "agg":
+            upto = self.count_upto(a)
+
+            def count_cmp(ctx: Ctx, env: dict[str, Any]) -> Any:
+                k = right(ctx, env)
+                return f(upto(ctx, env, k + bump)[0], k)
+            return count_cmp
+        name = a.data
+        d = self.contract.definitions[name]
+        params = [p for p, _ in d.params]
+        args = [self.compile(x) for x in a.args]
+        saved = self._day_vars
+        self._day_vars = frozenset()  # the definition's body, in its own scope
+        try:
+            upto = self.count_upto(counted)
+        finally:
+            self._day_vars = saved
+        cite, rtype = d.cite, d.type
+        file = cite.span.file if cite.span else None
+        line = cite.span.line if cite.span else None
+
+        def count_call_cmp(ctx: Ctx, env: dict[str, Any]) -> Any:
+            k = right(ctx, env)
+            vals = tuple([x(ctx, env) for x in args])
+            local = dict(zip(params, vals, strict=True))
+            trace = ctx.trace
+            if trace is None:
+                return f(upto(ctx, local, k + bump)[0], k)
+            # a step of the derivation for the definition, its value as far as it was counted
+            label = f"{name}({_label_args(vals)})" if params else name
+            kids: list[Node] = []
+            ctx.trace = kids
+            try:
+                n, how = upto(ctx, local, k + bump)
+            except Missing as m:
+                trace.append(Node("definition", label, None, cite.section, file, line, kids,
+                                  note="undetermined: needs " + ", ".join(sorted(m.needs))))
+                raise
+            finally:
+                ctx.trace = trace
+            shown = show(n, rtype)
+            trace.append(Node("definition", label, f"{how} {shown}" if how else shown,
+                              cite.section, file, line, kids, note=d.title))
+            return f(n, k)
+        return count_call_cmp
+
+    def count_upto(self, e: ir.E) -> Callable[[Ctx, dict[str, Any], int], tuple[int, str]]:
+        """`count(...)` counted until t of its elements count: (n, "at least") with n >= t
+        once they do; else (n, "") the whole count; or, when some elements need missing facts
+        and even all of them counted would be fewer than t, (that most, "at most");
+        otherwise Missing, naming every fact the elements need."""
+        var, val, src, where, keyed = self.loop_parts(e)
+        if keyed is not None:
+            src = keyed
+        trivial = e.args[0].op in ("local", "lit")
+        # which elements are tried first decides which facts are read: in a fixed order,
+        # unless no element can need a fact or note an assumption
+        any_order = where is None and trivial
+
+        def upto(ctx: Ctx, env: dict[str, Any], t: int) -> tuple[int, str]:
+            if t <= 0:
+                return 0, "at least"
+            n = unknown = 0
+            env2 = dict(env)
+            needs: frozenset[str] = frozenset()
+            s = src(ctx, env)
+            for x in (s if any_order else _ordered(s)):
+                env2[var] = x
+                try:
+                    if where is None or where(ctx, env2):
+                        if not trivial:
+                            val(ctx, env2)
+                        n += 1
+                        if n >= t:
+                            return n, "at least"
+                except Missing as m:
+                    unknown += 1
+                    needs |= m.needs
+            if needs:
+                if n + unknown < t:
+                    return n + unknown, "at most"
+                raise Missing(needs)
+            return n, ""
+        return upto
 
     def fused_eq(self, e: ir.E, op: str, eventish: bool, plain: bool) -> Fn | None:
         """`q.investor == i`, `x != d`, `channel == mail`: the commonest comparisons, reading
