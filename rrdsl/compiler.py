@@ -681,6 +681,18 @@ def _earlier_first(ctx: Ctx, name: str, types: tuple[str, ...], fixed: tuple[Any
         ctx.trace, ctx.qualitative = trace, noted
 
 
+def _local_names(e: ir.E) -> tuple[str, ...]:
+    """The names of the variables `e` reads (also those its own loops bind), sorted."""
+    found: set[str] = set()
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        if x.op == "local":
+            found.add(x.data)
+        stack.extend(x.args)
+    return tuple(sorted(found))
+
+
 def _reads_only(e: ir.E, var: str, inside: bool) -> bool:
     """`e` is the variable `var` or one of its fields (`inside`), or else a variable bound
     outside or one of its fields: a value read from the bindings, which cannot fail."""
@@ -2303,12 +2315,37 @@ class _Compiler:
         not yet happened is not known)."""
         inner, day = self.compile(e.args[0]), self.compile(e.args[1])
         types, facts = self.plan.day_reads(e.args[0])
+        names = _local_names(e.args[0])
+        shared = self.at_shared(e)
+        marker = object()  # this expression's memo keys
 
         def at(ctx: Ctx, env: dict[str, Any]) -> Any:
             d = day(ctx, env)
-            # nothing `inner` reads changed after `d`: its value on `d` is its value today,
-            # read in this context (its memo), without a context of that day
             if ctx.trace is None:
+                if shared:
+                    holder = ctx.at(d)
+                    memo = holder.memo
+                    key = (marker, *[env.get(n) for n in names])
+                    try:
+                        hit = memo.get(key, _NOTHING)
+                    except TypeError:  # a value that cannot be a key (a map): no memo
+                        key, hit = None, _NOTHING
+                    if hit is not _NOTHING:
+                        if type(hit) is Missing:
+                            raise Missing(hit.needs)
+                        return hit
+                    # nothing `inner` reads changed after `d`: its value on `d` is its value
+                    # today, read in this context (its memo)
+                    sub = ctx if unchanged_since(ctx, d, types, facts) else holder
+                    if key is None:
+                        return inner(sub, env)
+                    try:
+                        v = inner(sub, env)
+                    except Missing as m:
+                        memo[key] = Missing(m.needs)
+                        raise
+                    memo[key] = v
+                    return v
                 sub = ctx if unchanged_since(ctx, d, types, facts) else ctx.at(d)
                 return inner(sub, env)
             sub = ctx.at(d)
@@ -2325,6 +2362,14 @@ class _Compiler:
                               children=kids))
             return v
         return at
+
+    def at_shared(self, e: ir.E) -> bool:
+        """Is the value of `EXPR as of DAY`, untraced, kept in the memo of the day's context,
+        by the values of the variables EXPR reads, so that every context that asks about the
+        same day (a determination's day, asked on each later day a deadline is judged) shares
+        one evaluation?  Yes, unless EXPR may note assumptions (a memo hit would have to note
+        them again)."""
+        return not self.notes(e.args[0])
 
     def op_status(self, e: ir.E) -> Fn:
         """`§S.x[args] is STATUS`: the answer of that clause instance on the context's day,
