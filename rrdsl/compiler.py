@@ -1595,22 +1595,10 @@ class _Compiler:
                 return acc
             return total
         if func == "count":
+            upto = self.count_upto(e, (var, val, src, where))
+
             def count(ctx: Ctx, env: dict[str, Any]) -> Any:
-                n = 0
-                env2 = dict(env)
-                needs: frozenset[str] = frozenset()
-                for x in (src(ctx, env) if ctx.trace is None else _ordered(src(ctx, env))):
-                    env2[var] = x
-                    try:
-                        if where is None or where(ctx, env2):
-                            if not trivial:
-                                val(ctx, env2)
-                            n += 1
-                    except Missing as m:
-                        needs |= m.needs
-                if needs:
-                    raise Missing(needs)
-                return n
+                return upto(ctx, env, None)[0]
             return count
         if func in ("all", "any"):
             # three-valued, like `and`/`or`: one false (all) or one true (any) decides even
@@ -2137,40 +2125,49 @@ class _Compiler:
             return f(n, k)
         return count_call_cmp
 
-    def count_upto(self, e: ir.E) -> Callable[[Ctx, dict[str, Any], int], tuple[int, str]]:
+    def count_upto(self, e: ir.E, parts: tuple[str, Fn, Fn, Fn | None] | None = None
+                   ) -> Callable[[Ctx, dict[str, Any], int | None], tuple[int, str]]:
         """`count(...)` counted until t of its elements count: (n, "at least") with n >= t
         once they do; else (n, "") the whole count; or, when some elements need missing facts
         and even all of them counted would be fewer than t, (that most, "at most");
-        otherwise Missing, naming every fact the elements need."""
-        var, val, src, where, keyed = self.loop_parts(e)
-        if keyed is not None:
-            src = keyed
+        otherwise Missing, naming every fact the elements need.  With t None, the whole
+        count (or Missing).  `parts`: the loop's variable, value, source and `where`, if
+        `op_agg` has them compiled."""
+        if parts is None:
+            var, val, src, where, keyed = self.loop_parts(e)
+            if keyed is not None:
+                src = keyed
+        else:
+            var, val, src, where = parts
         trivial = e.args[0].op in ("local", "lit")
-        # which elements are tried first decides which facts are read: in a fixed order,
-        # unless no element can need a fact or note an assumption
+        # which elements are tried first decides which facts are read when the count may
+        # stop: in a fixed order, unless no element can need a fact or note an assumption.
+        # A whole count reads every element (a traced one in order: its derivation's steps)
         any_order = where is None and trivial
 
-        def upto(ctx: Ctx, env: dict[str, Any], t: int) -> tuple[int, str]:
-            if t <= 0:
+        def upto(ctx: Ctx, env: dict[str, Any], t: int | None) -> tuple[int, str]:
+            if t is not None and t <= 0:
                 return 0, "at least"
             n = unknown = 0
             env2 = dict(env)
             needs: frozenset[str] = frozenset()
             s = src(ctx, env)
-            for x in (s if any_order else _ordered(s)):
+            if not (any_order or (t is None and ctx.trace is None)):
+                s = _ordered(s)
+            for x in s:
                 env2[var] = x
                 try:
                     if where is None or where(ctx, env2):
                         if not trivial:
                             val(ctx, env2)
                         n += 1
-                        if n >= t:
+                        if t is not None and n >= t:
                             return n, "at least"
                 except Missing as m:
                     unknown += 1
                     needs |= m.needs
             if needs:
-                if n + unknown < t:
+                if t is not None and n + unknown < t:
                     return n + unknown, "at most"
                 raise Missing(needs)
             return n, ""
@@ -2325,7 +2322,7 @@ class _Compiler:
                 if shared:
                     holder = ctx.at(d)
                     memo = holder.memo
-                    key = (marker, *[env.get(n) for n in names])
+                    key: Any = (marker, *[env.get(n) for n in names])
                     try:
                         hit = memo.get(key, _NOTHING)
                     except TypeError:  # a value that cannot be a key (a map): no memo
