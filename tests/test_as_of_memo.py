@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import rrdsl
 from rrdsl import compiler
 from tests.test_engine import contract
-from tests.test_prefix_sets import _evaluate  # as of 2023-01-01; an error's code and message
+# _evaluate: as of 2023-01-01; an error's code and message
+from tests.test_prefix_sets import _evaluate, random_histories
 
 #: a hold is judged on its own day (`held`), whichever later day asks: `first_free` asks on
 #: the day of every Done and Hold after the request's
@@ -103,8 +104,7 @@ def _history(draw: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("explain", [False, True])
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@random_histories(40)
 @given(st.data())
 def test_random_histories_answer_as_evaluating_each_time(tmp_path: Path, explain: bool,
                                                          data: st.DataObject) -> None:

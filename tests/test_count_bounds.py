@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import rrdsl
 from rrdsl import compiler
 from rrdsl.report import explanation_text
 from tests.test_engine import contract
+from tests.test_prefix_sets import random_histories
 
 #: the counts compared: a definition whose body is a count (`goods`, `others`, `flags`), a
 #: count written in place, either way round; `>=`, `>`, `<`, `<=`; a qualitative event counted
@@ -157,8 +158,7 @@ def test_a_count_stops_once_it_is_decided(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("explain", [False, True])
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@random_histories(60)
 @given(st.data())
 def test_random_items_answer_as_counted_by_hand(tmp_path: Path, explain: bool,
                                                data: st.DataObject) -> None:

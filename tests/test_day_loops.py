@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import rrdsl
 from rrdsl import compiler
 from tests.test_engine import D, contract
-from tests.test_prefix_sets import _evaluate  # as of 2023-01-01; an error's code and message
+# _evaluate: as of 2023-01-01; an error's code and message
+from tests.test_prefix_sets import _evaluate, random_histories
 
 #: §3(c)(viii)'s search for the last day of a delay, in small: a request's days of delay in
 #: the year ending on each day, read day by day; whether a determination counts may need a
@@ -165,8 +166,7 @@ def _history(draw: Any) -> dict[str, Any]:
     return _facts(reqs, dets, (window[0], window[1]))
 
 
-@settings(max_examples=30, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@random_histories(30)
 @given(st.data())
 def test_random_histories_answer_as_the_plain_way_does(tmp_path: Path,
                                                        data: st.DataObject) -> None:

@@ -50,6 +50,16 @@ section 1 "Deferrals"
 '''
 
 
+def random_histories(examples: int) -> Any:
+    """The hypothesis settings of the tests that compile a toy contract into `tmp_path` and
+    try it on generated histories: no deadline and no complaint of slowness (a compile takes
+    its time), the function-scoped `tmp_path` reused on purpose (each example rewrites the
+    same file)."""
+    return settings(max_examples=examples, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow,
+                                           HealthCheck.function_scoped_fixture])
+
+
 def _evaluate(c: rrdsl.Contract, facts: dict[str, Any], explain: bool) -> str:
     try:
         o = c.evaluate(c.facts_from_mapping(facts), D(2023, 1, 1), explain=explain)
@@ -89,8 +99,7 @@ def _history(draw: Any) -> dict[str, Any]:
                               if ok is not None}}}
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@random_histories(40)
 @given(st.data())
 def test_kept_sets_answer_as_the_loop_does(tmp_path: Path, data: st.DataObject) -> None:
     facts = _history(data.draw)
