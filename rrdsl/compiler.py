@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import datetime
+import operator
 from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
@@ -23,6 +24,10 @@ from .types import Type
 from .values import Duration, EventValue, History, event_order, show
 
 Fn = Callable[[Ctx, dict[str, Any]], Any]
+#: An order comparison with its operands swapped: `w > x` is `x < w`.
+_SWAPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+#: The order comparisons, as functions.
+_ORDERS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
 _NOTHING = object()
 _NO_NOTES: frozenset[str] = frozenset()
@@ -710,7 +715,7 @@ def _earlier_bound(c: ir.E, var: str) -> tuple[str, str] | None:
     op = c.data
     if b.op == "local" and b.data == var:  # `w > x` is `x < w`
         a, b = b, a
-        op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}[op]
+        op = _SWAPPED[op]
     if op not in ("<", "<=") or not (
             a.op == "local" and a.data == var and b.op == "local" and b.data != var
             and _eventish(a.type) and _eventish(b.type)):
@@ -1993,9 +1998,7 @@ class _Compiler:
             if op == "==":
                 return lambda ctx, env: _eq(left(ctx, env), right(ctx, env))
             return lambda ctx, env: not _eq(left(ctx, env), right(ctx, env))
-        import operator
-
-        f = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}[op]
+        f = _ORDERS[op]
         if eventish:
             # events in the fact set's order: by date, on one day as the file lists them
             def event_order_cmp(ctx: Ctx, env: dict[str, Any]) -> Any:
@@ -2070,13 +2073,11 @@ class _Compiler:
         a, b = e.args
         if self._counted(a) is None and self._counted(b) is not None:
             a, b = b, a
-            op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}[op]
+            op = _SWAPPED[op]
         counted = self._counted(a)
         if counted is None or b.type.kind != "int" or not self.infallible(b):
             return None
-        import operator
-
-        f = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}[op]
+        f = _ORDERS[op]
         bump = 1 if op in (">", "<=") else 0  # count > k: k + 1 of them decide it
         right = self.compile(b)
         if a.op == "agg":
