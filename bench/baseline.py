@@ -23,7 +23,10 @@ set, that both agree.
 
 Missing facts: where the engine answers "undetermined" (a needed fact is not in the fact
 set) this code must too.  `Unknown` is raised where a needed fact is absent; `and` chains of
-the contract are three-valued (false wins over unknown), which `_and3` spells out.
+the contract are three-valued (false wins over unknown), which `_and3` spells out, and so is
+the two-demand count (two known satisfied decide it, as do too few even if every unknown one
+counted).  A fact given as a history of dated values is not read (the generator makes
+none): the baseline is a yardstick for the generated fact sets, not for every fact file.
 
 No rrdsl code runs here: the rules are written out by hand from the clause file.  When the
 clause file changes, this file must follow (the agreement count in bench/run.py shows it).
@@ -455,8 +458,10 @@ class Deal:
         own = counted[id(d)]  # the others: all but d
         count -= own is True
         unknown -= own is None
-        # one unknown leaves the count unknown
-        enough: bool | None = None if unknown else count >= 2
+        # three-valued: two known decide it whatever the unknown ones are, and so do too few
+        # even if every unknown one counted (language.md §7.1, a count compared with a number)
+        enough: bool | None = (True if count >= 2 else False if count + unknown < 2
+                               else None)
         applies = _and3(unsatisfied, enough)
         if applies is None:
             raise Unknown("two_demand_registrations")

@@ -150,3 +150,29 @@ def test_histories_over_more_years() -> None:
                 assert 5 <= (r["date"] - q["date"]).days <= 90
     dense = [(d["as_of"] - START).days for d in generate(6, seed=3, scale=10)]
     assert min(spans) >= 10 * 40 and sum(spans) > 5 * sum(dense)
+
+
+
+def test_baseline_reads_two_demands_as_the_engine_does(contract: Any) -> None:
+    """Two Demand Registrations known to be satisfied excuse a fourth Demand Notice whatever
+    a third's unknown fact is: the baseline counts three-valued as the engine does.  The facts
+    of the scenario two-satisfied-excuse-a-fourth-though-a-third-is-unknown, with John_Clark's
+    Rule 144(k) flag left out altogether (the baseline reads no history of a fact)."""
+    import tomllib
+
+    from bench import baseline
+    from rrdsl.evaluator import evaluate
+
+    path = (ROOT / "contracts" / "scenarios" / "s3a"
+            / "two-satisfied-excuse-a-fourth-though-a-third-is-unknown.scenario.toml")
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    given = data["given"]
+    del given["facts"]["rule144k_eligible"]["John_Clark"]
+    given["as_of"] = data["as_of"]
+    fs = contract.facts_from_mapping(given)
+    outcome = evaluate(contract.plan, fs, fs.as_of, values=False)
+    status = {r.instance: r.status for r in outcome.norms}
+    assert status["3(a).register[dn2]"] == "undetermined"
+    assert status["3(a).register[dn4]"] == "excused"
+    mine = baseline.decide(fs, fs.as_of, survival=contract.ir.survival is not None)
+    assert baseline.disagreements(baseline.engine_answers(outcome), mine) == []
