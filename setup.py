@@ -31,8 +31,9 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 ROOT = Path(__file__).resolve().parent
-#: The modules that run an evaluation, compiled (the same list as rrdsl/_accel.py's).
-COMPILED = ("values", "runtime", "compiler", "evaluator")
+#: The modules that validate facts and run an evaluation, compiled (the same list as
+#: rrdsl/_accel.py's).
+COMPILED = ("values", "facts", "runtime", "compiler", "evaluator")
 #: Compiled with their annotations read as types (runtime is typed by its .pxd alone: its
 #: annotations are not all Cython's types).
 TYPED = ("compiler", "evaluator")

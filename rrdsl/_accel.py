@@ -1,10 +1,10 @@
 """Which build of the evaluation modules runs: compiled or the Python sources.
 
-setup.py compiles `values`, `runtime`, `compiler` and `evaluator` to C extensions with Cython
-(the same `.py` files, their meaning unchanged) and records the digest of each source it
-compiled in `_compiled.json`.  A compiled module is used only while its source is the one it
-was built from: in an editable install whose sources were edited since the last build, the
-edited source runs (until `pip install -e .` builds again).  `RRDSL_PURE_PYTHON=1` runs the
+setup.py compiles `values`, `facts` (fact validation), `runtime`, `compiler` and `evaluator` to
+C extensions with Cython (the same `.py` files, their meaning unchanged) and records the digest
+of each source it compiled in `_compiled.json`.  A compiled module is used only while its source
+is the one it was built from: in an editable install whose sources were edited since the last
+build, the edited source runs (until `pip install -e .` builds again).  `RRDSL_PURE_PYTHON=1` runs the
 sources whatever was built.  `build_info()` says which ran.  The choice is made when this
 module is imported, which the package's `__init__` does before anything imports those modules.
 """
@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 #: Compiled by setup.py, in the order they import each other.
-COMPILED = ("values", "runtime", "compiler", "evaluator")
+COMPILED = ("values", "facts", "runtime", "compiler", "evaluator")
 _HERE = Path(__file__).resolve().parent
 _BUILD: dict[str, str] = {}
 _AGAIN = "pip install -e . compiles it again"

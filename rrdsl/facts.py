@@ -307,6 +307,12 @@ def offsets_span(file: str, text: str, start: int, end: int) -> Span:
     return Span.point(file, line, col, max(1, stop - start))
 
 
+_PARTY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_RATIO = re.compile(r"\s*\d{1,18}\s*/\s*\d{1,18}\s*")  # "1/15"
+_AMOUNT = re.compile(r"-?\d{1,30}(\.\d{1,12})?")  # "5000000.00", after "$", "," and "_" go
+
+
 class _Loader:
     def __init__(self, contract: ir.Contract, file: str, text: str, kind: str,
                  prefix: PathT = (), foreign: frozenset[str] = frozenset()):
@@ -327,6 +333,8 @@ class _Loader:
         # the histories of facts with parameters, with their arguments as written, checked
         # against the events they are about once every event is loaded
         self.histories: list[tuple[ir.Fact, tuple[Any, ...], History, PathT]] = []
+        # the events with fields that refer to events, or hold sets or tables (_finish_all)
+        self.unfinished: list[tuple[EventValue, list[str]]] = []
 
     def event_span(self, ev_id: str) -> Span | None:
         path = self.event_paths.get(ev_id)
@@ -396,7 +404,7 @@ class _Loader:
             return
         for name, roles in parties.items():
             path: PathT = ("parties", name)
-            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            if not _PARTY_NAME.fullmatch(name):
                 self.err("E504", f"party name '{name}' is not a name", path + (KEY,),
                          "use letters, digits and _ (for example WCAS_Management)")
                 continue
@@ -479,6 +487,10 @@ class _Loader:
                 self.err("E503", f"events.{etype} must be a list of events", ("events", etype),
                          f"in TOML write each as [[events.{etype}]]")
                 continue
+            declared = dict(decl.fields)
+            kinds = [(fname, ftype, ftype.kind) for fname, ftype in decl.fields]
+            # the fields whose values are completed once every event is loaded (_finish_all)
+            later = [f for f, t in decl.fields if _unfinished(t)]
             out = []
             for n, entry in enumerate(entries):
                 path: PathT = ("events", etype, n)
@@ -489,7 +501,7 @@ class _Loader:
                 if not isinstance(entry, Mapping):
                     self.err("E503", "an event must be a table of fields", path)
                     continue
-                ev_id = entry.get("id", f"{etype}#{n + 1}")
+                ev_id = entry["id"] if "id" in entry else f"{etype}#{n + 1}"
                 if not isinstance(ev_id, str) or not ev_id:
                     self.err("E503", "an event id must be a text", path + ("id",))
                     ev_id = f"{etype}#{n + 1}"
@@ -500,9 +512,10 @@ class _Loader:
                              f"did you mean 'date' instead of '{near}'?" if near else
                              "every event needs: date = YYYY-MM-DD")
                     continue
-                date = self.date(entry["date"], path + ("date",), f"the date of {ev_id}")
+                raw = entry["date"]
+                date = raw if type(raw) is datetime.date else self.date(
+                    raw, path + ("date",), f"the date of {ev_id}")
                 fields: dict[str, Any] = {}
-                declared = dict(decl.fields)
                 misspelled: set[str] = set()
                 for key in entry:
                     if key not in declared and key not in ("id", "date"):
@@ -513,7 +526,7 @@ class _Loader:
                                  path + (key, KEY),
                                  *((f"did you mean '{guess}'?",) if guess else ()),
                                  expected="one of " + ", ".join([*declared, "id", "date"]))
-                for fname, ftype in decl.fields:
+                for fname, ftype, kind in kinds:
                     if fname not in entry:
                         if ftype.optional:
                             fields[fname] = None
@@ -521,8 +534,9 @@ class _Loader:
                             self.err("E506", f"event {ev_id} ({etype}) has no '{fname}'",
                                      path, f"add {fname} = ... ({ftype})")
                         continue
-                    fields[fname] = self.value(entry[fname], ftype, path + (fname,),
-                                               f"field '{fname}' of {ev_id}")
+                    raw = entry[fname]
+                    fields[fname] = raw if _kept_as_is(raw, kind) else self.value(
+                        raw, ftype, path + (fname,), f"field '{fname}' of {ev_id}")
                 if date is None:
                     continue
                 ev = EventValue(etype, ev_id, date, fields, seq)
@@ -533,6 +547,8 @@ class _Loader:
                 self.fs.events_by_id[ev_id] = ev
                 self.event_paths[ev_id] = path
                 out.append(ev)
+                if later:
+                    self.unfinished.append((ev, later))
             out.sort()
             self.fs.events[etype] = out
 
@@ -698,8 +714,9 @@ class _Loader:
             if holder is not None:
                 holder[0][holder[1]] = ev
         # parameterised facts keyed by events: re-key by the event itself
-        for name, fact in self.c.facts.items():
-            if any(pt.kind == "event" for _, pt in fact.params) and name in self.fs.values:
+        for name in list(self.fs.values):
+            fact = self.c.facts[name]
+            if any(pt.kind == "event" for _, pt in fact.params):
                 table = self.fs.values[name]
                 self.fs.values[name] = {
                     tuple(self.fs.events_by_id.get(a, a) if pt.kind == "event" else a
@@ -716,7 +733,7 @@ class _Loader:
         if isinstance(raw, datetime.date):
             return raw
         if isinstance(raw, str):
-            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+            if _ISO_DATE.fullmatch(raw):
                 try:
                     return datetime.date.fromisoformat(raw)
                 except ValueError:
@@ -757,7 +774,7 @@ class _Loader:
         if k == "money":
             return self.money(raw, t, path, what)
         if k == "ratio":
-            if isinstance(raw, str) and re.fullmatch(r"\s*\d{1,18}\s*/\s*\d{1,18}\s*", raw):
+            if isinstance(raw, str) and _RATIO.fullmatch(raw):
                 num, den = (int(x) for x in raw.split("/"))
                 if den == 0:
                     return self.bad(raw, t, path, what, "a ratio cannot divide by zero")
@@ -830,7 +847,7 @@ class _Loader:
         if isinstance(raw, str):
             text = raw.strip().replace(",", "").replace("_", "")
             text = text[1:] if text.startswith("$") else text
-            if re.fullmatch(r"-?\d{1,30}(\.\d{1,12})?", text):
+            if _AMOUNT.fullmatch(text):
                 try:
                     return Decimal(text)
                 except InvalidOperation:  # pragma: no cover
@@ -935,10 +952,37 @@ def _finish(v: Any) -> Any:
     return v
 
 
-def _finish_all(fs: FactSet) -> None:
-    for events in fs.events.values():
-        for ev in events:
-            ev.fields = {k: _finish(v) for k, v in ev.fields.items()}
+def _kept_as_is(raw: Any, kind: str) -> bool:
+    """Is `raw` a valid value of a type of this kind that `_Loader.value` would keep as it is?
+    (The common values of event fields, checked without the path and the description that
+    `value` is given for its messages; False sends a value to `value`, which decides.)"""
+    t = type(raw)
+    if kind == "shares":
+        return t is int and 0 <= raw <= MAX_SHARES
+    if kind == "text":
+        return t is str
+    if kind == "bool":
+        return t is bool
+    if kind == "date":
+        return t is datetime.date
+    if kind == "int":
+        return t is int and -MAX_SHARES <= raw <= MAX_SHARES
+    return False
+
+
+def _unfinished(t: Type) -> bool:
+    """Is a value of type `t` loaded as something `_finish` completes (an event reference, a
+    set, a table, or an optional one of them)?"""
+    return t.kind in ("event", "set", "map") or (t.kind == "opt" and _unfinished(t.inner))
+
+
+def _finish_all(fs: FactSet, unfinished: list[tuple[EventValue, list[str]]]) -> None:
+    """Completes what was loaded before every event was: the fields of `unfinished` events
+    (those with fields of the types `_unfinished` names), then the facts."""
+    for ev, names in unfinished:
+        fields = ev.fields
+        for k in names:
+            fields[k] = _finish(fields[k])
     fs.values = {k: _finish(v) for k, v in fs.values.items()}
     for name, v in fs.values.items():
         found = [v] if isinstance(v, History) else (
@@ -969,7 +1013,7 @@ def parse_facts(contract: ir.Contract, data: Mapping[str, Any], file: str = "<fa
         raise FactErrors(_events_limit(file, loader.span(("events",))))
     loader = _Loader(contract, file, text, kind, prefix, foreign)
     fs = loader.load(data)
-    _finish_all(fs)
+    _finish_all(fs, loader.unfinished)
     return fs
 
 

@@ -81,7 +81,7 @@ def test_without_a_c_compiler_the_wheel_is_the_python_package(tmp_path: Path) ->
                    check=True, capture_output=True, timeout=600)
     rrdsl = str(env_dir / "bin" / "rrdsl")
     version = subprocess.run([rrdsl, "--version"], capture_output=True, text=True, cwd=tmp_path)
-    assert ("Python source for values, runtime, compiler, evaluator: not compiled"
+    assert ("Python source for values, facts, runtime, compiler, evaluator: not compiled"
             in " ".join(version.stdout.split()))  # argparse wraps the line
     proc = subprocess.run([rrdsl, "eval", str(ROOT / "contracts" / "savvis_2001.rrd"),
                            str(ROOT / "contracts" / "facts" / "demand-2001.toml")],
