@@ -10,7 +10,7 @@ import bisect
 import contextlib
 import datetime
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, NoReturn
@@ -500,7 +500,7 @@ def _group_call(group: _Group, name: str, params: list[str], args: list[Fn],
     def memo_call(ctx: Ctx, vals: tuple[Any, ...]) -> Any:
         if ctx.trace is not None:
             return traced(ctx, vals)
-        local = dict(zip(params, vals, strict=True))
+        local = dict(zip(params, vals))  # as many as the call site's (op_call)
         if qual:
             return untraced(ctx, (name, vals), local)
         return untraced(ctx, (name, *vals), local)
@@ -595,12 +595,24 @@ def _noted_hit(ctx: Ctx, hit: tuple[Any, frozenset[str]]) -> Any:
     return v
 
 
+def _same_but_last(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    """`a[:-1] == b[:-1]`, without the two slices (asked at each call inside a recursive
+    group; the arguments are mostly the very same objects)."""
+    if len(a) != len(b):
+        return len(a) <= 1 and len(b) <= 1  # both slices empty
+    for i in range(len(a) - 1):
+        x, y = a[i], b[i]
+        if x is not y and x != y:
+            return False
+    return True
+
+
 def _not_later(stack: list[tuple[str, tuple[Any, ...], Any]], name: str,
                vals: tuple[Any, ...], event: Any, span: Span | None) -> None:
     """E603 unless the arguments but the last are those of the innermost call in progress
     (the recursion keeps them), and `event`, the last, is its event or an earlier one."""
     inner, held, outer = stack[-1]
-    if held[:-1] != vals[:-1]:
+    if not _same_but_last(held, vals):
         raise EvalFailure(
             f"recursive use of '{name}({_label_args(vals)})' while computing "
             f"'{inner}({_label_args(held)})': the arguments before the last differ", span,
@@ -797,6 +809,26 @@ def day_count(a: datetime.date, b: datetime.date, span: Span | None,
     if n > MAX_DATES:
         raise EvalFailure(f"{doing} {n:,} days; the limit is {MAX_DATES:,}", span)
     return n
+
+
+_ONE_DAY = datetime.timedelta(days=1)
+_ONE_DAY_BACK = datetime.timedelta(days=-1)
+
+
+def walk_days(first: datetime.date, n: int, backwards: bool = False) -> Iterator[datetime.date]:
+    """The `n` days from `first` on, in order (backwards: from `first` + n - 1 days down to
+    `first`): `first + timedelta(days=i)` for each i in range(n), each day a day from the one
+    before, without making a timedelta for each (none when n <= 0)."""
+    if n <= 0:
+        return
+    if backwards:
+        day, step = first + datetime.timedelta(days=n - 1), _ONE_DAY_BACK
+    else:
+        day, step = first, _ONE_DAY
+    yield day
+    for _ in range(n - 1):
+        day = day + step
+        yield day
 
 
 #: The memo key's first part for the values of a state after each event (op_fold)
@@ -1088,6 +1120,9 @@ class _Compiler:
         d = self.contract.definitions[name]
         params = [p for p, _ in d.params]
         args = [self.compile(a) for a in e.args]
+        # one argument for each parameter (the checker's arity check): the calls below pair
+        # them with a plain zip, whose `strict=True` would cost a keyword parse at each call
+        assert len(args) == len(params), (name, len(args), len(params))
         defs = self.plan.defs
         cite = d.cite
         rtype = d.type
@@ -1148,7 +1183,7 @@ class _Compiler:
                 vals = tuple([a(ctx, env) for a in args])
                 if ctx.trace is not None:
                     return traced(ctx, vals)
-                return defs[name](ctx, dict(zip(params, vals, strict=True)))
+                return defs[name](ctx, dict(zip(params, vals)))
             return call_each_day
 
         # A sub-context (the facts as of an earlier day) that sees the same events of every
@@ -1271,7 +1306,7 @@ class _Compiler:
                 vals = tuple([a(ctx, env) for a in args])
                 if ctx.trace is not None:
                     return traced(ctx, vals)
-                return untraced_q(ctx, (name, vals), dict(zip(params, vals, strict=True)))
+                return untraced_q(ctx, (name, vals), dict(zip(params, vals)))
             return call_q
 
         group = self.plan.groups.get(name)
@@ -1416,7 +1451,7 @@ class _Compiler:
             vals = tuple([a(ctx, env) for a in args])
             if ctx.trace is not None:
                 return traced(ctx, vals)
-            return untraced(ctx, (name, *vals), dict(zip(params, vals, strict=True)))
+            return untraced(ctx, (name, *vals), dict(zip(params, vals)))
         return call
 
     def op_field(self, e: ir.E) -> Fn:
@@ -1645,9 +1680,7 @@ class _Compiler:
 
                 def days(ctx: Ctx, env: dict[str, Any]) -> Any:
                     a, b = first(ctx, env), last(ctx, env)
-                    n = day_count(a, b, span)
-                    steps = range(n - 1, -1, -1) if backwards else range(n)
-                    return (a + datetime.timedelta(days=i) for i in steps)
+                    return walk_days(a, day_count(a, b, span), backwards)
             else:
                 def days(ctx: Ctx, env: dict[str, Any]) -> Any:
                     return iter(sorted(src(ctx, env), reverse=backwards))
@@ -2520,8 +2553,7 @@ class _Compiler:
                 return None
             if OWN_DAY in types:
                 n = day_count(d, ctx.cutoff, span, "first_day(...) would judge its condition on")
-                for i in range(n):
-                    day = d + datetime.timedelta(days=i)
+                for day in walk_days(d, n):
                     if cond(ctx.at(day), env):
                         return day
                 return None
@@ -2594,7 +2626,7 @@ class _Compiler:
             def dates(ctx: Ctx, env: dict[str, Any]) -> Any:
                 a, b = args[0](ctx, env), args[1](ctx, env)
                 n = day_count(a, b, span)
-                return frozenset(a + datetime.timedelta(days=i) for i in range(max(n, 0)))
+                return frozenset(walk_days(a, n))
             return dates
         if name == "first_day":
             return self.first_day(e, args[0], args[1])

@@ -19,7 +19,7 @@ import attrs
 from . import ir
 from ._gc import collector_paused
 from .calendars import BusinessCalendar
-from .compiler import NOTED, Plan, day_count, snippet, unchanged_since
+from .compiler import NOTED, Plan, day_count, snippet, unchanged_since, walk_days
 from .diagnostics import Diagnostic, EvaluationError
 from .facts import FactSet
 from .runtime import OWN_DAY, Ctx, EvalFailure, Missing, Node
@@ -842,7 +842,7 @@ class Evaluator:
             lower = min((p for p in points if p <= as_of), default=as_of)
         if OWN_DAY in types:
             n = day_count(lower, as_of, cond.span, "the `while` would be judged on")
-            days = [lower + datetime.timedelta(days=i) for i in range(n)]
+            days = list(walk_days(lower, n))
         else:
             days = [lower, *sorted(p for p in points if lower < p <= as_of)]
         periods: list[tuple[datetime.date, datetime.date | None]] = []

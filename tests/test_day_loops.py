@@ -173,3 +173,23 @@ def test_random_histories_answer_as_the_plain_way_does(tmp_path: Path,
     facts = _history(data.draw)
     fast, plain = _both(tmp_path, facts)
     assert fast == plain
+
+
+@given(st.dates(min_value=datetime.date(1, 1, 1), max_value=datetime.date(9999, 12, 31)),
+       st.integers(min_value=-3, max_value=400), st.booleans())
+def test_walking_the_days_lists_what_adding_each_count_of_days_lists(
+        first: datetime.date, n: int, backwards: bool) -> None:
+    # compiler.walk_days steps a day at a time; the days it lists are first + i days, for i
+    # in range(n) (backwards: the other way round), and none past the calendar's ends
+    last = (datetime.date.max - first).days
+    n = min(n, last + 1)  # dates(a, b) never asks for a day past the calendar's last
+    expected = [first + datetime.timedelta(days=i) for i in range(n)]
+    assert list(compiler.walk_days(first, n, backwards)) == (
+        expected[::-1] if backwards else expected)
+
+
+@given(st.lists(st.sampled_from([1, 2, "a", None]), max_size=4),
+       st.lists(st.sampled_from([1, 2, "a", None]), max_size=4))
+def test_same_but_last_is_the_comparison_of_the_slices(a: list[Any], b: list[Any]) -> None:
+    # the recursion check (compiler._not_later) compares all arguments but the last
+    assert compiler._same_but_last(tuple(a), tuple(b)) == (tuple(a)[:-1] == tuple(b)[:-1])
