@@ -176,3 +176,18 @@ def test_baseline_reads_two_demands_as_the_engine_does(contract: Any) -> None:
     assert status["3(a).register[dn4]"] == "excused"
     mine = baseline.decide(fs, fs.as_of, survival=contract.ir.survival is not None)
     assert baseline.disagreements(baseline.engine_answers(outcome), mine) == []
+
+
+def test_the_instruction_count_workloads_run_and_their_report_is_read(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from bench import instructions
+
+    for name in instructions.WORKLOADS:  # each as callgrind would run it, on the fewest sets
+        instructions.workload(name, 1, instructions.WARM)
+    assert instructions.parse_total("==1== Collected : 12\n==1== \n==1== I   refs:      "
+                                    "3,796,595,507\n") == 3_796_595_507
+    assert instructions.parse_total("valgrind: command not found") is None
+    with pytest.raises(SystemExit) as exit_:
+        instructions.main(["nope"])
+    assert exit_.value.code == 2
+    assert "unknown workload 'nope'" in capsys.readouterr().err
