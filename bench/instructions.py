@@ -77,17 +77,19 @@ def workload(name: str, passes: int, n: int = FACT_SETS) -> None:
             once(sets, data)
 
 
-def counted(name: str, passes: int, subject: Path | None, n: int) -> int:
-    """The instructions of one process running the workload under callgrind (after the same
-    process once without it: the parse cache and the bytecode then are warm for both)."""
+def _command(name: str, passes: int, subject: Path | None, n: int) -> list[str]:
+    """The command line of one process running the workload."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--run", name, "--passes",
            str(passes), "--fact-sets", str(n)]
-    if subject is not None:
-        cmd += ["--rrdsl-from", str(subject)]
+    return cmd + (["--rrdsl-from", str(subject)] if subject is not None else [])
+
+
+def counted(name: str, passes: int, subject: Path | None, n: int) -> int:
+    """The instructions of one process running the workload under callgrind."""
     env = dict(os.environ, PYTHONHASHSEED="0")
-    subprocess.run(cmd, capture_output=True, env=env, check=False)
     done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-                           *cmd], capture_output=True, text=True, env=env, check=False)
+                           *_command(name, passes, subject, n)],
+                          capture_output=True, text=True, env=env, check=False)
     found = parse_total(done.stderr)
     if done.returncode != 0 or found is None:
         tail = "\n".join(done.stderr.splitlines()[-15:])
@@ -138,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"instructions per fact set ({args.fact_sets} generated fact sets, callgrind):")
     figures = {}
     for name in args.workloads or WORKLOADS:
+        # once without callgrind first: the parse cache and the bytecode are then warm for
+        # both counted processes (a cold first one would count the parse)
+        subprocess.run(_command(name, 0, subject, args.fact_sets), capture_output=True,
+                       env=dict(os.environ, PYTHONHASHSEED="0"), check=False)
         before = counted(name, 0, subject, args.fact_sets)
         after = counted(name, 1, subject, args.fact_sets)
         figures[name] = (after - before) / args.fact_sets

@@ -506,7 +506,7 @@ class _Loader:
                     self.err("E503", "an event id must be a text", path + ("id",))
                     ev_id = f"{etype}#{n + 1}"
                 if "date" not in entry:
-                    near = did_you_mean("date", [k for k in entry if k not in dict(decl.fields)])
+                    near = did_you_mean("date", [k for k in entry if k not in declared])
                     self.err("E506", f"event {ev_id} has no date",
                              path + ((near, KEY) if near else ()),
                              f"did you mean 'date' instead of '{near}'?" if near else
