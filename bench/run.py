@@ -8,9 +8,11 @@
 Run it from anywhere with the Python that has rrdsl installed (`pip install -e .`).  It prints:
 
 (a) start-up: the whole-process wall time of `rrdsl check contracts/savvis_2001.rrd`, median of
-    ≥ 11 runs (subprocesses), with the caches (the Lark parser cache and the parse cache of
-    rrdsl/parsecache.py) cold (an empty cache folder, a new one for each run) and warm (primed
-    by one run), and, in turn with the warm runs, with the main file edited since the last
+    ≥ 11 runs (subprocesses), with the caches (the Lark parser cache, the parse cache of
+    rrdsl/parsecache.py and the cache of reports of rrdsl/checkcache.py) cold (an empty cache
+    folder, a new one for each run) and warm (primed by one run: the report given again), and,
+    in turn with the warm runs, with the reports' cache off (RRDSL_NO_CHECK_CACHE=1: every file
+    from the parse cache, the contract checked), with the main file edited since the last
     check (a copy of contracts/ whose main file gains a comment line before each run) and with
     every file changed since (the Lark cache warm, every file parsed: RRDSL_NO_PARSE_CACHE=1);
     the cache folder is a private temporary XDG_CACHE_HOME, never your ~/.cache.  Python's
@@ -247,7 +249,8 @@ def _run_once(cmd: list[str], env: dict[str, str]) -> float:
 def startup(runs: int, cold_runs: int) -> dict[str, Any]:
     cmd = _command()
     env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONDONTWRITEBYTECODE", "RRDSL_NO_PARSE_CACHE")}
+           if k not in ("PYTHONDONTWRITEBYTECODE", "RRDSL_NO_PARSE_CACHE",
+                        "RRDSL_NO_CHECK_CACHE")}
     out: dict[str, Any] = {"command": " ".join(Path(cmd[0]).name if i == 0 else c
                                               for i, c in enumerate(cmd)),
                            "sandbox_PYTHONDONTWRITEBYTECODE": os.environ.get(
@@ -267,6 +270,9 @@ def startup(runs: int, cold_runs: int) -> dict[str, Any]:
         # in turn: every file as checked before (its AST from the parse cache), and every
         # file changed since (the parse cache off: each file parsed; the Lark cache warm)
         reparse = dict(env, RRDSL_NO_PARSE_CACHE="1")
+        # and the reports' cache off (rrdsl/checkcache.py): every file's AST from the parse
+        # cache, the contract checked again
+        recheck = dict(env, RRDSL_NO_CHECK_CACHE="1")
         # and the main file edited since (a copy of contracts/ whose main file gains a comment
         # before each run): the other files come from the parse cache
         edit_dir = Path(tmp, "edit")
@@ -276,9 +282,10 @@ def startup(runs: int, cold_runs: int) -> dict[str, Any]:
         edited_lines = len(edited.read_text(encoding="utf-8").splitlines())
         edit_cmd = [*cmd[:-1], str(edited)]
         _run_once(edit_cmd, env)
-        warm, changed, edits = [], [], []
+        warm, changed, edits, rechecked = [], [], [], []
         for k in range(runs):
             warm.append(_run_once(cmd, env))
+            rechecked.append(_run_once(cmd, recheck))
             changed.append(_run_once(cmd, reparse))
             with edited.open("a", encoding="utf-8") as f:
                 f.write(f"# edit {k}\n")
@@ -298,6 +305,7 @@ def startup(runs: int, cold_runs: int) -> dict[str, Any]:
         warm_runs=len(warm), lark_cache_written=caches, parse_cache_entries=parsed,
         changed_median_s=statistics.median(changed), changed_min_s=min(changed),
         changed_max_s=max(changed), edited_median_s=statistics.median(edits),
+        rechecked_median_s=statistics.median(rechecked),
         edited_lines=edited_lines,
         no_bytecode_warm_median_s=statistics.median(no_bytecode),
         no_bytecode_runs=len(no_bytecode))
@@ -576,22 +584,34 @@ def diff_scaling(events: int = 3000, runs: int = 5,
 
 def startup_cpu(runs: int = 21, say: Callable[[str], Any] = print) -> dict[str, Any]:
     """Whole-process CPU time of a warm `rrdsl check contracts/savvis_2001.rrd` (the Lark
-    cache, the parse cache and rrdsl's bytecode primed by one run), median of `runs`."""
+    cache, the parse cache, the cache of reports and rrdsl's bytecode primed by one run),
+    median of `runs`; and, in turn, the same with the cache of reports off (every file's AST
+    from the parse cache, the contract checked again)."""
     env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONDONTWRITEBYTECODE", "RRDSL_NO_PARSE_CACHE")}
+           if k not in ("PYTHONDONTWRITEBYTECODE", "RRDSL_NO_PARSE_CACHE",
+                        "RRDSL_NO_CHECK_CACHE")}
     with tempfile.TemporaryDirectory(prefix="rrdsl-bench-") as tmp:
         env["XDG_CACHE_HOME"] = tmp
         contract = CONTRACT if SUBJECT["path"] is None else str(ROOT / CONTRACT)
         cmd = [sys.executable, "-m", "rrdsl", "check", contract]
         _run_cpu(cmd, env)
-        got = [_run_cpu(cmd, env) for _ in range(runs)]
-        bare = [_run_cpu([sys.executable, "-c", "pass"], env) for _ in range(runs)]
+        recheck = dict(env, RRDSL_NO_CHECK_CACHE="1")
+        got, checked, bare = [], [], []
+        for _ in range(runs):
+            got.append(_run_cpu(cmd, env))
+            checked.append(_run_cpu(cmd, recheck))
+            bare.append(_run_cpu([sys.executable, "-c", "pass"], env))
     out = {"cpu_s": statistics.median(g[1] for g in got),
            "wall_s": statistics.median(g[0] for g in got),
+           "checked_cpu_s": statistics.median(g[1] for g in checked),
+           "checked_wall_s": statistics.median(g[0] for g in checked),
            "python_alone_cpu_s": statistics.median(g[1] for g in bare), "runs": runs}
     say(f"\n(h) warm `rrdsl check {CONTRACT}`, whole process: {out['cpu_s']:.3f} s CPU, "
         f"{out['wall_s']:.3f} s wall (median of {runs}; `python -c pass` alone "
         f"{out['python_alone_cpu_s']:.3f} s CPU); target <= 0.15 s CPU")
+    say(f"    the same, checked again (the cache of reports off, RRDSL_NO_CHECK_CACHE=1; every "
+        f"file from the parse cache): {out['checked_cpu_s']:.3f} s CPU, "
+        f"{out['checked_wall_s']:.3f} s wall (median of {runs}, taken in turn)")
     return out
 
 
@@ -666,6 +686,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"min {a['warm_min_s']:.3f}, max {a['warm_max_s']:.3f}; Lark cache "
             f"{', '.join(a['lark_cache_written']) or 'NOT written'}, parse cache of "
             f"{a['parse_cache_entries']} files)")
+        say(f"    caches warm, checked again: {a['rechecked_median_s']:.3f} s  (median of "
+            f"{a['warm_runs']}, taken in turn with the warm runs; the cache of reports off, "
+            "RRDSL_NO_CHECK_CACHE=1: every file from the parse cache, the contract checked)")
         say(f"    the main file edited since: {a['edited_median_s']:.3f} s  (median of "
             f"{a['warm_runs']}, taken in turn with the warm runs; its {a['edited_lines']} "
             "lines parsed, the imported files from the parse cache)")

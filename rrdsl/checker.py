@@ -453,12 +453,14 @@ class Checker:
         """The agreement's text must exist inside the contract's own directory tree."""
         from pathlib import Path
 
-        root = Path(file).resolve().parent
-        target = (root / source).resolve()
+        from . import files
+
+        root = files.real(Path(file)).parent
+        target = files.real(root / source)
         if not target.is_relative_to(root):
             self.err("E212", f"source {source!r} leaves the contract's directory tree", span,
                      "keep the agreement's text beside the clause file, e.g. in text/")
-        elif not target.is_file():
+        elif not files.is_file(target):
             self.err("E212", f"source {source!r}: no such file", span,
                      "the path is relative to the clause file")
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 
 class NotReadable(OSError):
@@ -24,10 +26,84 @@ class TooLarge(NotReadable):
         self.size = size
 
 
+class FileLog:
+    """What a computation asked of the file system, with the answers (see the module's text).
+    `complete` is False when a file could not be read: a failure is not kept, its answer
+    (why it failed) being more than the log says."""
+
+    __slots__ = ("reads", "links", "probes", "complete", "_outer")
+
+    def __init__(self) -> None:
+        self.reads: dict[str, tuple[str, int, str]] = {}  # path → (real path, size, digest)
+        self.links: dict[str, str] = {}  # path → the real path it resolved to
+        self.probes: dict[str, bool] = {}  # path → whether it was a file
+        self.complete = True
+        self._outer: FileLog | None = None
+
+    def __enter__(self) -> FileLog:
+        global _LOG
+        self._outer, _LOG = _LOG, self
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _LOG
+        _LOG = self._outer
+
+    def as_json(self) -> dict[str, Any]:
+        return {"reads": self.reads, "links": self.links, "probes": self.probes}
+
+
+_LOG: FileLog | None = None
+
+
+def digest(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def _logs() -> Iterator[FileLog]:
+    """The logs open now, innermost first."""
+    log = _LOG
+    while log is not None:
+        yield log
+        log = log._outer
+
+
+def is_file(path: Path | str) -> bool:
+    """Whether `path` is a regular file (or a link to one), logged."""
+    answer = os.path.isfile(path)
+    for log in _logs():
+        log.probes[os.fspath(path)] = answer
+    return answer
+
+
+def real(path: Path) -> Path:
+    """`path.resolve()`, logged: links followed, `..` removed, made absolute."""
+    answer = path.resolve()
+    for log in _logs():
+        log.links[os.fspath(path)] = os.fspath(answer)
+    return answer
+
+
 def read_limited(path: Path | str, limit: int) -> bytes:
-    """The bytes of the regular file at `path`, at most `limit` of them. Raises OSError (its
-    `strerror` says why) when the file cannot be opened, is not a regular file, or is larger
-    than `limit` bytes (NotReadable)."""
+    """The bytes of the regular file at `path`, at most `limit` of them, logged. Raises
+    OSError (its `strerror` says why) when the file cannot be opened, is not a regular file,
+    or is larger than `limit` bytes (NotReadable)."""
+    try:
+        data = _read_limited(path, limit)
+    except OSError:
+        for log in _logs():
+            log.complete = False
+        raise
+    if _LOG is not None:
+        read = (os.path.realpath(path), len(data), digest(data))
+        for log in _logs():
+            log.reads[os.fspath(path)] = read
+    return data
+
+
+def _read_limited(path: Path | str, limit: int) -> bytes:
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     fd = os.open(path, flags)  # O_NONBLOCK: opening a named pipe does not wait for a writer
     try:
@@ -55,7 +131,7 @@ def read_limited(path: Path | str, limit: int) -> bytes:
         os.close(fd)
 
 
-__all__ = ["NotReadable", "TooLarge", "read_limited"]
+__all__ = ["FileLog", "NotReadable", "TooLarge", "digest", "is_file", "read_limited", "real"]
 
 
 def read_utf8(path: Path, name: str, limit: int, code: str, what: str,

@@ -1,7 +1,8 @@
 """Loader: a contract path → the parsed modules it consists of (itself and its imports).
 
 Imports are resolved relative to the importing file and confined to the directory tree of the
-main contract; each file is read once.
+main contract; each file is read once. What is asked of the file system goes through
+rrdsl/files.py, which can log it (the cache of `rrdsl check`'s reports).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import attrs
 
-from . import ast
+from . import ast, files
 from .diagnostics import Diagnostic, SyntaxErrors
 from .sourcetext import read_and_parse
 from .variants import MAX_VARIANT_DEPTH, Composition, compose
@@ -37,7 +38,7 @@ def load_modules(path: Path, texts: Mapping[Path, str] | None = None,
     `parse_file`, how to parse a file (the language server keeps files parsed before)."""
     path = Path(path)
     texts = texts or {}
-    if not path.is_file() and path.resolve() not in texts:
+    if not files.is_file(path) and path.resolve() not in texts:
         raise SyntaxErrors(Diagnostic("E110", f"no clause file at {path}",
                                       hints=("check the path; clause files end in .rrd",)))
     root = path.resolve().parent
@@ -56,7 +57,7 @@ def load_modules(path: Path, texts: Mapping[Path, str] | None = None,
         return str(real)
 
     def visit(p: Path) -> None:
-        real = p.resolve()
+        real = files.real(p)
         if real in seen:
             return
         name = display(real) if p == real else display_path(p)
@@ -71,13 +72,13 @@ def load_modules(path: Path, texts: Mapping[Path, str] | None = None,
         seen[real] = module
         order.append(module)
         for imp in module.imports:
-            target = (real.parent / imp.path).resolve()
+            target = files.real(real.parent / imp.path)
             if not target.is_relative_to(root):
                 errors.append(Diagnostic(
                     "E205", f"import {imp.path!r} leaves the contract's directory tree", imp.span,
                     hints=(f"imports must stay inside {display(root)}",)))
                 continue
-            if not target.is_file() and target not in texts:
+            if not files.is_file(target) and target not in texts:
                 errors.append(Diagnostic("E205", f"import {imp.path!r}: no such file", imp.span,
                                          hints=("paths are relative to the importing file",)))
                 continue
@@ -114,14 +115,14 @@ def load_composition(path: Path, texts: Mapping[Path, str] | None = None,
             "E111", "an amendment names its writing: the id of the signed writing in the facts",
             header.span, hints=('add: writing "amendment-1"',)))
     root = _root or path.resolve().parent
-    real = path.resolve()
-    target = (real.parent / header.base).resolve()
+    real = files.real(path)
+    target = files.real(real.parent / header.base)
     what = "variant of" if header.kind == "agreement" else "amends"
     if not target.is_relative_to(root):
         raise SyntaxErrors(Diagnostic(
             "E213", f"{what} {header.base!r} leaves the contract's directory tree",
             header.base_span, hints=(f"keep the base inside {display_path(root)}",)))
-    if not target.is_file():
+    if not files.is_file(target):
         raise SyntaxErrors(Diagnostic(
             "E213", f"{what} {header.base!r}: no such file", header.base_span,
             hints=("the path is relative to this clause file",)))
@@ -141,6 +142,6 @@ def load_composition(path: Path, texts: Mapping[Path, str] | None = None,
             header.base_span, hints=("an amendment is applied by loading it, not as a base",)))
     composed = compose(main, base, base_header)
     # imports of the variant itself come after the base's modules
-    files = {Path(m.file).resolve() for m in composed.modules}
-    extra = tuple(m for m in modules[1:] if Path(m.file).resolve() not in files)
+    composed_files = {Path(m.file).resolve() for m in composed.modules}
+    extra = tuple(m for m in modules[1:] if Path(m.file).resolve() not in composed_files)
     return attrs.evolve(composed, modules=(*composed.modules, *extra))

@@ -5,11 +5,12 @@ Parsing is most of the time of `rrdsl check` (Lark reads about 15,000 lines a se
 the 2001 agreement is 2,800 lines in six files); reading an AST back takes a tenth of that.
 
 * **Where.** `$XDG_CACHE_HOME/rrdsl/` (else `~/.cache/rrdsl/`), the folder of the Lark parser
-  cache, made private (0700). One entry per clause file (by path), replaced when the file's
-  text changes; an entry records a digest of the text it was parsed from and is used only for
-  that text, and a digest of itself (a damaged entry is a miss). At most `MAX_ENTRIES`
-  entries are kept (the least recently written go first). `RRDSL_NO_PARSE_CACHE=1` turns
-  the cache off; deleting the folder empties it.
+  cache, made private (0700) (rrdsl/cachedir.py). One entry per clause file (by path),
+  replaced when the file's text changes; an entry records a digest of the text it was
+  parsed from and is used only for that text, and a digest of itself (a damaged entry is a
+  miss). At most `MAX_ENTRIES` entries are kept (the least recently written go first).
+  `RRDSL_NO_PARSE_CACHE=1` turns the cache off (and the cache of `rrdsl check`'s reports,
+  rrdsl/checkcache.py, which would spare the parse); deleting the folder empties it.
 * **Which parser.** The key includes a digest of the grammar and of the source code of the
   parser, the AST and this module, so a different rrdsl never reads another's entries.
 * **Safe.** An entry is JSON, read back only into the AST's own classes (a name that is not one
@@ -24,7 +25,6 @@ the 2001 agreement is 2,800 lines in six files); reading an AST back takes a ten
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import hashlib
 import json
@@ -36,7 +36,7 @@ from typing import Any
 
 import attrs
 
-from . import ast
+from . import ast, cachedir
 from .diagnostics import Span
 
 FORMAT = 1
@@ -48,17 +48,6 @@ MAX_ENTRIES = 500
 
 def enabled() -> bool:
     return os.environ.get("RRDSL_NO_PARSE_CACHE", "") in ("", "0")
-
-
-def folder() -> Path | None:
-    """The cache folder, made if needed; None when it cannot be made or written."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    path = os.path.join(base, "rrdsl")
-    try:
-        os.makedirs(path, mode=0o700, exist_ok=True)
-    except OSError:
-        return None
-    return Path(path) if os.access(path, os.W_OK) else None
 
 
 @lru_cache(maxsize=1)
@@ -99,7 +88,7 @@ def _entry(file: str) -> Path | None:
     if not enabled():
         return None
     fingerprint = _fingerprint()
-    where = folder() if fingerprint is not None else None
+    where = cachedir.folder() if fingerprint is not None else None
     if where is None:
         return None
     digest = hashlib.sha256(f"{fingerprint}\n{file}".encode()).hexdigest()[:32]
@@ -178,32 +167,6 @@ def store(file: str, text: str, module: ast.Module) -> None:
         body = json.dumps(encode(module), separators=(",", ":"), ensure_ascii=False)
     except (TypeError, ValueError, RecursionError):
         return
-    import tempfile  # only to write: a warm `rrdsl check` reads
-
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ast-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                # the digests of the text parsed and of the entry itself
-                out.write(f"{_text_digest(text)} {_text_digest(body)}\n{body}")
-            os.replace(tmp, path)  # whole or not at all, also when two processes write
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except (OSError, ValueError):
-        return
-    _prune(path.parent)
-
-
-def _prune(where: Path) -> None:
-    """Keep at most MAX_ENTRIES entries (clause files in temporary folders each leave one)."""
-    try:
-        entries = [(p.stat().st_mtime, p) for p in where.glob("ast-*.json")]
-    except OSError:
-        return
-    if len(entries) <= MAX_ENTRIES:
-        return
-    entries.sort()
-    for _, p in entries[:len(entries) - MAX_ENTRIES]:
-        with contextlib.suppress(OSError):
-            p.unlink()
+    # the digests of the text parsed and of the entry itself
+    if cachedir.write_whole(path, f"{_text_digest(text)} {_text_digest(body)}\n{body}", "ast"):
+        cachedir.prune(path.parent, "ast-*.json", MAX_ENTRIES)

@@ -19,7 +19,7 @@ import attrs
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from . import ast, numwords, parsecache
+from . import ast, cachedir, numwords, parsecache
 from .diagnostics import (
     Diagnostic,
     Span,
@@ -91,7 +91,7 @@ def _collect_comment(tok: Token) -> Token:
 
 
 def _cache_path(text: str) -> str | None:
-    folder = parsecache.folder()  # the one cache folder, shared with the parse cache
+    folder = cachedir.folder()  # the one cache folder, shared with the parse cache
     if folder is None:
         return None
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
