@@ -16,7 +16,6 @@ from typing import Any, NoReturn
 
 from . import __version__, _accel
 
-
 EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
 STATUSES = ("not_triggered", "pending", "in_force", "fulfilled", "breached", "expired",
             "suspended", "excused", "undetermined")  # evaluator.STATUSES, without importing it
@@ -227,13 +226,17 @@ def run() -> NoReturn:
     passes over it while the interpreter shuts down (~20 ms of a warm `rrdsl check`; the
     memory goes back all the same). Not in `main`, which is also called within a process."""
     status: int | None = None
-    if sys.argv[1:2] == ["check"]:
-        from .checkcache import replay
-
-        status = replay(sys.argv[2:])
     try:
+        if sys.argv[1:2] == ["check"]:
+            from .checkcache import replay
+
+            status = replay(sys.argv[2:])
         if status is None:
             status = main()
+    except KeyboardInterrupt:  # pragma: no cover - as main: no traceback
+        status = 130
+    except BrokenPipeError:  # pragma: no cover - e.g. `rrdsl check ... | head -1`, as main
+        status = EXIT_OK
     finally:
         gc.freeze()
     raise SystemExit(status)

@@ -441,6 +441,32 @@ def _label_args(args: tuple[Any, ...]) -> str:
                      for a in args)
 
 
+class _CallSteps:
+    """The derivation steps of the calls of one definition (`op_call`'s traced calls, and
+    `count_cmp`'s call of a definition that counts): a call's label, and its step with the
+    value shown or with the facts it needed."""
+
+    __slots__ = ("name", "has_params", "section", "file", "line", "title")
+
+    def __init__(self, d: ir.Definition) -> None:
+        span = d.cite.span
+        self.name, self.has_params, self.title = d.name, bool(d.params), d.title
+        self.section = d.cite.section
+        self.file = span.file if span else None
+        self.line = span.line if span else None
+
+    def label(self, vals: tuple[Any, ...]) -> str:
+        return f"{self.name}({_label_args(vals)})" if self.has_params else self.name
+
+    def valued(self, label: str, shown: str, kids: list[Node]) -> Node:
+        return Node("definition", label, shown, self.section, self.file, self.line, kids,
+                    note=self.title)
+
+    def undetermined(self, label: str, m: Missing, kids: list[Node]) -> Node:
+        return Node("definition", label, None, self.section, self.file, self.line, kids,
+                    note="undetermined: needs " + ", ".join(sorted(m.needs)))
+
+
 #: Static kinds whose values are never a Fraction, an event or a duration: `==` and `<` on
 #: them need none of the engine's conversions (the checker types every expression).
 _PLAIN = frozenset({"int", "shares", "money", "date", "text", "enum", "party", "bool"})
@@ -1124,10 +1150,8 @@ class _Compiler:
         # them with a plain zip, whose `strict=True` would cost a keyword parse at each call
         assert len(args) == len(params), (name, len(args), len(params))
         defs = self.plan.defs
-        cite = d.cite
         rtype = d.type
-        file = cite.span.file if cite.span else None
-        line = cite.span.line if cite.span else None
+        steps = _CallSteps(d)
 
         def traced(ctx: Ctx, vals: tuple[Any, ...]) -> Any:
             """A traced run: memo entries are (value or Missing, derivation node)."""
@@ -1146,7 +1170,7 @@ class _Compiler:
                 return v
             body = defs[name]
             local = dict(zip(params, vals, strict=True))
-            label = f"{name}({_label_args(vals)})" if params else name
+            label = steps.label(vals)
             saved = ctx.trace
             assert saved is not None
             kids: list[Node] = []
@@ -1157,8 +1181,7 @@ class _Compiler:
             try:
                 v = body(ctx, local)
             except Missing as m:
-                node = Node("definition", label, None, cite.section, file, line, kids,
-                            note="undetermined: needs " + ", ".join(sorted(m.needs)))
+                node = steps.undetermined(label, m, kids)
                 saved.append(node)
                 if key is not None:
                     ctx.memo[key] = (m, node, frozenset(used))
@@ -1167,8 +1190,7 @@ class _Compiler:
                 ctx.trace = saved
                 ctx.qualitative = outer
                 outer |= used
-            node = Node("definition", label, show(v, rtype), cite.section, file, line, kids,
-                        note=d.title)
+            node = steps.valued(label, show(v, rtype), kids)
             saved.append(node)
             if key is not None:
                 ctx.memo[key] = (v, node, frozenset(used))
@@ -2130,9 +2152,8 @@ class _Compiler:
             upto = self.count_upto(counted)
         finally:
             self._day_vars = saved
-        cite, rtype = d.cite, d.type
-        file = cite.span.file if cite.span else None
-        line = cite.span.line if cite.span else None
+        rtype = d.type
+        steps = _CallSteps(d)
 
         def count_call_cmp(ctx: Ctx, env: dict[str, Any]) -> Any:
             k = right(ctx, env)
@@ -2142,20 +2163,18 @@ class _Compiler:
             if trace is None:
                 return f(upto(ctx, local, k + bump)[0], k)
             # a step of the derivation for the definition, its value as far as it was counted
-            label = f"{name}({_label_args(vals)})" if params else name
+            label = steps.label(vals)
             kids: list[Node] = []
             ctx.trace = kids
             try:
                 n, how = upto(ctx, local, k + bump)
             except Missing as m:
-                trace.append(Node("definition", label, None, cite.section, file, line, kids,
-                                  note="undetermined: needs " + ", ".join(sorted(m.needs))))
+                trace.append(steps.undetermined(label, m, kids))
                 raise
             finally:
                 ctx.trace = trace
             shown = show(n, rtype)
-            trace.append(Node("definition", label, f"{how} {shown}" if how else shown,
-                              cite.section, file, line, kids, note=d.title))
+            trace.append(steps.valued(label, f"{how} {shown}" if how else shown, kids))
             return f(n, k)
         return count_call_cmp
 
