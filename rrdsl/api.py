@@ -47,6 +47,7 @@ class Contract:
         # (one of `loaded` when it is that file, as for `rrdsl diff BASE AMENDMENT`)
         self.base: Contract | None = None
         self._amendment_files: dict[str, list[str]] | None = None
+        self._clauses: tuple[str, ...] | None = None  # _clause_names
         if contract.amendment is not None:
             assert contract.base_file is not None
             base = Path(contract.base_file).resolve()
@@ -101,10 +102,12 @@ class Contract:
 
     def evaluate(self, facts: FactSet, as_of: datetime.date | None = None,
                  explain: bool = False, values: bool = True,
-                 apply_amendment: bool | None = None,
+                 apply_amendment: bool | None = None, clauses: Any = None,
                  _known_writings: frozenset[str] = frozenset()) -> Outcome:
         """Every obligation, permission and prohibition as of the date (the fact file's
         `as_of` when not given), with derived values; `explain` records derivation trees.
+        `clauses`: the ids of the clauses to answer ("3(a).register", "§3(b).register"; one
+        text or several), every other clause left out of the outcome.
         For an amendment, whether it applies is decided under the amended agreement's own
         rule, unless `apply_amendment` is True (evaluate as amended regardless).  Unless the
         amendment is `retroactive`, an answer to an event before the day it took effect is
@@ -114,33 +117,80 @@ class Contract:
         if not isinstance(facts, FactSet):
             raise _bad_argument("facts", facts, "a FactSet, from read_facts, facts_from_text "
                                 "or facts_from_mapping")
+        only = self._clause_ids(clauses)
         day = _as_of(as_of) if as_of is not None else facts.as_of
         if day is None:
             raise UsageError(Diagnostic(
                 "E702", "no as-of date: the fact file has no as_of and none was given",
                 hints=("pass --as-of YYYY-MM-DD, or add as_of = YYYY-MM-DD to the fact file",)))
         try:
-            return self._evaluate(facts, day, explain, values, apply_amendment, _known_writings)
+            return self._evaluate(facts, day, explain, values, apply_amendment, only,
+                                  _known_writings)
         except OverflowError:  # a date out of the calendar that the evaluator did not report
             raise EvaluationError(Diagnostic(
                 "E601", "a date fell outside the calendar: dates run from 0001-01-01 to "
                 "9999-12-31", hints=("check the dates of the events and facts (a year typed "
                                      "wrong?)",))) from None
 
+    def _clause_names(self) -> tuple[str, ...]:
+        """The ids of the clauses an outcome may hold: this agreement's, and for an amendment
+        also those of the agreement it amends (the outcome is that one's when it does not
+        apply)."""
+        if self._clauses is None:
+            names = [n.id for n in self.ir.norms]
+            if self.base is not None:
+                names += [x for x in self.base._clause_names() if x not in names]
+            self._clauses = tuple(names)
+        return self._clauses
+
+    def _clause_ids(self, clauses: Any) -> frozenset[str] | None:
+        """The clause ids `clauses` names (see `evaluate`), each checked; None for all."""
+        if clauses is None:
+            return None
+        if isinstance(clauses, str):
+            clauses = (clauses,)
+        try:
+            named = list(clauses)
+        except TypeError:
+            raise _bad_argument("clauses", clauses, "clause ids, such as "
+                                "[\"3(a).register\"]") from None
+        known = self._clause_names()
+        out = set()
+        for x in named:
+            if not isinstance(x, str):
+                raise _bad_argument("clauses", x, "a clause id, such as \"3(a).register\"")
+            cid = x.strip().removeprefix("§")
+            if cid not in known:  # a tuple of at most a few hundred: found in a few µs
+                from .diagnostics import did_you_mean
+
+                close = did_you_mean(cid, known)
+                raise UsageError(Diagnostic(
+                    "E701", f"clauses: {self.name} has no clause {x!r}",
+                    hints=(f"did you mean '{close}'?",) if close else (
+                        "a clause id is its section and name, such as 3(a).register: "
+                        "`rrdsl show` lists them",)))
+            out.add(cid)
+        return frozenset(out)
+
     def _evaluate(self, facts: FactSet, day: datetime.date, explain: bool, values: bool,
-                  apply_amendment: bool | None, _known_writings: frozenset[str]) -> Outcome:
+                  apply_amendment: bool | None, only: frozenset[str] | None,
+                  _known_writings: frozenset[str]) -> Outcome:
         if self.base is not None and apply_amendment:  # as if effective (rrdsl diff)
-            outcome = evaluate(self.plan, facts, day, explain=explain, values=values)
+            outcome = evaluate(self.plan, facts, day, explain=explain, values=values, only=only)
             resolve_references(outcome, {})
             return outcome
         if self.base is not None:
             amendment = self.ir.amendment
             assert amendment is not None
             decision = decide_amendment(self.ir, self.base, facts, day, explain)
-            before = self.base.evaluate(facts, day, explain=explain, values=values,
-                                        _known_writings=frozenset({amendment.writing}))
+            base_ids = {n.id for n in self.base.ir.norms}
+            before = self.base.evaluate(
+                facts, day, explain=explain, values=values,
+                clauses=None if only is None else sorted(only & base_ids),
+                _known_writings=frozenset({amendment.writing}))
             if decision.applied:
-                outcome = evaluate(self.plan, facts, day, explain=explain, values=values)
+                outcome = evaluate(self.plan, facts, day, explain=explain, values=values,
+                                   only=only)
                 resolve_references(outcome, {})
                 if amendment.retroactive is None and decision.effective_on is not None:
                     decision.earlier = keep_earlier_answers(outcome, before,
@@ -150,7 +200,7 @@ class Contract:
                 outcome = before
             outcome.amendments = [decision, *outcome.amendments]
             return outcome
-        outcome = evaluate(self.plan, facts, day, explain=explain, values=values)
+        outcome = evaluate(self.plan, facts, day, explain=explain, values=values, only=only)
         resolve_references(outcome, {})
         outcome.ignored_amendments = ignored_amendments(self, outcome, facts, day,
                                                         _known_writings)

@@ -356,22 +356,26 @@ class Evaluator:
                     [e for name in names for e in self.ctx.events(name)], key=event_order)
         return found
 
-    def run(self, term: bool = True) -> Outcome:
+    def run(self, term: bool = True, only: frozenset[str] | None = None) -> Outcome:
         """Every answer as of the evaluation date; `term=False`: without asking whether the
-        agreement still survives (the answers as of its last day are asked so)."""
+        agreement still survives (the answers as of its last day are asked so); `only`: the
+        answers of the clauses with these ids, and no other (each is decided as in a run of
+        them all: a clause that asks another's status asks it of its own)."""
         # localcontext works on a copy; the collector is paused: an evaluation frees its own
         # cycles, and the collector's passes during it found nothing to free (rrdsl/_gc.py)
         with decimal.localcontext(_DECIMAL_CONTEXT), collector_paused():
             try:
                 life = self.term() if term and self.c.survival is not None else None
                 if life is not None and life.ended_on is not None:
-                    norms = self.after_the_end(life.ended_on)
+                    norms = self.after_the_end(life.ended_on, only)
                 elif self.trace:
-                    norms = [r for n in self.c.norms for r in self.norm(n)]
+                    norms = [r for n in self.c.norms if only is None or n.id in only
+                             for r in self.norm(n)]
                 else:
                     norms = []
                     for np in _norm_plans(self.plan):
-                        self.fast_norm(np, norms)
+                        if only is None or np.norm.id in only:
+                            self.fast_norm(np, norms)
                 values = self.values() if self.with_values else []
                 warnings = self.fact_warnings()
             except EvalFailure as f:
@@ -480,11 +484,12 @@ class Evaluator:
         last = periods[0][1]
         return Term(rule, None if last is None else last + ONE_DAY, [])
 
-    def after_the_end(self, ended: datetime.date) -> list[NormResult]:
+    def after_the_end(self, ended: datetime.date,
+                      only: frozenset[str] | None = None) -> list[NormResult]:
         """The answers once the agreement has ended: each clause as it stood at the end of
         its last day (what was fulfilled, breached, excused or expired by then stands, what
         happened on that day included; what was pending, in force or suspended ended with the
-        agreement), and an event after that day triggers nothing."""
+        agreement), and an event after that day triggers nothing. `only`: as for `run`."""
         rule = self.c.survival
         assert rule is not None
         cite = f"§{rule.cite.section}"
@@ -492,10 +497,12 @@ class Evaluator:
             self.plan, self.facts, ended, trace=self.trace, with_values=False))
         answers: list[NormResult] = []
         if before.trace:
-            answers = [r for n in self.c.norms for r in before.norm(n)]
+            answers = [r for n in self.c.norms if only is None or n.id in only
+                       for r in before.norm(n)]
         else:
             for np in _norm_plans(self.plan):
-                before.fast_norm(np, answers)
+                if only is None or np.norm.id in only:
+                    before.fast_norm(np, answers)
         by_norm: dict[str, list[NormResult]] = {}
         for r in answers:
             if r.status in ("pending", "in_force", "suspended"):
@@ -508,6 +515,8 @@ class Evaluator:
             by_norm.setdefault(r.norm.id, []).append(r)
         out: list[NormResult] = []
         for n in self.c.norms:
+            if only is not None and n.id not in only:
+                continue
             found = by_norm.get(n.id, [])
             later = [e for e in self.triggers(n.trigger.events) if e.date > ended] \
                 if n.trigger is not None else []
@@ -1164,10 +1173,14 @@ class Evaluator:
         root = self.ctx
         root.qualitative = set()  # what a check reads is no assumption of any answer
         traced = root.trace is not None
-        for check, cond, at in _check_plans(self.plan):
+        for check, cond, at, types, facts in _check_plans(self.plan):
             var = check.trigger.var
             for event in self.triggers(check.trigger.events):
-                ctx = root.at(event.date) if at else root
+                # the event's day, or this one when nothing the condition reads changed
+                # since (as for a trigger's condition: the same value, and this context's
+                # memo already holds much of what it reads)
+                ctx = root.at(event.date) if at and not unchanged_since(
+                    root, event.date, types, facts) else root
                 if traced:  # a check adds no derivation
                     saved, ctx.trace = ctx.trace, []
                 try:
@@ -1548,13 +1561,16 @@ def _norm_plans(plan: Plan) -> list[_NormPlan]:
     return found
 
 
-def _check_plans(plan: Plan) -> list[tuple[ir.Check, Any, bool]]:
-    """Each fact check with its closure and whether it reads events (then it is judged in the
-    context of the event's day), computed once per plan."""
+def _check_plans(plan: Plan) -> list[tuple[ir.Check, Any, bool, tuple[str, ...],
+                                           tuple[str, ...]]]:
+    """Each fact check with its closure, whether it reads events (then it is judged in the
+    context of the event's day), and the event types and facts it reads (`day_reads`),
+    computed once per plan."""
     found = plan.cache.get("check_plans")
     if found is None:
         found = plan.cache["check_plans"] = [
-            (c, plan.fn(c.cond), plan.reads_events(c.cond)) for c in plan.contract.checks]
+            (c, plan.fn(c.cond), plan.reads_events(c.cond), *plan.day_reads(c.cond))
+            for c in plan.contract.checks]
     return found
 
 
@@ -1641,9 +1657,10 @@ def _later(a: datetime.date | None, b: datetime.date | None) -> bool:
 
 
 def evaluate(plan: Plan, facts: FactSet, as_of: datetime.date, explain: bool = False,
-             values: bool = True) -> Outcome:
-    """Evaluate a compiled contract against a fact set as of a date."""
-    return Evaluator(plan, facts, as_of, trace=explain, with_values=values).run()
+             values: bool = True, only: frozenset[str] | None = None) -> Outcome:
+    """Evaluate a compiled contract against a fact set as of a date (`only`: the answers of
+    the clauses with these ids and no other)."""
+    return Evaluator(plan, facts, as_of, trace=explain, with_values=values).run(only=only)
 
 
 def explain_some(plan: Plan, facts: FactSet, as_of: datetime.date, instances: set[str],
