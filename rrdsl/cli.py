@@ -322,12 +322,31 @@ def _check_one(f: Path, strict: bool) -> int:
     return status
 
 
-def _evaluate(args: argparse.Namespace, explain: bool, values: bool = True):  # type: ignore[no-untyped-def]
+def _evaluate(args: argparse.Namespace, explain: bool,  # type: ignore[no-untyped-def]
+              values: bool = True, section: str | None = None):
+    """`section` (`--section`): only the clauses with answers under it are evaluated (the
+    report keeps only those answers anyway)."""
     from .api import load
 
     contract = load(args.contract)
     facts = contract.read_facts(args.facts)
-    return contract.evaluate(facts, args.as_of, explain=explain, values=values)
+    clauses = None if section is None else _clauses_under(contract, section)
+    return contract.evaluate(facts, args.as_of, explain=explain, values=values, clauses=clauses)
+
+
+def _clauses_under(contract: Any, section: str) -> list[str]:
+    """The ids of the clauses some answer of which is under `section` (a section, a clause id
+    or an instance's id: report.under_section), of the agreement and of those it amends."""
+    from .report import under_section
+
+    clause = section.split("[", 1)[0]  # an instance's answers are its clause's
+    found: list[str] = []
+    c = contract
+    while c is not None:
+        found += [n.id for n in c.ir.norms
+                  if n.id not in found and under_section(clause, n.section, n.id)]
+        c = c.base
+    return found
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -363,7 +382,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     values = not args.no_values
     if len(contracts) == 1:
         args.contract = contracts[0]
-        outcomes = [_evaluate(args, explain=args.explain, values=values)]
+        outcomes = [_evaluate(args, explain=args.explain, values=values,
+                              section=args.section)]
     else:
         from .api import evaluate_family
 

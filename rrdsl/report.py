@@ -505,18 +505,26 @@ def wrap_lines(text: str, width: int) -> str:
     return "\n".join(out)
 
 
+def under_section(want: str | None, number: str, clause: str,
+                  instance: str | None = None) -> bool:
+    """Whether an answer of the clause `clause`, in the section `number` (of the instance
+    `instance`), is under `want`: a section (3(c) includes 3(c)(viii)), a clause id
+    (3(a).register: its instances) or an instance's id; None: every answer is."""
+    if want is None:
+        return True
+    want = want.lstrip("§")
+    if "." in want:
+        return want in (clause, instance)
+    return number == want or number.startswith(want + "(")
+
+
 def select_norms(o: Outcome, party: str | None, status: str | None,
                  section: str | None) -> Outcome:
     """The outcome with only the answers borne by `party`, of `status`, under `section`
-    (3(c) includes 3(c)(viii); a clause id 3(a).register its instances)."""
-    want = section.lstrip("§") if section is not None else None
+    (`under_section`)."""
 
     def under(number: str, clause: str, instance: str | None = None) -> bool:
-        if want is None:
-            return True
-        if "." in want:
-            return want in (clause, instance)
-        return number == want or number.startswith(want + "(")
+        return under_section(section, number, clause, instance)
 
     def keep(r: NormResult) -> bool:
         if party is not None and r.bearer != party:

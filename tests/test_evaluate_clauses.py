@@ -136,3 +136,27 @@ def test_one_text_or_a_section_sign_names_a_clause(contract: Any) -> None:
     assert answers(one) == answers(signed) == answers(contract.evaluate(facts, day),
                                                       {"3(a).register"})
     assert contract.evaluate(facts, day, clauses=[]).norms == []
+
+
+@pytest.mark.parametrize("section", ["3(a)", "3(c)", "§3(c)(viii)", "3(a).register", "9"])
+def test_eval_section_evaluates_only_its_clauses_and_answers_the_same(
+        contract: Any, section: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`rrdsl eval --section` asks only for the clauses under the section: its report is the
+    whole evaluation's, filtered."""
+    import json
+
+    from rrdsl.cli import _clauses_under, main
+    from rrdsl.report import select_norms
+
+    facts_file = ROOT / "contracts" / "facts" / "demand-2001.toml"
+    asked = _clauses_under(contract, section)
+    ids = [n.id for n in contract.ir.norms]
+    assert set(asked) <= set(ids) and (section == "9") == (not asked)
+    assert main(["eval", str(AGREEMENT), str(facts_file), "--section", section,
+                 "--format", "json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    facts = contract.read_facts(facts_file)
+    whole = select_norms(contract.evaluate(facts), None, None, section)
+    want = json.loads(dumps(outcome_json(whole)))
+    assert got["norms"] == want["norms"] and got["values"] == want["values"]
+    assert got["summary"] == want["summary"]
