@@ -48,6 +48,7 @@ class Contract:
         self.base: Contract | None = None
         self._amendment_files: dict[str, list[str]] | None = None
         self._clauses: tuple[str, ...] | None = None  # _clause_names
+        self._asked: dict[tuple[Any, ...], frozenset[str]] = {}  # _clause_ids, by what was named
         if contract.amendment is not None:
             assert contract.base_file is not None
             base = Path(contract.base_file).resolve()
@@ -150,10 +151,16 @@ class Contract:
         if isinstance(clauses, str):
             clauses = (clauses,)
         try:
-            named = list(clauses)
+            named = tuple(clauses)
         except TypeError:
             raise _bad_argument("clauses", clauses, "clause ids, such as "
                                 "[\"3(a).register\"]") from None
+        try:  # a batch asks for the same clauses of every fact set: checked once
+            found = self._asked.get(named)
+        except TypeError:  # something unhashable among them: reported below
+            found = None
+        if found is not None:
+            return found
         known = self._clause_names()
         out = set()
         for x in named:
@@ -170,6 +177,8 @@ class Contract:
                         "a clause id is its section and name, such as 3(a).register: "
                         "`rrdsl show` lists them",)))
             out.add(cid)
+        if len(self._asked) < 64:
+            self._asked[named] = frozenset(out)
         return frozenset(out)
 
     def _evaluate(self, facts: FactSet, day: datetime.date, explain: bool, values: bool,

@@ -226,8 +226,9 @@ def ignored_amendments(contract: Contract, outcome: Outcome, facts: FactSet,
         return []
     values = {v.label: v for v in outcome.values}
     if not any(f"{rule.definition}({e.id})" in values for e in writings):
-        redone = contract.evaluate(facts, as_of, values=True, _known_writings=known |
-                                   frozenset(e.id for e in writings))
+        # the derived values alone (an evaluation without them, or of some clauses, asked)
+        redone = contract.evaluate(facts, as_of, values=True, clauses=(),
+                                   _known_writings=known | frozenset(e.id for e in writings))
         values = {v.label: v for v in redone.values}
     out = []
     for e in writings:

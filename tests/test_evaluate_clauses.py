@@ -136,6 +136,10 @@ def test_one_text_or_a_section_sign_names_a_clause(contract: Any) -> None:
     assert answers(one) == answers(signed) == answers(contract.evaluate(facts, day),
                                                       {"3(a).register"})
     assert contract.evaluate(facts, day, clauses=[]).norms == []
+    again = contract.evaluate(facts, day, clauses="3(a).register")  # checked once, then kept
+    assert answers(again) == answers(one)
+    with pytest.raises(UsageError):
+        contract.evaluate(facts, day, clauses=["3(a).register", ["unhashable"]])
 
 
 @pytest.mark.parametrize("section", ["3(a)", "3(c)", "§3(c)(viii)", "3(a).register", "9"])

@@ -364,6 +364,13 @@ def test_the_agreement_alone_warns_of_an_amendment_that_took_effect(family: Path
     outs = evaluate_family([base, rrdsl.load(family / "am.rrd")], facts)
     assert [o.ignored_amendments for o in outs] == [[], []]
     assert outs[1].amendments[0].applied
+    # without derived values, or for some clauses only, the writing's effect is found by an
+    # evaluation of the values alone: the same warning
+    fs = base.read_facts(facts)
+    ids = [n.id for n in base.ir.norms]
+    for other in (base.evaluate(fs, values=False), base.evaluate(fs, clauses=ids[:1]),
+                  base.evaluate(fs, values=False, clauses=[])):
+        assert other.ignored_amendments == [x]
 
 
 def test_membership_in_each_agreement_is_a_fact_of_the_file(family: Path) -> None:
