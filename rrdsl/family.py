@@ -226,7 +226,7 @@ def ignored_amendments(contract: Contract, outcome: Outcome, facts: FactSet,
         return []
     values = {v.label: v for v in outcome.values}
     if not any(f"{rule.definition}({e.id})" in values for e in writings):
-        # the derived values alone (an evaluation without them, or of some clauses, asked)
+        # the evaluation asked computed no derived values (values=False): they alone
         redone = contract.evaluate(facts, as_of, values=True, clauses=(),
                                    _known_writings=known | frozenset(e.id for e in writings))
         values = {v.label: v for v in redone.values}
