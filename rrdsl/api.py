@@ -133,15 +133,20 @@ class Contract:
                 "9999-12-31", hints=("check the dates of the events and facts (a year typed "
                                      "wrong?)",))) from None
 
+    def _clause_norms(self) -> list[ir.Norm]:
+        """The clauses an outcome may answer: this agreement's, and for an amendment also
+        those of the agreement it amends that it does not replace (the outcome is that one's
+        when the amendment does not apply)."""
+        norms = list(self.ir.norms)
+        if self.base is not None:
+            ids = {n.id for n in norms}
+            norms += [n for n in self.base._clause_norms() if n.id not in ids]
+        return norms
+
     def _clause_names(self) -> tuple[str, ...]:
-        """The ids of the clauses an outcome may hold: this agreement's, and for an amendment
-        also those of the agreement it amends (the outcome is that one's when it does not
-        apply)."""
+        """The ids of `_clause_norms`, found once."""
         if self._clauses is None:
-            names = [n.id for n in self.ir.norms]
-            if self.base is not None:
-                names += [x for x in self.base._clause_names() if x not in names]
-            self._clauses = tuple(names)
+            self._clauses = tuple(n.id for n in self._clause_norms())
         return self._clauses
 
     def _clause_ids(self, clauses: Any) -> frozenset[str] | None:
@@ -192,10 +197,10 @@ class Contract:
             amendment = self.ir.amendment
             assert amendment is not None
             decision = decide_amendment(self.ir, self.base, facts, day, explain)
-            base_ids = {n.id for n in self.base.ir.norms}
             before = self.base.evaluate(
                 facts, day, explain=explain, values=values,
-                clauses=None if only is None else sorted(only & base_ids),
+                clauses=None if only is None else sorted(
+                    only.intersection(self.base._clause_names())),
                 _known_writings=frozenset({amendment.writing}))
             if decision.applied:
                 outcome = evaluate(self.plan, facts, day, explain=explain, values=values,

@@ -335,18 +335,11 @@ def _evaluate(args: argparse.Namespace, explain: bool,  # type: ignore[no-untype
 
 
 def _clauses_under(contract: Any, section: str) -> list[str]:
-    """The ids of the clauses some answer of which is under `section` (a section, a clause id
-    or an instance's id: report.under_section), of the agreement and of those it amends."""
+    """The ids of the clauses whose answers are under `section` (a section or a clause id:
+    report.under_section), of the agreement and of the one it amends."""
     from .report import under_section
 
-    clause = section.split("[", 1)[0]  # an instance's answers are its clause's
-    found: list[str] = []
-    c = contract
-    while c is not None:
-        found += [n.id for n in c.ir.norms
-                  if n.id not in found and under_section(clause, n.section, n.id)]
-        c = c.base
-    return found
+    return [n.id for n in contract._clause_norms() if under_section(section, n.section, n.id)]
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
