@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 from lark import Lark, Token, Tree
+from lark.tree import Meta
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from . import ast, cachedir, numwords, parsecache
@@ -104,18 +105,77 @@ def lark_parser() -> Lark:
     options: dict[str, Any] = dict(
         parser="lalr",
         lexer="contextual",
-        propagate_positions=True,
+        propagate_positions=False,  # done by `_with_positions`, the same positions, faster
         postlex=_KeywordPostLex(),
         maybe_placeholders=True,
         lexer_callbacks={"COMMENT": _collect_comment},
     )
     path = _cache_path(text)
+    lark = None
     if path is not None:
         try:
-            return Lark(text, cache=path, **options)
+            lark = Lark(text, cache=path, **options)
         except OSError:
             pass
-    return Lark(text, **options)
+    if lark is None:
+        lark = Lark(text, **options)
+    callbacks = lark._callbacks  # each rule's tree builder, called by the LALR parser
+    for rule, build in callbacks.items():
+        callbacks[rule] = _with_positions(build)
+    return lark
+
+
+def _with_positions(build: Any) -> Any:
+    """`build` (a rule's tree builder), giving the tree it makes the positions Lark's
+    `propagate_positions=True` gives (lark/parse_tree_builder.py, `PropagatePositions`): a
+    node starts where the first of the rule's children starts and ends where the last ends,
+    counting the tokens the tree leaves out (keywords, brackets), and a rule inlined into
+    its parent (`?rule`) keeps its own start and end but passes its parent the outer ones
+    ("container" positions).  Lark's also sets offsets, reads every position through `getattr`
+    with a default and runs for rules inlined whole (one child passed up as it is); this one
+    sets only the lines and columns the AST keeps: the parse of the agreement in about 0.7
+    of the time (docs/performance.md, the ninth round).
+    tests/test_parser_positions.py requires every node's positions equal to Lark's."""
+    def build_with_positions(children: list[Any]) -> Any:
+        res = build(children)
+        if type(res) is not Tree or (len(children) == 1 and children[0] is res):
+            return res  # a token, or a rule inlined whole: its one child's positions stand
+        meta: Any = res._meta  # (`Tree.meta` is a property that makes a `Meta` when none)
+        fresh = meta is None
+        if fresh:
+            meta = res._meta = Meta()  # type: ignore[no-untyped-call]
+        m: Any
+        for c in children:
+            if type(c) is Tree:
+                m = c._meta
+                if m is None or m.empty:
+                    continue
+                line, column = m.container_line, m.container_column
+            elif c is None:  # an optional part left out (maybe_placeholders)
+                continue
+            else:
+                line, column = c.line, c.column
+            if fresh or not hasattr(meta, "line"):
+                meta.line, meta.column, meta.empty = line, column, False
+            meta.container_line, meta.container_column = line, column
+            break
+        for c in reversed(children):
+            if type(c) is Tree:
+                m = c._meta
+                if m is None or m.empty:
+                    continue
+                line, column = m.container_end_line, m.container_end_column
+            elif c is None:
+                continue
+            else:
+                line, column = c.end_line, c.end_column
+            if fresh or not hasattr(meta, "end_line"):
+                meta.end_line, meta.end_column, meta.empty = line, column, False
+            meta.container_end_line, meta.container_end_column = line, column
+            break
+        return res
+
+    return build_with_positions
 
 
 # ── terminal descriptions for messages ──────────────────────────────────────
@@ -532,6 +592,7 @@ class _Builder:
     def __init__(self, file: str, text: str = ""):
         self.file = file
         self.source = text
+        self._line_starts: list[int] | None = None  # each line's offset, when asked
 
     def span(self, node: Tree[Token] | Token) -> Span:
         if isinstance(node, Token):
@@ -1085,15 +1146,26 @@ class _Builder:
 
     def after_word(self, t: Tree[Token]) -> str:
         """`after` or `following`, as written (the grammar drops the anonymous keyword)."""
-
-        def pos(node: Any, attr: str) -> int | None:
-            return getattr(node if isinstance(node, Token) else getattr(node, "meta", None),
-                           attr, None)
-
-        start, end = pos(t.children[-2], "end_pos"), pos(t.children[-1], "start_pos")
+        start = self.offset(t.children[-2], end=True)
+        end = self.offset(t.children[-1], end=False)
         if start is None or end is None:
             return "after"
         return "following" if "following" in self.source[start:end] else "after"
+
+    def offset(self, node: Any, end: bool) -> int | None:
+        """Where a node starts or ends in the text, as an offset (a tree's positions are
+        lines and columns: `_with_positions`)."""
+        if isinstance(node, Token):
+            return node.end_pos if end else node.start_pos
+        meta = getattr(node, "meta", None)
+        if meta is None or meta.empty:
+            return None
+        line: int
+        column: int
+        line, column = (meta.end_line, meta.end_column) if end else (meta.line, meta.column)
+        if self._line_starts is None:
+            self._line_starts = [0] + [m.end() for m in re.finditer("\n", self.source)]
+        return self._line_starts[line - 1] + column - 1
 
     def unit(self, t: Any) -> str:
         words = [str(x) for x in t.children]
