@@ -860,8 +860,10 @@ def walk_days(first: datetime.date, n: int, backwards: bool = False) -> Iterator
 #: The memo key's first part for the values of a state after each event (op_fold)
 _FOLD = "#fold"
 
-#: The memo key's first part for an index of a context's events by a field (no definition's
-#: name begins with "#")
+_EVENT_DATE = operator.attrgetter("date")  # an event's date (for bisect, as runtime's)
+
+#: The memo key's first part for an index of the evaluation's events by a field, kept in its
+#: root context (no definition's name begins with "#")
 _INDEX = "#index"
 
 #: The memo key's first part for the names of a context's qualitative events of a type, as
@@ -871,14 +873,19 @@ _LABELS = "#labels"
 
 def _keyed_events(ctx: Ctx, name: str, field: str | None, key: Any) -> Any:
     """The events of type `name` this context sees whose `field` is the event `key` (`is`),
-    in the fact set's order, or with no field `key` itself if the context sees it: an index
-    of them by that field (or by themselves), made once per context (and made again if the
-    context's events are not those it was made from)."""
-    evs = ctx._events.get(name)
+    in the fact set's order, or with no field `key` itself if the context sees it.  From an
+    index of the evaluation's events of the type by that field (or by themselves), made once
+    in its root context (and made again if the root's events are not those it was made
+    from): a context of an earlier day sees of each entry the events up to its day (a type's
+    events are in date order, and a context sees those of them up to its day: `Ctx.events`).
+    An index made in each day's context, as before, cost every event of the type for each
+    day: on a history k times as long in years, k² (docs/performance.md, the ninth round)."""
+    root = ctx.root
+    evs = root._events.get(name)
     if evs is None:
-        evs = ctx.events(name)
+        evs = root.events(name)
     mkey = (_INDEX, name, field)
-    found = ctx.memo.get(mkey)
+    found = root.memo.get(mkey)
     if found is None or found[0] is not evs:
         table: dict[int, list[Any]] = {}
         if field is None:
@@ -887,8 +894,11 @@ def _keyed_events(ctx: Ctx, name: str, field: str | None, key: Any) -> Any:
         else:
             for x in evs:
                 table.setdefault(id(x.fields[field]), []).append(x)
-        found = ctx.memo[mkey] = (evs, table)
-    return found[1].get(id(key), ())
+        found = root.memo[mkey] = (evs, table)
+    got = found[1].get(id(key), ())
+    if got and got[-1].date > ctx.cutoff:  # a context of an earlier day: those up to it
+        return got[:bisect.bisect_right(got, ctx.cutoff, key=_EVENT_DATE)]
+    return got
 
 
 class _Compiler:
