@@ -9,6 +9,8 @@ from __future__ import annotations
 import bisect
 import contextlib
 import datetime
+import heapq
+import itertools
 import operator
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -2586,14 +2588,29 @@ class _Compiler:
                     if cond(ctx.at(day), env):
                         return day
                 return None
-            points: set[datetime.date] = set()
+            if cond(ctx.at(d), env):
+                return d
+            # the later days, in order, each once: merged from the events' days (each type's
+            # events are in date order, those after d found by bisection) and the facts' days
+            # of change (in order), as far as the first day C holds (not all of them sorted
+            # first: a history k times as long would cost k for each call)
+            cutoff = ctx.cutoff
+            streams: list[Iterator[datetime.date]] = []
             for t in types:
-                points.update(x.date for x in ctx.events(t) if d < x.date)
+                evs = ctx.events(t)
+                lo = bisect.bisect_right(evs, d, key=_EVENT_DATE)
+                streams.append(x.date for x in itertools.islice(evs, lo, None))
             for f in facts:
-                points.update(p for p in ctx.facts.changes.get(f, ()) if d < p <= ctx.cutoff)
-            for day in (d, *sorted(points)):
-                if cond(ctx.at(day), env):
-                    return day
+                days = ctx.facts.changes.get(f, ())
+                lo = bisect.bisect_right(days, d)
+                later = itertools.islice(days, lo, None)
+                streams.append(itertools.takewhile(lambda p: p <= cutoff, later))
+            last = d
+            for day in heapq.merge(*streams):
+                if day != last:
+                    last = day
+                    if cond(ctx.at(day), env):
+                        return day
             return None
         return first
 

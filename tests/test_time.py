@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import rrdsl
 from rrdsl.diagnostics import CheckErrors, FactErrors
@@ -470,6 +472,43 @@ def test_first_day_with_events_is_the_day_of_the_event(tmp_path: Path, explain: 
     assert value(run(c, facts, D(2020, 2, 10), explain), "first_filing") == D(2020, 2, 10)
     assert value(run(c, facts, D(2020, 6, 1), explain), "first_filing") == D(2020, 2, 10)
 
+
+
+FIRST_DAY_MIXED = '''
+party Company
+section 1 "S"
+  fact eligible: bool over time "eligible to use the short form"
+  event Filing "a filing"
+  define ready: date? = first_day(2020-02-01, eligible and count(Filing) >= 2)
+'''
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes=st.lists(st.tuples(st.integers(1, 200), st.booleans()), max_size=8),
+       first=st.booleans(), filings=st.lists(st.integers(0, 200), max_size=6),
+       as_of=st.integers(0, 220))
+def test_first_day_is_the_first_day_on_which_the_condition_holds(
+        tmp_path: Path, changes: list[tuple[int, bool]], first: bool, filings: list[int],
+        as_of: int) -> None:
+    """`first_day` judges its condition only on the days an event or a fact's value may
+    change it (found by bisection and merged in order, as far as the first day it holds):
+    the answer is the first day, walking every day, on which it holds."""
+    start = D(2020, 1, 1)
+    day = lambda n: start + datetime.timedelta(days=n)  # noqa: E731
+    value_on = {0: first, **dict(changes)}  # the last value drawn for a day stands
+    steps = sorted(value_on.items())
+    facts = {"facts": {"eligible": hist(*((day(n).isoformat(), v) for n, v in steps))},
+             "events": {"Filing": [{"id": f"f{i}", "date": day(n).isoformat()}
+                                   for i, n in enumerate(sorted(filings))]}}
+
+    def holds(n: int) -> bool:
+        eligible = [v for m, v in steps if m <= n][-1]
+        return eligible and sum(1 for f in filings if f <= n) >= 2
+    today = day(as_of)
+    expected = next((day(n) for n in range(31, as_of + 1) if holds(n)), None)
+    c = contract(tmp_path, FIRST_DAY_MIXED)
+    assert value(run(c, facts, today, False), "ready") == expected
 
 # --- state ------------------------------------------------------------------------------------
 
