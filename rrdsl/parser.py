@@ -91,11 +91,14 @@ def _collect_comment(tok: Token) -> Token:
     return tok
 
 
-def _cache_path(text: str) -> str | None:
+def _cache_path(text: str, options: dict[str, Any]) -> str | None:
+    """Lark's cache of the parser for this grammar and these options (Lark checks both
+    again when it reads it; in the name, two versions of rrdsl do not overwrite each other's)."""
     folder = cachedir.folder()  # the one cache folder, shared with the parse cache
     if folder is None:
         return None
-    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    plain = sorted((k, v) for k, v in options.items() if isinstance(v, str | bool))
+    digest = hashlib.sha256((text + repr(plain)).encode()).hexdigest()[:16]
     return str(folder / f"grammar-{digest}.lark-cache")
 
 
@@ -110,7 +113,7 @@ def lark_parser() -> Lark:
         maybe_placeholders=True,
         lexer_callbacks={"COMMENT": _collect_comment},
     )
-    path = _cache_path(text)
+    path = _cache_path(text, options)
     lark = None
     if path is not None:
         try:
