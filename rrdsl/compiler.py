@@ -420,6 +420,26 @@ def allocate(total: int, weights: list[tuple[Any, int]], rounding: str) -> dict[
     wsum = sum(w for _, w in weights)
     if wsum == 0 or total <= 0:
         return {k: 0 for k, _ in weights}
+    if wsum < 0 or not all(type(w) is int for _, w in weights):
+        return _allocate_exactly(total, weights, wsum, rounding)
+    # whole weights of a positive sum: each exact share total * w / wsum is its floor and a
+    # remainder over wsum, one denominator for all, so the remainders order as the shares'
+    # fractional parts do (the same answer as `_allocate_exactly`, without a Fraction each)
+    out: dict[Any, int] = {}
+    rem: dict[Any, int] = {}
+    for k, w in weights:
+        out[k], rem[k] = divmod(total * w, wsum)
+    if rounding == "largest_remainder":
+        left = total - sum(out.values())
+        order = sorted(weights, key=lambda kw: (-rem[kw[0]], -kw[1], str(kw[0])))
+        for k, _ in order[:left]:
+            out[k] += 1
+    return out
+
+
+def _allocate_exactly(total: int, weights: list[tuple[Any, Any]], wsum: Any,
+                      rounding: str) -> dict[Any, int]:
+    """`allocate` with each share an exact fraction (weights of any number type)."""
     shares = {k: Fraction(total * w, wsum) for k, w in weights}
     out = {k: int(v.numerator // v.denominator) for k, v in shares.items()}
     if rounding == "largest_remainder":

@@ -86,6 +86,24 @@ def test_without_options_it_is_the_plain_pro_rata_division(weights: list[int], t
         total, [(h.key, h.weight) for h in hs], rounding)
 
 
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 9), st.integers(-20, 60)), min_size=1, max_size=7),
+       st.integers(-3, 1000), st.sampled_from(["largest_remainder", "down"]))
+def test_the_whole_number_division_is_the_exact_one(pairs: list[tuple[int, int]], total: int,
+                                                   rounding: str) -> None:
+    """`compiler.allocate` divides whole weights of a positive sum in whole numbers (a floor
+    and a remainder each): the answer of the division with exact fractions, also with
+    repeated names, negative weights and ties."""
+    from rrdsl import compiler
+
+    weights = [(f"H{k}", w) for k, w in pairs]
+    wsum = sum(w for _, w in weights)
+    if wsum <= 0 or total <= 0:
+        return
+    assert compiler.allocate(total, weights, rounding) == compiler._allocate_exactly(
+        total, weights, wsum, rounding)
+
 @settings(max_examples=300, deadline=None)
 @given(holders(), st.integers(0, 300))
 def test_down_keeps_the_floors_of_the_exact_shares(hs: list[Holder], total: int) -> None:
