@@ -1173,9 +1173,15 @@ class Evaluator:
         root = self.ctx
         root.qualitative = set()  # what a check reads is no assumption of any answer
         traced = root.trace is not None
-        for check, cond, at, types, facts in _check_plans(self.plan):
-            var = check.trigger.var
-            for event in self.triggers(check.trigger.events):
+        recorded = self.facts.events
+        for check, cond, at, types, facts, var, names in _check_plans(self.plan):
+            for name in names:  # most fact sets have no event of most checks' types
+                if recorded.get(name):
+                    break
+            else:
+                continue
+            env: dict[str, Any] = {}  # one for the check's events (no closure keeps it)
+            for event in self.triggers(names):
                 # the event's day, or this one when nothing the condition reads changed
                 # since (as for a trigger's condition: the same value, and this context's
                 # memo already holds much of what it reads)
@@ -1183,8 +1189,9 @@ class Evaluator:
                     root, event.date, types, facts) else root
                 if traced:  # a check adds no derivation
                     saved, ctx.trace = ctx.trace, []
+                env[var] = event
                 try:
-                    ok = cond(ctx, {var: event})
+                    ok = cond(ctx, env)
                 except Missing:
                     continue
                 finally:
@@ -1562,14 +1569,15 @@ def _norm_plans(plan: Plan) -> list[_NormPlan]:
 
 
 def _check_plans(plan: Plan) -> list[tuple[ir.Check, Any, bool, tuple[str, ...],
-                                           tuple[str, ...]]]:
+                                           tuple[str, ...], str, tuple[str, ...]]]:
     """Each fact check with its closure, whether it reads events (then it is judged in the
-    context of the event's day), and the event types and facts it reads (`day_reads`),
-    computed once per plan."""
+    context of the event's day), the event types and facts it reads (`day_reads`), its
+    variable and the types of its events, computed once per plan."""
     found = plan.cache.get("check_plans")
     if found is None:
         found = plan.cache["check_plans"] = [
-            (c, plan.fn(c.cond), plan.reads_events(c.cond), *plan.day_reads(c.cond))
+            (c, plan.fn(c.cond), plan.reads_events(c.cond), *plan.day_reads(c.cond),
+             c.trigger.var, tuple(c.trigger.events))
             for c in plan.contract.checks]
     return found
 
