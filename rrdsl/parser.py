@@ -136,8 +136,8 @@ def _with_positions(build: Any) -> Any:
     its parent (`?rule`) keeps its own start and end but passes its parent the outer ones
     ("container" positions).  Lark's also sets offsets, reads every position through `getattr`
     with a default and runs for rules inlined whole (one child passed up as it is); this one
-    sets only the lines and columns the AST keeps: the parse of the agreement in about 0.7
-    of the time (docs/performance.md, the ninth round).
+    sets only the lines and columns the AST keeps: the parse of the agreement in 0.7–0.8 of
+    the time (docs/performance.md, the ninth round).
     tests/test_parser_positions.py requires every node's positions equal to Lark's."""
     def build_with_positions(children: list[Any]) -> Any:
         res = build(children)
@@ -147,38 +147,41 @@ def _with_positions(build: Any) -> Any:
         fresh = meta is None
         if fresh:
             meta = res._meta = Meta()  # type: ignore[no-untyped-call]
-        m: Any
+        first: Any
+        last: Any
         for c in children:
-            if type(c) is Tree:
-                m = c._meta
-                if m is None or m.empty:
-                    continue
-                line, column = m.container_line, m.container_column
-            elif c is None:  # an optional part left out (maybe_placeholders)
-                continue
-            else:
-                line, column = c.line, c.column
-            if fresh or not hasattr(meta, "line"):
-                meta.line, meta.column, meta.empty = line, column, False
-            meta.container_line, meta.container_column = line, column
-            break
+            first = _outer_span(c)
+            if first is not None:
+                break
+        else:
+            return res  # no child with a position: none for the node either
         for c in reversed(children):
-            if type(c) is Tree:
-                m = c._meta
-                if m is None or m.empty:
-                    continue
-                line, column = m.container_end_line, m.container_end_column
-            elif c is None:
-                continue
-            else:
-                line, column = c.end_line, c.end_column
-            if fresh or not hasattr(meta, "end_line"):
-                meta.end_line, meta.end_column, meta.empty = line, column, False
-            meta.container_end_line, meta.container_end_column = line, column
-            break
+            last = _outer_span(c)
+            if last is not None:
+                break
+        if fresh or not hasattr(meta, "line"):
+            meta.line, meta.column, meta.empty = first[0], first[1], False
+        meta.container_line, meta.container_column = first[0], first[1]
+        if fresh or not hasattr(meta, "end_line"):
+            meta.end_line, meta.end_column, meta.empty = last[2], last[3], False
+        meta.container_end_line, meta.container_end_column = last[2], last[3]
         return res
 
     return build_with_positions
+
+
+def _outer_span(c: Any) -> tuple[int, int, int, int] | None:
+    """A child's positions as its parent counts them (a tree's container positions, a
+    token's own), or None for one without (an optional part left out, an empty rule)."""
+    if type(c) is Tree:
+        m: Any = c._meta
+        if m is None or m.empty:
+            return None
+        return (m.container_line, m.container_column,
+                m.container_end_line, m.container_end_column)
+    if c is None:  # an optional part left out (maybe_placeholders)
+        return None
+    return c.line, c.column, c.end_line, c.end_column
 
 
 # ── terminal descriptions for messages ──────────────────────────────────────
