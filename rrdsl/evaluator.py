@@ -1175,7 +1175,7 @@ class Evaluator:
         traced = root.trace is not None
         recorded = self.facts.events
         for check, cond, at, types, facts, var, names in _check_plans(self.plan):
-            for name in names:  # most fact sets have no event of most checks' types
+            for name in names:  # a fact set has no event of many checks' types
                 if recorded.get(name):
                     break
             else:
