@@ -22,6 +22,7 @@ from .allocation import Holder
 from .allocation import allocate as allocate_holders
 from .diagnostics import SOURCES, Span
 from .runtime import OWN_DAY, Ctx, EvalFailure, Missing, Node
+from .runtime import _event_date as _EVENT_DATE  # an event's date, for bisect
 from .types import Type
 from .values import Duration, EventValue, History, event_order, show
 
@@ -881,8 +882,6 @@ def walk_days(first: datetime.date, n: int, backwards: bool = False) -> Iterator
 
 #: The memo key's first part for the values of a state after each event (op_fold)
 _FOLD = "#fold"
-
-_EVENT_DATE = operator.attrgetter("date")  # an event's date (for bisect, as runtime's)
 
 #: The memo key's first part for an index of the evaluation's events by a field, kept in its
 #: root context (no definition's name begins with "#")

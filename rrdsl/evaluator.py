@@ -368,14 +368,8 @@ class Evaluator:
                 life = self.term() if term and self.c.survival is not None else None
                 if life is not None and life.ended_on is not None:
                     norms = self.after_the_end(life.ended_on, only)
-                elif self.trace:
-                    norms = [r for n in self.c.norms if only is None or n.id in only
-                             for r in self.norm(n)]
                 else:
-                    norms = []
-                    for np in _norm_plans(self.plan):
-                        if only is None or np.norm.id in only:
-                            self.fast_norm(np, norms)
+                    norms = self.answers(only)
                 values = self.values() if self.with_values else []
                 warnings = self.fact_warnings()
             except EvalFailure as f:
@@ -484,6 +478,19 @@ class Evaluator:
         last = periods[0][1]
         return Term(rule, None if last is None else last + ONE_DAY, [])
 
+    def answers(self, only: frozenset[str] | None) -> list[NormResult]:
+        """Every clause's answers as of this evaluation's date (`only`: as for `run`), without
+        asking whether the agreement still survives: traced, each clause's derivation; else
+        by the fast path."""
+        if self.trace:
+            return [r for n in self.c.norms if only is None or n.id in only
+                    for r in self.norm(n)]
+        out: list[NormResult] = []
+        for np in _norm_plans(self.plan):
+            if only is None or np.norm.id in only:
+                self.fast_norm(np, out)
+        return out
+
     def after_the_end(self, ended: datetime.date,
                       only: frozenset[str] | None = None) -> list[NormResult]:
         """The answers once the agreement has ended: each clause as it stood at the end of
@@ -495,14 +502,7 @@ class Evaluator:
         cite = f"§{rule.cite.section}"
         before = (self if ended >= self.as_of else Evaluator(
             self.plan, self.facts, ended, trace=self.trace, with_values=False))
-        answers: list[NormResult] = []
-        if before.trace:
-            answers = [r for n in self.c.norms if only is None or n.id in only
-                       for r in before.norm(n)]
-        else:
-            for np in _norm_plans(self.plan):
-                if only is None or np.norm.id in only:
-                    before.fast_norm(np, answers)
+        answers = before.answers(only)
         by_norm: dict[str, list[NormResult]] = {}
         for r in answers:
             if r.status in ("pending", "in_force", "suspended"):

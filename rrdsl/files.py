@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,31 +28,34 @@ class TooLarge(NotReadable):
 class FileLog:
     """What a computation asked of the file system, with the answers (see the module's text).
     `complete` is False when a file could not be read: a failure is not kept, its answer
-    (why it failed) being more than the log says."""
+    (why it failed) being more than the log says.  One is open at a time (`with FileLog()
+    as log:`); a second opened inside it would leave the first without what it logs, and is
+    refused."""
 
-    __slots__ = ("reads", "links", "probes", "complete", "_outer")
+    __slots__ = ("reads", "links", "probes", "complete")
 
     def __init__(self) -> None:
         self.reads: dict[str, tuple[str, int, str]] = {}  # path → (real path, size, digest)
         self.links: dict[str, str] = {}  # path → the real path it resolved to
         self.probes: dict[str, bool] = {}  # path → whether it was a file
         self.complete = True
-        self._outer: FileLog | None = None
 
     def __enter__(self) -> FileLog:
         global _LOG
-        self._outer, _LOG = _LOG, self
+        if _LOG is not None:
+            raise RuntimeError("a FileLog is open already: one logs at a time")
+        _LOG = self
         return self
 
     def __exit__(self, *exc: object) -> None:
         global _LOG
-        _LOG = self._outer
+        _LOG = None
 
     def as_json(self) -> dict[str, Any]:
         return {"reads": self.reads, "links": self.links, "probes": self.probes}
 
 
-_LOG: FileLog | None = None
+_LOG: FileLog | None = None  # the log open now, if any
 
 
 def digest(data: bytes) -> str:
@@ -62,27 +64,19 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _logs() -> Iterator[FileLog]:
-    """The logs open now, innermost first."""
-    log = _LOG
-    while log is not None:
-        yield log
-        log = log._outer
-
-
 def is_file(path: Path | str) -> bool:
     """Whether `path` is a regular file (or a link to one), logged."""
     answer = os.path.isfile(path)
-    for log in _logs():
-        log.probes[os.fspath(path)] = answer
+    if _LOG is not None:
+        _LOG.probes[os.fspath(path)] = answer
     return answer
 
 
 def real(path: Path) -> Path:
     """`path.resolve()`, logged: links followed, `..` removed, made absolute."""
     answer = path.resolve()
-    for log in _logs():
-        log.links[os.fspath(path)] = os.fspath(answer)
+    if _LOG is not None:
+        _LOG.links[os.fspath(path)] = os.fspath(answer)
     return answer
 
 
@@ -93,13 +87,11 @@ def read_limited(path: Path | str, limit: int) -> bytes:
     try:
         data = _read_limited(path, limit)
     except OSError:
-        for log in _logs():
-            log.complete = False
+        if _LOG is not None:
+            _LOG.complete = False
         raise
     if _LOG is not None:
-        read = (os.path.realpath(path), len(data), digest(data))
-        for log in _logs():
-            log.reads[os.fspath(path)] = read
+        _LOG.reads[os.fspath(path)] = (os.path.realpath(path), len(data), digest(data))
     return data
 
 

@@ -523,18 +523,15 @@ def select_norms(o: Outcome, party: str | None, status: str | None,
     """The outcome with only the answers borne by `party`, of `status`, under `section`
     (`under_section`)."""
 
-    def under(number: str, clause: str, instance: str | None = None) -> bool:
-        return under_section(section, number, clause, instance)
-
     def keep(r: NormResult) -> bool:
         if party is not None and r.bearer != party:
             return False
         if status is not None and r.status != status:
             return False
-        return under(r.norm.section, r.norm.id, r.instance)
+        return under_section(section, r.norm.section, r.norm.id, r.instance)
 
     # a clause answered by another agreement has no bearer or status here: kept only when
     # the filters name neither
     refs = [x for x in o.references if party is None and status is None
-            and under(x.reference.section, x.reference.id)]
+            and under_section(section, x.reference.section, x.reference.id)]
     return attrs.evolve(o, norms=[r for r in o.norms if keep(r)], references=refs)

@@ -282,3 +282,20 @@ def test_another_rrdsl_or_no_current_folder_is_a_miss(deal: Path, tmp_path: Path
     monkeypatch.chdir(gone)
     gone.rmdir()  # os.getcwd() fails: no answer, and no traceback
     assert replayed(capsys, "deal/deal.rrd") is None
+
+
+def test_one_file_log_at_a_time(tmp_path: Path) -> None:
+    """A log opened inside another would leave the outer one without what it logs: refused;
+    the outer log goes on logging, and once closed, nothing is logged."""
+    from rrdsl import files
+
+    f = tmp_path / "a.rrd"
+    f.write_text("x", encoding="utf-8")
+    with files.FileLog() as log:
+        with pytest.raises(RuntimeError), files.FileLog():
+            pass
+        files.read_limited(f, 10)
+        assert files.is_file(f) and str(f) in log.probes
+        assert log.reads[str(f)][1] == 1
+    files.is_file(tmp_path / "b.rrd")
+    assert str(tmp_path / "b.rrd") not in log.probes
