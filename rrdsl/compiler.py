@@ -246,6 +246,29 @@ def unchanged_since(ctx: Ctx, day: datetime.date, types: tuple[str, ...],
     return True
 
 
+def _lent(ctx: Ctx, sub: Ctx, fn: Fn, env: dict[str, Any], trace: Any = _NOTHING) -> Any:
+    """`fn` evaluated in `sub`, the context of an earlier day, for `ctx`: noting its
+    assumptions into ctx's set and its derivation into ctx's (or into `trace`).  Sub's own
+    are put back after: it may be in use further up, by a computation whose assumptions and
+    derivation would otherwise go astray."""
+    if sub is ctx:
+        return fn(ctx, env)
+    saved, noted = sub.trace, sub.qualitative
+    sub.trace = ctx.trace if trace is _NOTHING else trace
+    sub.qualitative = ctx.qualitative
+    try:
+        return fn(sub, env)
+    finally:
+        sub.trace, sub.qualitative = saved, noted
+
+
+def _on(ctx: Ctx, day: datetime.date, fn: Fn, env: dict[str, Any]) -> Any:
+    """`fn` evaluated for `ctx` on the facts as they stood on `day` (`_lent`)."""
+    if day >= ctx.cutoff:
+        return fn(ctx, env)
+    return _lent(ctx, ctx.root.of_day(day, ctx.trace, ctx.qualitative), fn, env)
+
+
 def add_duration(day: datetime.date, d: Duration, sign: int, ctx: Ctx,
                  span: Span | None = None) -> datetime.date:
     n = d.amount * sign
@@ -2404,7 +2427,7 @@ class _Compiler:
             d = day(ctx, env)
             if ctx.trace is None:
                 if shared:
-                    holder = ctx.at(d)
+                    holder = ctx if d >= ctx.cutoff else ctx.root.of_day(d, None, ctx.qualitative)
                     memo = holder.memo
                     key: Any = (marker, *[env.get(n) for n in names])
                     try:
@@ -2419,26 +2442,22 @@ class _Compiler:
                     # today, read in this context (its memo)
                     sub = ctx if unchanged_since(ctx, d, types, facts) else holder
                     if key is None:
-                        return inner(sub, env)
+                        return _lent(ctx, sub, inner, env)
                     try:
-                        v = inner(sub, env)
+                        v = _lent(ctx, sub, inner, env)
                     except Missing as m:
                         memo[key] = Missing(m.needs)
                         raise
                     memo[key] = v
                     return v
-                sub = ctx if unchanged_since(ctx, d, types, facts) else ctx.at(d)
-                return inner(sub, env)
-            sub = ctx.at(d)
-            if sub is ctx:
-                return inner(sub, env)
+                if unchanged_since(ctx, d, types, facts):
+                    return inner(ctx, env)
+                return _lent(ctx, ctx.root.of_day(d, None, ctx.qualitative), inner, env)
+            if d >= ctx.cutoff:
+                return inner(ctx, env)
             saved = ctx.trace
             kids: list[Node] = []
-            sub.trace = kids
-            try:
-                v = inner(sub, env)
-            finally:
-                sub.trace = saved
+            v = _lent(ctx, ctx.root.of_day(d, kids, ctx.qualitative), inner, env, kids)
             saved.append(Node("as_of", f"as it stood on {d.isoformat()}", show(v, e.type),
                               children=kids))
             return v
@@ -2528,20 +2547,24 @@ class _Compiler:
             env2 = dict(env)
             trace = ctx.trace
             for ev in found:
-                day = ctx.at(ev.date) if on_day else ctx
+                day = ctx if not on_day or ev.date >= ctx.cutoff else ctx.root.of_day(
+                    ev.date, trace, ctx.qualitative)
+                saved, noted = day.trace, day.qualitative  # put back after (`_lent`)
+                day.qualitative = ctx.qualitative
                 changed = False
-                for kinds, var, where, value in steps:
-                    if ev.type not in kinds:
-                        continue
-                    env2[var] = ev
-                    env2[name] = v
-                    if trace is not None:  # what the step reads is summed up in one node
-                        day.trace = []
-                    if where is None or where(day, env2):
-                        v = value(day, env2)
-                        changed = True
-                if trace is not None:
-                    day.trace = trace
+                try:
+                    for kinds, var, where, value in steps:
+                        if ev.type not in kinds:
+                            continue
+                        env2[var] = ev
+                        env2[name] = v
+                        if trace is not None:  # what the step reads is summed up in one node
+                            day.trace = []
+                        if where is None or where(day, env2):
+                            v = value(day, env2)
+                            changed = True
+                finally:
+                    day.trace, day.qualitative = saved, noted
                 if changed:
                     if ev.type in qualitative:
                         ctx.qualitative.add(f"{ev.type} {ev.id}")
@@ -2575,14 +2598,23 @@ class _Compiler:
             env2 = dict(env)
             for i in range(start, n):
                 ev = found[i]
-                day = ctx.at(ev.date) if on_day else ctx
-                for kinds, var, where, value in steps:
-                    if ev.type not in kinds:
-                        continue
-                    env2[var] = ev
-                    env2[name] = v
-                    if where is None or where(day, env2):
-                        v = value(day, env2)
+                if on_day and ev.date < ctx.cutoff:  # lent (`_lent`), put back after
+                    day = ctx.root.of_day(ev.date, None, ctx.qualitative)
+                    saved, noted = day.trace, day.qualitative
+                    day.trace, day.qualitative = None, ctx.qualitative
+                else:
+                    day = ctx
+                try:
+                    for kinds, var, where, value in steps:
+                        if ev.type not in kinds:
+                            continue
+                        env2[var] = ev
+                        env2[name] = v
+                        if where is None or where(day, env2):
+                            v = value(day, env2)
+                finally:
+                    if day is not ctx:
+                        day.trace, day.qualitative = saved, noted
                 after.append(v)
             return v
         return fold
@@ -2604,10 +2636,10 @@ class _Compiler:
             if OWN_DAY in types:
                 n = day_count(d, ctx.cutoff, span, "first_day(...) would judge its condition on")
                 for day in walk_days(d, n):
-                    if cond(ctx.at(day), env):
+                    if _on(ctx, day, cond, env):
                         return day
                 return None
-            if cond(ctx.at(d), env):
+            if _on(ctx, d, cond, env):
                 return d
             # the later days, in order, each once: merged from the events' days (each type's
             # events are in date order, those after d found by bisection) and the facts' days
@@ -2628,7 +2660,7 @@ class _Compiler:
             for day in heapq.merge(*streams):
                 if day != last:
                     last = day
-                    if cond(ctx.at(day), env):
+                    if _on(ctx, day, cond, env):
                         return day
             return None
         return first
