@@ -2516,6 +2516,32 @@ class _Compiler:
         qualitative = frozenset(t for t in types if self.contract.events[t].qualitative)
         rtype = e.type
 
+        def step(ctx: Ctx, ev: EventValue, v: Any, env2: dict[str, Any]) -> tuple[Any, bool]:
+            """The steps of one event, judged on its day's facts (that day's context lent for
+            it, as `_lent` lends it): the state's value after the event, and whether a step
+            applied.  Traced, what the steps read is left out of the derivation: the fold
+            shows one node for each event that changed the value."""
+            trace = ctx.trace
+            day = ctx if not on_day or ev.date >= ctx.cutoff else ctx.root.of_day(
+                ev.date, trace, ctx.qualitative)
+            saved, noted = day.trace, day.qualitative
+            day.trace, day.qualitative = trace, ctx.qualitative
+            changed = False
+            try:
+                for kinds, var, where, value in steps:
+                    if ev.type not in kinds:
+                        continue
+                    env2[var] = ev
+                    env2[name] = v
+                    if trace is not None:
+                        day.trace = []
+                    if where is None or where(day, env2):
+                        v = value(day, env2)
+                        changed = True
+            finally:
+                day.trace, day.qualitative = saved, noted
+            return v, changed
+
         def fold(ctx: Ctx, env: dict[str, Any]) -> Any:
             v = initial(ctx, env)
             if len(types) == 1:
@@ -2547,24 +2573,7 @@ class _Compiler:
             env2 = dict(env)
             trace = ctx.trace
             for ev in found:
-                day = ctx if not on_day or ev.date >= ctx.cutoff else ctx.root.of_day(
-                    ev.date, trace, ctx.qualitative)
-                saved, noted = day.trace, day.qualitative  # put back after (`_lent`)
-                day.qualitative = ctx.qualitative
-                changed = False
-                try:
-                    for kinds, var, where, value in steps:
-                        if ev.type not in kinds:
-                            continue
-                        env2[var] = ev
-                        env2[name] = v
-                        if trace is not None:  # what the step reads is summed up in one node
-                            day.trace = []
-                        if where is None or where(day, env2):
-                            v = value(day, env2)
-                            changed = True
-                finally:
-                    day.trace, day.qualitative = saved, noted
+                v, changed = step(ctx, ev, v, env2)
                 if changed:
                     if ev.type in qualitative:
                         ctx.qualitative.add(f"{ev.type} {ev.id}")
@@ -2597,24 +2606,7 @@ class _Compiler:
             memo[key] = (found, after)  # kept as it grows: a failure keeps what came before
             env2 = dict(env)
             for i in range(start, n):
-                ev = found[i]
-                if on_day and ev.date < ctx.cutoff:  # lent (`_lent`), put back after
-                    day = ctx.root.of_day(ev.date, None, ctx.qualitative)
-                    saved, noted = day.trace, day.qualitative
-                    day.trace, day.qualitative = None, ctx.qualitative
-                else:
-                    day = ctx
-                try:
-                    for kinds, var, where, value in steps:
-                        if ev.type not in kinds:
-                            continue
-                        env2[var] = ev
-                        env2[name] = v
-                        if where is None or where(day, env2):
-                            v = value(day, env2)
-                finally:
-                    if day is not ctx:
-                        day.trace, day.qualitative = saved, noted
+                v = step(ctx, found[i], v, env2)[0]
                 after.append(v)
             return v
         return fold
