@@ -183,7 +183,10 @@ class Ctx:
         return sub
 
     def at(self, day: datetime.date) -> Ctx:
-        """The context that sees only what had happened by `day` (never past as-of)."""
+        """The context that sees only what had happened by `day` (never past as-of), pointed
+        at this context's derivation and set of assumptions, and left so: for the
+        evaluator's own questions, asked while nothing is in progress in that context (an
+        evaluation in progress lends it instead: compiler._lent)."""
         if day >= self.cutoff:
             return self
         sub = self.root.of_day(day, self.trace, self.qualitative)
