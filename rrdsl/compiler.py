@@ -247,7 +247,7 @@ def unchanged_since(ctx: Ctx, day: datetime.date, types: tuple[str, ...],
 
 
 def _lent(ctx: Ctx, sub: Ctx, fn: Fn, env: dict[str, Any], trace: Any = _NOTHING) -> Any:
-    """`fn` evaluated in `sub`, the context of an earlier day, for `ctx`: noting its
+    """`fn` evaluated in `sub`, the context of an earlier day (`Ctx.of_day`), for `ctx`: noting its
     assumptions into ctx's set and its derivation into ctx's (or into `trace`).  Sub's own
     are put back after: it may be in use further up, by a computation whose assumptions and
     derivation would otherwise go astray."""
@@ -260,13 +260,6 @@ def _lent(ctx: Ctx, sub: Ctx, fn: Fn, env: dict[str, Any], trace: Any = _NOTHING
         return fn(sub, env)
     finally:
         sub.trace, sub.qualitative = saved, noted
-
-
-def _on(ctx: Ctx, day: datetime.date, fn: Fn, env: dict[str, Any]) -> Any:
-    """`fn` evaluated for `ctx` on the facts as they stood on `day` (`_lent`)."""
-    if day >= ctx.cutoff:
-        return fn(ctx, env)
-    return _lent(ctx, ctx.root.of_day(day, ctx.trace, ctx.qualitative), fn, env)
 
 
 def add_duration(day: datetime.date, d: Duration, sign: int, ctx: Ctx,
@@ -2427,7 +2420,7 @@ class _Compiler:
             d = day(ctx, env)
             if ctx.trace is None:
                 if shared:
-                    holder = ctx if d >= ctx.cutoff else ctx.root.of_day(d, None, ctx.qualitative)
+                    holder = ctx.of_day(d)
                     memo = holder.memo
                     key: Any = (marker, *[env.get(n) for n in names])
                     try:
@@ -2452,12 +2445,12 @@ class _Compiler:
                     return v
                 if unchanged_since(ctx, d, types, facts):
                     return inner(ctx, env)
-                return _lent(ctx, ctx.root.of_day(d, None, ctx.qualitative), inner, env)
+                return _lent(ctx, ctx.of_day(d), inner, env)
             if d >= ctx.cutoff:
                 return inner(ctx, env)
             saved = ctx.trace
             kids: list[Node] = []
-            v = _lent(ctx, ctx.root.of_day(d, kids, ctx.qualitative), inner, env, kids)
+            v = _lent(ctx, ctx.of_day(d), inner, env, kids)
             saved.append(Node("as_of", f"as it stood on {d.isoformat()}", show(v, e.type),
                               children=kids))
             return v
@@ -2522,8 +2515,7 @@ class _Compiler:
             applied.  Traced, what the steps read is left out of the derivation: the fold
             shows one node for each event that changed the value."""
             trace = ctx.trace
-            day = ctx if not on_day or ev.date >= ctx.cutoff else ctx.root.of_day(
-                ev.date, trace, ctx.qualitative)
+            day = ctx.of_day(ev.date) if on_day else ctx
             saved, noted = day.trace, day.qualitative
             day.trace, day.qualitative = trace, ctx.qualitative
             changed = False
@@ -2628,10 +2620,10 @@ class _Compiler:
             if OWN_DAY in types:
                 n = day_count(d, ctx.cutoff, span, "first_day(...) would judge its condition on")
                 for day in walk_days(d, n):
-                    if _on(ctx, day, cond, env):
+                    if _lent(ctx, ctx.of_day(day), cond, env):
                         return day
                 return None
-            if _on(ctx, d, cond, env):
+            if _lent(ctx, ctx.of_day(d), cond, env):
                 return d
             # the later days, in order, each once: merged from the events' days (each type's
             # events are in date order, those after d found by bisection) and the facts' days
@@ -2652,7 +2644,7 @@ class _Compiler:
             for day in heapq.merge(*streams):
                 if day != last:
                     last = day
-                    if _on(ctx, day, cond, env):
+                    if _lent(ctx, ctx.of_day(day), cond, env):
                         return day
             return None
         return first

@@ -12,5 +12,5 @@ cdef class Ctx:
     cpdef tuple events(self, str name)
     cpdef int changes(self, str fact)
     cpdef bint same_as_root(self, str name, types)
-    cpdef Ctx of_day(self, day, list trace, set noted)
+    cpdef Ctx of_day(self, day)
     cpdef Ctx at(self, day)

@@ -169,27 +169,27 @@ class Ctx:
             self._same[name] = found
         return found
 
-    def of_day(self, day: datetime.date, trace: list[Node] | None, noted: set[str]) -> Ctx:
-        """The root's context of an earlier day, made if there is none yet with this trace
-        and set of assumptions (one that is there is left as it is: it may be in use further
-        up, compiler._lent)."""
-        sub = self._at.get(day)
+    def of_day(self, day: datetime.date) -> Ctx:
+        """The context that sees only what had happened by `day` (this one if `day` is not
+        earlier), as it is: not pointed at this context's derivation and assumptions, for it
+        may be in use further up (compiler._lent lends it for an evaluation)."""
+        if day >= self.cutoff:
+            return self
+        root = self.root
+        sub = root._at.get(day)
         if sub is None:
-            sub = self._at[day] = Ctx.__new__(Ctx)
+            sub = root._at[day] = Ctx.__new__(Ctx)
             sub.facts, sub.as_of, sub.cutoff, sub.memo = self.facts, self.as_of, day, {}
-            sub._events, sub.calendar, sub._at, sub.root = {}, self.calendar, {}, self
+            sub._events, sub.calendar, sub._at, sub.root = {}, self.calendar, {}, root
             sub._same, sub.recursion = {}, {}
-            sub.trace, sub.qualitative = trace, noted
+            sub.trace, sub.qualitative = self.trace, self.qualitative
         return sub
 
     def at(self, day: datetime.date) -> Ctx:
-        """The context that sees only what had happened by `day` (never past as-of), pointed
-        at this context's derivation and set of assumptions, and left so: for the
-        evaluator's own questions, asked while nothing is in progress in that context (an
-        evaluation in progress lends it instead: compiler._lent)."""
-        if day >= self.cutoff:
-            return self
-        sub = self.root.of_day(day, self.trace, self.qualitative)
+        """`of_day`, pointed at this context's derivation and set of assumptions, and left
+        so: for the evaluator's own questions, asked while nothing is in progress in that
+        context (an evaluation in progress lends it instead: compiler._lent)."""
+        sub = self.of_day(day)
         sub.trace = self.trace
         sub.qualitative = self.qualitative
         return sub
