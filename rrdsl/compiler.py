@@ -262,6 +262,27 @@ def _lent(ctx: Ctx, sub: Ctx, fn: Fn, env: dict[str, Any], trace: Any = _NOTHING
         sub.trace, sub.qualitative = saved, noted
 
 
+def _at_noted(ctx: Ctx, sub: Ctx, fn: Fn, env: dict[str, Any], memo: dict[Any, Any],
+              key: Any) -> Any:
+    """`_lent`, for an `as of` whose expression may note assumptions: its value kept in
+    `memo` with the assumptions it rested on (as a definition's memo keeps them:
+    `_noted_hit` notes them again for each later use), and noted into ctx's set."""
+    outer = ctx.qualitative
+    inner: set[str] = set()
+    ctx.qualitative = inner
+    try:
+        v = _lent(ctx, sub, fn, env)
+    except Missing as m:
+        memo[key] = (Missing(m.needs), _notes(ctx, inner))
+        raise
+    finally:
+        ctx.qualitative = outer
+        if inner:
+            outer |= inner
+    memo[key] = (v, _notes(ctx, inner))
+    return v
+
+
 def add_duration(day: datetime.date, d: Duration, sign: int, ctx: Ctx,
                  span: Span | None = None) -> datetime.date:
     n = d.amount * sign
@@ -939,6 +960,11 @@ def _keyed_events(ctx: Ctx, name: str, field: str | None, key: Any) -> Any:
 
 
 class _Compiler:
+    #: Does an untraced `EXPR as of DAY` keep its value in the memo of the day's context, by
+    #: the values of the variables EXPR reads (`op_at`)?  Always; the tests turn it off to
+    #: compare with evaluating each time.
+    share_as_of = True
+
     def __init__(self, plan: Plan):
         self.plan = plan
         self.contract = plan.contract
@@ -2413,39 +2439,48 @@ class _Compiler:
         inner, day = self.compile(e.args[0]), self.compile(e.args[1])
         types, facts = self.plan.day_reads(e.args[0])
         names = _local_names(e.args[0])
-        shared = self.at_shared(e)
+        qual = bool(self.notes(e.args[0]))
+        shared = self.share_as_of
         marker = object()  # this expression's memo keys
 
         def at(ctx: Ctx, env: dict[str, Any]) -> Any:
             d = day(ctx, env)
-            if ctx.trace is None:
-                if shared:
-                    holder = ctx.of_day(d)
-                    memo = holder.memo
-                    key: Any = (marker, *[env.get(n) for n in names])
-                    try:
-                        hit = memo.get(key, _NOTHING)
-                    except TypeError:  # a value that cannot be a key (a map): no memo
-                        key, hit = None, _NOTHING
-                    if hit is not _NOTHING:
-                        if type(hit) is Missing:
-                            raise Missing(hit.needs)
-                        return hit
-                    # nothing `inner` reads changed after `d`: its value on `d` is its value
-                    # today, read in this context (its memo)
-                    sub = ctx if unchanged_since(ctx, d, types, facts) else holder
-                    if key is None:
-                        return _lent(ctx, sub, inner, env)
-                    try:
-                        v = _lent(ctx, sub, inner, env)
-                    except Missing as m:
-                        memo[key] = Missing(m.needs)
-                        raise
-                    memo[key] = v
-                    return v
+            if ctx.trace is None and not shared:
                 if unchanged_since(ctx, d, types, facts):
                     return inner(ctx, env)
                 return _lent(ctx, ctx.of_day(d), inner, env)
+            if ctx.trace is None:
+                # kept in the memo of the day's context, by the values of the variables
+                # `inner` reads: every context that asks about the same day (a
+                # determination's day, asked on each later day a deadline is judged, or
+                # each later determination's) shares one evaluation
+                holder = ctx.of_day(d)
+                memo = holder.memo
+                key: Any = (marker, *[env.get(n) for n in names])
+                try:
+                    hit = memo.get(key, _NOTHING)
+                except TypeError:  # a value that cannot be a key (a map): no memo
+                    key, hit = None, _NOTHING
+                if hit is not _NOTHING:
+                    if qual:  # with the assumptions it rests on, noted again
+                        return _noted_hit(ctx, hit)
+                    if type(hit) is Missing:
+                        raise Missing(hit.needs)
+                    return hit
+                # nothing `inner` reads changed after `d`: its value on `d` is its value
+                # today, read in this context (its memo)
+                sub = ctx if unchanged_since(ctx, d, types, facts) else holder
+                if key is None:
+                    return _lent(ctx, sub, inner, env)
+                if qual:
+                    return _at_noted(ctx, sub, inner, env, memo, key)
+                try:
+                    v = _lent(ctx, sub, inner, env)
+                except Missing as m:
+                    memo[key] = Missing(m.needs)
+                    raise
+                memo[key] = v
+                return v
             if d >= ctx.cutoff:
                 return inner(ctx, env)
             saved = ctx.trace
@@ -2455,14 +2490,6 @@ class _Compiler:
                               children=kids))
             return v
         return at
-
-    def at_shared(self, e: ir.E) -> bool:
-        """Is the value of `EXPR as of DAY`, untraced, kept in the memo of the day's context,
-        by the values of the variables EXPR reads, so that every context that asks about the
-        same day (a determination's day, asked on each later day a deadline is judged) shares
-        one evaluation?  Yes, unless EXPR may note assumptions (a memo hit would have to note
-        them again)."""
-        return not self.notes(e.args[0])
 
     def op_status(self, e: ir.E) -> Fn:
         """`§S.x[args] is STATUS`: the answer of that clause instance on the context's day,

@@ -44,12 +44,17 @@ section 1 "Days"
     fulfilled when exists(first_free(q))
 '''
 
+#: the same with requests as qualitative events: the `as of` expressions that read them note
+#: them as assumptions, which a memo hit must note again for the context that asks
+QUAL_DAYS = DAYS.replace('  event Req "a request"', '  qualitative event Req "a request"')
+assert QUAL_DAYS != DAYS
 
-def _unshared(tmp_path: Path) -> rrdsl.Contract:
+
+def _unshared(tmp_path: Path, body: str = DAYS) -> rrdsl.Contract:
     """The contract compiled with every `as of` evaluated each time it is asked."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(compiler._Compiler, "at_shared", lambda self, e: False)
-        return contract(tmp_path, DAYS)
+        mp.setattr(compiler._Compiler, "share_as_of", False)
+        return contract(tmp_path, body)
 
 
 def _facts(reqs: list[tuple[int, bool | None]], dones: list[tuple[int, int]],
@@ -71,7 +76,8 @@ def _facts(reqs: list[tuple[int, bool | None]], dones: list[tuple[int, int]],
                                    if ok is not None}}}
 
 
-def test_one_evaluation_for_every_context_that_asks(tmp_path: Path) -> None:
+@pytest.mark.parametrize("body", [DAYS, QUAL_DAYS], ids=["plain", "qualitative"])
+def test_one_evaluation_for_every_context_that_asks(tmp_path: Path, body: str) -> None:
     facts = _facts([(0, True), (3, True), (5, True), (8, True)],
                    [(20 + 9 * i, i) for i in range(12)],
                    [(10 + 7 * i, 40) for i in range(12)])
@@ -88,10 +94,14 @@ def test_one_evaluation_for_every_context_that_asks(tmp_path: Path) -> None:
             mp.setattr(compiler, "_keyed_events", recording)
             c.evaluate(c.facts_from_mapping(facts), datetime.date(2023, 1, 1), values=False)
         return calls.count("Done")
-    shared, each_time = evaluations(contract(tmp_path, DAYS)), evaluations(_unshared(tmp_path))
+    shared = evaluations(contract(tmp_path, body))
+    each_time = evaluations(_unshared(tmp_path, body))
     assert shared < each_time
-    assert _evaluate(contract(tmp_path, DAYS), facts, False) == _evaluate(
-        _unshared(tmp_path), facts, False)
+    for explain in (False, True):
+        answer = _evaluate(contract(tmp_path, body), facts, explain)
+        assert answer == _evaluate(_unshared(tmp_path, body), facts, explain)
+        if body is QUAL_DAYS:  # the requests are assumptions of the answers that read them
+            assert '"Req q0' in answer, answer
 
 
 def _history(draw: Any) -> dict[str, Any]:
@@ -103,14 +113,16 @@ def _history(draw: Any) -> dict[str, Any]:
     return _facts(reqs, dones, holds)
 
 
+@pytest.mark.parametrize("body", [DAYS, QUAL_DAYS], ids=["plain", "qualitative"])
 @pytest.mark.parametrize("explain", [False, True])
 @random_histories(40)
 @given(st.data())
-def test_random_histories_answer_as_evaluating_each_time(tmp_path: Path, explain: bool,
+def test_random_histories_answer_as_evaluating_each_time(tmp_path: Path, body: str,
+                                                         explain: bool,
                                                          data: st.DataObject) -> None:
     facts = _history(data.draw)
-    assert _evaluate(contract(tmp_path, DAYS), facts, explain) == _evaluate(
-        _unshared(tmp_path), facts, explain)
+    assert _evaluate(contract(tmp_path, body), facts, explain) == _evaluate(
+        _unshared(tmp_path, body), facts, explain)
 
 
 def test_the_agreement_on_long_histories() -> None:
@@ -122,7 +134,7 @@ def test_the_agreement_on_long_histories() -> None:
     path = Path(__file__).resolve().parents[1] / "contracts" / "savvis_2001.rrd"
     shared = rrdsl.load(path)
     with pytest.MonkeyPatch.context() as mp:  # compiled as it is loaded
-        mp.setattr(compiler._Compiler, "at_shared", lambda self, e: False)
+        mp.setattr(compiler._Compiler, "share_as_of", False)
         each_time = rrdsl.load(path)
     data = generate(3, 11, scale=10) + generate(3, 11, scale=10, years=True)
     for i, d in enumerate(data):
