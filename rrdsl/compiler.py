@@ -762,14 +762,16 @@ def _earlier_first(ctx: Ctx, name: str, types: tuple[str, ...], fixed: tuple[Any
     computation that fails is left to fail again where its value is used, if it is."""
     until = event_order(event)
     marker = (_EARLIER_DONE, name, fixed)
-    done = ctx.memo.get(marker)  # in the memo: the events before this are done
+    # in the memo: the events before this one are done, and this one by the call that set
+    # it, which computes it next (or is computing it)
+    done = ctx.memo.get(marker)
     if done is not None and done >= until:
         return
     ctx.memo[marker] = until
     found: list[EventValue] = []
-    for t in types:  # each type's events are in order: those from `done` to `until`
+    for t in types:  # each type's events are in order: those after `done`, before `until`
         evs = ctx.events(t)
-        lo = 0 if done is None else bisect.bisect_left(evs, done, key=event_order)
+        lo = 0 if done is None else bisect.bisect_right(evs, done, key=event_order)
         found.extend(evs[lo:bisect.bisect_left(evs, until, key=event_order)])
     if not found:
         return
