@@ -648,8 +648,13 @@ def _notes(ctx: Ctx, inner: set[str]) -> frozenset[str]:
     again: a third of the time at 30x."""
     if not inner:
         return _NO_NOTES
-    found = frozenset(inner)
     memo = ctx.root.memo
+    last = memo.get(NOTED)
+    if last is not None and last[0] is inner and len(last[1]) == len(inner):
+        # all it holds came from the last memo hit noted into it (a computation that read
+        # one answer resting on assumptions and nothing else): that hit's set, not a copy
+        return last[1]  # type: ignore[no-any-return]
+    found = frozenset(inner)
     table = memo.get(_NOTES)
     if table is None:
         table = memo[_NOTES] = {}
