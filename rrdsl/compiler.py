@@ -579,7 +579,8 @@ class _Group:
 
 def _group_call(group: _Group, name: str, params: list[str], args: list[Fn],
                 traced: Callable[[Ctx, tuple[Any, ...]], Any], untraced: Callable[..., Any],
-                qual: bool, span: Span | None) -> Fn:
+                qual: bool, span: Span | None,
+                day_of: Callable[[Ctx, tuple[Any, ...]], Any] | None) -> Fn:
     """A call of a recursive group's stepping definition (its other definitions are called as
     any definition is: every cycle through them passes through one of these)."""
 
@@ -622,7 +623,8 @@ def _group_call(group: _Group, name: str, params: list[str], args: list[Fn],
             # for an earlier event computes every event before it first, in order).
             if event is not None and (ctx.trace is not None or (
                     stack and stack[-1][2] is not None and stack[-1][2] is not event)):
-                _earlier_first(ctx, name, types, vals[:-1], stack, event, memo_call, span)
+                _earlier_first(ctx, name, types, vals[:-1], stack, event, memo_call, span,
+                               day_of)
             return _in_group(ctx, stack, name, vals, event, memo_call, span)
         finally:
             if first:
@@ -751,25 +753,46 @@ def _in_group(ctx: Ctx, stack: list[tuple[str, tuple[Any, ...], Any]], name: str
 
 
 #: The memo key's first part for how far `_earlier_first` has gone with a definition (no
-#: definition's name begins with "#")
+#: definition's name begins with "#"), in a context and for every context
 _EARLIER_DONE = "#earlier"
+_EARLIER_ALL = "#earlier-all"
 
 
 def _earlier_first(ctx: Ctx, name: str, types: tuple[str, ...], fixed: tuple[Any, ...],
                    stack: list[tuple[str, tuple[Any, ...], Any]], event: Any,
-                   call: Callable[[Ctx, tuple[Any, ...]], Any], span: Span | None) -> None:
+                   call: Callable[[Ctx, tuple[Any, ...]], Any], span: Span | None,
+                   day_of: Callable[[Ctx, tuple[Any, ...]], Any] | None = None) -> None:
     """Before a stepping definition is computed for `event` (its last argument, after the
     `fixed` others), compute it with the same others for every earlier event of `types` not
     yet done in this context, earliest first, each noting nothing (its
     derivation and assumptions are kept in the memo with its value, and given to the calls
     that use it): then each of those computations finds the earlier values it uses in the
     memo, and the evaluation goes no deeper for the hundredth event than for the first.  A
-    computation that fails is left to fail again where its value is used, if it is."""
+    computation that fails is left to fail again where its value is used, if it is.
+
+    A definition whose answer, given its arguments, is taken as of a day that depends on
+    them alone (`day_of`: `_Compiler.fixed_day`) has that answer in every context of that
+    day or later, so how far the events are done is also kept for every context, in the
+    evaluation date's memo (with the latest day any of them was taken as of): a context
+    whose day is not before that day goes on from there, and an untraced pass whose every
+    event's day it covers moves it on."""
     until = event_order(event)
     marker = (_EARLIER_DONE, name, fixed)
     # in the memo: the events before this one are done, and this one by the call that set
     # it, which computes it next (or is computing it)
     done = ctx.memo.get(marker)
+    root = ctx.root
+    latest: Any = None  # the latest day one of the events done was taken as of, if known
+    common = (_EARLIER_ALL, name, fixed)
+    if day_of is not None and ctx.trace is None:
+        kept = root.memo.get(common)  # (how far, the latest day) for every context
+        if kept is not None and (ctx is root or kept[1] <= ctx.cutoff):
+            if done is None or kept[0] > done:
+                done = kept[0]
+            if done == kept[0]:
+                latest = kept[1]
+        elif done is None:
+            latest = FIRST_DAY  # from the first event: every day is known
     if done is not None and done >= until:
         return
     ctx.memo[marker] = until
@@ -783,12 +806,25 @@ def _earlier_first(ctx: Ctx, name: str, types: tuple[str, ...], fixed: tuple[Any
     trace, noted = ctx.trace, ctx.qualitative
     try:
         for x in sorted(found, key=event_order):
+            if latest is not None:
+                try:
+                    day = day_of(ctx, fixed + (x,))  # type: ignore[misc]
+                except (Missing, EvalFailure):
+                    day = None
+                if day is None or (day > ctx.cutoff and ctx is not root):
+                    latest = None  # this one is this context's own
+                elif day > latest:
+                    latest = day
             ctx.trace = None if trace is None else []
             ctx.qualitative = set()
             with contextlib.suppress(Missing, EvalFailure):
                 _in_group(ctx, stack, name, fixed + (x,), x, call, span)
     finally:
         ctx.trace, ctx.qualitative = trace, noted
+    if latest is not None:
+        kept = root.memo.get(common)
+        if kept is None or kept[0] < until:
+            root.memo[common] = (until, latest)
 
 
 def _local_names(e: ir.E) -> tuple[str, ...]:
@@ -842,9 +878,11 @@ class _Prefix:
     was true (`included`, by position), the assumptions each decision rested on (`notes`:
     each distinct set with the first position it came from), and the first position at
     which f needed a missing fact (`missing`: the position and f's memo entry), where the
-    loop stopped."""
+    loop stopped.  One kept for every context (`_Compiler.fixed_day`) also keeps, for each
+    position, the latest day any decision up to it was taken as of (`horizon`): a context
+    may read the decisions up to the last position whose horizon is not after its day."""
 
-    __slots__ = ("done", "events", "included", "missing", "notes")
+    __slots__ = ("done", "events", "horizon", "included", "missing", "notes")
 
     def __init__(self, events: tuple[EventValue, ...]):
         self.events = events
@@ -852,34 +890,54 @@ class _Prefix:
         self.included: list[tuple[int, EventValue]] = []
         self.notes: list[tuple[int, frozenset[str]]] = []
         self.missing: tuple[int, Any] | None = None
+        self.horizon: list[datetime.date] = []
 
 
 def _decide_from(ctx: Ctx, env: dict[str, Any], var: str, known: _Prefix, n: int,
                  held: tuple[Any, ...], decide: Fn, entry: Callable[..., Any], qual: bool,
-                 key: Any) -> bool:
+                 memo: dict[Any, Any], key: Any,
+                 day_of: Callable[[Ctx, tuple[Any, ...]], Any] | None = None) -> bool:
     """Decide f for the events of `known` from the first not yet decided to the n-th, in
     order, by the loop's own call (which notes what it rests on, or raises Missing or
-    EvalFailure as the loop would), and keep each answer (`compiler._Prefix`).  False if f's
-    memo did not keep an answer (it keeps every one: its arguments are events), and then the
-    set is no longer kept."""
+    EvalFailure as the loop would), and keep each answer (`compiler._Prefix`, in `memo`
+    under `key`).  False if f's memo did not keep an answer (it keeps every one: its
+    arguments are events), and then the set is no longer kept; or, for a set kept for every
+    context (`day_of`: the day f's answer is taken as of, given its arguments), at the
+    first event whose answer this context cannot give for all (its day is after this
+    context's), where the set stays as it is."""
     env2 = dict(env)
     events = known.events
+    horizon = known.horizon
+    day: Any = None
     for i in range(known.done, n):
         x = events[i]
         env2[var] = x
+        if day_of is not None:
+            try:
+                day = day_of(ctx, (*held, x))
+            except (Missing, EvalFailure):  # the loop's own call fails as it would
+                return False
+            if day is None or (day > ctx.cutoff and ctx is not ctx.root):
+                return False
+            if horizon and horizon[-1] > day:
+                day = horizon[-1]
         try:
             v = decide(ctx, env2)
         except Missing:
             hit = entry(ctx, held, x)
             if hit is None:  # not kept: this set is decided by the loop from now on
-                del ctx.memo[key]
+                del memo[key]
             else:
                 known.missing, known.done = (i, hit), i + 1
+                if day_of is not None:
+                    horizon.append(day)
             raise
         hit = entry(ctx, held, x)
         if hit is None:
-            del ctx.memo[key]
+            del memo[key]
             return False
+        if day_of is not None:
+            horizon.append(day)
         if qual:
             used = hit[1]
             if used and (not known.notes or known.notes[-1][1] is not used):
@@ -980,6 +1038,7 @@ class _Compiler:
         # the variables of the loops over `dates(a, b)` being compiled: a call with one of
         # them as an argument is not memoised (`op_call`)
         self._day_vars: frozenset[str] = frozenset()
+        self._fixed_days: dict[str, Callable[[Ctx, tuple[Any, ...]], Any] | None] = {}
 
     def compile_in_loop(self, var: str, source: ir.E, e: ir.E) -> Fn:
         """Compile `e`, an expression of a loop whose variable `var` ranges over `source`."""
@@ -1378,7 +1437,8 @@ class _Compiler:
 
             group = self.plan.groups.get(name)
             if group is not None and name in group.types:  # stepping: computed in order
-                return _group_call(group, name, params, args, traced, untraced_q, True, e.span)
+                return _group_call(group, name, params, args, traced, untraced_q, True, e.span,
+                                   self.fixed_day(name))
 
             if len(args) == 1:
                 a0, p0 = args[0], params[0]
@@ -1413,7 +1473,8 @@ class _Compiler:
 
         group = self.plan.groups.get(name)
         if group is not None and name in group.types:  # stepping: computed in order
-            return _group_call(group, name, params, args, traced, untraced, False, e.span)
+            return _group_call(group, name, params, args, traced, untraced, False, e.span,
+                               self.fixed_day(name))
 
         if not args:
             def call0(ctx: Ctx, env: dict[str, Any]) -> Any:
@@ -1981,6 +2042,8 @@ class _Compiler:
         decide = self.compile(r)
         find = bisect.bisect_left if op == "<" else bisect.bisect_right
         span = r.span
+        day_of = self.fixed_day(name)
+        of_type = src_e.data[0]
 
         def entry(ctx: Ctx, held: tuple[Any, ...], x: EventValue) -> Any:
             """f's memo entry for (held..., x), as `_group_call` keeps it (None if none)."""
@@ -2001,7 +2064,20 @@ class _Compiler:
                 known = memo.get(key)
             except TypeError:  # an unhashable argument (a map): the loop
                 return filtered(ctx, env)
-            if known is None or known.events is not found:
+            common = False
+            root = ctx.root
+            if day_of is not None and (known is None or ctx is root):
+                # one set for every context, the evaluation date's (over its events): read
+                # up to the last position whose answers this context's day covers, or
+                # extended from the first not decided if it covers every one before
+                kept = root.memo.get(key)
+                if kept is None:
+                    kept = root.memo[key] = _Prefix(root.events(of_type))
+                covered = kept.done if ctx is root else bisect.bisect_right(kept.horizon,
+                                                                            ctx.cutoff)
+                if covered >= n or covered == kept.done:
+                    known, memo, common = kept, root.memo, True
+            if known is None or (not common and known.events is not found):
                 known = memo[key] = _Prefix(found)
             stop = n if known.missing is None else min(n, known.missing[0] + 1)
             old = min(stop, known.done)
@@ -2022,10 +2098,38 @@ class _Compiler:
                     return _noted_hit(ctx, hit)  # notes what it rests on, and raises
                 raise Missing(hit.needs)
             if known.done < n and not _decide_from(ctx, env, var, known, n, held, decide,
-                                                   entry, qual, key):
+                                                   entry, qual, memo, key,
+                                                   day_of if common else None):
                 return filtered(ctx, env)  # the loop, as before
             return frozenset([x for i, x in known.included if i < n])
         return prefix
+
+    def fixed_day(self, name: str) -> Callable[[Ctx, tuple[Any, ...]], Any] | None:
+        """Is definition `name` `EXPR as of DAY`, DAY reading no event, fact or day of the
+        context and noting nothing?  Then, given its arguments, its answer is the same in
+        every context whose day is DAY or later (EXPR's in the context of DAY), and a set of
+        earlier events it decides (`prefix_set`) is kept once for all contexts: the function
+        of the arguments giving DAY.  None otherwise."""
+        if name in self._fixed_days:
+            return self._fixed_days[name]
+        d = self.contract.definitions[name]
+        found: Callable[[Ctx, tuple[Any, ...]], Any] | None = None
+        day_e = d.body.args[1] if d.body.op == "at" else None
+        if day_e is not None and self.plan.day_reads(day_e) == ((), ()) \
+                and not self.notes(day_e):
+            saved = self._day_vars
+            self._day_vars = frozenset()  # the definition's body, in its own scope
+            try:
+                day = self.compile(day_e)
+            finally:
+                self._day_vars = saved
+            params = tuple(p for p, _ in d.params)
+
+            def day_of(ctx: Ctx, args: tuple[Any, ...]) -> Any:
+                return day(ctx, dict(zip(params, args)))
+            found = day_of
+        self._fixed_days[name] = found
+        return found
 
     def op_setlit(self, e: ir.E) -> Fn:
         if all(a.op in ("lit", "party") for a in e.args):  # `{S4, S8, unavailable}`: made once
