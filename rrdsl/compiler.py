@@ -262,11 +262,12 @@ def _lent(ctx: Ctx, sub: Ctx, fn: Fn, env: dict[str, Any], trace: Any = _NOTHING
         sub.trace, sub.qualitative = saved, noted
 
 
-def _at_noted(ctx: Ctx, sub: Ctx, fn: Fn, env: dict[str, Any], memo: dict[Any, Any],
-              key: Any) -> Any:
-    """`_lent`, for an `as of` whose expression may note assumptions: its value kept in
-    `memo` with the assumptions it rested on (as a definition's memo keeps them:
-    `_noted_hit` notes them again for each later use), and noted into ctx's set."""
+def _kept_noted(ctx: Ctx, sub: Ctx, fn: Fn, env: dict[str, Any], memo: dict[Any, Any],
+                key: Any) -> Any:
+    """`_lent` (`fn` in `sub` for ctx: ctx itself, or an earlier day's context), its value
+    kept in `memo` under `key` with the assumptions it rested on, which are noted into ctx's
+    set (`_noted_hit` notes them again for each later use): a definition's memo entry, or an
+    `as of` whose expression may note assumptions."""
     outer = ctx.qualitative
     inner: set[str] = set()
     ctx.qualitative = inner
@@ -1420,20 +1421,7 @@ class _Compiler:
                         entry = root.memo.get(key, _NOTHING)
                         if entry is not _NOTHING:
                             memo[key] = entry
-                outer = ctx.qualitative
-                inner: set[str] = set()
-                ctx.qualitative = inner
-                try:
-                    v = defs[name](ctx, local)
-                except Missing as m:
-                    memo[key] = (Missing(m.needs), _notes(ctx, inner))
-                    raise
-                finally:
-                    ctx.qualitative = outer
-                    if inner:
-                        outer |= inner
-                memo[key] = (v, _notes(ctx, inner))
-                return v
+                return _kept_noted(ctx, ctx, defs[name], local, memo, key)
 
             group = self.plan.groups.get(name)
             if group is not None and name in group.types:  # stepping: computed in order
@@ -2584,7 +2572,7 @@ class _Compiler:
                 if key is None:
                     return _lent(ctx, sub, inner, env)
                 if qual:
-                    return _at_noted(ctx, sub, inner, env, memo, key)
+                    return _kept_noted(ctx, sub, inner, env, memo, key)
                 try:
                     v = _lent(ctx, sub, inner, env)
                 except Missing as m:
