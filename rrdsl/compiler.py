@@ -782,10 +782,10 @@ def _earlier_first(ctx: Ctx, name: str, types: tuple[str, ...], fixed: tuple[Any
     # in the memo: the events before this one are done, and this one by the call that set
     # it, which computes it next (or is computing it)
     done = ctx.memo.get(marker)
-    root = ctx.root
     latest: Any = None  # the latest day one of the events done was taken as of, if known
-    common = (_EARLIER_ALL, name, fixed)
     if day_of is not None and ctx.trace is None:
+        root = ctx.root
+        common = (_EARLIER_ALL, name, fixed)
         kept = root.memo.get(common)  # (how far, the latest day) for every context
         if kept is not None and (ctx is root or kept[1] <= ctx.cutoff):
             if done is None or kept[0] > done:
