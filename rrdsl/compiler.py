@@ -15,7 +15,7 @@ import operator
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from . import ir
 from .allocation import Holder
@@ -25,6 +25,8 @@ from .runtime import OWN_DAY, Ctx, EvalFailure, Missing, Node
 from .runtime import _event_date as _EVENT_DATE  # an event's date, for bisect
 from .types import Type
 from .values import Duration, EventValue, History, event_order, show
+
+_T = TypeVar("_T")
 
 Fn = Callable[[Ctx, dict[str, Any]], Any]
 #: An order comparison with its operands swapped: `w > x` is `x < w`.
@@ -1040,6 +1042,16 @@ class _Compiler:
         # them as an argument is not memoised (`op_call`)
         self._day_vars: frozenset[str] = frozenset()
         self._fixed_days: dict[str, Callable[[Ctx, tuple[Any, ...]], Any] | None] = {}
+
+    def in_own_scope(self, build: Callable[[], _T]) -> _T:
+        """`build()`, compiling part of a definition's body in its own scope: no variable of
+        a loop over `dates(a, b)` being compiled around the call site is bound there."""
+        saved = self._day_vars
+        self._day_vars = frozenset()
+        try:
+            return build()
+        finally:
+            self._day_vars = saved
 
     def compile_in_loop(self, var: str, source: ir.E, e: ir.E) -> Fn:
         """Compile `e`, an expression of a loop whose variable `var` ranges over `source`."""
@@ -2105,12 +2117,7 @@ class _Compiler:
         day_e = d.body.args[1] if d.body.op == "at" else None
         if day_e is not None and self.plan.day_reads(day_e) == ((), ()) \
                 and not self.notes(day_e):
-            saved = self._day_vars
-            self._day_vars = frozenset()  # the definition's body, in its own scope
-            try:
-                day = self.compile(day_e)
-            finally:
-                self._day_vars = saved
+            day = self.in_own_scope(lambda: self.compile(day_e))
             params = tuple(p for p, _ in d.params)
 
             def day_of(ctx: Ctx, args: tuple[Any, ...]) -> Any:
@@ -2318,12 +2325,7 @@ class _Compiler:
         d = self.contract.definitions[name]
         params = [p for p, _ in d.params]
         args = [self.compile(x) for x in a.args]
-        saved = self._day_vars
-        self._day_vars = frozenset()  # the definition's body, in its own scope
-        try:
-            upto = self.count_upto(counted)
-        finally:
-            self._day_vars = saved
+        upto = self.in_own_scope(lambda: self.count_upto(counted))
         rtype = d.type
         steps = _CallSteps(d)
 
